@@ -1,0 +1,1 @@
+//! Rule database. (SKELETON)

@@ -1,0 +1,1 @@
+//! Free functions. (SKELETON: replaced by the kernel interface work.)

@@ -1,0 +1,57 @@
+//! # pure-seccomp
+//!
+//! A pure-Rust seccomp-BPF compiler and loader with no C dependency, and a drop-in
+//! replacement for the [`libseccomp`](https://docs.rs/libseccomp/0.4.0) crate 0.4.0: the
+//! public API is that crate's, item for item, and the filters it builds return what the C
+//! libseccomp's filters return for every architecture, syscall and argument vector.
+//!
+//! ```
+//! use pure_seccomp::*;
+//!
+//! let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(libc::EPERM))?;
+//! ctx.add_arch(ScmpArch::X86)?;
+//! ctx.add_rule(ScmpAction::Allow, ScmpSyscall::from_name("read")?)?;
+//! ctx.add_rule_conditional(
+//!     ScmpAction::Allow,
+//!     ScmpSyscall::from_name("write")?,
+//!     &[scmp_cmp!($arg0 <= 2)],
+//! )?;
+//! let bytes = ctx.export_bpf_mem()?;
+//! assert_eq!(bytes.len() % 8, 0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(rust_2018_idioms)]
+#![deny(missing_debug_implementations)]
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod error;
+
+mod action;
+mod api;
+mod arch;
+mod arg_compare;
+pub mod bpf;
+mod compare_op;
+mod db;
+mod filter_attr;
+mod filter_context;
+mod functions;
+mod gen;
+mod kernel;
+mod notify;
+mod pfc;
+mod syscall;
+mod version;
+
+pub use action::ScmpAction;
+pub use api::{check_api, get_api, set_api};
+pub use arch::{Endian, ScmpArch};
+pub use arg_compare::ScmpArgCompare;
+pub use compare_op::ScmpCompareOp;
+pub use filter_attr::ScmpFilterAttr;
+pub use filter_context::ScmpFilterContext;
+pub use functions::*;
+pub use notify::*;
+pub use syscall::{RawSyscall, ScmpSyscall};
+pub use version::{check_version, ScmpVersion};

@@ -1,0 +1,1 @@
+//! User notification. (SKELETON: replaced by the kernel interface work.)

@@ -1,0 +1,1 @@
+//! PFC output. (SKELETON)
