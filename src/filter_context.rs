@@ -1,54 +1,762 @@
-//! The filter context. (SKELETON: replaced by the compiler core work.)
-use crate::bpf::Instruction;
-use crate::error::{Result, SeccompError};
-use crate::kernel::LoadOptions;
-use crate::{ScmpAction, ScmpArch, ScmpSyscall};
+//! The filter context: libseccomp 0.4.0's `ScmpFilterContext`, built on the rule database.
 
-/// A seccomp filter under construction.
+use crate::action::{ScmpAction, MAX_ERRNO, RET_ERRNO, RET_KILL_PROCESS, RET_LOG, RET_NOTIFY, RET_TRACE};
+use crate::api;
+use crate::arch::{Endian, ScmpArch};
+use crate::bpf::{self, Instruction};
+use crate::db::tree::OrigOp;
+use crate::db::{ApiArg, Collection, Rule};
+use crate::error::{Result, SeccompErrno, SeccompError};
+use crate::kernel::LoadOptions;
+use crate::{ScmpArgCompare, ScmpCompareOp, ScmpFilterAttr, ScmpSyscall};
+use std::cell::RefCell;
+use std::io::Write;
+use std::os::fd::AsFd;
+
+/// A seccomp filter under construction: its architectures, rules and attributes.
+///
+/// This is libseccomp 0.4.0's type with the same methods and semantics, implemented in Rust:
+/// no C library is involved. It is `Send` (build a filter, move it to another thread or
+/// into a `pre_exec` closure, load it there) but not `Sync`.
+///
+/// ```
+/// use pure_seccomp::*;
+/// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+/// ctx.add_rule(ScmpAction::Errno(libc::EPERM), ScmpSyscall::from_name("ptrace")?)?;
+/// ctx.add_rule_conditional(
+///     ScmpAction::KillProcess,
+///     ScmpSyscall::from_name("personality")?,
+///     &[scmp_cmp!($arg0 != 0)],
+/// )?;
+/// assert!(!ctx.export_bpf_mem()?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct ScmpFilterContext {
-    default: ScmpAction,
+    col: Collection,
+    /// User transactions (`start_transaction`): the state to return to on reject.
+    snapshots: RefCell<Vec<Collection>>,
+    /// The program cached by `precompute`, dropped by every change.
+    cache: RefCell<Option<Vec<Instruction>>>,
+}
+
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<ScmpFilterContext>();
+};
+
+fn einval<M: Into<std::borrow::Cow<'static, str>>>(msg: M) -> SeccompError {
+    SeccompError::with_errno(SeccompErrno::EINVAL, msg)
+}
+
+/// libseccomp's `db_col_action_valid` without the collection-specific check.
+fn action_valid(action: u32) -> Result<()> {
+    let ok = match action & 0xffff_0000 {
+        RET_ERRNO => action & 0xffff < MAX_ERRNO,
+        RET_TRACE => true,
+        RET_LOG => api::action_supported(ScmpAction::Log),
+        RET_KILL_PROCESS if action == RET_KILL_PROCESS => api::action_supported(ScmpAction::KillProcess),
+        RET_NOTIFY if action == RET_NOTIFY => api::action_supported(ScmpAction::Notify),
+        _ => ScmpAction::from_sys(action).is_ok() && action & 0xffff == 0 || action == crate::action::RET_TRAP,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(einval(format!(
+            "action {action:#010x} is not valid here (ERRNO values must be below {MAX_ERRNO}; LOG, KILL_PROCESS and NOTIFY need kernel support)"
+        )))
+    }
+}
+
+fn orig_op(op: ScmpCompareOp) -> (OrigOp, Option<u64>) {
+    match op {
+        ScmpCompareOp::NotEqual => (OrigOp::Ne, None),
+        ScmpCompareOp::Less => (OrigOp::Lt, None),
+        ScmpCompareOp::LessOrEqual => (OrigOp::Le, None),
+        ScmpCompareOp::Equal => (OrigOp::Eq, None),
+        ScmpCompareOp::GreaterEqual => (OrigOp::Ge, None),
+        ScmpCompareOp::Greater => (OrigOp::Gt, None),
+        ScmpCompareOp::MaskedEqual(m) => (OrigOp::MaskedEq, Some(m)),
+    }
 }
 
 impl ScmpFilterContext {
-    /// Creates a filter.
+    /// Creates a filter whose default action is `default_action`, covering the native
+    /// architecture.
+    ///
+    /// # Errors
+    ///
+    /// An invalid default action (e.g. `Errno(n)` with `n >= 4095`, or an action the running
+    /// kernel does not support).
+    ///
+    /// ```
+    /// use pure_seccomp::{ScmpAction, ScmpFilterContext};
+    /// assert!(ScmpFilterContext::new(ScmpAction::Errno(1)).is_ok());
+    /// assert!(ScmpFilterContext::new(ScmpAction::Errno(4095)).is_err());
+    /// ```
     pub fn new(default_action: ScmpAction) -> Result<Self> {
-        Ok(Self {
-            default: default_action,
+        let act = default_action.to_sys();
+        action_valid(act)
+            .map_err(|e| SeccompError::with_msg(format!("Could not create new filter: {e}")))?;
+        Ok(Self { col: Collection::new(act), snapshots: RefCell::new(Vec::new()), cache: RefCell::new(None) })
+    }
+
+    /// Deprecated alias of [`ScmpFilterContext::new`].
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// use pure_seccomp::{ScmpAction, ScmpFilterContext};
+    /// let _ctx = ScmpFilterContext::new_filter(ScmpAction::Allow).unwrap();
+    /// ```
+    #[deprecated(since = "0.4.0", note = "Use ScmpFilterContext::new instead.")]
+    pub fn new_filter(default_action: ScmpAction) -> Result<Self> {
+        Self::new(default_action)
+    }
+
+    fn changed(&mut self) {
+        *self.cache.get_mut() = None;
+    }
+
+    /// Moves the architectures and rules of `src` into this filter.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` when the default actions, `ctl_nnp` or `ctl_tsync` differ; `EDOM` when the
+    /// byte orders differ; `EEXIST` when both cover an architecture.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut a = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// let mut b = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// b.remove_arch(ScmpArch::native())?;
+    /// b.add_arch(ScmpArch::X86)?;
+    /// a.remove_arch(ScmpArch::X86)?;
+    /// a.merge(b)?;
+    /// assert!(a.is_arch_present(ScmpArch::X86)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn merge(&mut self, src: Self) -> Result<&mut Self> {
+        if self.col.filters.is_empty() || src.col.filters.is_empty() {
+            return Err(einval("both filters need at least one architecture to merge"));
+        }
+        let (a, b) = (&self.col.attrs, &src.col.attrs);
+        if a.act_default != b.act_default || a.nnp != b.nnp || a.tsync != b.tsync {
+            return Err(einval("filters to merge must have the same default action, ctl_nnp and ctl_tsync"));
+        }
+        if self.col.endian != src.col.endian {
+            return Err(SeccompError::with_errno(SeccompErrno::EDOM, "filters to merge must have the same byte order"));
+        }
+        if let Some(f) = src.col.filters.iter().find(|f| self.col.has_arch(f.arch)) {
+            return Err(SeccompError::with_errno(SeccompErrno::EEXIST, format!("both filters cover {}", f.arch)));
+        }
+        self.col.filters.extend(src.col.filters);
+        self.col.notify_used |= src.col.notify_used;
+        self.changed();
+        Ok(self)
+    }
+
+    /// Whether the filter covers `arch`.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// assert!(ctx.is_arch_present(ScmpArch::native())?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_arch_present(&self, arch: ScmpArch) -> Result<bool> {
+        let a = arch.resolve().ok_or_else(|| einval("the native architecture is not supported"))?;
+        Ok(self.col.has_arch(a))
+    }
+
+    /// Adds an architecture (nothing happens when it is already present). Rules added
+    /// before are not copied to it, as in libseccomp.
+    ///
+    /// # Errors
+    ///
+    /// `EDOM` for an architecture of the other byte order.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.add_arch(ScmpArch::X86)?;
+    /// assert!(ctx.is_arch_present(ScmpArch::X86)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_arch(&mut self, arch: ScmpArch) -> Result<&mut Self> {
+        let a = arch.resolve().ok_or_else(|| einval("the native architecture is not supported"))?;
+        self.col.add_arch(a)?;
+        self.changed();
+        Ok(self)
+    }
+
+    /// Removes an architecture (nothing happens when it is absent).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.remove_arch(ScmpArch::native())?;
+    /// assert!(!ctx.is_arch_present(ScmpArch::native())?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn remove_arch(&mut self, arch: ScmpArch) -> Result<&mut Self> {
+        let a = arch.resolve().ok_or_else(|| einval("the native architecture is not supported"))?;
+        self.col.remove_arch(a);
+        self.changed();
+        Ok(self)
+    }
+
+    fn rule_add(&mut self, strict: bool, action: ScmpAction, syscall: ScmpSyscall, comparators: &[ScmpArgCompare]) -> Result<()> {
+        let nr = syscall.as_raw_syscall();
+        let act = action.to_sys();
+        if comparators.len() > 6 {
+            return Err(einval(format!("{} argument conditions given; a syscall has at most 6 arguments", comparators.len())));
+        }
+        if self.col.filters.is_empty() {
+            return Err(einval("the filter covers no architecture"));
+        }
+        if !(self.col.attrs.tskip && nr == -1) && (-99..=-1).contains(&nr) {
+            return Err(einval(format!("syscall number {nr} is reserved (rules on -1 need api_tskip)")));
+        }
+        action_valid(act)?;
+        if act == RET_NOTIFY && self.col.attrs.tsync && !api::tsync_notify_supported() {
+            return Err(einval("the kernel cannot combine TSYNC with a NOTIFY action"));
+        }
+        if act == self.col.attrs.act_default {
+            return Err(SeccompError::with_errno(SeccompErrno::EACCES, "the rule's action is the filter's default action"));
+        }
+        if strict && self.col.filters.len() > 1 {
+            return Err(SeccompError::with_errno(SeccompErrno::EOPNOTSUPP, "exact rules need a filter with a single architecture"));
+        }
+        let mut args: [Option<ApiArg>; 6] = [None; 6];
+        for c in comparators {
+            let i = c.arg() as usize;
+            if i >= 6 {
+                return Err(einval(format!("argument index {i} is out of range (0..=5)")));
+            }
+            if args[i].is_some() {
+                return Err(einval(format!("argument {i} is compared twice in one rule")));
+            }
+            let (op, mask) = orig_op(c.op());
+            args[i] = Some(ApiArg { op, mask: mask.unwrap_or(u64::MAX), datum: c.datum() });
+        }
+        self.col.rule_add(&Rule { strict, action: act, syscall: nr, args })?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Adds a rule: `action` for `syscall`, whatever its arguments.
+    ///
+    /// The syscall number is interpreted on the native architecture and translated by name
+    /// for the filter's other architectures; where an architecture lacks the syscall the rule
+    /// is skipped there.
+    ///
+    /// # Errors
+    ///
+    /// `EACCES` when `action` is the default action; `EINVAL` for an invalid action or a
+    /// reserved number; `EFAULT` for a number that is no native syscall; `EEXIST` when it
+    /// conflicts with an existing rule.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.add_rule(ScmpAction::Errno(libc::EPERM), ScmpSyscall::from_name("dup3")?)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_rule<S: Into<ScmpSyscall>>(&mut self, action: ScmpAction, syscall: S) -> Result<&mut Self> {
+        self.rule_add(false, action, syscall.into(), &[])?;
+        Ok(self)
+    }
+
+    /// Adds a rule that applies when every comparison in `comparators` holds (at most one
+    /// per argument).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.add_rule_conditional(
+    ///     ScmpAction::Errno(libc::EPERM),
+    ///     ScmpSyscall::from_name("open")?,
+    ///     &[scmp_cmp!($arg1 & (libc::O_TRUNC as u64) == libc::O_TRUNC as u64)],
+    /// )?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_rule_conditional<S: Into<ScmpSyscall>>(&mut self, action: ScmpAction, syscall: S, comparators: &[ScmpArgCompare]) -> Result<&mut Self> {
+        self.rule_add(false, action, syscall.into(), comparators)?;
+        Ok(self)
+    }
+
+    /// Like [`add_rule`](Self::add_rule), but the rule must apply exactly as given.
+    ///
+    /// # Errors
+    ///
+    /// Besides those of `add_rule`: `EOPNOTSUPP` when the filter has more than one
+    /// architecture, `EDOM` when the architecture lacks the syscall.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.add_rule_exact(ScmpAction::Errno(libc::EPERM), ScmpSyscall::from_name("dup3")?)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_rule_exact<S: Into<ScmpSyscall>>(&mut self, action: ScmpAction, syscall: S) -> Result<&mut Self> {
+        self.rule_add(true, action, syscall.into(), &[])?;
+        Ok(self)
+    }
+
+    /// Like [`add_rule_conditional`](Self::add_rule_conditional), but exact; on
+    /// architectures that multiplex the syscall through socketcall/ipc, conditions are
+    /// refused (`EINVAL`).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.add_rule_conditional_exact(
+    ///     ScmpAction::Errno(libc::EPERM),
+    ///     ScmpSyscall::from_name("dup3")?,
+    ///     &[scmp_cmp!($arg0 == 1)],
+    /// )?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_rule_conditional_exact<S: Into<ScmpSyscall>>(&mut self, action: ScmpAction, syscall: S, comparators: &[ScmpArgCompare]) -> Result<&mut Self> {
+        self.rule_add(true, action, syscall.into(), comparators)?;
+        Ok(self)
+    }
+
+    /// Hints that `syscall` is frequent: at optimize level 1 it is tested earlier (higher
+    /// `priority` first).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread)?;
+    /// ctx.add_rule(ScmpAction::Allow, ScmpSyscall::from_name("read")?)?;
+    /// ctx.set_syscall_priority(ScmpSyscall::from_name("read")?, 100)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_syscall_priority<S: Into<ScmpSyscall>>(&mut self, syscall: S, priority: u8) -> Result<&mut Self> {
+        let nr = syscall.into().as_raw_syscall();
+        if self.col.filters.is_empty() {
+            return Err(einval("the filter covers no architecture"));
+        }
+        if !(self.col.attrs.tskip && nr == -1) && (-99..=-1).contains(&nr) {
+            return Err(einval(format!("syscall number {nr} is reserved")));
+        }
+        self.col.syscall_priority(nr, priority)?;
+        self.changed();
+        Ok(self)
+    }
+
+    /// Reads an attribute as libseccomp's raw `u32`.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// assert_eq!(ctx.get_filter_attr(ScmpFilterAttr::CtlOptimize)?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get_filter_attr(&self, attr: ScmpFilterAttr) -> Result<u32> {
+        let a = &self.col.attrs;
+        Ok(match attr {
+            ScmpFilterAttr::ActDefault => a.act_default,
+            ScmpFilterAttr::ActBadArch => a.act_badarch,
+            ScmpFilterAttr::CtlNnp => a.nnp.into(),
+            ScmpFilterAttr::CtlTsync => a.tsync.into(),
+            ScmpFilterAttr::ApiTskip => a.tskip.into(),
+            ScmpFilterAttr::CtlLog => a.log.into(),
+            ScmpFilterAttr::CtlSsb => a.ssb.into(),
+            ScmpFilterAttr::CtlOptimize => a.optimize,
+            ScmpFilterAttr::ApiSysRawRc => a.sysrawrc.into(),
+            ScmpFilterAttr::CtlWaitkill => a.waitkill.into(),
         })
     }
-    /// Adds an arch.
-    pub fn add_arch(&mut self, _arch: ScmpArch) -> Result<&mut Self> {
-        Err(SeccompError::with_msg("skeleton"))
+
+    /// Sets an attribute from libseccomp's raw `u32`.
+    ///
+    /// # Errors
+    ///
+    /// `EACCES` for `ActDefault` (read-only); `EINVAL` for an invalid bad-arch action;
+    /// `EOPNOTSUPP` for a flag the kernel lacks or an optimize level other than 1 or 2.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.set_filter_attr(ScmpFilterAttr::CtlOptimize, 2)?;
+    /// assert!(ctx.set_filter_attr(ScmpFilterAttr::CtlOptimize, 3).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_filter_attr(&mut self, attr: ScmpFilterAttr, value: u32) -> Result<&mut Self> {
+        let need = |level: u32, what: &str| -> Result<()> {
+            if api::get_api() >= level {
+                Ok(())
+            } else {
+                Err(SeccompError::with_errno(
+                    SeccompErrno::EOPNOTSUPP,
+                    format!("{what} needs API level {level} (the running kernel provides {})", api::get_api()),
+                ))
+            }
+        };
+        let on = value != 0;
+        let a = &mut self.col.attrs;
+        match attr {
+            ScmpFilterAttr::ActDefault => {
+                return Err(SeccompError::with_errno(SeccompErrno::EACCES, "the default action is read-only"));
+            }
+            ScmpFilterAttr::ActBadArch => {
+                action_valid(value)?;
+                a.act_badarch = value;
+            }
+            ScmpFilterAttr::CtlNnp => a.nnp = on,
+            ScmpFilterAttr::CtlTsync => {
+                need(2, "TSYNC")?;
+                if on && self.col.notify_used && !api::tsync_notify_supported() {
+                    return Err(einval("the kernel cannot combine TSYNC with a NOTIFY action"));
+                }
+                self.col.attrs.tsync = on;
+            }
+            ScmpFilterAttr::ApiTskip => a.tskip = on,
+            ScmpFilterAttr::CtlLog => {
+                need(3, "the LOG flag")?;
+                self.col.attrs.log = on;
+            }
+            ScmpFilterAttr::CtlSsb => {
+                need(4, "the SPEC_ALLOW flag")?;
+                self.col.attrs.ssb = on;
+            }
+            ScmpFilterAttr::CtlOptimize => match value {
+                1 | 2 => a.optimize = value,
+                _ => {
+                    return Err(SeccompError::with_errno(SeccompErrno::EOPNOTSUPP, format!("optimize level {value} is not supported (1 or 2)")));
+                }
+            },
+            ScmpFilterAttr::ApiSysRawRc => a.sysrawrc = on,
+            ScmpFilterAttr::CtlWaitkill => {
+                need(7, "WAIT_KILLABLE_RECV")?;
+                self.col.attrs.waitkill = on;
+            }
+        }
+        self.changed();
+        Ok(self)
     }
-    /// Adds a rule.
-    pub fn add_rule<S: Into<ScmpSyscall>>(
-        &mut self,
-        _action: ScmpAction,
-        _syscall: S,
-    ) -> Result<&mut Self> {
-        Err(SeccompError::with_msg("skeleton"))
+
+    /// The default action.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Errno(1))?;
+    /// assert_eq!(ctx.get_act_default()?, ScmpAction::Errno(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get_act_default(&self) -> Result<ScmpAction> {
+        ScmpAction::from_sys(self.get_filter_attr(ScmpFilterAttr::ActDefault)?)
     }
-    /// Adds a conditional rule.
-    pub fn add_rule_conditional<S: Into<ScmpSyscall>>(
-        &mut self,
-        _action: ScmpAction,
-        _syscall: S,
-        _c: &[crate::ScmpArgCompare],
-    ) -> Result<&mut Self> {
-        Err(SeccompError::with_msg("skeleton"))
+
+    /// The action for syscalls of architectures the filter does not cover.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// assert_eq!(ctx.get_act_badarch()?, ScmpAction::KillThread);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get_act_badarch(&self) -> Result<ScmpAction> {
+        ScmpAction::from_sys(self.get_filter_attr(ScmpFilterAttr::ActBadArch)?)
     }
-    /// Exports.
-    pub fn export_bpf_mem(&self) -> Result<Vec<u8>> {
-        Err(SeccompError::with_msg("skeleton"))
+
+    /// Sets the action for syscalls of architectures the filter does not cover.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.set_act_badarch(ScmpAction::KillProcess)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_act_badarch(&mut self, action: ScmpAction) -> Result<&mut Self> {
+        self.set_filter_attr(ScmpFilterAttr::ActBadArch, action.to_sys())
     }
-    /// The compiled program (host byte order values).
+}
+
+macro_rules! bool_attr {
+    ($get:ident, $set:ident, $attr:ident, $what:literal) => {
+        impl ScmpFilterContext {
+            #[doc = concat!("Whether ", $what, ".")]
+            ///
+            /// ```
+            /// use pure_seccomp::*;
+            /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+            #[doc = concat!("let _on: bool = ctx.", stringify!($get), "()?;")]
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn $get(&self) -> Result<bool> {
+                Ok(self.get_filter_attr(ScmpFilterAttr::$attr)? != 0)
+            }
+
+            #[doc = concat!("Sets whether ", $what, ".")]
+            ///
+            /// ```
+            /// use pure_seccomp::*;
+            /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+            #[doc = concat!("ctx.", stringify!($set), "(false)?;")]
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn $set(&mut self, state: bool) -> Result<&mut Self> {
+                self.set_filter_attr(ScmpFilterAttr::$attr, state.into())
+            }
+        }
+    };
+}
+
+bool_attr!(get_ctl_nnp, set_ctl_nnp, CtlNnp, "loading sets `NO_NEW_PRIVS` (default true)");
+bool_attr!(get_ctl_tsync, set_ctl_tsync, CtlTsync, "loading synchronises the filter onto all threads");
+bool_attr!(get_ctl_log, set_ctl_log, CtlLog, "the kernel logs all actions but ALLOW");
+bool_attr!(get_ctl_ssb, set_ctl_ssb, CtlSsb, "speculative store bypass mitigation is disabled");
+bool_attr!(get_api_sysrawrc, set_api_sysrawrc, ApiSysRawRc, "load failures report the kernel's raw errno");
+bool_attr!(get_ctl_waitkill, set_ctl_waitkill, CtlWaitkill, "a notifying syscall waits killably for the response");
+bool_attr!(get_api_tskip, set_api_tskip, ApiTskip, "rules on syscall -1 are allowed (for tracers)");
+
+impl ScmpFilterContext {
+    /// Deprecated alias of [`get_ctl_nnp`](Self::get_ctl_nnp).
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// use pure_seccomp::*;
+    /// assert!(ScmpFilterContext::new(ScmpAction::Allow).unwrap().get_no_new_privs_bit().unwrap());
+    /// ```
+    #[deprecated(since = "0.2.3", note = "Use ScmpFilterContext::get_ctl_nnp().")]
+    pub fn get_no_new_privs_bit(&self) -> Result<bool> {
+        self.get_ctl_nnp()
+    }
+
+    /// Deprecated alias of [`set_ctl_nnp`](Self::set_ctl_nnp).
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// use pure_seccomp::*;
+    /// ScmpFilterContext::new(ScmpAction::Allow).unwrap().set_no_new_privs_bit(false).unwrap();
+    /// ```
+    #[deprecated(since = "0.2.3", note = "Use ScmpFilterContext::set_ctl_nnp().")]
+    pub fn set_no_new_privs_bit(&mut self, state: bool) -> Result<&mut Self> {
+        self.set_ctl_nnp(state)
+    }
+
+    /// The optimize level: 1 (priority-ordered if-chains, default) or 2 (binary tree).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// assert_eq!(ScmpFilterContext::new(ScmpAction::Allow)?.get_ctl_optimize()?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get_ctl_optimize(&self) -> Result<u32> {
+        self.get_filter_attr(ScmpFilterAttr::CtlOptimize)
+    }
+
+    /// Sets the optimize level (1 or 2; others give `EOPNOTSUPP`).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// ScmpFilterContext::new(ScmpAction::Allow)?.set_ctl_optimize(2)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_ctl_optimize(&mut self, level: u32) -> Result<&mut Self> {
+        self.set_filter_attr(ScmpFilterAttr::CtlOptimize, level)
+    }
+
+    /// The compiled program (instruction values in host terms), from the precompute cache
+    /// when there is one.
     pub(crate) fn program(&self) -> Result<Vec<Instruction>> {
-        Err(SeccompError::with_msg("skeleton"))
+        if let Some(p) = self.cache.borrow().as_ref() {
+            return Ok(p.clone());
+        }
+        crate::gen::generate(&self.col)
     }
-    /// Options for the kernel loader.
+
+    /// What the kernel loader needs besides the program.
     pub(crate) fn load_options(&self) -> LoadOptions {
-        let _ = self.default;
-        LoadOptions::default()
+        let a = &self.col.attrs;
+        LoadOptions {
+            nnp: a.nnp,
+            tsync: a.tsync,
+            log: a.log,
+            ssb: a.ssb,
+            waitkill: a.waitkill,
+            notify_used: self.col.notify_used,
+            sysrawrc: a.sysrawrc,
+        }
     }
+
+    /// The byte order of the filter's architectures (the host's when it has none).
+    fn endian(&self) -> Endian {
+        self.col.endian.unwrap_or(if cfg!(target_endian = "big") { Endian::Big } else { Endian::Little })
+    }
+
+    /// Writes the filter as libseccomp's human-readable pseudo filter code (PFC).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.add_rule(ScmpAction::KillThread, ScmpSyscall::from_name("ptrace")?)?;
+    /// ctx.export_pfc(std::io::stdout())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export_pfc<T: AsFd>(&self, fd: T) -> Result<()> {
+        write_fd(fd, crate::pfc::render(&self.col).as_bytes())
+    }
+
+    /// Writes the compiled BPF program (in the filter's byte order) to `fd`.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// let file = std::fs::File::create(std::env::temp_dir().join("pure-seccomp-doc.bpf"))?;
+    /// ctx.export_bpf(&file)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export_bpf<T: AsFd>(&self, fd: T) -> Result<()> {
+        write_fd(fd, &self.export_bpf_mem()?)
+    }
+
+    /// The compiled BPF program as bytes (8 per instruction, in the filter's byte order).
+    ///
+    /// # Errors
+    ///
+    /// When the program would exceed the kernel's 4096-instruction limit.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// assert_eq!(ctx.export_bpf_mem()?.len() % 8, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export_bpf_mem(&self) -> Result<Vec<u8>> {
+        Ok(bpf::encode(&self.program()?, self.endian()))
+    }
+
+    /// Resets the filter to a new one with `action` as default (native architecture only,
+    /// default attributes, no transactions).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.reset(ScmpAction::KillThread)?;
+    /// assert_eq!(ctx.get_act_default()?, ScmpAction::KillThread);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reset(&mut self, action: ScmpAction) -> Result<()> {
+        let act = action.to_sys();
+        action_valid(act)?;
+        self.col = Collection::new(act);
+        self.snapshots.get_mut().clear();
+        self.changed();
+        Ok(())
+    }
+
+    /// Starts a transaction: changes until [`commit_transaction`](Self::commit_transaction)
+    /// can be undone with [`reject_transaction`](Self::reject_transaction). Transactions nest.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.start_transaction()?;
+    /// ctx.add_rule(ScmpAction::KillThread, ScmpSyscall::from_name("ptrace")?)?;
+    /// ctx.reject_transaction();
+    /// ctx.start_transaction()?;
+    /// ctx.add_rule(ScmpAction::KillThread, ScmpSyscall::from_name("ptrace")?)?;
+    /// ctx.commit_transaction()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn start_transaction(&self) -> Result<()> {
+        self.snapshots.borrow_mut().push(self.col.clone());
+        Ok(())
+    }
+
+    /// Undoes everything since the matching [`start_transaction`](Self::start_transaction)
+    /// (nothing happens when no transaction is open).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.start_transaction()?;
+    /// ctx.add_arch(ScmpArch::X86)?;
+    /// ctx.reject_transaction();
+    /// assert!(!ctx.is_arch_present(ScmpArch::X86)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reject_transaction(&mut self) {
+        if let Some(s) = self.snapshots.get_mut().pop() {
+            self.col = s;
+            self.changed();
+        }
+    }
+
+    /// Keeps everything since the matching [`start_transaction`](Self::start_transaction).
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` when no transaction is open.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// assert!(ctx.commit_transaction().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn commit_transaction(&mut self) -> Result<()> {
+        match self.snapshots.get_mut().pop() {
+            Some(_) => Ok(()),
+            None => Err(einval("no transaction is open")),
+        }
+    }
+
+    /// Compiles the filter now, so that a later [`load`](Self::load) or export does no
+    /// work (useful before `fork`). Any change drops the compiled program.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.precompute()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn precompute(&self) -> Result<()> {
+        let p = crate::gen::generate(&self.col)?;
+        *self.cache.borrow_mut() = Some(p);
+        Ok(())
+    }
+
+    /// Evaluates the filter's rules directly (no BPF) on one `seccomp_data`: the value the
+    /// compiled filter returns for it. Useful to test a policy without loading it.
+    ///
+    /// ```
+    /// use pure_seccomp::{bpf::SeccompData, *};
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.add_arch(ScmpArch::X8664)?;
+    /// ctx.add_rule(ScmpAction::Errno(1), ScmpSyscall::from_name_by_arch("ptrace", ScmpArch::X8664)?)?;
+    /// let data = SeccompData { nr: 101, arch: 0xc000_003e, ..Default::default() };
+    /// # if ScmpArch::native() == ScmpArch::X8664 {
+    /// assert_eq!(ctx.evaluate(&data), 0x0005_0001);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate(&self, data: &bpf::SeccompData) -> u32 {
+        self.col.evaluate(data)
+    }
+
+    /// The byte order of the filter's programs (the host's when it covers no architecture).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.remove_arch(ScmpArch::native())?;
+    /// ctx.add_arch(ScmpArch::S390X)?;
+    /// assert_eq!(ctx.byte_order(), Endian::Big);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn byte_order(&self) -> Endian {
+        self.endian()
+    }
+}
+
+fn write_fd<T: AsFd>(fd: T, bytes: &[u8]) -> Result<()> {
+    let owned = fd.as_fd().try_clone_to_owned()?;
+    let mut f = std::fs::File::from(owned);
+    f.write_all(bytes)?;
+    f.flush()?;
+    Ok(())
 }

@@ -1,1 +1,583 @@
-//! Rule database. (SKELETON)
+//! The rule database: per-architecture syscall entries with their argument graphs, built with
+//! libseccomp's semantics (see `tree` for how rules on one syscall combine).
+//!
+//! A rule is given with a syscall number of the *native* architecture; for every other
+//! architecture of the filter it is translated by name. Names an architecture lacks are
+//! skipped for ordinary rules and refused (`EDOM`) for exact ones. On architectures that
+//! multiplex socket and IPC calls through `socketcall(2)`/`ipc(2)` a rule on such a call is
+//! added twice: to the direct syscall (where the architecture has one) and to the multiplexer
+//! with `args[0]` equal to the call number.
+
+pub(crate) mod tree;
+
+use crate::arch::{ArchInfo, Endian, ScmpArch, NATIVE};
+use crate::error::{Result, SeccompErrno, SeccompError};
+use crate::syscall::{direct_num, resolve_name, resolve_num};
+use std::collections::BTreeMap;
+use tree::{Cmp, Id, OrigOp, PruneState, Tree};
+
+/// Priority bits: user hint in bits 16..24, `0xffff - node count` below.
+const PRI_MASK_CHAIN: u32 = 0xffff;
+const PRI_MASK_USER: u32 = 0x00ff_0000;
+
+/// One argument comparison of an API rule, normalised (`mask` is all ones unless masked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ApiArg {
+    pub op: OrigOp,
+    pub mask: u64,
+    pub datum: u64,
+}
+
+/// A rule as the API received it (syscall number still in native terms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rule {
+    pub strict: bool,
+    pub action: u32,
+    pub syscall: i32,
+    pub args: [Option<ApiArg>; 6],
+}
+
+/// All rules on one syscall of one architecture.
+#[derive(Debug, Clone)]
+pub(crate) struct SysEntry {
+    pub num: i32,
+    pub priority: u32,
+    /// The top level of the argument graph; `None` for an unconditional entry.
+    pub chains: Option<Id>,
+    pub node_cnt: u32,
+    /// The action of an unconditional entry.
+    pub action: u32,
+    /// False for a placeholder created by `set_syscall_priority` before any rule.
+    pub valid: bool,
+    pub tree: Tree,
+}
+
+/// The rules of one architecture.
+#[derive(Debug, Clone)]
+pub(crate) struct ArchFilter {
+    pub arch: ScmpArch,
+    pub syscalls: BTreeMap<i32, SysEntry>,
+}
+
+impl ArchFilter {
+    pub(crate) fn new(arch: ScmpArch) -> Self {
+        ArchFilter { arch, syscalls: BTreeMap::new() }
+    }
+
+    pub(crate) fn info(&self) -> &'static ArchInfo {
+        self.arch.info().expect("filters hold concrete architectures")
+    }
+}
+
+/// Byte offsets of the low and high words of argument `arg` in `seccomp_data`.
+pub(crate) fn arg_offsets(info: &ArchInfo, arg: u8) -> (u32, u32) {
+    let base = 16 + 8 * u32::from(arg);
+    match info.endian {
+        Endian::Little => (base, base + 4),
+        Endian::Big => (base + 4, base),
+    }
+}
+
+fn lo(x: u64) -> u32 {
+    x as u32
+}
+
+fn hi(x: u64) -> u32 {
+    (x >> 32) as u32
+}
+
+/// The graph of a single rule, generated into `tree`: (top node, node count).
+fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) {
+    use tree::Node;
+    let mut chains: Option<Id> = None;
+    let mut prev: Vec<Id> = Vec::new();
+    let mut tf = false;
+    let mut cnt = 0u32;
+    let link = |tree: &mut Tree, prev: &mut Vec<Id>, tf: bool, to: Id| {
+        for &p in prev.iter() {
+            let g = tree.get(Some(to));
+            if tf {
+                tree.nodes[p].nxt_t = g;
+            } else {
+                tree.nodes[p].nxt_f = g;
+            }
+        }
+        prev.clear();
+    };
+    for (i, a) in rule.args.iter().enumerate() {
+        let Some(a) = a else { continue };
+        let arg = i as u8;
+        let (off_lo, off_hi) = arg_offsets(info, arg);
+        if info.arg64 {
+            if a.op == OrigOp::MaskedEq && hi(a.mask) == 0 && lo(a.mask) == 0 {
+                continue;
+            }
+            match a.op {
+                OrigOp::Gt | OrigOp::Ge | OrigOp::Lt | OrigOp::Le => {
+                    let c0 = tree.push(Node::new(arg, true, off_hi, Cmp::Gt, a.op, hi(a.mask), hi(a.datum), a.datum));
+                    let c1 = tree.push(Node::new(arg, true, off_hi, Cmp::Eq, a.op, hi(a.mask), hi(a.datum), a.datum));
+                    let lo_op = if matches!(a.op, OrigOp::Gt | OrigOp::Le) { Cmp::Gt } else { Cmp::Ge };
+                    let c2 = tree.push(Node::new(arg, false, off_lo, lo_op, a.op, lo(a.mask), lo(a.datum), a.datum));
+                    link(tree, &mut prev, tf, c0);
+                    tree.nodes[c0].nxt_f = tree.get(Some(c1));
+                    tree.nodes[c1].nxt_t = tree.get(Some(c2));
+                    if chains.is_none() {
+                        chains = tree.get(Some(c0));
+                    }
+                    if matches!(a.op, OrigOp::Gt | OrigOp::Ge) {
+                        prev.extend([c0, c2]);
+                        tf = true;
+                    } else {
+                        prev.extend([c1, c2]);
+                        tf = false;
+                    }
+                    cnt += 3;
+                }
+                OrigOp::Eq | OrigOp::MaskedEq | OrigOp::Ne => {
+                    let op = if a.op == OrigOp::MaskedEq { Cmp::MaskedEq } else { Cmp::Eq };
+                    let c0 = tree.push(Node::new(arg, true, off_hi, op, a.op, hi(a.mask), hi(a.datum), a.datum));
+                    let c1 = tree.push(Node::new(arg, false, off_lo, op, a.op, lo(a.mask), lo(a.datum), a.datum));
+                    link(tree, &mut prev, tf, c0);
+                    tree.nodes[c0].nxt_t = tree.get(Some(c1));
+                    if chains.is_none() {
+                        chains = tree.get(Some(c0));
+                    }
+                    if a.op == OrigOp::Ne {
+                        prev.extend([c0, c1]);
+                        tf = false;
+                    } else {
+                        prev.push(c1);
+                        tf = true;
+                    }
+                    cnt += 2;
+                }
+            }
+        } else {
+            if a.op == OrigOp::MaskedEq && lo(a.mask) == 0 {
+                continue;
+            }
+            let (op, t) = match a.op {
+                OrigOp::Ne => (Cmp::Eq, false),
+                OrigOp::Lt => (Cmp::Ge, false),
+                OrigOp::Le => (Cmp::Gt, false),
+                OrigOp::Eq => (Cmp::Eq, true),
+                OrigOp::MaskedEq => (Cmp::MaskedEq, true),
+                OrigOp::Ge => (Cmp::Ge, true),
+                OrigOp::Gt => (Cmp::Gt, true),
+            };
+            let c = tree.push(Node::new(arg, false, off_lo, op, a.op, lo(a.mask), lo(a.datum), a.datum));
+            link(tree, &mut prev, tf, c);
+            prev.push(c);
+            if chains.is_none() {
+                chains = tree.get(Some(c));
+            }
+            tf = t;
+            cnt += 1;
+        }
+    }
+    if chains.is_some() {
+        for &p in &prev {
+            if tf {
+                tree.nodes[p].act_t = Some(rule.action);
+            } else {
+                tree.nodes[p].act_f = Some(rule.action);
+            }
+        }
+    }
+    (chains, cnt)
+}
+
+fn chain_priority(node_cnt: u32) -> u32 {
+    PRI_MASK_CHAIN.wrapping_sub(node_cnt) & PRI_MASK_CHAIN
+}
+
+/// Adds `rule` (syscall already in this architecture's numbering) to the filter.
+fn db_rule_add(filter: &mut ArchFilter, rule: &Rule) -> Result<()> {
+    let info = filter.info();
+    let Some(entry) = filter.syscalls.get_mut(&rule.syscall) else {
+        let mut tree = Tree::default();
+        let (chains, node_cnt) = rule_gen(&mut tree, info, rule);
+        filter.syscalls.insert(
+            rule.syscall,
+            SysEntry {
+                num: rule.syscall,
+                priority: chain_priority(node_cnt),
+                chains,
+                node_cnt,
+                action: rule.action,
+                valid: true,
+                tree,
+            },
+        );
+        return Ok(());
+    };
+    let (mut new_chains, new_cnt) = rule_gen(&mut entry.tree, info, rule);
+    let mut rm_flag = false;
+    loop {
+        if entry.chains.is_none() {
+            if rm_flag || !entry.valid {
+                entry.chains = new_chains;
+                entry.action = rule.action;
+                entry.node_cnt = new_cnt;
+                if entry.valid {
+                    entry.priority = chain_priority(new_cnt);
+                }
+                entry.valid = true;
+            }
+            // Otherwise the unconditional entry already covers every argument vector.
+            break;
+        }
+        if new_chains.is_none() {
+            // An unconditional rule replaces all conditions.
+            let mut c = entry.chains.take();
+            entry.tree.tree_put(&mut c);
+            entry.node_cnt = 0;
+            entry.action = rule.action;
+            break;
+        }
+        let mut state = PruneState::new(rule.action);
+        let mut chains = entry.chains;
+        let rc = entry.tree.prune(&mut chains, chains, new_chains, &mut state);
+        entry.chains = chains;
+        if rc > 0 {
+            rm_flag = true;
+            entry.node_cnt = entry.node_cnt.wrapping_sub(rc);
+            if entry.chains.is_none() {
+                continue;
+            }
+        } else if state.redundant() {
+            break;
+        }
+        let mut removed = 0;
+        let mut chains = entry.chains;
+        let new_top = new_chains.expect("checked above");
+        let res = entry.tree.add(&mut chains, new_top, &mut removed);
+        entry.chains = chains;
+        entry.node_cnt = entry.node_cnt.wrapping_sub(removed);
+        if res.is_err() {
+            return Err(SeccompError::with_errno(
+                SeccompErrno::EEXIST,
+                "a rule on the same syscall and argument values with a different action already exists",
+            ));
+        }
+        entry.node_cnt = entry.node_cnt.wrapping_add(new_cnt);
+        let freed = entry.tree.tree_put(&mut new_chains);
+        entry.node_cnt = entry.node_cnt.wrapping_sub(freed);
+        break;
+    }
+    entry.priority = (entry.priority & !PRI_MASK_CHAIN) | chain_priority(entry.node_cnt);
+    Ok(())
+}
+
+/// The native syscall number `nr` in `arch`'s numbering.
+fn translate(arch: ScmpArch, nr: i32) -> Result<i32> {
+    if nr == -1 || Some(arch) == NATIVE {
+        return Ok(nr);
+    }
+    let efault = || SeccompError::with_errno(SeccompErrno::EFAULT, format!("syscall number {nr} is not a syscall of the native architecture"));
+    let native = NATIVE.ok_or_else(efault)?;
+    let name = resolve_num(native, nr).ok_or_else(efault)?;
+    resolve_name(arch, name).ok_or_else(|| {
+        SeccompError::with_errno(SeccompErrno::EFAULT, format!("syscall {name:?} cannot be resolved on {arch}"))
+    })
+}
+
+/// The call number inside socketcall(2) (1..=20) / ipc(2) (1..=24) of a multiplexed name.
+fn mux_call(nr: i32) -> Option<(bool, u64)> {
+    match nr {
+        -120..=-100 => Some((true, (-nr % 100) as u64)),
+        -224..=-200 => Some((false, (-nr % 200) as u64)),
+        _ => None,
+    }
+}
+
+/// Adds a rule to one architecture's filter, translating and rewriting as libseccomp does.
+fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule) -> Result<()> {
+    let arch = filter.arch;
+    let sys = translate(arch, rule.syscall)?;
+    let mut r = rule.clone();
+    r.syscall = sys;
+    let info = filter.info();
+    let Some(mux) = info.mux.filter(|_| sys != -1) else {
+        if sys < -1 && r.strict {
+            return Err(edom_missing(arch, rule.syscall));
+        }
+        return db_rule_add(filter, &r);
+    };
+    // Is it a socket or ipc call, given as pseudo number or as direct number?
+    let pseudo = if mux_call(sys).is_some() {
+        Some(sys)
+    } else if sys > 0 {
+        resolve_num(arch, sys).and_then(|name| resolve_name(arch, name)).filter(|p| mux_call(*p).is_some())
+    } else {
+        None
+    };
+    let Some(pseudo) = pseudo else {
+        if sys >= 0 {
+            return db_rule_add(filter, &r);
+        }
+        if r.strict {
+            return Err(edom_missing(arch, rule.syscall));
+        }
+        return Ok(());
+    };
+    if r.strict && r.args.iter().any(Option::is_some) {
+        return Err(SeccompError::with_errno(
+            SeccompErrno::EINVAL,
+            format!("{arch} multiplexes this syscall through socketcall/ipc, so an exact rule cannot keep its argument conditions"),
+        ));
+    }
+    let (socket, call) = mux_call(pseudo).expect("pseudo is a multiplexed call");
+    let direct = if sys > 0 {
+        sys
+    } else {
+        resolve_num(arch, pseudo).and_then(|name| direct_num(arch, name)).unwrap_or(pseudo)
+    };
+    let mut ra = r.clone();
+    ra.syscall = if socket { mux.socketcall } else { mux.ipc };
+    ra.args[0] = Some(ApiArg { op: OrigOp::Eq, mask: u64::MAX, datum: call });
+    db_rule_add(filter, &ra)?;
+    r.syscall = direct;
+    db_rule_add(filter, &r)
+}
+
+fn edom_missing(arch: ScmpArch, nr: i32) -> SeccompError {
+    SeccompError::with_errno(SeccompErrno::EDOM, format!("syscall {nr} does not exist on {arch}"))
+}
+
+/// The filter attributes (libseccomp's `struct db_filter_attr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Attrs {
+    pub act_default: u32,
+    pub act_badarch: u32,
+    pub nnp: bool,
+    pub tsync: bool,
+    pub tskip: bool,
+    pub log: bool,
+    pub ssb: bool,
+    pub optimize: u32,
+    pub sysrawrc: bool,
+    pub waitkill: bool,
+}
+
+impl Attrs {
+    pub(crate) fn new(act_default: u32) -> Self {
+        Attrs {
+            act_default,
+            act_badarch: crate::action::RET_KILL_THREAD,
+            nnp: true,
+            tsync: false,
+            tskip: false,
+            log: false,
+            ssb: false,
+            optimize: 1,
+            sysrawrc: false,
+            waitkill: false,
+        }
+    }
+}
+
+/// A filter collection: attributes and one filter per architecture, in the order added.
+#[derive(Debug, Clone)]
+pub(crate) struct Collection {
+    pub attrs: Attrs,
+    pub filters: Vec<ArchFilter>,
+    pub endian: Option<Endian>,
+    pub notify_used: bool,
+}
+
+impl Collection {
+    /// A collection with the native architecture only.
+    pub(crate) fn new(act_default: u32) -> Self {
+        let mut c = Collection {
+            attrs: Attrs::new(act_default),
+            filters: Vec::new(),
+            endian: None,
+            notify_used: act_default == crate::action::RET_NOTIFY,
+        };
+        if let Some(n) = NATIVE {
+            c.add_arch(n).expect("a fresh collection accepts its native architecture");
+        }
+        c
+    }
+
+    pub(crate) fn has_arch(&self, arch: ScmpArch) -> bool {
+        self.filters.iter().any(|f| f.arch == arch)
+    }
+
+    /// Adds an architecture (no-op when present); `EDOM` for the other byte order.
+    pub(crate) fn add_arch(&mut self, arch: ScmpArch) -> Result<()> {
+        if self.has_arch(arch) {
+            return Ok(());
+        }
+        let info = arch.info().ok_or_else(|| SeccompError::with_errno(SeccompErrno::EINVAL, "unknown architecture"))?;
+        if let Some(e) = self.endian {
+            if e != info.endian {
+                return Err(SeccompError::with_errno(
+                    SeccompErrno::EDOM,
+                    format!("{arch} is {:?}-endian but the filter's architectures are {e:?}-endian", info.endian),
+                ));
+            }
+        }
+        self.filters.push(ArchFilter::new(arch));
+        self.endian = Some(info.endian);
+        Ok(())
+    }
+
+    pub(crate) fn remove_arch(&mut self, arch: ScmpArch) {
+        self.filters.retain(|f| f.arch != arch);
+        if self.filters.is_empty() {
+            self.endian = None;
+        }
+    }
+
+    /// Adds a rule to every architecture, all or nothing.
+    pub(crate) fn rule_add(&mut self, rule: &Rule) -> Result<()> {
+        // Remember the entries we may touch so that a failure leaves no trace.
+        let backup: Vec<ArchFilter> = self.filters.clone();
+        for i in 0..self.filters.len() {
+            if let Err(e) = arch_rule_add(&mut self.filters[i], rule) {
+                self.filters = backup;
+                return Err(e);
+            }
+        }
+        if rule.action == crate::action::RET_NOTIFY {
+            self.notify_used = true;
+        }
+        Ok(())
+    }
+
+    /// Raises the user priority of a syscall on every architecture (creating placeholders).
+    pub(crate) fn syscall_priority(&mut self, syscall: i32, priority: u8) -> Result<()> {
+        let mut rc = Ok(());
+        for f in &mut self.filters {
+            let r = (|| {
+                let mut sc = translate(f.arch, syscall)?;
+                if sc < -1 {
+                    match rewrite(f.info(), sc) {
+                        Ok(n) => sc = n,
+                        Err(RewriteErr::Domain) => return Ok(()),
+                        Err(RewriteErr::Reserved) => {
+                            return Err(SeccompError::with_errno(SeccompErrno::EINVAL, format!("{sc} is a reserved syscall number")))
+                        }
+                    }
+                }
+                let pri = (u32::from(priority) << 16) & PRI_MASK_USER;
+                match f.syscalls.get_mut(&sc) {
+                    Some(e) => {
+                        if pri > e.priority & PRI_MASK_USER {
+                            e.priority = (e.priority & !PRI_MASK_USER) | pri;
+                        }
+                    }
+                    None => {
+                        f.syscalls.insert(
+                            sc,
+                            SysEntry { num: sc, priority: pri, chains: None, node_cnt: 0, action: 0, valid: false, tree: Tree::default() },
+                        );
+                    }
+                }
+                Ok(())
+            })();
+            if rc.is_ok() {
+                rc = r;
+            }
+        }
+        rc
+    }
+
+    /// Evaluates the collection on `data` without BPF: the independent reference for the
+    /// generated programs.
+    pub(crate) fn evaluate(&self, data: &crate::bpf::SeccompData) -> u32 {
+        let endian = self.endian.unwrap_or(Endian::Little);
+        let bytes = data.to_bytes(endian);
+        let word = |off: u32| {
+            let o = off as usize;
+            let b = [bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]];
+            match endian {
+                Endian::Little => u32::from_le_bytes(b),
+                Endian::Big => u32::from_be_bytes(b),
+            }
+        };
+        let nr = data.nr;
+        let x86_64 = self.has_arch(ScmpArch::X8664);
+        let x32 = self.has_arch(ScmpArch::X32);
+        for f in &self.filters {
+            let info = f.info();
+            if info.audit != data.arch {
+                continue;
+            }
+            let unr = nr as u32;
+            // x86_64 and x32 share an audit token: bit 30 of the number tells them apart.
+            let filters: Vec<&ArchFilter> = match f.arch {
+                ScmpArch::X8664 | ScmpArch::X32 if x86_64 && x32 => {
+                    self.filters.iter().filter(|g| matches!(g.arch, ScmpArch::X8664 | ScmpArch::X32)).collect()
+                }
+                ScmpArch::X8664 => {
+                    if unr >= 0x4000_0000 && unr != u32::MAX {
+                        return self.attrs.act_badarch;
+                    }
+                    vec![f]
+                }
+                ScmpArch::X32 => {
+                    if unr < 0x4000_0000 {
+                        return self.attrs.act_badarch;
+                    }
+                    vec![f]
+                }
+                _ => vec![f],
+            };
+            for g in filters {
+                if let Some(e) = g.syscalls.get(&nr) {
+                    if !e.valid || (nr < 0 && !(nr == -1 && self.attrs.tskip)) {
+                        continue;
+                    }
+                    return match e.chains {
+                        None => e.action,
+                        Some(c) => e.tree.eval(c, &word).unwrap_or(self.attrs.act_default),
+                    };
+                }
+            }
+            return self.attrs.act_default;
+        }
+        self.attrs.act_badarch
+    }
+}
+
+enum RewriteErr {
+    Reserved,
+    Domain,
+}
+
+/// libseccomp's `arch_syscall_rewrite`: pseudo numbers of multiplexed calls become the
+/// multiplexer's number; other negative numbers do not exist on the architecture.
+fn rewrite(info: &ArchInfo, sc: i32) -> std::result::Result<i32, RewriteErr> {
+    if sc >= -1 {
+        return Ok(sc);
+    }
+    if sc > -100 {
+        return Err(RewriteErr::Reserved);
+    }
+    let mut out = sc;
+    if sc > -10000 {
+        if let Some(m) = info.mux {
+            match sc {
+                -120..=-100 => out = m.socketcall,
+                -224..=-200 => out = m.ipc,
+                _ => {}
+            }
+        }
+    }
+    if out < 0 {
+        Err(RewriteErr::Domain)
+    } else {
+        Ok(out)
+    }
+}
+
+impl PruneState {
+    pub(crate) fn new(action: u32) -> Self {
+        let mut s = PruneState::default();
+        s.set_action(action);
+        s
+    }
+}
