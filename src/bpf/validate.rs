@@ -128,13 +128,11 @@ fn check_scratch_init(prog: &[Instruction]) -> Result<(), BpfError> {
         let bit = 1u16.checked_shl(ins.k).unwrap_or(0);
         match ins.code {
             ST | STX => valid |= bit,
-            LD_MEM | LDX_MEM => {
-                if valid & bit == 0 {
-                    return Err(BpfError::UninitializedScratch {
-                        index: pc,
-                        k: ins.k,
-                    });
-                }
+            LD_MEM | LDX_MEM if valid & bit == 0 => {
+                return Err(BpfError::UninitializedScratch {
+                    index: pc,
+                    k: ins.k,
+                });
             }
             JA => {
                 meet(&mut at, pc as u64 + 1 + u64::from(ins.k), valid);
