@@ -18,3 +18,7 @@ pub fn check_api(min_level: u32, _expected: ScmpVersion) -> Result<bool> {
 pub(crate) fn action_supported(_action: ScmpAction) -> bool {
     true
 }
+/// TSYNC and NOTIFY together (API level 6).
+pub(crate) fn tsync_notify_supported() -> bool {
+    true
+}

@@ -1,6 +1,8 @@
 //! The filter context: libseccomp 0.4.0's `ScmpFilterContext`, built on the rule database.
 
-use crate::action::{ScmpAction, MAX_ERRNO, RET_ERRNO, RET_KILL_PROCESS, RET_LOG, RET_NOTIFY, RET_TRACE};
+use crate::action::{
+    ScmpAction, MAX_ERRNO, RET_ERRNO, RET_KILL_PROCESS, RET_LOG, RET_NOTIFY, RET_TRACE,
+};
 use crate::api;
 use crate::arch::{Endian, ScmpArch};
 use crate::bpf::{self, Instruction};
@@ -55,9 +57,14 @@ fn action_valid(action: u32) -> Result<()> {
         RET_ERRNO => action & 0xffff < MAX_ERRNO,
         RET_TRACE => true,
         RET_LOG => api::action_supported(ScmpAction::Log),
-        RET_KILL_PROCESS if action == RET_KILL_PROCESS => api::action_supported(ScmpAction::KillProcess),
+        RET_KILL_PROCESS if action == RET_KILL_PROCESS => {
+            api::action_supported(ScmpAction::KillProcess)
+        }
         RET_NOTIFY if action == RET_NOTIFY => api::action_supported(ScmpAction::Notify),
-        _ => ScmpAction::from_sys(action).is_ok() && action & 0xffff == 0 || action == crate::action::RET_TRAP,
+        _ => {
+            ScmpAction::from_sys(action).is_ok() && action & 0xffff == 0
+                || action == crate::action::RET_TRAP
+        }
     };
     if ok {
         Ok(())
@@ -98,7 +105,11 @@ impl ScmpFilterContext {
         let act = default_action.to_sys();
         action_valid(act)
             .map_err(|e| SeccompError::with_msg(format!("Could not create new filter: {e}")))?;
-        Ok(Self { col: Collection::new(act), snapshots: RefCell::new(Vec::new()), cache: RefCell::new(None) })
+        Ok(Self {
+            col: Collection::new(act),
+            snapshots: RefCell::new(Vec::new()),
+            cache: RefCell::new(None),
+        })
     }
 
     /// Deprecated alias of [`ScmpFilterContext::new`].
@@ -137,17 +148,27 @@ impl ScmpFilterContext {
     /// ```
     pub fn merge(&mut self, src: Self) -> Result<&mut Self> {
         if self.col.filters.is_empty() || src.col.filters.is_empty() {
-            return Err(einval("both filters need at least one architecture to merge"));
+            return Err(einval(
+                "both filters need at least one architecture to merge",
+            ));
         }
         let (a, b) = (&self.col.attrs, &src.col.attrs);
         if a.act_default != b.act_default || a.nnp != b.nnp || a.tsync != b.tsync {
-            return Err(einval("filters to merge must have the same default action, ctl_nnp and ctl_tsync"));
+            return Err(einval(
+                "filters to merge must have the same default action, ctl_nnp and ctl_tsync",
+            ));
         }
         if self.col.endian != src.col.endian {
-            return Err(SeccompError::with_errno(SeccompErrno::EDOM, "filters to merge must have the same byte order"));
+            return Err(SeccompError::with_errno(
+                SeccompErrno::EDOM,
+                "filters to merge must have the same byte order",
+            ));
         }
         if let Some(f) = src.col.filters.iter().find(|f| self.col.has_arch(f.arch)) {
-            return Err(SeccompError::with_errno(SeccompErrno::EEXIST, format!("both filters cover {}", f.arch)));
+            return Err(SeccompError::with_errno(
+                SeccompErrno::EEXIST,
+                format!("both filters cover {}", f.arch),
+            ));
         }
         self.col.filters.extend(src.col.filters);
         self.col.notify_used |= src.col.notify_used;
@@ -164,7 +185,9 @@ impl ScmpFilterContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_arch_present(&self, arch: ScmpArch) -> Result<bool> {
-        let a = arch.resolve().ok_or_else(|| einval("the native architecture is not supported"))?;
+        let a = arch
+            .resolve()
+            .ok_or_else(|| einval("the native architecture is not supported"))?;
         Ok(self.col.has_arch(a))
     }
 
@@ -183,7 +206,9 @@ impl ScmpFilterContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn add_arch(&mut self, arch: ScmpArch) -> Result<&mut Self> {
-        let a = arch.resolve().ok_or_else(|| einval("the native architecture is not supported"))?;
+        let a = arch
+            .resolve()
+            .ok_or_else(|| einval("the native architecture is not supported"))?;
         self.col.add_arch(a)?;
         self.changed();
         Ok(self)
@@ -199,47 +224,81 @@ impl ScmpFilterContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn remove_arch(&mut self, arch: ScmpArch) -> Result<&mut Self> {
-        let a = arch.resolve().ok_or_else(|| einval("the native architecture is not supported"))?;
+        let a = arch
+            .resolve()
+            .ok_or_else(|| einval("the native architecture is not supported"))?;
         self.col.remove_arch(a);
         self.changed();
         Ok(self)
     }
 
-    fn rule_add(&mut self, strict: bool, action: ScmpAction, syscall: ScmpSyscall, comparators: &[ScmpArgCompare]) -> Result<()> {
+    fn rule_add(
+        &mut self,
+        strict: bool,
+        action: ScmpAction,
+        syscall: ScmpSyscall,
+        comparators: &[ScmpArgCompare],
+    ) -> Result<()> {
         let nr = syscall.as_raw_syscall();
         let act = action.to_sys();
         if comparators.len() > 6 {
-            return Err(einval(format!("{} argument conditions given; a syscall has at most 6 arguments", comparators.len())));
+            return Err(einval(format!(
+                "{} argument conditions given; a syscall has at most 6 arguments",
+                comparators.len()
+            )));
         }
         if self.col.filters.is_empty() {
             return Err(einval("the filter covers no architecture"));
         }
         if !(self.col.attrs.tskip && nr == -1) && (-99..=-1).contains(&nr) {
-            return Err(einval(format!("syscall number {nr} is reserved (rules on -1 need api_tskip)")));
+            return Err(einval(format!(
+                "syscall number {nr} is reserved (rules on -1 need api_tskip)"
+            )));
         }
         action_valid(act)?;
         if act == RET_NOTIFY && self.col.attrs.tsync && !api::tsync_notify_supported() {
-            return Err(einval("the kernel cannot combine TSYNC with a NOTIFY action"));
+            return Err(einval(
+                "the kernel cannot combine TSYNC with a NOTIFY action",
+            ));
         }
         if act == self.col.attrs.act_default {
-            return Err(SeccompError::with_errno(SeccompErrno::EACCES, "the rule's action is the filter's default action"));
+            return Err(SeccompError::with_errno(
+                SeccompErrno::EACCES,
+                "the rule's action is the filter's default action",
+            ));
         }
         if strict && self.col.filters.len() > 1 {
-            return Err(SeccompError::with_errno(SeccompErrno::EOPNOTSUPP, "exact rules need a filter with a single architecture"));
+            return Err(SeccompError::with_errno(
+                SeccompErrno::EOPNOTSUPP,
+                "exact rules need a filter with a single architecture",
+            ));
         }
         let mut args: [Option<ApiArg>; 6] = [None; 6];
         for c in comparators {
             let i = c.arg() as usize;
             if i >= 6 {
-                return Err(einval(format!("argument index {i} is out of range (0..=5)")));
+                return Err(einval(format!(
+                    "argument index {i} is out of range (0..=5)"
+                )));
             }
             if args[i].is_some() {
-                return Err(einval(format!("argument {i} is compared twice in one rule")));
+                return Err(einval(format!(
+                    "argument {i} is compared twice in one rule"
+                )));
             }
             let (op, mask) = orig_op(c.op());
-            args[i] = Some(ApiArg { op, mask: mask.unwrap_or(u64::MAX), datum: c.datum() });
+            args[i] = Some(ApiArg {
+                op,
+                mask: mask.unwrap_or(u64::MAX),
+                datum: c.datum(),
+            });
         }
-        self.col.rule_add(&Rule { strict, action: act, syscall: nr, args })?;
+        self.col.rule_add(&Rule {
+            strict,
+            action: act,
+            syscall: nr,
+            args,
+        })?;
         self.changed();
         Ok(())
     }
@@ -262,7 +321,11 @@ impl ScmpFilterContext {
     /// ctx.add_rule(ScmpAction::Errno(libc::EPERM), ScmpSyscall::from_name("dup3")?)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn add_rule<S: Into<ScmpSyscall>>(&mut self, action: ScmpAction, syscall: S) -> Result<&mut Self> {
+    pub fn add_rule<S: Into<ScmpSyscall>>(
+        &mut self,
+        action: ScmpAction,
+        syscall: S,
+    ) -> Result<&mut Self> {
         self.rule_add(false, action, syscall.into(), &[])?;
         Ok(self)
     }
@@ -280,7 +343,12 @@ impl ScmpFilterContext {
     /// )?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn add_rule_conditional<S: Into<ScmpSyscall>>(&mut self, action: ScmpAction, syscall: S, comparators: &[ScmpArgCompare]) -> Result<&mut Self> {
+    pub fn add_rule_conditional<S: Into<ScmpSyscall>>(
+        &mut self,
+        action: ScmpAction,
+        syscall: S,
+        comparators: &[ScmpArgCompare],
+    ) -> Result<&mut Self> {
         self.rule_add(false, action, syscall.into(), comparators)?;
         Ok(self)
     }
@@ -298,7 +366,11 @@ impl ScmpFilterContext {
     /// ctx.add_rule_exact(ScmpAction::Errno(libc::EPERM), ScmpSyscall::from_name("dup3")?)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn add_rule_exact<S: Into<ScmpSyscall>>(&mut self, action: ScmpAction, syscall: S) -> Result<&mut Self> {
+    pub fn add_rule_exact<S: Into<ScmpSyscall>>(
+        &mut self,
+        action: ScmpAction,
+        syscall: S,
+    ) -> Result<&mut Self> {
         self.rule_add(true, action, syscall.into(), &[])?;
         Ok(self)
     }
@@ -317,7 +389,12 @@ impl ScmpFilterContext {
     /// )?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn add_rule_conditional_exact<S: Into<ScmpSyscall>>(&mut self, action: ScmpAction, syscall: S, comparators: &[ScmpArgCompare]) -> Result<&mut Self> {
+    pub fn add_rule_conditional_exact<S: Into<ScmpSyscall>>(
+        &mut self,
+        action: ScmpAction,
+        syscall: S,
+        comparators: &[ScmpArgCompare],
+    ) -> Result<&mut Self> {
         self.rule_add(true, action, syscall.into(), comparators)?;
         Ok(self)
     }
@@ -332,7 +409,11 @@ impl ScmpFilterContext {
     /// ctx.set_syscall_priority(ScmpSyscall::from_name("read")?, 100)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn set_syscall_priority<S: Into<ScmpSyscall>>(&mut self, syscall: S, priority: u8) -> Result<&mut Self> {
+    pub fn set_syscall_priority<S: Into<ScmpSyscall>>(
+        &mut self,
+        syscall: S,
+        priority: u8,
+    ) -> Result<&mut Self> {
         let nr = syscall.into().as_raw_syscall();
         if self.col.filters.is_empty() {
             return Err(einval("the filter covers no architecture"));
@@ -390,7 +471,10 @@ impl ScmpFilterContext {
             } else {
                 Err(SeccompError::with_errno(
                     SeccompErrno::EOPNOTSUPP,
-                    format!("{what} needs API level {level} (the running kernel provides {})", api::get_api()),
+                    format!(
+                        "{what} needs API level {level} (the running kernel provides {})",
+                        api::get_api()
+                    ),
                 ))
             }
         };
@@ -398,7 +482,10 @@ impl ScmpFilterContext {
         let a = &mut self.col.attrs;
         match attr {
             ScmpFilterAttr::ActDefault => {
-                return Err(SeccompError::with_errno(SeccompErrno::EACCES, "the default action is read-only"));
+                return Err(SeccompError::with_errno(
+                    SeccompErrno::EACCES,
+                    "the default action is read-only",
+                ));
             }
             ScmpFilterAttr::ActBadArch => {
                 action_valid(value)?;
@@ -408,7 +495,9 @@ impl ScmpFilterContext {
             ScmpFilterAttr::CtlTsync => {
                 need(2, "TSYNC")?;
                 if on && self.col.notify_used && !api::tsync_notify_supported() {
-                    return Err(einval("the kernel cannot combine TSYNC with a NOTIFY action"));
+                    return Err(einval(
+                        "the kernel cannot combine TSYNC with a NOTIFY action",
+                    ));
                 }
                 self.col.attrs.tsync = on;
             }
@@ -424,7 +513,10 @@ impl ScmpFilterContext {
             ScmpFilterAttr::CtlOptimize => match value {
                 1 | 2 => a.optimize = value,
                 _ => {
-                    return Err(SeccompError::with_errno(SeccompErrno::EOPNOTSUPP, format!("optimize level {value} is not supported (1 or 2)")));
+                    return Err(SeccompError::with_errno(
+                        SeccompErrno::EOPNOTSUPP,
+                        format!("optimize level {value} is not supported (1 or 2)"),
+                    ));
                 }
             },
             ScmpFilterAttr::ApiSysRawRc => a.sysrawrc = on,
@@ -504,13 +596,48 @@ macro_rules! bool_attr {
     };
 }
 
-bool_attr!(get_ctl_nnp, set_ctl_nnp, CtlNnp, "loading sets `NO_NEW_PRIVS` (default true)");
-bool_attr!(get_ctl_tsync, set_ctl_tsync, CtlTsync, "loading synchronises the filter onto all threads");
-bool_attr!(get_ctl_log, set_ctl_log, CtlLog, "the kernel logs all actions but ALLOW");
-bool_attr!(get_ctl_ssb, set_ctl_ssb, CtlSsb, "speculative store bypass mitigation is disabled");
-bool_attr!(get_api_sysrawrc, set_api_sysrawrc, ApiSysRawRc, "load failures report the kernel's raw errno");
-bool_attr!(get_ctl_waitkill, set_ctl_waitkill, CtlWaitkill, "a notifying syscall waits killably for the response");
-bool_attr!(get_api_tskip, set_api_tskip, ApiTskip, "rules on syscall -1 are allowed (for tracers)");
+bool_attr!(
+    get_ctl_nnp,
+    set_ctl_nnp,
+    CtlNnp,
+    "loading sets `NO_NEW_PRIVS` (default true)"
+);
+bool_attr!(
+    get_ctl_tsync,
+    set_ctl_tsync,
+    CtlTsync,
+    "loading synchronises the filter onto all threads"
+);
+bool_attr!(
+    get_ctl_log,
+    set_ctl_log,
+    CtlLog,
+    "the kernel logs all actions but ALLOW"
+);
+bool_attr!(
+    get_ctl_ssb,
+    set_ctl_ssb,
+    CtlSsb,
+    "speculative store bypass mitigation is disabled"
+);
+bool_attr!(
+    get_api_sysrawrc,
+    set_api_sysrawrc,
+    ApiSysRawRc,
+    "load failures report the kernel's raw errno"
+);
+bool_attr!(
+    get_ctl_waitkill,
+    set_ctl_waitkill,
+    CtlWaitkill,
+    "a notifying syscall waits killably for the response"
+);
+bool_attr!(
+    get_api_tskip,
+    set_api_tskip,
+    ApiTskip,
+    "rules on syscall -1 are allowed (for tracers)"
+);
 
 impl ScmpFilterContext {
     /// Deprecated alias of [`get_ctl_nnp`](Self::get_ctl_nnp).
@@ -584,7 +711,11 @@ impl ScmpFilterContext {
 
     /// The byte order of the filter's architectures (the host's when it has none).
     fn endian(&self) -> Endian {
-        self.col.endian.unwrap_or(if cfg!(target_endian = "big") { Endian::Big } else { Endian::Little })
+        self.col.endian.unwrap_or(if cfg!(target_endian = "big") {
+            Endian::Big
+        } else {
+            Endian::Little
+        })
     }
 
     /// Writes the filter as libseccomp's human-readable pseudo filter code (PFC).

@@ -61,11 +61,16 @@ pub(crate) struct ArchFilter {
 
 impl ArchFilter {
     pub(crate) fn new(arch: ScmpArch) -> Self {
-        ArchFilter { arch, syscalls: BTreeMap::new() }
+        ArchFilter {
+            arch,
+            syscalls: BTreeMap::new(),
+        }
     }
 
     pub(crate) fn info(&self) -> &'static ArchInfo {
-        self.arch.info().expect("filters hold concrete architectures")
+        self.arch
+            .info()
+            .expect("filters hold concrete architectures")
     }
 }
 
@@ -114,10 +119,41 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
             }
             match a.op {
                 OrigOp::Gt | OrigOp::Ge | OrigOp::Lt | OrigOp::Le => {
-                    let c0 = tree.push(Node::new(arg, true, off_hi, Cmp::Gt, a.op, hi(a.mask), hi(a.datum), a.datum));
-                    let c1 = tree.push(Node::new(arg, true, off_hi, Cmp::Eq, a.op, hi(a.mask), hi(a.datum), a.datum));
-                    let lo_op = if matches!(a.op, OrigOp::Gt | OrigOp::Le) { Cmp::Gt } else { Cmp::Ge };
-                    let c2 = tree.push(Node::new(arg, false, off_lo, lo_op, a.op, lo(a.mask), lo(a.datum), a.datum));
+                    let c0 = tree.push(Node::new(
+                        arg,
+                        true,
+                        off_hi,
+                        Cmp::Gt,
+                        a.op,
+                        hi(a.mask),
+                        hi(a.datum),
+                        a.datum,
+                    ));
+                    let c1 = tree.push(Node::new(
+                        arg,
+                        true,
+                        off_hi,
+                        Cmp::Eq,
+                        a.op,
+                        hi(a.mask),
+                        hi(a.datum),
+                        a.datum,
+                    ));
+                    let lo_op = if matches!(a.op, OrigOp::Gt | OrigOp::Le) {
+                        Cmp::Gt
+                    } else {
+                        Cmp::Ge
+                    };
+                    let c2 = tree.push(Node::new(
+                        arg,
+                        false,
+                        off_lo,
+                        lo_op,
+                        a.op,
+                        lo(a.mask),
+                        lo(a.datum),
+                        a.datum,
+                    ));
                     link(tree, &mut prev, tf, c0);
                     tree.nodes[c0].nxt_f = tree.get(Some(c1));
                     tree.nodes[c1].nxt_t = tree.get(Some(c2));
@@ -134,9 +170,31 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
                     cnt += 3;
                 }
                 OrigOp::Eq | OrigOp::MaskedEq | OrigOp::Ne => {
-                    let op = if a.op == OrigOp::MaskedEq { Cmp::MaskedEq } else { Cmp::Eq };
-                    let c0 = tree.push(Node::new(arg, true, off_hi, op, a.op, hi(a.mask), hi(a.datum), a.datum));
-                    let c1 = tree.push(Node::new(arg, false, off_lo, op, a.op, lo(a.mask), lo(a.datum), a.datum));
+                    let op = if a.op == OrigOp::MaskedEq {
+                        Cmp::MaskedEq
+                    } else {
+                        Cmp::Eq
+                    };
+                    let c0 = tree.push(Node::new(
+                        arg,
+                        true,
+                        off_hi,
+                        op,
+                        a.op,
+                        hi(a.mask),
+                        hi(a.datum),
+                        a.datum,
+                    ));
+                    let c1 = tree.push(Node::new(
+                        arg,
+                        false,
+                        off_lo,
+                        op,
+                        a.op,
+                        lo(a.mask),
+                        lo(a.datum),
+                        a.datum,
+                    ));
                     link(tree, &mut prev, tf, c0);
                     tree.nodes[c0].nxt_t = tree.get(Some(c1));
                     if chains.is_none() {
@@ -165,7 +223,16 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
                 OrigOp::Ge => (Cmp::Ge, true),
                 OrigOp::Gt => (Cmp::Gt, true),
             };
-            let c = tree.push(Node::new(arg, false, off_lo, op, a.op, lo(a.mask), lo(a.datum), a.datum));
+            let c = tree.push(Node::new(
+                arg,
+                false,
+                off_lo,
+                op,
+                a.op,
+                lo(a.mask),
+                lo(a.datum),
+                a.datum,
+            ));
             link(tree, &mut prev, tf, c);
             prev.push(c);
             if chains.is_none() {
@@ -237,7 +304,8 @@ fn db_rule_add(filter: &mut ArchFilter, rule: &Rule) -> Result<()> {
         }
         let mut state = PruneState::new(rule.action);
         let mut chains = entry.chains;
-        let rc = entry.tree.prune(&mut chains, chains, new_chains, &mut state);
+        let start = chains;
+        let rc = entry.tree.prune(&mut chains, start, new_chains, &mut state);
         entry.chains = chains;
         if rc > 0 {
             rm_flag = true;
@@ -274,11 +342,19 @@ fn translate(arch: ScmpArch, nr: i32) -> Result<i32> {
     if nr == -1 || Some(arch) == NATIVE {
         return Ok(nr);
     }
-    let efault = || SeccompError::with_errno(SeccompErrno::EFAULT, format!("syscall number {nr} is not a syscall of the native architecture"));
+    let efault = || {
+        SeccompError::with_errno(
+            SeccompErrno::EFAULT,
+            format!("syscall number {nr} is not a syscall of the native architecture"),
+        )
+    };
     let native = NATIVE.ok_or_else(efault)?;
     let name = resolve_num(native, nr).ok_or_else(efault)?;
     resolve_name(arch, name).ok_or_else(|| {
-        SeccompError::with_errno(SeccompErrno::EFAULT, format!("syscall {name:?} cannot be resolved on {arch}"))
+        SeccompError::with_errno(
+            SeccompErrno::EFAULT,
+            format!("syscall {name:?} cannot be resolved on {arch}"),
+        )
     })
 }
 
@@ -308,7 +384,9 @@ fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule) -> Result<()> {
     let pseudo = if mux_call(sys).is_some() {
         Some(sys)
     } else if sys > 0 {
-        resolve_num(arch, sys).and_then(|name| resolve_name(arch, name)).filter(|p| mux_call(*p).is_some())
+        resolve_num(arch, sys)
+            .and_then(|name| resolve_name(arch, name))
+            .filter(|p| mux_call(*p).is_some())
     } else {
         None
     };
@@ -331,18 +409,27 @@ fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule) -> Result<()> {
     let direct = if sys > 0 {
         sys
     } else {
-        resolve_num(arch, pseudo).and_then(|name| direct_num(arch, name)).unwrap_or(pseudo)
+        resolve_num(arch, pseudo)
+            .and_then(|name| direct_num(arch, name))
+            .unwrap_or(pseudo)
     };
     let mut ra = r.clone();
     ra.syscall = if socket { mux.socketcall } else { mux.ipc };
-    ra.args[0] = Some(ApiArg { op: OrigOp::Eq, mask: u64::MAX, datum: call });
+    ra.args[0] = Some(ApiArg {
+        op: OrigOp::Eq,
+        mask: u64::MAX,
+        datum: call,
+    });
     db_rule_add(filter, &ra)?;
     r.syscall = direct;
     db_rule_add(filter, &r)
 }
 
 fn edom_missing(arch: ScmpArch, nr: i32) -> SeccompError {
-    SeccompError::with_errno(SeccompErrno::EDOM, format!("syscall {nr} does not exist on {arch}"))
+    SeccompError::with_errno(
+        SeccompErrno::EDOM,
+        format!("syscall {nr} does not exist on {arch}"),
+    )
 }
 
 /// The filter attributes (libseccomp's `struct db_filter_attr`).
@@ -396,7 +483,8 @@ impl Collection {
             notify_used: act_default == crate::action::RET_NOTIFY,
         };
         if let Some(n) = NATIVE {
-            c.add_arch(n).expect("a fresh collection accepts its native architecture");
+            c.add_arch(n)
+                .expect("a fresh collection accepts its native architecture");
         }
         c
     }
@@ -410,12 +498,17 @@ impl Collection {
         if self.has_arch(arch) {
             return Ok(());
         }
-        let info = arch.info().ok_or_else(|| SeccompError::with_errno(SeccompErrno::EINVAL, "unknown architecture"))?;
+        let info = arch.info().ok_or_else(|| {
+            SeccompError::with_errno(SeccompErrno::EINVAL, "unknown architecture")
+        })?;
         if let Some(e) = self.endian {
             if e != info.endian {
                 return Err(SeccompError::with_errno(
                     SeccompErrno::EDOM,
-                    format!("{arch} is {:?}-endian but the filter's architectures are {e:?}-endian", info.endian),
+                    format!(
+                        "{arch} is {:?}-endian but the filter's architectures are {e:?}-endian",
+                        info.endian
+                    ),
                 ));
             }
         }
@@ -458,7 +551,10 @@ impl Collection {
                         Ok(n) => sc = n,
                         Err(RewriteErr::Domain) => return Ok(()),
                         Err(RewriteErr::Reserved) => {
-                            return Err(SeccompError::with_errno(SeccompErrno::EINVAL, format!("{sc} is a reserved syscall number")))
+                            return Err(SeccompError::with_errno(
+                                SeccompErrno::EINVAL,
+                                format!("{sc} is a reserved syscall number"),
+                            ))
                         }
                     }
                 }
@@ -472,7 +568,15 @@ impl Collection {
                     None => {
                         f.syscalls.insert(
                             sc,
-                            SysEntry { num: sc, priority: pri, chains: None, node_cnt: 0, action: 0, valid: false, tree: Tree::default() },
+                            SysEntry {
+                                num: sc,
+                                priority: pri,
+                                chains: None,
+                                node_cnt: 0,
+                                action: 0,
+                                valid: false,
+                                tree: Tree::default(),
+                            },
                         );
                     }
                 }
@@ -509,9 +613,11 @@ impl Collection {
             let unr = nr as u32;
             // x86_64 and x32 share an audit token: bit 30 of the number tells them apart.
             let filters: Vec<&ArchFilter> = match f.arch {
-                ScmpArch::X8664 | ScmpArch::X32 if x86_64 && x32 => {
-                    self.filters.iter().filter(|g| matches!(g.arch, ScmpArch::X8664 | ScmpArch::X32)).collect()
-                }
+                ScmpArch::X8664 | ScmpArch::X32 if x86_64 && x32 => self
+                    .filters
+                    .iter()
+                    .filter(|g| matches!(g.arch, ScmpArch::X8664 | ScmpArch::X32))
+                    .collect(),
                 ScmpArch::X8664 => {
                     if unr >= 0x4000_0000 && unr != u32::MAX {
                         return self.attrs.act_badarch;

@@ -68,7 +68,16 @@ pub(crate) struct Node {
 }
 
 impl Node {
-    pub(crate) fn new(arg: u8, hi: bool, offset: u32, op: Cmp, op_orig: OrigOp, mask: u32, datum: u32, datum_full: u64) -> Self {
+    pub(crate) fn new(
+        arg: u8,
+        hi: bool,
+        offset: u32,
+        op: Cmp,
+        op_orig: OrigOp,
+        mask: u32,
+        datum: u32,
+        datum_full: u64,
+    ) -> Self {
         Node {
             arg,
             hi,
@@ -235,7 +244,8 @@ impl Tree {
         let start = self.level_start(node);
         let mut n = Some(start);
         while let Some(i) = n {
-            let links = u32::from(self.nodes[i].lvl_prv.is_some()) + u32::from(self.nodes[i].lvl_nxt.is_some());
+            let links = u32::from(self.nodes[i].lvl_prv.is_some())
+                + u32::from(self.nodes[i].lvl_nxt.is_some());
             if self.nodes[i].refcnt > links {
                 return 0;
             }
@@ -329,7 +339,13 @@ impl Tree {
     /// Removes parts of the existing tree made redundant by the new (single-path) tree `new`,
     /// or flags the new tree as redundant. `chains` is the syscall's root pointer. Returns the
     /// number of nodes removed.
-    pub(crate) fn prune(&mut self, chains: &mut Option<Id>, existing: Option<Id>, new: Option<Id>, state: &mut PruneState) -> u32 {
+    pub(crate) fn prune(
+        &mut self,
+        chains: &mut Option<Id>,
+        existing: Option<Id>,
+        new: Option<Id>,
+        state: &mut PruneState,
+    ) -> u32 {
         let mut cnt = 0;
         let mut state_new = *state;
         let (Some(x0), Some(n_iter)) = (existing, new) else {
@@ -351,24 +367,46 @@ impl Tree {
                     state_new.flags |= IST_X_FINISHED;
                 }
                 let (x, n) = (&self.nodes[xi], &self.nodes[n_iter]);
-                if (x.act_t.is_some() || x.nxt_t.is_some()) && !(n.act_t.is_some() || n.nxt_t.is_some()) {
+                if (x.act_t.is_some() || x.nxt_t.is_some())
+                    && !(n.act_t.is_some() || n.nxt_t.is_some())
+                {
                     return self.prune_return(state, state_new, cnt);
                 }
-                if (x.act_f.is_some() || x.nxt_f.is_some()) && !(n.act_f.is_some() || n.nxt_f.is_some()) {
+                if (x.act_f.is_some() || x.nxt_f.is_some())
+                    && !(n.act_f.is_some() || n.nxt_f.is_some())
+                {
                     return self.prune_return(state, state_new, cnt);
                 }
-                if state_new.flags & IST_N_FINISHED != 0 && state_new.flags & IST_X_FINISHED != 0 && (n.act_t != x.act_t || n.act_f != x.act_f) {
+                if state_new.flags & IST_N_FINISHED != 0
+                    && state_new.flags & IST_X_FINISHED != 0
+                    && (n.act_t != x.act_t || n.act_f != x.act_f)
+                {
                     return self.prune_return(state, state_new, cnt);
                 }
                 for branch_t in [true, false] {
-                    let n_child = if branch_t { self.nodes[n_iter].nxt_t } else { self.nodes[n_iter].nxt_f };
+                    let n_child = if branch_t {
+                        self.nodes[n_iter].nxt_t
+                    } else {
+                        self.nodes[n_iter].nxt_f
+                    };
                     let Some(n_child) = n_child else { continue };
                     let Some(xc) = xcur else { break };
                     self.get(Some(xc));
                     let mut state_nxt = *state;
                     state_nxt.flags |= IST_MATCHSET;
-                    let x_child = if branch_t { self.nodes[xc].nxt_t } else { self.nodes[xc].nxt_f };
-                    cnt += self.prune_sub(chains, xc, branch_t, x_child, Some(n_child), &mut state_nxt);
+                    let x_child = if branch_t {
+                        self.nodes[xc].nxt_t
+                    } else {
+                        self.nodes[xc].nxt_f
+                    };
+                    cnt += self.prune_sub(
+                        chains,
+                        xc,
+                        branch_t,
+                        x_child,
+                        Some(n_child),
+                        &mut state_nxt,
+                    );
                     cnt += self.node_put(&mut xcur);
                     if state_nxt.flags & IST_MATCH != 0 {
                         state_new.flags |= state_nxt.flags;
@@ -383,13 +421,21 @@ impl Tree {
                     continue;
                 };
                 let act_ok = self.act_check_node(xc, state_new.action);
-                if act_ok && state_new.flags & IST_MATCH != 0 && state_new.flags & IST_N_FINISHED != 0 && state_new.flags & IST_X_PREFIX != 0 {
+                if act_ok
+                    && state_new.flags & IST_MATCH != 0
+                    && state_new.flags & IST_N_FINISHED != 0
+                    && state_new.flags & IST_X_PREFIX != 0
+                {
                     // The new tree is shorter: drop the existing branch.
                     cnt += self.tree_remove(chains, xc);
                     if chains.is_none() {
                         return self.prune_return(state, state_new, cnt);
                     }
-                } else if act_ok && state_new.flags & IST_MATCH != 0 && state_new.flags & IST_X_FINISHED != 0 && state_new.flags & IST_N_PREFIX != 0 {
+                } else if act_ok
+                    && state_new.flags & IST_MATCH != 0
+                    && state_new.flags & IST_X_FINISHED != 0
+                    && state_new.flags & IST_N_PREFIX != 0
+                {
                     // The new tree is longer.
                     return self.prune_return(state, state_new, cnt);
                 }
@@ -399,7 +445,11 @@ impl Tree {
                 }
                 for branch_t in [true, false] {
                     let Some(xc) = xcur else { break };
-                    let x_child = if branch_t { self.nodes[xc].nxt_t } else { self.nodes[xc].nxt_f };
+                    let x_child = if branch_t {
+                        self.nodes[xc].nxt_t
+                    } else {
+                        self.nodes[xc].nxt_f
+                    };
                     if x_child.is_none() {
                         continue;
                     }
@@ -407,7 +457,8 @@ impl Tree {
                     let mut state_nxt = *state;
                     state_nxt.flags &= !IST_MATCH;
                     state_nxt.flags |= IST_X_PREFIX;
-                    cnt += self.prune_sub(chains, xc, branch_t, x_child, Some(n_iter), &mut state_nxt);
+                    cnt +=
+                        self.prune_sub(chains, xc, branch_t, x_child, Some(n_iter), &mut state_nxt);
                     cnt += self.node_put(&mut xcur);
                     if state_nxt.flags & IST_MATCH != 0 {
                         state_new.flags |= state_nxt.flags;
@@ -422,7 +473,11 @@ impl Tree {
                     return self.prune_return(state, state_new, cnt);
                 }
                 for branch_t in [true, false] {
-                    let n_child = if branch_t { self.nodes[n_iter].nxt_t } else { self.nodes[n_iter].nxt_f };
+                    let n_child = if branch_t {
+                        self.nodes[n_iter].nxt_t
+                    } else {
+                        self.nodes[n_iter].nxt_f
+                    };
                     let Some(n_child) = n_child else { continue };
                     let Some(xc) = xcur else { break };
                     self.get(Some(xc));
@@ -451,7 +506,15 @@ impl Tree {
 
     /// Prunes the sub-tree on one edge of `parent`, writing back the edge pointer (which the
     /// walk may change when it removes the first node of that level).
-    fn prune_sub(&mut self, chains: &mut Option<Id>, parent: Id, branch_t: bool, x_child: Option<Id>, n: Option<Id>, state: &mut PruneState) -> u32 {
+    fn prune_sub(
+        &mut self,
+        chains: &mut Option<Id>,
+        parent: Id,
+        branch_t: bool,
+        x_child: Option<Id>,
+        n: Option<Id>,
+        state: &mut PruneState,
+    ) -> u32 {
         let cnt = self.prune(chains, x_child, n, state);
         let _ = (parent, branch_t);
         cnt
@@ -467,7 +530,12 @@ impl Tree {
     }
 
     /// Merges the new single-path tree `new` into the level at `*existing`.
-    pub(crate) fn add(&mut self, existing: &mut Option<Id>, new: Id, removed: &mut u32) -> Result<(), Conflict> {
+    pub(crate) fn add(
+        &mut self,
+        existing: &mut Option<Id>,
+        new: Id,
+        removed: &mut u32,
+    ) -> Result<(), Conflict> {
         let Some(mut x) = *existing else {
             *existing = self.get(Some(new));
             return Ok(());
@@ -487,7 +555,9 @@ impl Tree {
                             self.nodes[x].act_t = Some(na);
                         }
                         Some(xa) if xa != na => {
-                            if self.nodes[n].hi && self.nodes[n].datum_full > self.nodes[x].datum_full {
+                            if self.nodes[n].hi
+                                && self.nodes[n].datum_full > self.nodes[x].datum_full
+                            {
                                 self.nodes[x].act_t = Some(na);
                             }
                             if self.nodes[x].is_leaf() || self.nodes[n].is_leaf() {
@@ -513,7 +583,9 @@ impl Tree {
                             // decides the false edge of a shared high-word node. (libseccomp
                             // before 2.6.1 wrote the true edge here, weakening filters:
                             // GHSA-4q85-33p6-j5g6; we implement the fixed behaviour.)
-                            if self.nodes[n].hi && self.nodes[n].datum_full < self.nodes[x].datum_full {
+                            if self.nodes[n].hi
+                                && self.nodes[n].datum_full < self.nodes[x].datum_full
+                            {
                                 self.nodes[x].act_f = Some(na);
                             }
                             if self.nodes[x].is_leaf() || self.nodes[n].is_leaf() {
@@ -524,7 +596,11 @@ impl Tree {
                     }
                 }
                 for branch_t in [true, false] {
-                    let n_child = if branch_t { self.nodes[n].nxt_t } else { self.nodes[n].nxt_f };
+                    let n_child = if branch_t {
+                        self.nodes[n].nxt_t
+                    } else {
+                        self.nodes[n].nxt_f
+                    };
                     let Some(nc) = n_child else { continue };
                     let (x_child, x_act) = if branch_t {
                         (self.nodes[x].nxt_t, self.nodes[x].act_t)
@@ -588,7 +664,11 @@ impl Tree {
         while let Some(ci) = c {
             let n = &self.nodes[ci];
             let taken = n.test(word(n.offset));
-            let (nxt, act) = if taken { (n.nxt_t, n.act_t) } else { (n.nxt_f, n.act_f) };
+            let (nxt, act) = if taken {
+                (n.nxt_t, n.act_t)
+            } else {
+                (n.nxt_f, n.act_f)
+            };
             if let Some(child) = nxt {
                 if let Some(a) = self.eval(child, word) {
                     return Some(a);

@@ -34,7 +34,14 @@ pub(crate) enum Op {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Dn {
     Ret(u32),
-    Test { off: u32, mask: u32, op: Op, k: u32, t: DnId, f: DnId },
+    Test {
+        off: u32,
+        mask: u32,
+        op: Op,
+        k: u32,
+        t: DnId,
+        f: DnId,
+    },
 }
 
 /// A hash-consed decision DAG.
@@ -71,7 +78,14 @@ impl Ir {
             };
             return if holds { t } else { f };
         }
-        self.intern(Dn::Test { off, mask, op, k: k & if op == Op::Eq { mask } else { u32::MAX }, t, f })
+        self.intern(Dn::Test {
+            off,
+            mask,
+            op,
+            k: k & if op == Op::Eq { mask } else { u32::MAX },
+            t,
+            f,
+        })
     }
 }
 
@@ -116,7 +130,13 @@ pub(crate) struct Plan {
 }
 
 /// Converts a database level (and what follows it) into a decision.
-fn conv_level(ir: &mut Ir, tree: &Tree, start: Id, cont: DnId, memo: &mut HashMap<(Id, DnId), DnId>) -> DnId {
+fn conv_level(
+    ir: &mut Ir,
+    tree: &Tree,
+    start: Id,
+    cont: DnId,
+    memo: &mut HashMap<(Id, DnId), DnId>,
+) -> DnId {
     let start = tree.level_start(start);
     if let Some(&d) = memo.get(&(start, cont)) {
         return d;
@@ -175,7 +195,13 @@ pub(crate) fn plan(col: &Collection) -> Plan {
                     continue;
                 }
                 x86_done = true;
-                (X32Mode::Both, col.filters.iter().filter(|g| matches!(g.arch, ScmpArch::X8664 | ScmpArch::X32)).collect())
+                (
+                    X32Mode::Both,
+                    col.filters
+                        .iter()
+                        .filter(|g| matches!(g.arch, ScmpArch::X8664 | ScmpArch::X32))
+                        .collect(),
+                )
             }
             ScmpArch::X8664 => (X32Mode::X8664Only, vec![f]),
             ScmpArch::X32 => (X32Mode::X32Only, vec![f]),
@@ -188,12 +214,27 @@ pub(crate) fn plan(col: &Collection) -> Plan {
                     continue;
                 }
                 let root = entry_decision(&mut ir, e, default);
-                syscalls.push(SysDecision { nr: e.num as u32, priority: e.priority, root });
+                syscalls.push(SysDecision {
+                    nr: e.num as u32,
+                    priority: e.priority,
+                    root,
+                });
             }
         }
-        sections.push(Section { audit: info.audit, arches: members.iter().map(|g| g.arch).collect(), mode, syscalls, default });
+        sections.push(Section {
+            audit: info.audit,
+            arches: members.iter().map(|g| g.arch).collect(),
+            mode,
+            syscalls,
+            default,
+        });
     }
-    Plan { ir, sections, badarch, optimize: col.attrs.optimize }
+    Plan {
+        ir,
+        sections,
+        badarch,
+        optimize: col.attrs.optimize,
+    }
 }
 
 /// Where a jump goes: a placed instruction, or a `ret` to be placed (or reused) nearby.
@@ -249,13 +290,25 @@ impl<'a> Builder<'a> {
         let jt = self.reach(t, 1);
         let jf = self.reach(f, 0);
         let here = self.rev.len();
-        self.push(Instruction::jump(bpf::BPF_JMP | code | bpf::BPF_K, k, (here - jt - 1) as u8, (here - jf - 1) as u8))
+        self.push(Instruction::jump(
+            bpf::BPF_JMP | code | bpf::BPF_K,
+            k,
+            (here - jt - 1) as u8,
+            (here - jf - 1) as u8,
+        ))
     }
 
     fn decision(&mut self, d: DnId) -> Target {
         match self.ir.nodes[d] {
             Dn::Ret(k) => Target::Ret(k),
-            Dn::Test { off, mask, op, k, t, f } => {
+            Dn::Test {
+                off,
+                mask,
+                op,
+                k,
+                t,
+                f,
+            } => {
                 if let Some(&p) = self.placed.get(&d) {
                     return Target::At(p);
                 }
@@ -268,9 +321,15 @@ impl<'a> Builder<'a> {
                 };
                 self.jump(code, k, tt, ft);
                 if mask != u32::MAX {
-                    self.push(Instruction::stmt(bpf::BPF_ALU | bpf::BPF_AND | bpf::BPF_K, mask));
+                    self.push(Instruction::stmt(
+                        bpf::BPF_ALU | bpf::BPF_AND | bpf::BPF_K,
+                        mask,
+                    ));
                 }
-                let p = self.push(Instruction::stmt(bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS, off));
+                let p = self.push(Instruction::stmt(
+                    bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS,
+                    off,
+                ));
                 self.placed.insert(d, p);
                 Target::At(p)
             }
@@ -330,14 +389,24 @@ impl<'a> Builder<'a> {
                 self.push(Instruction::stmt(bpf::BPF_RET | bpf::BPF_K, k));
             }
         }
-        Target::At(self.push(Instruction::stmt(bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS, 0)))
+        Target::At(self.push(Instruction::stmt(
+            bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS,
+            0,
+        )))
     }
 }
 
 /// Lays out a plan as a BPF program (instruction values in host terms).
 pub(crate) fn emit(plan: &Plan) -> Result<Vec<Instruction>> {
-    let mut b = Builder { ir: &plan.ir, rev: Vec::new(), placed: HashMap::new(), rets: HashMap::new() };
-    let Dn::Ret(bad) = plan.ir.nodes[plan.badarch] else { unreachable!("bad-arch decision is a return") };
+    let mut b = Builder {
+        ir: &plan.ir,
+        rev: Vec::new(),
+        placed: HashMap::new(),
+        rets: HashMap::new(),
+    };
+    let Dn::Ret(bad) = plan.ir.nodes[plan.badarch] else {
+        unreachable!("bad-arch decision is a return")
+    };
     let badarch = Target::Ret(bad);
     let mut next = badarch;
     for s in plan.sections.iter().rev() {
@@ -346,7 +415,10 @@ pub(crate) fn emit(plan: &Plan) -> Result<Vec<Instruction>> {
     }
     match next {
         Target::At(_) => {
-            b.push(Instruction::stmt(bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS, 4));
+            b.push(Instruction::stmt(
+                bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS,
+                4,
+            ));
         }
         Target::Ret(k) => {
             b.push(Instruction::stmt(bpf::BPF_RET | bpf::BPF_K, k));
@@ -357,7 +429,11 @@ pub(crate) fn emit(plan: &Plan) -> Result<Vec<Instruction>> {
     if prog.len() > bpf::BPF_MAXINSNS {
         return Err(SeccompError::with_errno(
             SeccompErrno::EFAULT,
-            format!("the filter compiles to {} instructions; the kernel accepts at most {}", prog.len(), bpf::BPF_MAXINSNS),
+            format!(
+                "the filter compiles to {} instructions; the kernel accepts at most {}",
+                prog.len(),
+                bpf::BPF_MAXINSNS
+            ),
         ));
     }
     Ok(prog)
