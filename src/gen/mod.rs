@@ -248,7 +248,9 @@ enum Target {
 struct Builder<'a> {
     ir: &'a Ir,
     rev: Vec<Instruction>,
-    placed: HashMap<DnId, usize>,
+    /// Placed tests: (entry with the load, entry after the load for an accumulator that
+    /// already holds the masked word).
+    placed: HashMap<DnId, (usize, usize)>,
     rets: HashMap<u32, usize>,
 }
 
@@ -299,39 +301,35 @@ impl<'a> Builder<'a> {
     }
 
     fn decision(&mut self, d: DnId) -> Target {
+        self.decision_from(d, None)
+    }
+
+    /// The entry of decision `d` for a predecessor whose accumulator holds `acc`
+    /// (`(offset, mask)` of the word it loaded), skipping a redundant load.
+    fn decision_from(&mut self, d: DnId, acc: Option<(u32, u32)>) -> Target {
         match self.ir.nodes[d] {
             Dn::Ret(k) => Target::Ret(k),
-            Dn::Test {
-                off,
-                mask,
-                op,
-                k,
-                t,
-                f,
-            } => {
-                if let Some(&p) = self.placed.get(&d) {
-                    return Target::At(p);
-                }
-                let tt = self.decision(t);
-                let ft = self.decision(f);
-                let code = match op {
-                    Op::Eq => bpf::BPF_JEQ,
-                    Op::Gt => bpf::BPF_JGT,
-                    Op::Ge => bpf::BPF_JGE,
+            Dn::Test { off, mask, op, k, t, f } => {
+                let (full, fast) = match self.placed.get(&d) {
+                    Some(&p) => p,
+                    None => {
+                        let tt = self.decision_from(t, Some((off, mask)));
+                        let ft = self.decision_from(f, Some((off, mask)));
+                        let code = match op {
+                            Op::Eq => bpf::BPF_JEQ,
+                            Op::Gt => bpf::BPF_JGT,
+                            Op::Ge => bpf::BPF_JGE,
+                        };
+                        let fast = self.jump(code, k, tt, ft);
+                        if mask != u32::MAX {
+                            self.push(Instruction::stmt(bpf::BPF_ALU | bpf::BPF_AND | bpf::BPF_K, mask));
+                        }
+                        let full = self.push(Instruction::stmt(bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS, off));
+                        self.placed.insert(d, (full, fast));
+                        (full, fast)
+                    }
                 };
-                self.jump(code, k, tt, ft);
-                if mask != u32::MAX {
-                    self.push(Instruction::stmt(
-                        bpf::BPF_ALU | bpf::BPF_AND | bpf::BPF_K,
-                        mask,
-                    ));
-                }
-                let p = self.push(Instruction::stmt(
-                    bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS,
-                    off,
-                ));
-                self.placed.insert(d, p);
-                Target::At(p)
+                Target::At(if acc == Some((off, mask)) { fast } else { full })
             }
         }
     }
