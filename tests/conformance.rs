@@ -1,0 +1,838 @@
+//! Replays the conformance corpus recorded from libseccomp 2.5.4 (`../shared/conformance/`,
+//! beside the clone; see its README for the schema) through pure-seccomp's API.
+//!
+//! For every case (one JSON line) the recorded API calls are made in order on a fresh
+//! [`ScmpFilterContext`] and each outcome is compared: `Ok`/`Err`, the errno kind where one is
+//! recorded, and the value a getter returns. When the case has a program, it is exported with
+//! `export_bpf_mem`, decoded in the recorded byte order, validated like the kernel does, and
+//! every recorded `struct seccomp_data` query is run through the BPF simulator; the return value
+//! must equal the recorded `ret`.
+//!
+//! All mismatches of a file are collected before the test fails; the summary gives the counts
+//! per kind and the first ones in detail.
+//!
+//! Environment variables, for debugging:
+//!
+//! * `CONFORMANCE_FILE=filters-seed7[,policy-docker-default]`: replay only these files (the
+//!   other tests print that they were skipped).
+//! * `CONFORMANCE_CASE=s7-f12[,s8-f3]`: replay only these cases.
+//! * `CONFORMANCE_DISASM=1`: print the disassembly of each replayed case's program (best with
+//!   `CONFORMANCE_CASE`, and `-- --nocapture` to see it when the test passes).
+//! * `CONFORMANCE_SHOW=n`: show the first `n` mismatches in detail (default 30).
+//! * `PURE_SECCOMP_SHARED=/path/to/shared`: where the shared material is, when it is not
+//!   `../shared` (or `../../shared`) from the crate root.
+//!
+//! The corpus was recorded on an x86_64 host (native arch, `ScmpSyscall::from_name`), so the
+//! replay needs the native arch to be x86_64; elsewhere the tests print why they are skipped.
+
+use pure_seccomp::bpf::{self, Instruction, SeccompData};
+use pure_seccomp::error::{SeccompErrno, SeccompError};
+use pure_seccomp::{
+    Endian, ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Instant;
+
+/// The files with a `#[test]` of their own; any other `filters-*.jsonl` / `policy-*.jsonl`
+/// is replayed by [`other_corpus_files`].
+const KNOWN_FILES: &[&str] = &["filters-seed7", "filters-seed8", "policy-docker-default"];
+
+/// Whether this target can replay the corpus (native arch x86_64, as on the recording host).
+const NATIVE_X86_64: bool = cfg!(all(target_arch = "x86_64", target_pointer_width = "64"));
+
+#[test]
+fn filters_seed7() {
+    replay_file("filters-seed7");
+}
+
+#[test]
+fn filters_seed8() {
+    replay_file("filters-seed8");
+}
+
+#[test]
+fn policy_docker_default() {
+    replay_file("policy-docker-default");
+}
+
+/// Replays corpus files added after this test was written, so that none is left out.
+#[test]
+fn other_corpus_files() {
+    if !NATIVE_X86_64 {
+        println!("skipped: {}", NOT_X86_64);
+        return;
+    }
+    for stem in corpus_stems() {
+        if !KNOWN_FILES.contains(&stem.as_str()) {
+            replay_file(&stem);
+        }
+    }
+}
+
+const NOT_X86_64: &str = "the corpus was recorded with x86_64 as the native architecture \
+     (ScmpFilterContext::new, ScmpSyscall::from_name); this target's native arch differs";
+
+// ---------------------------------------------------------------------------------------------
+// Locating the corpus
+
+/// The shared directory: `$PURE_SECCOMP_SHARED`, else `shared/` beside the crate root (CI lays
+/// it beside the clone), else one level further up (a worktree inside a folder of clones).
+fn shared_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PURE_SECCOMP_SHARED") {
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.join("conformance").is_dir(),
+            "PURE_SECCOMP_SHARED={} has no conformance/ directory",
+            dir.display()
+        );
+        return dir;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tried: Vec<PathBuf> = root
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .map(|a| a.join("shared"))
+        .collect();
+    for dir in &tried {
+        if dir.join("conformance").is_dir() {
+            return dir.clone();
+        }
+    }
+    panic!(
+        "conformance corpus not found: looked for conformance/ in {}. The shared material \
+         must sit beside the clone (`<clone>/../shared`), or set PURE_SECCOMP_SHARED",
+        tried
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    );
+}
+
+/// The stems of every `filters-*.jsonl` and `policy-*.jsonl` file of the corpus.
+fn corpus_stems() -> Vec<String> {
+    let dir = shared_dir().join("conformance");
+    let mut stems: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| {
+            (n.starts_with("filters-") || n.starts_with("policy-")) && n.ends_with(".jsonl")
+        })
+        .map(|n| n.trim_end_matches(".jsonl").to_string())
+        .collect();
+    stems.sort();
+    stems
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options and report
+
+struct Opts {
+    /// `CONFORMANCE_CASE`: only these case ids.
+    cases: Option<Vec<String>>,
+    /// `CONFORMANCE_DISASM`: print each program.
+    disasm: bool,
+    /// `CONFORMANCE_SHOW`: how many mismatches to show in detail.
+    show: usize,
+}
+
+fn env_list(name: &str) -> Option<Vec<String>> {
+    let v = std::env::var(name).ok()?;
+    let list: Vec<String> = v
+        .split(',')
+        .map(|s| s.trim().trim_end_matches(".jsonl").to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!list.is_empty()).then_some(list)
+}
+
+impl Opts {
+    fn from_env() -> Self {
+        Opts {
+            cases: env_list("CONFORMANCE_CASE"),
+            disasm: std::env::var("CONFORMANCE_DISASM").is_ok_and(|v| !v.is_empty() && v != "0"),
+            show: std::env::var("CONFORMANCE_SHOW")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(30),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Report {
+    cases: usize,
+    /// Cases whose recorded `new` failed (they have nothing else).
+    cases_new_failed: usize,
+    calls_checked: usize,
+    /// Calls on a syscall name libseccomp 2.5.4 did not know (`nr: null`): not made.
+    calls_skipped: usize,
+    queries_checked: usize,
+    /// Queries that could not be run because an earlier step failed.
+    queries_unchecked: usize,
+    programs: usize,
+    /// Total program length, ours and libseccomp's, over cases where both exist.
+    len_ours: usize,
+    len_theirs: usize,
+    /// Cases where our program is longer than libseccomp's.
+    longer: usize,
+    len_max: usize,
+    by_kind: BTreeMap<&'static str, usize>,
+    /// Mismatches per case id.
+    by_case: BTreeMap<String, usize>,
+    /// The case being replayed.
+    case: String,
+    shown: Vec<String>,
+    show: usize,
+}
+
+impl Report {
+    /// Records a mismatch; the first ones are kept in detail, at most a third of them from
+    /// one case so that one broken case does not hide the others.
+    fn mismatch(&mut self, kind: &'static str, msg: impl FnOnce() -> String) {
+        *self.by_kind.entry(kind).or_default() += 1;
+        let in_case = self.by_case.entry(self.case.clone()).or_default();
+        *in_case += 1;
+        if self.shown.len() < self.show && *in_case <= (self.show / 3).max(1) {
+            self.shown.push(format!("[{kind}] {}", msg()));
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.by_kind.values().sum()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replay
+
+fn replay_file(stem: &str) {
+    if !NATIVE_X86_64 {
+        println!("{stem}: skipped: {NOT_X86_64}");
+        return;
+    }
+    if let Some(files) = env_list("CONFORMANCE_FILE") {
+        if !files.iter().any(|f| f == stem) {
+            println!("{stem}: skipped (CONFORMANCE_FILE={})", files.join(","));
+            return;
+        }
+    }
+    let opts = Opts::from_env();
+    let path = shared_dir()
+        .join("conformance")
+        .join(format!("{stem}.jsonl"));
+    let file = std::fs::File::open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let start = Instant::now();
+    let mut rep = Report {
+        show: opts.show,
+        ..Report::default()
+    };
+    let mut seen_cases: Vec<String> = Vec::new();
+
+    for (lineno, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), lineno + 1));
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(wanted) = &opts.cases {
+            // Cheap pre-filter on the leading `{"id":"...` (ids come first) before parsing.
+            if let Some(id) = leading_id(&line) {
+                if !wanted.iter().any(|w| w == id) {
+                    continue;
+                }
+            }
+        }
+        let case: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("{}:{}: bad JSON: {e}", path.display(), lineno + 1));
+        let id = case["id"].as_str().unwrap_or("?").to_string();
+        if let Some(wanted) = &opts.cases {
+            if !wanted.contains(&id) {
+                continue;
+            }
+        }
+        rep.case.clone_from(&id);
+        replay_case(&id, &case, &mut rep, &opts).unwrap_or_else(|e| {
+            panic!(
+                "{}:{} ({id}): malformed case: {e}",
+                path.display(),
+                lineno + 1
+            )
+        });
+        if opts.cases.is_some() {
+            seen_cases.push(id);
+        }
+    }
+
+    let mut summary = String::new();
+    let _ = writeln!(
+        summary,
+        "{stem}: {} cases ({} with a failing `new`), {} calls checked ({} skipped: name unknown \
+         to libseccomp 2.5.4), {} queries checked ({} not run), {:.1}s",
+        rep.cases,
+        rep.cases_new_failed,
+        rep.calls_checked,
+        rep.calls_skipped,
+        rep.queries_checked,
+        rep.queries_unchecked,
+        start.elapsed().as_secs_f64()
+    );
+    if rep.programs > 0 {
+        let _ = writeln!(
+            summary,
+            "{stem}: {} programs: {} instructions in all (libseccomp: {}), {} longer than \
+             libseccomp's, longest {}",
+            rep.programs, rep.len_ours, rep.len_theirs, rep.longer, rep.len_max
+        );
+    }
+    if let Some(wanted) = &opts.cases {
+        let missing: Vec<&String> = wanted.iter().filter(|w| !seen_cases.contains(w)).collect();
+        if !missing.is_empty() {
+            let _ = writeln!(
+                summary,
+                "{stem}: CONFORMANCE_CASE ids not in this file: {missing:?}"
+            );
+        }
+    }
+    let total = rep.total();
+    let kinds = rep
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{k}={n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(
+        summary,
+        "{stem}: {total} mismatches{}",
+        if total > 0 {
+            format!(" ({kinds})")
+        } else {
+            String::new()
+        }
+    );
+    if total > 0 {
+        let mut worst: Vec<(&String, &usize)> = rep.by_case.iter().collect();
+        worst.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let _ = writeln!(
+            summary,
+            "{} cases differ; most mismatches: {}",
+            worst.len(),
+            worst
+                .iter()
+                .take(15)
+                .map(|(id, n)| format!("{id}={n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let _ = writeln!(
+            summary,
+            "first {} mismatches (at most {} per case):",
+            rep.shown.len(),
+            (rep.show / 3).max(1)
+        );
+        for m in &rep.shown {
+            let _ = writeln!(summary, "  {m}");
+        }
+    }
+    println!("{summary}");
+    assert!(
+        total == 0,
+        "{stem}: {total} mismatches with libseccomp 2.5.4 ({kinds}); details above"
+    );
+}
+
+/// The id of a line that starts `{"id":"<id>"`, without parsing the rest.
+fn leading_id(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("{\"id\":\"")?;
+    let end = rest.find('"')?;
+    Some(&rest[..end])
+}
+
+/// A getter's value, recorded or returned.
+#[derive(Debug, PartialEq)]
+enum Val {
+    Unit,
+    Bool(bool),
+    Action(ScmpAction),
+    U32(u32),
+}
+
+/// What a call gave: its value, or the error's errno kind and message.
+type Got = Result<Val, SeccompError>;
+
+fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<(), String> {
+    rep.cases += 1;
+    let calls = case["calls"].as_array().ok_or("no `calls` array")?;
+    let queries = case["queries"].as_array().map_or(&[][..], |q| q.as_slice());
+    let first = calls.first().ok_or("empty `calls`")?;
+    if first["op"] != "new" {
+        return Err("first call is not `new`".into());
+    }
+
+    // `new`: stop here if it failed (the line holds nothing else then).
+    let default = action(&first["action"])?;
+    let new_ok = first["ok"].as_bool().ok_or("`new` has no `ok`")?;
+    rep.calls_checked += 1;
+    let mut ctx = match (ScmpFilterContext::new(default), new_ok) {
+        (Ok(ctx), true) => ctx,
+        (Err(_), false) => {
+            rep.cases_new_failed += 1;
+            return Ok(());
+        }
+        (Ok(_), false) => {
+            rep.cases_new_failed += 1;
+            rep.mismatch("ok", || {
+                format!("{id} call 0 new({default:?}): expected Err, got Ok")
+            });
+            return Ok(());
+        }
+        (Err(e), true) => {
+            rep.queries_unchecked += queries.len();
+            rep.mismatch("ok", || {
+                format!("{id} call 0 new({default:?}): expected Ok, got Err({e}); case not replayed further")
+            });
+            return Ok(());
+        }
+    };
+
+    for (i, call) in calls.iter().enumerate().skip(1) {
+        replay_call(id, i, call, &mut ctx, rep)?;
+    }
+
+    if case["program_len"].is_null() {
+        return Ok(());
+    }
+    let program_len = case["program_len"].as_u64().ok_or("bad `program_len`")? as usize;
+    let endian = match case["endian"].as_str() {
+        Some("little") => Endian::Little,
+        Some("big") => Endian::Big,
+        other => return Err(format!("bad `endian` {other:?} with a program")),
+    };
+
+    let bytes = match (ctx.export_bpf_mem(), case.get("export_errno")) {
+        (Ok(b), None) => b,
+        (Err(e), Some(want)) => {
+            if errno_name(&e) != want.as_str() {
+                rep.mismatch("errno", || {
+                    format!(
+                        "{id} export_bpf_mem: expected {want}, got Err({})",
+                        describe_err(&e)
+                    )
+                });
+            }
+            return Ok(());
+        }
+        (Ok(_), Some(want)) => {
+            rep.mismatch("export", || {
+                format!("{id} export_bpf_mem: expected Err({want}), got Ok")
+            });
+            return Ok(());
+        }
+        (Err(e), None) => {
+            rep.queries_unchecked += queries.len();
+            rep.mismatch("export", || {
+                format!(
+                    "{id} export_bpf_mem failed: {}; {} queries not run",
+                    describe_err(&e),
+                    queries.len()
+                )
+            });
+            return Ok(());
+        }
+    };
+    let prog: Vec<Instruction> = match bpf::decode(&bytes, endian) {
+        Ok(p) => p,
+        Err(e) => {
+            rep.queries_unchecked += queries.len();
+            rep.mismatch("decode", || {
+                format!(
+                    "{id}: exported program ({} bytes) does not decode as {endian:?}-endian: {e:?}; \
+                     {} queries not run",
+                    bytes.len(),
+                    queries.len()
+                )
+            });
+            return Ok(());
+        }
+    };
+    rep.programs += 1;
+    rep.len_ours += prog.len();
+    rep.len_theirs += program_len;
+    rep.longer += usize::from(prog.len() > program_len);
+    rep.len_max = rep.len_max.max(prog.len());
+    if opts.disasm {
+        println!(
+            "=== {id}: {} instructions ({endian:?}-endian; libseccomp's had {program_len}) ===\n{}",
+            prog.len(),
+            bpf::disassemble(&prog)
+        );
+    }
+    if let Err(e) = bpf::validate(&prog) {
+        // Still run the queries: the simulator may tell more.
+        rep.mismatch("validate", || {
+            format!(
+                "{id}: program of {} instructions fails validation: {e:?}",
+                prog.len()
+            )
+        });
+    }
+
+    for (q, query) in queries.iter().enumerate() {
+        let data = seccomp_data(query).map_err(|e| format!("query {q}: {e}"))?;
+        let want = query["ret"]
+            .as_u64()
+            .ok_or_else(|| format!("query {q}: no `ret`"))? as u32;
+        rep.queries_checked += 1;
+        match bpf::simulate(&prog, &data, endian) {
+            Ok(out) if out.ret == want => {}
+            Ok(out) => rep.mismatch("ret", || {
+                let mut m = format!(
+                    "{id}#q{q}: {}: expected {}, got {}",
+                    describe_data(&data),
+                    ret_name(want),
+                    ret_name(out.ret)
+                );
+                if query["ret_as_exported"].as_u64() == Some(u64::from(out.ret)) {
+                    m.push_str(" (= libseccomp's byte-swapped RET copy, `ret_as_exported`)");
+                }
+                m
+            }),
+            Err(e) => rep.mismatch("simulate", || {
+                format!(
+                    "{id}#q{q}: {}: expected {}, simulation failed: {e:?}",
+                    describe_data(&data),
+                    ret_name(want)
+                )
+            }),
+        }
+    }
+    Ok(())
+}
+
+/// Makes one recorded call (other than `new`) and compares its outcome.
+fn replay_call(
+    id: &str,
+    i: usize,
+    call: &Value,
+    ctx: &mut ScmpFilterContext,
+    rep: &mut Report,
+) -> Result<(), String> {
+    let op = call["op"].as_str().ok_or("call without `op`")?;
+    let ok = call["ok"]
+        .as_bool()
+        .ok_or_else(|| format!("call {i} ({op}) has no `ok`"))?;
+    let ctx_of = || format!("{id} call {i} {op} {}", brief(call));
+
+    // The syscall: skipped when libseccomp 2.5.4 did not know the name.
+    let syscall = match call.get("syscall") {
+        None => None,
+        Some(s) => {
+            let nr = match s["nr"].as_i64() {
+                Some(nr) => nr as i32,
+                None if s["nr"].is_null() => {
+                    rep.calls_skipped += 1;
+                    return Ok(());
+                }
+                None => return Err(format!("call {i}: bad syscall nr")),
+            };
+            match s["by"].as_str() {
+                Some("number") => Some(ScmpSyscall::from(nr)),
+                Some("name") => {
+                    let name = s["name"].as_str().ok_or("syscall by name without a name")?;
+                    match ScmpSyscall::from_name(name) {
+                        Ok(sys) => {
+                            let got = sys.as_raw_syscall();
+                            if got != nr {
+                                rep.mismatch("from_name", || {
+                                    format!("{}: from_name({name:?}) = {got}, expected {nr}; the call is made with {got}", ctx_of())
+                                });
+                            }
+                            Some(sys)
+                        }
+                        Err(e) => {
+                            rep.calls_checked += 1;
+                            rep.mismatch("from_name", || {
+                                format!("{}: from_name({name:?}) failed ({}), expected {nr}; call not made", ctx_of(), describe_err(&e))
+                            });
+                            return Ok(());
+                        }
+                    }
+                }
+                other => return Err(format!("call {i}: bad syscall `by` {other:?}")),
+            }
+        }
+    };
+    let sys = || syscall.ok_or_else(|| format!("call {i} ({op}) needs a syscall"));
+
+    let got: Got = match op {
+        "add_arch" => ctx.add_arch(arch(&call["arch"])?).map(|_| Val::Unit),
+        "remove_arch" => ctx.remove_arch(arch(&call["arch"])?).map(|_| Val::Unit),
+        "set_act_badarch" => ctx
+            .set_act_badarch(action(&call["action"])?)
+            .map(|_| Val::Unit),
+        "set_ctl_optimize" => {
+            let level = call["level"].as_u64().ok_or("bad `level`")? as u32;
+            ctx.set_ctl_optimize(level).map(|_| Val::Unit)
+        }
+        "set_api_tskip" => {
+            let state = call["state"].as_bool().ok_or("bad `state`")?;
+            ctx.set_api_tskip(state).map(|_| Val::Unit)
+        }
+        "set_syscall_priority" => {
+            let priority = call["priority"].as_u64().ok_or("bad `priority`")? as u8;
+            ctx.set_syscall_priority(sys()?, priority)
+                .map(|_| Val::Unit)
+        }
+        "add_rule" => ctx
+            .add_rule(action(&call["action"])?, sys()?)
+            .map(|_| Val::Unit),
+        "add_rule_exact" => ctx
+            .add_rule_exact(action(&call["action"])?, sys()?)
+            .map(|_| Val::Unit),
+        "add_rule_conditional" => {
+            let cmps = comparators(&call["comparators"])?;
+            ctx.add_rule_conditional(action(&call["action"])?, sys()?, &cmps)
+                .map(|_| Val::Unit)
+        }
+        "add_rule_conditional_exact" => {
+            let cmps = comparators(&call["comparators"])?;
+            ctx.add_rule_conditional_exact(action(&call["action"])?, sys()?, &cmps)
+                .map(|_| Val::Unit)
+        }
+        "is_arch_present" => ctx.is_arch_present(arch(&call["arch"])?).map(Val::Bool),
+        "get_act_default" => ctx.get_act_default().map(Val::Action),
+        "get_act_badarch" => ctx.get_act_badarch().map(Val::Action),
+        "get_ctl_optimize" => ctx.get_ctl_optimize().map(Val::U32),
+        "get_api_tskip" => ctx.get_api_tskip().map(Val::Bool),
+        other => return Err(format!("call {i}: unknown op {other:?}")),
+    };
+    rep.calls_checked += 1;
+
+    match (got, ok) {
+        (Ok(v), true) => {
+            if let Some(want) = expected_value(op, call)? {
+                if v != want {
+                    rep.mismatch("value", || {
+                        format!("{}: expected {want:?}, got {v:?}", ctx_of())
+                    });
+                }
+            }
+        }
+        (Ok(v), false) => rep.mismatch("ok", || {
+            let errno = call["errno"].as_str().unwrap_or("no errno");
+            format!("{}: expected Err({errno}), got Ok({v:?})", ctx_of())
+        }),
+        (Err(e), true) => rep.mismatch("ok", || {
+            format!("{}: expected Ok, got Err({})", ctx_of(), describe_err(&e))
+        }),
+        (Err(e), false) => {
+            if let Some(want) = call.get("errno").and_then(Value::as_str) {
+                if errno_name(&e) != Some(want) {
+                    rep.mismatch("errno", || {
+                        format!(
+                            "{}: expected Err({want}), got Err({})",
+                            ctx_of(),
+                            describe_err(&e)
+                        )
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The recorded value of a getter (None for the other calls).
+fn expected_value(op: &str, call: &Value) -> Result<Option<Val>, String> {
+    let v = &call["value"];
+    let bad = || format!("{op}: bad `value` {v}");
+    Ok(Some(match op {
+        "is_arch_present" | "get_api_tskip" => Val::Bool(v.as_bool().ok_or_else(bad)?),
+        "get_act_default" | "get_act_badarch" => Val::Action(action(v)?),
+        "get_ctl_optimize" => Val::U32(v.as_u64().ok_or_else(bad)? as u32),
+        _ => return Ok(None),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing the corpus' values
+
+fn action(v: &Value) -> Result<ScmpAction, String> {
+    if let Some(s) = v.as_str() {
+        return Ok(match s {
+            "KillProcess" => ScmpAction::KillProcess,
+            "KillThread" => ScmpAction::KillThread,
+            "Trap" => ScmpAction::Trap,
+            "Notify" => ScmpAction::Notify,
+            "Log" => ScmpAction::Log,
+            "Allow" => ScmpAction::Allow,
+            _ => return Err(format!("unknown action {s:?}")),
+        });
+    }
+    if let Some(n) = v.get("Errno").and_then(Value::as_i64) {
+        return Ok(ScmpAction::Errno(n as i32));
+    }
+    if let Some(n) = v.get("Trace").and_then(Value::as_i64) {
+        return Ok(ScmpAction::Trace(n as u16));
+    }
+    Err(format!("bad action {v}"))
+}
+
+fn arch(v: &Value) -> Result<ScmpArch, String> {
+    let s = v.as_str().ok_or_else(|| format!("bad arch {v}"))?;
+    ScmpArch::from_str(s).map_err(|e| format!("arch {s:?} does not parse: {e}"))
+}
+
+/// A 64-bit value, recorded as a decimal string.
+fn u64_str(v: &Value) -> Result<u64, String> {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad 64-bit value {v}"))
+}
+
+fn comparators(v: &Value) -> Result<Vec<ScmpArgCompare>, String> {
+    let list = v.as_array().ok_or("`comparators` is not an array")?;
+    list.iter()
+        .map(|c| {
+            let arg = c["arg"].as_u64().ok_or("comparator without `arg`")? as u32;
+            let datum = u64_str(&c["datum"])?;
+            let op = match c["op"].as_str() {
+                Some("Eq") => ScmpCompareOp::Equal,
+                Some("Ne") => ScmpCompareOp::NotEqual,
+                Some("Lt") => ScmpCompareOp::Less,
+                Some("Le") => ScmpCompareOp::LessOrEqual,
+                Some("Gt") => ScmpCompareOp::Greater,
+                Some("Ge") => ScmpCompareOp::GreaterEqual,
+                Some("MaskedEqual") => ScmpCompareOp::MaskedEqual(u64_str(&c["mask"])?),
+                other => return Err(format!("bad comparator op {other:?}")),
+            };
+            Ok(ScmpArgCompare::new(arg, op, datum))
+        })
+        .collect()
+}
+
+fn seccomp_data(q: &Value) -> Result<SeccompData, String> {
+    let args_v = q["args"].as_array().ok_or("no `args`")?;
+    if args_v.len() != 6 {
+        return Err(format!("{} args", args_v.len()));
+    }
+    let mut args = [0u64; 6];
+    for (a, v) in args.iter_mut().zip(args_v) {
+        *a = u64_str(v)?;
+    }
+    Ok(SeccompData {
+        nr: q["nr"].as_i64().ok_or("no `nr`")? as i32,
+        arch: q["arch"].as_u64().ok_or("no `arch`")? as u32,
+        instruction_pointer: u64_str(&q["ip"])?,
+        args,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Describing things in mismatch reports
+
+fn errno_name(e: &SeccompError) -> Option<&'static str> {
+    Some(match e.errno()? {
+        SeccompErrno::EACCES => "EACCES",
+        SeccompErrno::ECANCELED => "ECANCELED",
+        SeccompErrno::EDOM => "EDOM",
+        SeccompErrno::EEXIST => "EEXIST",
+        SeccompErrno::EFAULT => "EFAULT",
+        SeccompErrno::EINVAL => "EINVAL",
+        SeccompErrno::ENOENT => "ENOENT",
+        SeccompErrno::ENOMEM => "ENOMEM",
+        SeccompErrno::EOPNOTSUPP => "EOPNOTSUPP",
+        SeccompErrno::ERANGE => "ERANGE",
+        SeccompErrno::ESRCH => "ESRCH",
+        #[allow(unreachable_patterns)]
+        _ => "other errno",
+    })
+}
+
+fn describe_err(e: &SeccompError) -> String {
+    format!("{}: {e}", errno_name(e).unwrap_or("no errno"))
+}
+
+/// The call without its outcome, compact.
+fn brief(call: &Value) -> String {
+    let mut c = call.clone();
+    if let Some(o) = c.as_object_mut() {
+        for k in ["op", "ok", "errno", "value"] {
+            o.remove(k);
+        }
+    }
+    c.to_string()
+}
+
+fn ret_name(ret: u32) -> String {
+    let data = ret & 0xffff;
+    let name = match ret & 0xffff_0000 {
+        0x8000_0000 => "KILL_PROCESS".to_string(),
+        0x0000_0000 => "KILL_THREAD".to_string(),
+        0x0003_0000 => "TRAP".to_string(),
+        0x0005_0000 => format!("ERRNO({data})"),
+        0x7fc0_0000 => "NOTIFY".to_string(),
+        0x7ff0_0000 => format!("TRACE({data})"),
+        0x7ffc_0000 => "LOG".to_string(),
+        0x7fff_0000 => "ALLOW".to_string(),
+        _ => "(no such action)".to_string(),
+    };
+    let has_data = matches!(ret & 0xffff_0000, 0x0005_0000 | 0x7ff0_0000);
+    if has_data || data == 0 {
+        format!("{ret:#010x} {name}")
+    } else {
+        format!("{ret:#010x} {name} (data {data:#x})")
+    }
+}
+
+fn audit_arch_name(arch: u32) -> &'static str {
+    match arch {
+        0xc000_003e => "x86_64/x32",
+        0x4000_0003 => "x86",
+        0x4000_0028 => "arm",
+        0xc000_00b7 => "aarch64",
+        0xc000_0102 => "loongarch64",
+        0x0000_0004 => "m68k",
+        0x0000_0008 => "mips",
+        0x8000_0008 => "mips64",
+        0xa000_0008 => "mips64n32",
+        0x4000_0008 => "mipsel",
+        0xc000_0008 => "mipsel64",
+        0xe000_0008 => "mipsel64n32",
+        0x0000_0014 => "ppc",
+        0x8000_0015 => "ppc64",
+        0xc000_0015 => "ppc64le",
+        0x0000_0016 => "s390",
+        0x8000_0016 => "s390x",
+        0x0000_000f => "parisc",
+        0x8000_000f => "parisc64",
+        0xc000_00f3 => "riscv64",
+        0x0000_002a => "sheb",
+        0x4000_002a => "sh",
+        _ => "not an arch",
+    }
+}
+
+fn describe_data(d: &SeccompData) -> String {
+    let args = d
+        .args
+        .iter()
+        .map(|a| format!("{a:#x}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "arch={:#010x} ({}) nr={} ({:#x}) args=[{args}] ip={:#x}",
+        d.arch,
+        audit_arch_name(d.arch),
+        d.nr,
+        d.nr,
+        d.instruction_pointer
+    )
+}
