@@ -1,0 +1,400 @@
+//! The generated per-ABI syscall tables (`arch-tables/*.rs`, see `arch-tables/MANIFEST.md`) and
+//! libseccomp's name/number resolution over them.
+//!
+//! Everything that resolves a name is a `const fn`, so that `ScmpSyscall::new` (feature
+//! `const-syscall`) resolves at compile time with the very code the runtime uses. Name lookups
+//! are binary searches over tables sorted by name.
+
+use crate::arch::ScmpArch;
+
+macro_rules! abi_tables {
+    ($($module:ident => $file:literal,)*) => {
+        $(
+            mod $module {
+                include!(concat!("../../arch-tables/", $file));
+            }
+        )*
+    };
+}
+
+abi_tables! {
+    x86 => "x86.rs",
+    x86_64 => "x86_64.rs",
+    x32 => "x32.rs",
+    arm => "arm.rs",
+    aarch64 => "aarch64.rs",
+    loongarch64 => "loongarch64.rs",
+    m68k => "m68k.rs",
+    mips => "mips.rs",
+    mips64 => "mips64.rs",
+    mips64n32 => "mips64n32.rs",
+    parisc => "parisc.rs",
+    parisc64 => "parisc64.rs",
+    ppc => "ppc.rs",
+    ppc64 => "ppc64.rs",
+    riscv64 => "riscv64.rs",
+    s390 => "s390.rs",
+    s390x => "s390x.rs",
+    sh => "sh.rs",
+    pnr => "pnr.rs",
+}
+
+/// The x32 ABI's syscall number bit (`__X32_SYSCALL_BIT`).
+pub(crate) const X32_SYSCALL_BIT: i32 = 0x4000_0000;
+
+/// How libseccomp turns a number given to `get_name_by_arch` into a table number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NumMunge {
+    /// Used as is.
+    None,
+    /// x32: a non-negative number gets the x32 bit (so `0` and `0x40000000` both name `read`).
+    X32,
+    /// MIPS: numbers below the ABI base (but not negative) are taken relative to it
+    /// (so on o32 `3` and `4003` both name `read`).
+    Base(i32),
+}
+
+/// One syscall ABI: its tables and libseccomp's resolution rules for it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Abi {
+    /// Name of the generated table (`arch-tables/<table>.rs`).
+    pub table: &'static str,
+    /// `(name, number)` sorted by name; numbers carry the ABI's offset.
+    pub by_name: &'static [(&'static str, i32)],
+    /// `(number, name)` sorted by number, then name.
+    pub by_num: &'static [(i32, &'static str)],
+    /// Whether socket and IPC calls are multiplexed through `socketcall(2)` / `ipc(2)`, so that
+    /// libseccomp resolves their names to the pseudo numbers -101.. / -201...
+    pub mux: bool,
+    pub num_munge: NumMunge,
+}
+
+macro_rules! abi {
+    ($module:ident, $mux:expr, $munge:expr) => {
+        Abi {
+            table: stringify!($module),
+            by_name: $module::BY_NAME,
+            by_num: $module::BY_NUM,
+            mux: $mux,
+            num_munge: $munge,
+        }
+    };
+}
+
+/// The ABI of a concrete architecture (`None` for `Native`).
+pub(crate) const fn abi(arch: ScmpArch) -> Option<Abi> {
+    use NumMunge as M;
+    Some(match arch {
+        ScmpArch::Native => return None,
+        ScmpArch::X86 => abi!(x86, true, M::None),
+        ScmpArch::X8664 => abi!(x86_64, false, M::None),
+        ScmpArch::X32 => abi!(x32, false, M::X32),
+        ScmpArch::Arm => abi!(arm, false, M::None),
+        ScmpArch::Aarch64 => abi!(aarch64, false, M::None),
+        ScmpArch::Loongarch64 => abi!(loongarch64, false, M::None),
+        ScmpArch::M68k => abi!(m68k, true, M::None),
+        ScmpArch::Mips | ScmpArch::Mipsel => abi!(mips, true, M::Base(4000)),
+        ScmpArch::Mips64 | ScmpArch::Mipsel64 => abi!(mips64, false, M::Base(5000)),
+        ScmpArch::Mips64N32 | ScmpArch::Mipsel64N32 => abi!(mips64n32, false, M::Base(6000)),
+        ScmpArch::Parisc => abi!(parisc, false, M::None),
+        ScmpArch::Parisc64 => abi!(parisc64, false, M::None),
+        ScmpArch::Ppc => abi!(ppc, true, M::None),
+        ScmpArch::Ppc64 | ScmpArch::Ppc64Le => abi!(ppc64, true, M::None),
+        ScmpArch::Riscv64 => abi!(riscv64, false, M::None),
+        ScmpArch::S390 => abi!(s390, true, M::None),
+        ScmpArch::S390X => abi!(s390x, true, M::None),
+        ScmpArch::Sh | ScmpArch::Sheb => abi!(sh, true, M::None),
+    })
+}
+
+/// Pseudo numbers of the names that at least one ABI lacks, sorted by name.
+pub(crate) const PNR_BY_NAME: &[(&str, i32)] = pnr::BY_NAME;
+/// The same sorted by number, then name.
+pub(crate) const PNR_BY_NUM: &[(i32, &str)] = pnr::BY_NUM;
+
+/// The calls multiplexed by `socketcall(2)` (pseudo number `-100 - call`) and `ipc(2)`
+/// (`-200 - call`), libseccomp's `__PNR_socket` ... `__PNR_shmctl`, sorted by name.
+pub(crate) const MUX_FAMILY: &[(&str, i32)] = &[
+    ("accept", -105),
+    ("accept4", -118),
+    ("bind", -102),
+    ("connect", -103),
+    ("getpeername", -107),
+    ("getsockname", -106),
+    ("getsockopt", -115),
+    ("listen", -104),
+    ("msgctl", -214),
+    ("msgget", -213),
+    ("msgrcv", -212),
+    ("msgsnd", -211),
+    ("recv", -110),
+    ("recvfrom", -112),
+    ("recvmmsg", -119),
+    ("recvmsg", -117),
+    ("semctl", -203),
+    ("semget", -202),
+    ("semop", -201),
+    ("semtimedop", -204),
+    ("send", -109),
+    ("sendmmsg", -120),
+    ("sendmsg", -116),
+    ("sendto", -111),
+    ("setsockopt", -114),
+    ("shmat", -221),
+    ("shmctl", -224),
+    ("shmdt", -222),
+    ("shmget", -223),
+    ("shutdown", -113),
+    ("socket", -101),
+    ("socketpair", -108),
+];
+
+/// Whether `nr` is in the socketcall pseudo range (-101..=-120).
+pub(crate) const fn is_socket_pseudo(nr: i32) -> bool {
+    -120 <= nr && nr <= -101
+}
+
+/// Whether `nr` is in the ipc pseudo range (-201..=-224).
+pub(crate) const fn is_ipc_pseudo(nr: i32) -> bool {
+    -224 <= nr && nr <= -201
+}
+
+/// Byte-wise comparison of two strings (`str`'s `Ord`), usable in const context.
+const fn cmp_str(a: &str, b: &str) -> core::cmp::Ordering {
+    use core::cmp::Ordering;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return if a[i] < b[i] {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+        }
+        i += 1;
+    }
+    if a.len() < b.len() {
+        Ordering::Less
+    } else if a.len() > b.len() {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
+}
+
+/// Binary search of a table sorted by name.
+pub(crate) const fn find_name(table: &[(&str, i32)], name: &str) -> Option<i32> {
+    use core::cmp::Ordering;
+    let (mut lo, mut hi) = (0, table.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match cmp_str(table[mid].0, name) {
+            Ordering::Less => lo = mid + 1,
+            Ordering::Greater => hi = mid,
+            Ordering::Equal => return Some(table[mid].1),
+        }
+    }
+    None
+}
+
+/// Index of the first entry with number `nr` or above in a table sorted by number.
+fn lower_bound(table: &[(i32, &'static str)], nr: i32) -> usize {
+    table.partition_point(|&(n, _)| n < nr)
+}
+
+/// The names a table gives number `nr`, in name order.
+fn names_of(table: &'static [(i32, &'static str)], nr: i32) -> impl Iterator<Item = &'static str> {
+    table[lower_bound(table, nr)..]
+        .iter()
+        .take_while(move |&&(n, _)| n == nr)
+        .map(|&(_, name)| name)
+}
+
+/// `seccomp_syscall_resolve_name_arch()`: see `super::resolve_name`.
+pub(crate) const fn resolve_name(arch: ScmpArch, name: &str) -> Option<i32> {
+    let Some(abi) = abi(arch) else {
+        return None;
+    };
+    if abi.mux {
+        if let Some(pseudo) = find_name(MUX_FAMILY, name) {
+            return Some(pseudo);
+        }
+    }
+    if let Some(nr) = find_name(abi.by_name, name) {
+        return Some(nr);
+    }
+    // Every name of the tables that some ABI lacks is in the pseudo table; a name not there
+    // either is known to no ABI.
+    find_name(PNR_BY_NAME, name)
+}
+
+/// `seccomp_syscall_resolve_name_rewrite()`: see `super::resolve_name_rewrite`.
+pub(crate) const fn resolve_name_rewrite(arch: ScmpArch, name: &str) -> Option<i32> {
+    let Some(nr) = resolve_name(arch, name) else {
+        return None;
+    };
+    let Some(abi) = abi(arch) else {
+        return None;
+    };
+    let mux = if !abi.mux {
+        None
+    } else if is_socket_pseudo(nr) {
+        Some("socketcall")
+    } else if is_ipc_pseudo(nr) {
+        Some("ipc")
+    } else {
+        None
+    };
+    match mux {
+        // Every multiplexing ABI has both multiplexers (checked by the tests).
+        Some(mux) => match find_name(abi.by_name, mux) {
+            Some(mux_nr) => Some(mux_nr),
+            None => Some(nr),
+        },
+        None => Some(nr),
+    }
+}
+
+/// `seccomp_syscall_resolve_num_arch()`: see `super::resolve_num`.
+pub(crate) fn resolve_num(arch: ScmpArch, nr: i32) -> Option<&'static str> {
+    let abi = abi(arch)?;
+    if abi.mux && (is_socket_pseudo(nr) || is_ipc_pseudo(nr)) {
+        if let Some(&(name, _)) = MUX_FAMILY.iter().find(|&&(_, p)| p == nr) {
+            return Some(name);
+        }
+    }
+    let key = match abi.num_munge {
+        NumMunge::X32 if nr >= 0 => nr | X32_SYSCALL_BIT,
+        NumMunge::Base(base) if (0..base).contains(&nr) => nr + base,
+        _ => nr,
+    };
+    if let Some(name) = names_of(abi.by_num, key).next() {
+        return Some(name);
+    }
+    if key >= 0 {
+        return None;
+    }
+    // A pseudo number names the first syscall (in name order) with that number that this
+    // ABI lacks; libseccomp gives two names -10191.
+    names_of(PNR_BY_NUM, key).find(|name| find_name(abi.by_name, name).is_none())
+}
+
+/// The kernel's number for `name` on `arch`, with the ABI's offset: see `super::direct_num`.
+pub(crate) const fn direct_num(arch: ScmpArch, name: &str) -> Option<i32> {
+    match abi(arch) {
+        Some(abi) => find_name(abi.by_name, name),
+        None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_abis() -> impl Iterator<Item = (ScmpArch, Abi)> {
+        ScmpArch::all().map(|a| (a, abi(a).unwrap()))
+    }
+
+    #[test]
+    fn tables_are_sorted_and_consistent() {
+        let mut tables: Vec<(&str, &[(&str, i32)], &[(i32, &str)])> = all_abis()
+            .map(|(_, t)| (t.table, t.by_name, t.by_num))
+            .collect();
+        tables.push(("pnr", PNR_BY_NAME, PNR_BY_NUM));
+        tables.push(("family", MUX_FAMILY, &[]));
+        for (table, by_name, by_num) in tables {
+            assert!(
+                by_name.windows(2).all(|w| w[0].0 < w[1].0),
+                "{table}: BY_NAME not strictly sorted"
+            );
+            assert!(by_num.windows(2).all(|w| w[0] < w[1]), "{table}: BY_NUM");
+            if table != "family" {
+                let mut a: Vec<(i32, &str)> = by_name.iter().map(|&(n, v)| (v, n)).collect();
+                a.sort();
+                assert_eq!(a, by_num, "{table}: BY_NUM is not BY_NAME re-sorted");
+            }
+        }
+    }
+
+    #[test]
+    fn no_number_is_shared_within_an_abi() {
+        for (arch, t) in all_abis() {
+            for w in t.by_num.windows(2) {
+                assert_ne!(w[0].0, w[1].0, "{arch}: {:?} and {:?}", w[0], w[1]);
+            }
+        }
+    }
+
+    #[test]
+    fn pnr_covers_exactly_the_names_some_abi_lacks() {
+        let names: std::collections::BTreeSet<&str> = all_abis()
+            .flat_map(|(_, t)| t.by_name.iter().map(|e| e.0))
+            .collect();
+        for name in &names {
+            let lacking = all_abis().any(|(_, t)| find_name(t.by_name, name).is_none());
+            assert_eq!(
+                find_name(PNR_BY_NAME, name).is_some(),
+                lacking,
+                "{name}: pseudo number present iff some ABI lacks it"
+            );
+        }
+        for &(name, nr) in PNR_BY_NAME {
+            assert!(names.contains(name), "{name} is in no table");
+            assert!(
+                is_socket_pseudo(nr) || is_ipc_pseudo(nr) || nr <= -10001,
+                "{name} {nr}"
+            );
+        }
+        for &(name, nr) in MUX_FAMILY {
+            if let Some(p) = find_name(PNR_BY_NAME, name) {
+                assert_eq!(p, nr, "{name}: family pseudo number and __PNR_ agree");
+            }
+        }
+    }
+
+    #[test]
+    fn mux_flags_match_arch_descriptors() {
+        for (arch, t) in all_abis() {
+            let info = arch.info().unwrap().mux;
+            assert_eq!(t.mux, info.is_some(), "{arch}");
+            if let Some(m) = info {
+                assert_eq!(
+                    find_name(t.by_name, "socketcall"),
+                    Some(m.socketcall),
+                    "{arch}"
+                );
+                assert_eq!(find_name(t.by_name, "ipc"), Some(m.ipc), "{arch}");
+            }
+        }
+    }
+
+    #[test]
+    fn offsets_are_applied() {
+        for (arch, t) in all_abis() {
+            let (lo, hi) = match t.table {
+                "x32" => (X32_SYSCALL_BIT, X32_SYSCALL_BIT + 1024),
+                "mips" => (4000, 5000),
+                "mips64" => (5000, 6000),
+                "mips64n32" => (6000, 7000),
+                "arm" => (0, 0x0f_0007),
+                _ => (0, 1024),
+            };
+            for &(name, nr) in t.by_name {
+                assert!((lo..hi).contains(&nr), "{arch}: {name} = {nr}");
+            }
+        }
+    }
+
+    #[test]
+    fn cmp_str_is_str_ord() {
+        let words = [
+            "", "a", "ab", "b", "_llseek", "accept", "accept4", "z", "\u{e9}",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(cmp_str(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
+    }
+}
