@@ -869,6 +869,15 @@ impl ScmpFilterContext {
         self.col.evaluate(data)
     }
 
+    /// Makes this filter reproduce libseccomp 2.5.4's known bugs, for differential testing
+    /// against recordings of that library (see the README's list of deliberate
+    /// differences). Never use it for a filter you load.
+    #[doc(hidden)]
+    pub fn __emulate_libseccomp_2_5_4(&mut self, on: bool) {
+        self.col.compat = on;
+        self.changed();
+    }
+
     /// The byte order of the filter's programs (the host's when it covers no architecture).
     ///
     /// ```

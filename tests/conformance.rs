@@ -381,7 +381,12 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
     let new_ok = first["ok"].as_bool().ok_or("`new` has no `ok`")?;
     rep.calls_checked += 1;
     let mut ctx = match (ScmpFilterContext::new(default), new_ok) {
-        (Ok(ctx), true) => ctx,
+        (Ok(mut ctx), true) => {
+            if std::env::var_os("CONFORMANCE_NO_COMPAT").is_none() {
+                ctx.__emulate_libseccomp_2_5_4(true);
+            }
+            ctx
+        }
         (Err(_), false) => {
             rep.cases_new_failed += 1;
             return Ok(());

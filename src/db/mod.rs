@@ -471,6 +471,9 @@ pub(crate) struct Collection {
     pub filters: Vec<ArchFilter>,
     pub endian: Option<Endian>,
     pub notify_used: bool,
+    /// Emulate libseccomp 2.5.4's known bugs (see [`crate::ScmpFilterContext`]'s
+    /// `__emulate_libseccomp_2_5_4`); only for differential testing.
+    pub compat: bool,
 }
 
 impl Collection {
@@ -481,6 +484,7 @@ impl Collection {
             filters: Vec::new(),
             endian: None,
             notify_used: act_default == crate::action::RET_NOTIFY,
+            compat: false,
         };
         if let Some(n) = NATIVE {
             c.add_arch(n)
@@ -589,6 +593,24 @@ impl Collection {
         rc
     }
 
+    /// libseccomp 2.5.4 bug (emulated only in compat mode): at optimize level 1 the syscall
+    /// number is loaded by the first syscall block in priority order; when that entry is a
+    /// placeholder from `set_syscall_priority` or a pseudo syscall, no block loads it and the
+    /// section compares the architecture token instead of the syscall number.
+    pub(crate) fn section_skips_nr_load(&self, members: &[&ArchFilter]) -> bool {
+        if !self.compat || self.attrs.optimize != 1 {
+            return false;
+        }
+        if let [only] = members {
+            if matches!(only.arch, ScmpArch::X8664 | ScmpArch::X32) {
+                return false;
+            }
+        }
+        let mut all: Vec<&SysEntry> = members.iter().flat_map(|f| f.syscalls.values()).collect();
+        all.sort_by(|a, b| b.priority.cmp(&a.priority));
+        all.first().is_some_and(|h| !h.valid || (h.num < 0 && !(h.num == -1 && self.attrs.tskip)))
+    }
+
     /// Evaluates the collection on `data` without BPF: the independent reference for the
     /// generated programs.
     pub(crate) fn evaluate(&self, data: &crate::bpf::SeccompData) -> u32 {
@@ -632,6 +654,7 @@ impl Collection {
                 }
                 _ => vec![f],
             };
+            let nr = if self.section_skips_nr_load(&filters) { info.audit as i32 } else { nr };
             for g in filters {
                 if let Some(e) = g.syscalls.get(&nr) {
                     if !e.valid || (nr < 0 && !(nr == -1 && self.attrs.tskip)) {

@@ -118,6 +118,8 @@ pub(crate) struct Section {
     pub mode: X32Mode,
     pub syscalls: Vec<SysDecision>,
     pub default: DnId,
+    /// Compat mode only: the section never loads the syscall number (libseccomp 2.5.4 bug).
+    pub skip_nr_load: bool,
 }
 
 /// The whole filter as decisions.
