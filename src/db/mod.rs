@@ -474,6 +474,9 @@ pub(crate) struct Collection {
     /// Emulate libseccomp 2.5.4's known bugs (see [`crate::ScmpFilterContext`]'s
     /// `__emulate_libseccomp_2_5_4`); only for differential testing.
     pub compat: bool,
+    /// Compat mode only: libseccomp 2.5.4's "shadow" transaction, the filters as of the last
+    /// successful rule add, rebuilt from the rules alone.
+    shadow: Option<Vec<ArchFilter>>,
 }
 
 impl Collection {
@@ -485,6 +488,7 @@ impl Collection {
             endian: None,
             notify_used: act_default == crate::action::RET_NOTIFY,
             compat: false,
+            shadow: None,
         };
         if let Some(n) = NATIVE {
             c.add_arch(n)
@@ -534,9 +538,19 @@ impl Collection {
         let backup: Vec<ArchFilter> = self.filters.clone();
         for i in 0..self.filters.len() {
             if let Err(e) = arch_rule_add(&mut self.filters[i], rule) {
-                self.filters = backup;
+                self.filters = if self.compat {
+                    // libseccomp 2.5.4 restores its shadow (stale when an architecture was
+                    // added since the last rule) or a snapshot rebuilt from the rules alone,
+                    // losing priorities and placeholders.
+                    self.shadow.take().unwrap_or_else(|| rules_only(backup))
+                } else {
+                    backup
+                };
                 return Err(e);
             }
+        }
+        if self.compat {
+            self.shadow = Some(rules_only(self.filters.clone()));
         }
         if rule.action == crate::action::RET_NOTIFY {
             self.notify_used = true;
@@ -606,9 +620,14 @@ impl Collection {
                 return false;
             }
         }
-        let mut all: Vec<&SysEntry> = members.iter().flat_map(|f| f.syscalls.values()).collect();
+        let tskip = self.attrs.tskip;
+        let mut all: Vec<&SysEntry> = members
+            .iter()
+            .flat_map(|f| f.syscalls.values())
+            .filter(|e| e.num >= 0 || (e.num == -1 && tskip))
+            .collect();
         all.sort_by(|a, b| b.priority.cmp(&a.priority));
-        all.first().is_some_and(|h| !h.valid || (h.num < 0 && !(h.num == -1 && self.attrs.tskip)))
+        all.first().is_some_and(|h| !h.valid)
     }
 
     /// Evaluates the collection on `data` without BPF: the independent reference for the
@@ -670,6 +689,17 @@ impl Collection {
         }
         self.attrs.act_badarch
     }
+}
+
+/// The filters as rebuilt from their rules: no priority placeholders, no user priorities.
+fn rules_only(mut filters: Vec<ArchFilter>) -> Vec<ArchFilter> {
+    for f in &mut filters {
+        f.syscalls.retain(|_, e| e.valid);
+        for e in f.syscalls.values_mut() {
+            e.priority &= PRI_MASK_CHAIN;
+        }
+    }
+    filters
 }
 
 enum RewriteErr {

@@ -223,12 +223,14 @@ pub(crate) fn plan(col: &Collection) -> Plan {
                 });
             }
         }
+        let skip_nr_load = col.section_skips_nr_load(&members);
         sections.push(Section {
             audit: info.audit,
             arches: members.iter().map(|g| g.arch).collect(),
             mode,
             syscalls,
             default,
+            skip_nr_load,
         });
     }
     Plan {
@@ -388,6 +390,9 @@ impl<'a> Builder<'a> {
             Target::Ret(k) => {
                 self.push(Instruction::stmt(bpf::BPF_RET | bpf::BPF_K, k));
             }
+        }
+        if s.skip_nr_load {
+            return Target::At(self.rev.len() - 1);
         }
         Target::At(self.push(Instruction::stmt(
             bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS,
