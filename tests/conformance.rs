@@ -31,7 +31,8 @@ use pure_seccomp::{
     Endian, ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
 };
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -187,6 +188,10 @@ struct Report {
     by_kind: BTreeMap<&'static str, usize>,
     /// Mismatches per case id.
     by_case: BTreeMap<String, usize>,
+    /// Calls made with an unknown number instead of one only our newer tables know.
+    calls_renumbered: usize,
+    /// Queries on a syscall whose number differs between 2.5.4's tables and ours.
+    queries_table_diff: usize,
     /// The case being replayed.
     case: String,
     shown: Vec<String>,
@@ -283,6 +288,13 @@ fn replay_file(stem: &str) {
         rep.queries_checked,
         rep.queries_unchecked,
         start.elapsed().as_secs_f64()
+    );
+    let _ = writeln!(
+        summary,
+        "{stem}: table differences (our kernel tables are newer than 2.5.4's): {} calls made \
+         with an unknown number instead of a newer syscall's, {} queries on a syscall numbered \
+         differently not compared",
+        rep.calls_renumbered, rep.queries_table_diff
     );
     if rep.programs > 0 {
         let _ = writeln!(
@@ -494,6 +506,10 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
         let want = query["ret"]
             .as_u64()
             .ok_or_else(|| format!("query {q}: no `ret`"))? as u32;
+        if tables().query_differs(&ctx, &data) {
+            rep.queries_table_diff += 1;
+            continue;
+        }
         rep.queries_checked += 1;
         match bpf::simulate(&prog, &data, endian) {
             Ok(out) if out.ret == want => {}
@@ -548,6 +564,12 @@ fn replay_call(
                 None => return Err(format!("call {i}: bad syscall nr")),
             };
             match s["by"].as_str() {
+                // A number 2.5.4's x86_64 table lacks but ours has (a newer syscall): make
+                // the call with a number no table has, so that it fails as it did there.
+                Some("number") if tables().native_number_is_newer(nr) => {
+                    rep.calls_renumbered += 1;
+                    Some(ScmpSyscall::from(UNKNOWN_NR))
+                }
                 Some("number") => Some(ScmpSyscall::from(nr)),
                 Some("name") => {
                     let name = s["name"].as_str().ok_or("syscall by name without a name")?;
@@ -840,4 +862,90 @@ fn describe_data(d: &SeccompData) -> String {
         d.nr,
         d.instruction_pointer
     )
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Syscall table differences between libseccomp 2.5.4 and our (newer) kernel tables
+
+/// A syscall number no architecture uses.
+const UNKNOWN_NR: i32 = 100_000;
+
+/// libseccomp 2.5.4's name resolution, from the corpus' syscall table.
+struct Tables {
+    /// (SCMP_ARCH_* name, syscall name) -> number, `None` where 2.5.4 failed.
+    by_name: HashMap<(String, String), Option<i32>>,
+    /// Numbers of x86_64 syscalls 2.5.4 knows.
+    native_numbers: HashSet<i32>,
+}
+
+fn tables() -> &'static Tables {
+    static T: OnceLock<Tables> = OnceLock::new();
+    T.get_or_init(|| {
+        let path = shared_dir().join("conformance/syscalls-libseccomp-2.5.4.tsv");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut by_name = HashMap::new();
+        let mut native_numbers = HashSet::new();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() < 3 {
+                continue;
+            }
+            let nr = f[2].parse::<i32>().ok();
+            if f[0] == "SCMP_ARCH_X86_64" {
+                if let Some(n) = nr.filter(|n| *n >= 0) {
+                    native_numbers.insert(n);
+                }
+            }
+            by_name.insert((f[0].to_string(), f[1].to_string()), nr);
+        }
+        Tables { by_name, native_numbers }
+    })
+}
+
+impl Tables {
+    /// `nr` is an x86_64 syscall in our tables but not in 2.5.4's.
+    fn native_number_is_newer(&self, nr: i32) -> bool {
+        nr >= 0 && !self.native_numbers.contains(&nr) && ScmpSyscall::from(nr).get_name().is_ok()
+    }
+
+    /// The query's syscall (on the filter's architecture with that audit token) has another
+    /// number in 2.5.4's table than in ours, so the two libraries filter different numbers.
+    fn query_differs(&self, ctx: &ScmpFilterContext, d: &SeccompData) -> bool {
+        ScmpArch::all().any(|a| {
+            if !ctx.is_arch_present(a).unwrap_or(false) || audit_token(a) != d.arch {
+                return false;
+            }
+            let x32_nr = d.nr as u32 & 0x4000_0000 != 0;
+            if (a == ScmpArch::X32 && !x32_nr) || (a == ScmpArch::X8664 && x32_nr) {
+                return false;
+            }
+            let Ok(name) = ScmpSyscall::from(d.nr).get_name_by_arch(a) else { return false };
+            let ours = ScmpSyscall::from_name_by_arch(&name, a).ok().map(|s| s.as_raw_syscall());
+            match self.by_name.get(&(a.to_string(), name.clone())) {
+                // A name 2.5.4 does not know at all: no rule on it was ever made.
+                None => false,
+                Some(theirs) => *theirs != ours,
+            }
+        })
+    }
+}
+
+/// The `seccomp_data.arch` value of an architecture.
+fn audit_token(a: ScmpArch) -> u32 {
+    static T: OnceLock<HashMap<ScmpArch, u32>> = OnceLock::new();
+    *T.get_or_init(|| {
+        ScmpArch::all()
+            .map(|a| {
+                let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
+                ctx.remove_arch(ScmpArch::native()).unwrap();
+                ctx.add_arch(a).unwrap();
+                let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), ctx.byte_order()).unwrap();
+                let k = prog.iter().find(|i| i.code == 0x15).map(|i| i.k).unwrap_or(0);
+                (a, k)
+            })
+            .collect()
+    })
+    .get(&a)
+    .unwrap_or(&0)
 }
