@@ -1,17 +1,5 @@
-//! API levels: what the running kernel supports, in libseccomp's terms.
-//!
-//! | level | the kernel has |
-//! |---|---|
-//! | 1 | filters through `prctl(2)` only |
-//! | 2 | `seccomp(2)` and `SECCOMP_FILTER_FLAG_TSYNC` |
-//! | 3 | `SECCOMP_FILTER_FLAG_LOG`, actions `Log` and `KillProcess` |
-//! | 4 | `SECCOMP_FILTER_FLAG_SPEC_ALLOW` |
-//! | 5 | `SECCOMP_FILTER_FLAG_NEW_LISTENER`, action `Notify` |
-//! | 6 | `SECCOMP_FILTER_FLAG_TSYNC_ESRCH` (TSYNC and Notify together) |
-//! | 7 | `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` |
-//!
-//! The kernel is probed once, on first need, and the result is cached process-wide (see
-//! [`get_api`]).
+//! API levels: what the running kernel supports, in libseccomp's terms (see [`get_api`]).
+//! The kernel is probed once, on first need, and the result is cached process-wide.
 
 use crate::error::{Result, SeccompErrno, SeccompError};
 use crate::kernel::state;
@@ -54,8 +42,17 @@ pub fn set_api(level: u32) -> Result<()> {
     Ok(())
 }
 
-/// The API level of the running kernel (1 to 7; see the [module table](self)), or the level
-/// forced with [`set_api`].
+/// The API level of the running kernel, or the level forced with [`set_api`].
+///
+/// | level | the kernel has |
+/// |---|---|
+/// | 1 | filters through `prctl(2)` only |
+/// | 2 | `seccomp(2)` and `SECCOMP_FILTER_FLAG_TSYNC` |
+/// | 3 | `SECCOMP_FILTER_FLAG_LOG`, actions `Log` and `KillProcess` |
+/// | 4 | `SECCOMP_FILTER_FLAG_SPEC_ALLOW` |
+/// | 5 | `SECCOMP_FILTER_FLAG_NEW_LISTENER`, action `Notify` |
+/// | 6 | `SECCOMP_FILTER_FLAG_TSYNC_ESRCH` (TSYNC and Notify in one filter) |
+/// | 7 | `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` |
 ///
 /// The first call (or the first call after
 /// [`reset_global_state`](crate::reset_global_state)) probes the kernel with a few

@@ -114,6 +114,8 @@ struct SigsysInfo {
     arch: libc::c_uint,
 }
 
+type SigsysHandler = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
+
 extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
     unsafe { TRAP_NR.store((*(info as *const SigsysInfo)).syscall, Ordering::SeqCst) };
@@ -124,7 +126,7 @@ fn ctx_trap_delivers_sigsys_with_the_syscall_number() {
     run_ok(|| {
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_sigsys as usize;
+            sa.sa_sigaction = on_sigsys as SigsysHandler as usize;
             sa.sa_flags = libc::SA_SIGINFO;
             libc::sigaction(libc::SIGSYS, &sa, std::ptr::null_mut());
         }

@@ -113,6 +113,8 @@ static TRAP_NR: AtomicI32 = AtomicI32::new(-1);
 static TRAP_CODE: AtomicI32 = AtomicI32::new(-1);
 static TRAP_ARCH: AtomicU32 = AtomicU32::new(0);
 
+type SigsysHandler = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
+
 extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     let info = info as *const SigsysInfo;
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
@@ -128,7 +130,7 @@ fn trap_delivers_sigsys_with_the_syscall_number() {
     run_ok(|| {
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_sigsys as usize;
+            sa.sa_sigaction = on_sigsys as SigsysHandler as usize;
             sa.sa_flags = libc::SA_SIGINFO;
             ensure!(
                 libc::sigaction(libc::SIGSYS, &sa, std::ptr::null_mut()) == 0,

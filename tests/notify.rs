@@ -199,7 +199,7 @@ fn receive_retries_after_a_signal() {
         // A handler without SA_RESTART: the blocked ioctl fails with EINTR.
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = count_signal as usize;
+            sa.sa_sigaction = count_signal as extern "C" fn(libc::c_int) as usize;
             ensure!(
                 libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()) == 0,
                 "sigaction"

@@ -482,9 +482,8 @@ pub fn load_bpf(program: &[Instruction], flags: LoadFlags) -> Result<Option<Owne
 
 /// Like [`load_bpf`], for a program as bytes: 8 bytes per instruction (`code` u16, `jt`
 /// u8, `jf` u8, `k` u32) in the host's byte order, as
-/// [`export_bpf_mem`](crate::ScmpFilterContext::export_bpf_mem) and
-/// [`export_bpf`](crate::ScmpFilterContext::export_bpf) write them for the native
-/// architecture.
+/// [`export_bpf_mem`](crate::ScmpFilterContext::export_bpf_mem) and `export_bpf` write them
+/// for the native architecture.
 ///
 /// # Errors
 ///

@@ -85,7 +85,11 @@ fn ctx_log_ssb_and_waitkill_flags_are_accepted() {
             .ok_or("no listener")?;
         drop(listener);
         // Without a listener, notified syscalls fail with ENOSYS.
-        ensure!(syscall0(GETPPID) == Err(libc::ENOSYS), "{:?}", syscall0(GETPPID));
+        ensure!(
+            syscall0(GETPPID) == Err(libc::ENOSYS),
+            "{:?}",
+            syscall0(GETPPID)
+        );
         Ok(())
     });
 }
