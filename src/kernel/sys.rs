@@ -9,7 +9,7 @@
 use crate::bpf::Instruction;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 // seccomp(2) operations (include/uapi/linux/seccomp.h).
 const SECCOMP_SET_MODE_STRICT: libc::c_ulong = 0;
@@ -133,8 +133,9 @@ struct RawNotifSizes {
 
 /// Cache of `SECCOMP_GET_NOTIF_SIZES` (the sizes never change while a process runs; asking
 /// once also keeps `receive`/`respond` working in a supervisor whose own filter later
-/// forbids `seccomp(2)`). 0 = not asked yet; else `1 << 32 | resp << 16 | notif`.
-static NOTIF_SIZES: AtomicU64 = AtomicU64::new(0);
+/// forbids `seccomp(2)`). 0 = not asked yet; else `resp << 16 | notif` (both non-zero). A
+/// u32, as 32-bit targets such as mips and powerpc have no 64-bit atomics.
+static NOTIF_SIZES: AtomicU32 = AtomicU32::new(0);
 
 /// The user-notification structure sizes of the running kernel (`SECCOMP_GET_NOTIF_SIZES`),
 /// asked once and cached.
@@ -161,8 +162,7 @@ pub(crate) fn notif_sizes() -> io::Result<NotifSizes> {
     if raw.seccomp_notif == 0 || raw.seccomp_notif_resp == 0 {
         return Err(io::Error::from_raw_os_error(libc::EFAULT));
     }
-    let packed =
-        1u64 << 32 | u64::from(raw.seccomp_notif_resp) << 16 | u64::from(raw.seccomp_notif);
+    let packed = u32::from(raw.seccomp_notif_resp) << 16 | u32::from(raw.seccomp_notif);
     NOTIF_SIZES.store(packed, Ordering::Release);
     Ok(NotifSizes {
         notif: raw.seccomp_notif,
