@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Runs the `libseccomp` crate 0.4.0's own test suite against pure-seccomp, unmodified.
+#
+# The crate is fetched from the registry at run time (a throw-away cargo project that depends
+# on `libseccomp = "=0.4.0"`, then `cargo fetch`); none of its code is kept in this
+# repository. Its tests/{tests,notify,global_reset,known_syscall_names}.rs are copied into a
+# temporary crate whose dependency `libseccomp` is this repository
+# (`libseccomp = { package = "pure-seccomp", path = ... }`), and run with `cargo test`.
+# `libseccomp_sys` (which the tests use for two constants) is replaced by a generated shim
+# with those constants, so nothing links the C library. The crate's `libseccomp_v2_6` cfg
+# is set, since pure-seccomp implements libseccomp 2.6.
+#
+# Steps, each reported and counted (one failing to compile does not hide the others):
+#   1. each integration test crate: tests.rs, notify.rs, global_reset.rs
+#   2. the doc examples of the crate's src/*.rs, extracted into one markdown file that the
+#      temporary crate includes as its documentation, run with `cargo test --doc`
+#   3. tests.rs again with the `const-syscall` feature (adds test_syscall_new over
+#      known_syscall_names.rs)
+#
+# Usage: tests/upstream/run.sh [extra cargo test args, e.g. -- --test-threads=1]
+# Env:   KEEP=1 keeps the temporary directory; CARGO_TARGET_DIR as usual (default:
+#        <repo>/target/upstream-tests, so rebuilds are incremental).
+# Exit status: 0 if every step passed.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+work=$(mktemp -d "${TMPDIR:-/tmp}/pure-seccomp-upstream.XXXXXX")
+if [ "${KEEP:-0}" = 1 ]; then
+    echo "keeping $work"
+else
+    trap 'rm -rf "$work"' EXIT
+fi
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target/upstream-tests}
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+
+# --- 1. fetch libseccomp 0.4.0 ---------------------------------------------------------------
+mkdir -p "$work/fetch/src"
+cat > "$work/fetch/Cargo.toml" <<'EOF'
+[package]
+name = "fetch-libseccomp"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+libseccomp = "=0.4.0"
+
+[workspace]
+EOF
+: > "$work/fetch/src/lib.rs"
+(cd "$work/fetch" && cargo fetch --quiet) || die "cargo fetch of libseccomp 0.4.0 failed"
+
+upstream=$(ls -d "$cargo_home"/registry/src/*/libseccomp-0.4.0 2>/dev/null | head -n1)
+if [ -z "$upstream" ]; then
+    # Not unpacked yet: unpack the downloaded .crate ourselves.
+    crate=$(ls "$cargo_home"/registry/cache/*/libseccomp-0.4.0.crate 2>/dev/null | head -n1)
+    [ -n "$crate" ] || die "libseccomp-0.4.0 not found under $cargo_home/registry"
+    tar -xzf "$crate" -C "$work"
+    upstream=$work/libseccomp-0.4.0
+fi
+echo "upstream sources: $upstream"
+
+# --- 2. the temporary crate ------------------------------------------------------------------
+t=$work/crate
+mkdir -p "$t/src" "$t/tests" "$t/shim/libseccomp-sys/src"
+for f in tests.rs notify.rs global_reset.rs known_syscall_names.rs; do
+    cp "$upstream/tests/$f" "$t/tests/$f" || die "missing upstream tests/$f"
+done
+# known_syscall_names.rs is a module of tests.rs (`mod known_syscall_names;`), not a test
+# crate: autotests are off and the three test crates are listed explicitly.
+
+cat > "$t/Cargo.toml" <<EOF
+[package]
+name = "pure-seccomp-upstream-tests"
+version = "0.0.0"
+edition = "2021"
+publish = false
+autotests = false
+
+[dependencies]
+libseccomp = { package = "pure-seccomp", path = "$repo" }
+libc = "0.2"
+
+[dev-dependencies]
+libseccomp-sys = { path = "shim/libseccomp-sys" }
+
+[features]
+const-syscall = ["libseccomp/const-syscall"]
+
+[[test]]
+name = "tests"
+path = "tests/tests.rs"
+
+[[test]]
+name = "notify"
+path = "tests/notify.rs"
+
+[[test]]
+name = "global_reset"
+path = "tests/global_reset.rs"
+
+[workspace]
+EOF
+
+cat > "$t/build.rs" <<'EOF'
+fn main() {
+    // pure-seccomp implements libseccomp 2.6: enable the crate's 2.6-only tests.
+    println!("cargo::rustc-check-cfg=cfg(libseccomp_v2_6)");
+    println!("cargo:rustc-cfg=libseccomp_v2_6");
+}
+EOF
+
+cat > "$t/shim/libseccomp-sys/Cargo.toml" <<'EOF'
+[package]
+name = "libseccomp-sys"
+version = "0.3.0"
+edition = "2021"
+publish = false
+
+[lib]
+name = "libseccomp_sys"
+EOF
+cat > "$t/shim/libseccomp-sys/src/lib.rs" <<'EOF'
+//! The constants of libseccomp-sys that the libseccomp crate's tests use (no C library).
+pub const __NR_SCMP_ERROR: std::os::raw::c_int = -1;
+pub const __NR_SCMP_UNDEF: std::os::raw::c_int = -2;
+EOF
+
+# The doc examples of the upstream sources: one empty module per example, documented with
+# it, so that a failing doctest is named after its origin (`src/lib.rs - api_rs_line_35`).
+python3 - "$upstream/src" "$t/src" <<'EOF' || die "extracting doc examples failed"
+import pathlib, re, sys
+src, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+doc = re.compile(r"^\s*//[/!] ?(.*)$")
+(out / "docs").mkdir(exist_ok=True)
+lib = ["//! Doc examples of the libseccomp crate 0.4.0, run against pure-seccomp.\n"]
+for f in sorted(src.glob("*.rs")):
+    block = None
+    for n, line in enumerate(f.read_text().splitlines(), 1):
+        m = doc.match(line)
+        if not m:
+            block = None
+            continue
+        text = m.group(1)
+        if text.strip().startswith("```"):
+            if block is None:
+                block = (n, text.strip()[3:].strip() or "rust", [])
+            else:
+                start, info, body = block
+                name = f"{f.stem}_rs_line_{start}"
+                md = f"From `src/{f.name}` line {start}:\n\n```{info}\n" + "\n".join(body) + "\n```\n"
+                (out / "docs" / f"{name}.md").write_text(md)
+                lib.append(f'#[doc = include_str!("docs/{name}.md")]\npub mod {name} {{}}\n')
+                block = None
+            continue
+        if block is not None:
+            block[2].append(text)
+(out / "lib.rs").write_text("\n".join(lib))
+print(f"extracted {len(lib) - 1} doc examples")
+EOF
+
+cp "$repo/Cargo.lock" "$t/Cargo.lock" 2>/dev/null || true
+
+# --- 3. run ----------------------------------------------------------------------------------
+failed=0
+run_step() {
+    local name=$1
+    shift
+    echo
+    echo "=== upstream: $name ==="
+    if (cd "$t" && "$@"); then
+        echo "=== upstream: $name: PASSED ==="
+    else
+        echo "=== upstream: $name: FAILED ==="
+        failed=$((failed + 1))
+    fi
+}
+for test in tests notify global_reset; do
+    run_step "tests/$test.rs" cargo test --test "$test" "$@"
+done
+run_step "doc examples" cargo test --doc "$@"
+run_step "tests/tests.rs with const-syscall" cargo test --test tests --features const-syscall "$@"
+
+echo
+if [ "$failed" = 0 ]; then
+    echo "upstream: all steps passed"
+else
+    echo "upstream: $failed step(s) failed"
+fi
+exit $((failed > 0))
