@@ -113,7 +113,6 @@ pub(crate) fn ensure_supported_api(msg: &str, min_level: u32, expected: ScmpVers
 /// Whether the running kernel supports `action`, as libseccomp's `sys_chk_seccomp_action`
 /// decides it: `Log` and `KillProcess` need API level 3, `Notify` level 5 (each probed on
 /// its own), every other action is always supported.
-#[allow(dead_code)] // for the rule database (db_col_action_valid)
 pub(crate) fn action_supported(action: ScmpAction) -> bool {
     match action {
         ScmpAction::Log => state::supports(state::ACT_LOG),
@@ -125,32 +124,27 @@ pub(crate) fn action_supported(action: ScmpAction) -> bool {
 
 /// Whether TSYNC and a Notify action can be used in one filter
 /// (`SECCOMP_FILTER_FLAG_TSYNC_ESRCH`, API level 6).
-#[allow(dead_code)] // for the rule database and the TSYNC attribute
 pub(crate) fn tsync_notify_supported() -> bool {
     state::supports(state::FLAG_TSYNC_ESRCH)
 }
 
 /// Whether `SCMP_FLTATR_CTL_TSYNC` can be set (`SECCOMP_FILTER_FLAG_TSYNC`).
-#[allow(dead_code)] // for the attribute code (filter_context.rs)
 pub(crate) fn tsync_supported() -> bool {
     state::supports(state::SYSCALL | state::FLAG_TSYNC)
 }
 
 /// Whether `SCMP_FLTATR_CTL_LOG` can be set (`SECCOMP_FILTER_FLAG_LOG`).
-#[allow(dead_code)] // for the attribute code (filter_context.rs)
 pub(crate) fn log_supported() -> bool {
     state::supports(state::SYSCALL | state::FLAG_LOG)
 }
 
 /// Whether `SCMP_FLTATR_CTL_SSB` can be set (`SECCOMP_FILTER_FLAG_SPEC_ALLOW`).
-#[allow(dead_code)] // for the attribute code (filter_context.rs)
 pub(crate) fn ssb_supported() -> bool {
     state::supports(state::SYSCALL | state::FLAG_SPEC_ALLOW)
 }
 
 /// Whether `SCMP_FLTATR_CTL_WAITKILL` can be set
 /// (`SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`).
-#[allow(dead_code)] // for the attribute code (filter_context.rs)
 pub(crate) fn waitkill_supported() -> bool {
     state::supports(state::SYSCALL | state::FLAG_WAIT_KILLABLE_RECV)
 }
@@ -191,7 +185,4 @@ mod tests {
         }
     }
 }
-/// TSYNC and NOTIFY together (API level 6).
-pub(crate) fn tsync_notify_supported() -> bool {
-    true
-}
+

@@ -465,16 +465,13 @@ impl ScmpFilterContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_filter_attr(&mut self, attr: ScmpFilterAttr, value: u32) -> Result<&mut Self> {
-        let need = |level: u32, what: &str| -> Result<()> {
-            if api::get_api() >= level {
+        let need = |supported: bool, what: &str| -> Result<()> {
+            if supported {
                 Ok(())
             } else {
                 Err(SeccompError::with_errno(
                     SeccompErrno::EOPNOTSUPP,
-                    format!(
-                        "{what} needs API level {level} (the running kernel provides {})",
-                        api::get_api()
-                    ),
+                    format!("the running kernel does not support {what} (API level {})", api::get_api()),
                 ))
             }
         };
@@ -493,7 +490,7 @@ impl ScmpFilterContext {
             }
             ScmpFilterAttr::CtlNnp => a.nnp = on,
             ScmpFilterAttr::CtlTsync => {
-                need(2, "TSYNC")?;
+                need(api::tsync_supported(), "TSYNC")?;
                 if on && self.col.notify_used && !api::tsync_notify_supported() {
                     return Err(einval(
                         "the kernel cannot combine TSYNC with a NOTIFY action",
@@ -503,11 +500,11 @@ impl ScmpFilterContext {
             }
             ScmpFilterAttr::ApiTskip => a.tskip = on,
             ScmpFilterAttr::CtlLog => {
-                need(3, "the LOG flag")?;
+                need(api::log_supported(), "the LOG flag")?;
                 self.col.attrs.log = on;
             }
             ScmpFilterAttr::CtlSsb => {
-                need(4, "the SPEC_ALLOW flag")?;
+                need(api::ssb_supported(), "the SPEC_ALLOW flag")?;
                 self.col.attrs.ssb = on;
             }
             ScmpFilterAttr::CtlOptimize => match value {
@@ -521,7 +518,7 @@ impl ScmpFilterContext {
             },
             ScmpFilterAttr::ApiSysRawRc => a.sysrawrc = on,
             ScmpFilterAttr::CtlWaitkill => {
-                need(7, "WAIT_KILLABLE_RECV")?;
+                need(api::waitkill_supported(), "WAIT_KILLABLE_RECV")?;
                 self.col.attrs.waitkill = on;
             }
         }
