@@ -875,6 +875,15 @@ impl ScmpFilterContext {
         self.changed();
     }
 
+    /// Whether libseccomp 2.5.4's stale-accumulator miscompilation (a rule comparing the
+    /// argument word a nested comparison loaded instead of its own) can make its program
+    /// return `ret` for `data`. For classifying differences against recordings of that
+    /// library.
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_stale_acc_explains(&self, data: &bpf::SeccompData, ret: u32) -> bool {
+        self.col.stale_acc_explains(data, ret)
+    }
+
     /// The byte order of the filter's programs (the host's when it covers no architecture).
     ///
     /// ```

@@ -620,14 +620,41 @@ impl Collection {
                 return false;
             }
         }
-        let tskip = self.attrs.tskip;
-        let mut all: Vec<&SysEntry> = members
-            .iter()
-            .flat_map(|f| f.syscalls.values())
-            .filter(|e| e.num >= 0 || (e.num == -1 && tskip))
-            .collect();
+        // libseccomp keeps syscall numbers unsigned: pseudo (negative) numbers sort last,
+        // and a stable sort by priority picks the first block.
+        let mut all: Vec<&SysEntry> = Vec::new();
+        for f in members {
+            let mut v: Vec<&SysEntry> = f.syscalls.values().collect();
+            v.sort_by_key(|e| e.num as u32);
+            all.extend(v);
+        }
         all.sort_by(|a, b| b.priority.cmp(&a.priority));
-        all.first().is_some_and(|h| !h.valid)
+        let tskip = self.attrs.tskip;
+        all.first().is_some_and(|h| !h.valid || (h.num < 0 && !(h.num == -1 && tskip)))
+    }
+
+    /// Whether a program built by libseccomp 2.5.4 can return `ret` for `data` because of its
+    /// stale-accumulator bug (see [`tree::Tree::eval_stale`]).
+    pub(crate) fn stale_acc_explains(&self, data: &crate::bpf::SeccompData, ret: u32) -> bool {
+        let endian = self.endian.unwrap_or(Endian::Little);
+        let bytes = data.to_bytes(endian);
+        let word = |off: u32| {
+            let o = off as usize;
+            let b = [bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]];
+            match endian {
+                Endian::Little => u32::from_le_bytes(b),
+                Endian::Big => u32::from_be_bytes(b),
+            }
+        };
+        self.filters.iter().filter(|f| f.info().audit == data.arch).any(|f| {
+            f.syscalls.get(&data.nr).is_some_and(|e| match e.chains {
+                Some(c) if e.valid => e.tree.eval_stale(c, (u32::MAX, u32::MAX), (0, u32::MAX), &word).iter().any(|o| match o {
+                    tree::Stale::Ret(a) => *a == ret,
+                    tree::Stale::Fell(_) => self.attrs.act_default == ret,
+                }),
+                _ => false,
+            })
+        })
     }
 
     /// Evaluates the collection on `data` without BPF: the independent reference for the
