@@ -471,7 +471,10 @@ impl ScmpFilterContext {
             } else {
                 Err(SeccompError::with_errno(
                     SeccompErrno::EOPNOTSUPP,
-                    format!("the running kernel does not support {what} (API level {})", api::get_api()),
+                    format!(
+                        "the running kernel does not support {what} (API level {})",
+                        api::get_api()
+                    ),
                 ))
             }
         };

@@ -32,11 +32,11 @@ use pure_seccomp::{
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::OnceLock;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// The files with a `#[test]` of their own; any other `filters-*.jsonl` / `policy-*.jsonl`
@@ -883,7 +883,6 @@ fn describe_data(d: &SeccompData) -> String {
     )
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Syscall table differences between libseccomp 2.5.4 and our (newer) kernel tables
 
@@ -904,7 +903,8 @@ fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
         let path = shared_dir().join("conformance/syscalls-libseccomp-2.5.4.tsv");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut by_name = HashMap::new();
         let mut native_numbers = HashSet::new();
         let mut known_names = HashSet::new();
@@ -924,7 +924,11 @@ fn tables() -> &'static Tables {
             }
             by_name.insert((f[0].to_string(), f[1].to_string()), nr);
         }
-        Tables { by_name, native_numbers, known_names }
+        Tables {
+            by_name,
+            native_numbers,
+            known_names,
+        }
     })
 }
 
@@ -945,13 +949,19 @@ impl Tables {
             if (a == ScmpArch::X32 && !x32_nr) || (a == ScmpArch::X8664 && x32_nr) {
                 return false;
             }
-            let Ok(name) = ScmpSyscall::from(d.nr).get_name_by_arch(a) else { return false };
-            let ours = ScmpSyscall::from_name_by_arch(&name, a).ok().map(|s| s.as_raw_syscall());
+            let Ok(name) = ScmpSyscall::from(d.nr).get_name_by_arch(a) else {
+                return false;
+            };
+            let ours = ScmpSyscall::from_name_by_arch(&name, a)
+                .ok()
+                .map(|s| s.as_raw_syscall());
             // A name 2.5.4 does not know at all: no rule on it was ever made.
             if !self.known_names.contains(&name) {
                 return false;
             }
-            self.by_name.get(&(a.to_string(), name.clone())).is_some_and(|theirs| *theirs != ours)
+            self.by_name
+                .get(&(a.to_string(), name.clone()))
+                .is_some_and(|theirs| *theirs != ours)
         })
     }
 }
@@ -966,7 +976,11 @@ fn audit_token(a: ScmpArch) -> u32 {
                 ctx.remove_arch(ScmpArch::native()).unwrap();
                 ctx.add_arch(a).unwrap();
                 let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), ctx.byte_order()).unwrap();
-                let k = prog.iter().find(|i| i.code == 0x15).map(|i| i.k).unwrap_or(0);
+                let k = prog
+                    .iter()
+                    .find(|i| i.code == 0x15)
+                    .map(|i| i.k)
+                    .unwrap_or(0);
                 (a, k)
             })
             .collect()

@@ -141,6 +141,9 @@ fn arch_sets() -> Vec<Vec<ScmpArch>> {
 fn run_case(seed: u64, arches: &[ScmpArch], level: u32) -> usize {
     let mut r = Rng(seed | 1);
     let def = rand_action(&mut r);
+    if std::env::var_os("PROP_TRACE").is_some() {
+        eprintln!("  default {def:?}");
+    }
     let mut ctx = ScmpFilterContext::new(def).unwrap();
     ctx.remove_arch(ScmpArch::native()).unwrap();
     for &a in arches {
@@ -171,10 +174,19 @@ fn run_case(seed: u64, arches: &[ScmpArch], level: u32) -> usize {
             cmps.push(c);
         }
         let act = rand_action(&mut r);
+        if std::env::var_os("PROP_TRACE").is_some() {
+            eprintln!("  rule {act:?} {name} {cmps:?}");
+        }
         // Errors (EEXIST, EACCES) are fine; the filter must stay consistent either way.
         let _ = ctx.add_rule_conditional(act, sys, &cmps);
     }
+    if std::env::var_os("PROP_TRACE").is_some() {
+        eprintln!("  exporting");
+    }
     let bytes = ctx.export_bpf_mem().unwrap();
+    if std::env::var_os("PROP_TRACE").is_some() {
+        eprintln!("  exported {} bytes", bytes.len());
+    }
     let endian = ctx.byte_order();
     let prog = bpf::decode(&bytes, endian).unwrap();
     bpf::validate(&prog).unwrap_or_else(|e| {
@@ -236,7 +248,10 @@ fn simulate_equals_evaluate() {
     let sets = arch_sets();
     for (i, set) in sets.iter().enumerate() {
         for level in [1, 2] {
-            for s in 0..12u64 {
+            for s in 0..40u64 {
+                if std::env::var_os("PROP_TRACE").is_some() {
+                    eprintln!("set {i} level {level} seed {s}");
+                }
                 total += run_case(
                     0x9e37_79b9_7f4a_7c15 ^ ((i as u64) << 32) ^ (s << 8) ^ u64::from(level),
                     set,

@@ -630,7 +630,8 @@ impl Collection {
         }
         all.sort_by(|a, b| b.priority.cmp(&a.priority));
         let tskip = self.attrs.tskip;
-        all.first().is_some_and(|h| !h.valid || (h.num < 0 && !(h.num == -1 && tskip)))
+        all.first()
+            .is_some_and(|h| !h.valid || (h.num < 0 && !(h.num == -1 && tskip)))
     }
 
     /// Whether a program built by libseccomp 2.5.4 can return `ret` for `data` because of its
@@ -646,15 +647,22 @@ impl Collection {
                 Endian::Big => u32::from_be_bytes(b),
             }
         };
-        self.filters.iter().filter(|f| f.info().audit == data.arch).any(|f| {
-            f.syscalls.get(&data.nr).is_some_and(|e| match e.chains {
-                Some(c) if e.valid => e.tree.eval_stale(c, (u32::MAX, u32::MAX), (0, u32::MAX), &word).iter().any(|o| match o {
-                    tree::Stale::Ret(a) => *a == ret,
-                    tree::Stale::Fell(_) => self.attrs.act_default == ret,
-                }),
-                _ => false,
+        self.filters
+            .iter()
+            .filter(|f| f.info().audit == data.arch)
+            .any(|f| {
+                f.syscalls.get(&data.nr).is_some_and(|e| match e.chains {
+                    Some(c) if e.valid => e
+                        .tree
+                        .eval_stale(c, (u32::MAX, u32::MAX), (0, u32::MAX), &word)
+                        .iter()
+                        .any(|o| match o {
+                            tree::Stale::Ret(a) => *a == ret,
+                            tree::Stale::Fell(_) => self.attrs.act_default == ret,
+                        }),
+                    _ => false,
+                })
             })
-        })
     }
 
     /// Evaluates the collection on `data` without BPF: the independent reference for the
@@ -700,7 +708,11 @@ impl Collection {
                 }
                 _ => vec![f],
             };
-            let nr = if self.section_skips_nr_load(&filters) { info.audit as i32 } else { nr };
+            let nr = if self.section_skips_nr_load(&filters) {
+                info.audit as i32
+            } else {
+                nr
+            };
             for g in filters {
                 if let Some(e) = g.syscalls.get(&nr) {
                     if !e.valid || (nr < 0 && !(nr == -1 && self.attrs.tskip)) {

@@ -529,7 +529,43 @@ impl Tree {
         cnt
     }
 
+    /// A copy of the sub-tree at `id` (the node, its true/false successors, recursively; not
+    /// its siblings), keeping the sharing inside it.
+    fn clone_subtree(&mut self, id: Id, memo: &mut std::collections::HashMap<Id, Id>) -> Id {
+        if let Some(&c) = memo.get(&id) {
+            return c;
+        }
+        let mut n = self.nodes[id].clone();
+        n.lvl_prv = None;
+        n.lvl_nxt = None;
+        n.refcnt = 0;
+        let c = self.push(n);
+        memo.insert(id, c);
+        for t in [true, false] {
+            let child = if t {
+                self.nodes[c].nxt_t
+            } else {
+                self.nodes[c].nxt_f
+            };
+            if let Some(ch) = child {
+                let cc = self.clone_subtree(ch, memo);
+                let g = self.get(Some(cc));
+                if t {
+                    self.nodes[c].nxt_t = g;
+                } else {
+                    self.nodes[c].nxt_f = g;
+                }
+            }
+        }
+        c
+    }
+
     /// Merges the new single-path tree `new` into the level at `*existing`.
+    ///
+    /// A rule's graph can reach one node from two parents (the next argument after a range
+    /// or `!=` comparison). libseccomp links such a node into a second level when both
+    /// parents merge into different existing levels, which corrupts the first level (it
+    /// then loops forever). We link a copy instead, so each level stays a proper list.
     pub(crate) fn add(
         &mut self,
         existing: &mut Option<Id>,
@@ -540,7 +576,10 @@ impl Tree {
             *existing = self.get(Some(new));
             return Ok(());
         };
-        let n = new;
+        let mut n = new;
+        if self.nodes[n].lvl_prv.is_some() || self.nodes[n].lvl_nxt.is_some() {
+            n = self.clone_subtree(n, &mut std::collections::HashMap::new());
+        }
         loop {
             if chain_eq(&self.nodes[x], &self.nodes[n]) {
                 if let Some(na) = self.nodes[n].act_t {
@@ -688,12 +727,26 @@ impl Tree {
     /// word, and then compares that stale word. Each such node may therefore see either its
     /// own word or the stale one. `gen` is the generator's accumulator state on entry, `rt`
     /// the (offset, mask) of what the accumulator really holds.
-    pub(crate) fn eval_stale(&self, start: Id, gen: (u32, u32), rt: (u32, u32), word: &dyn Fn(u32) -> u32) -> Vec<Stale> {
+    pub(crate) fn eval_stale(
+        &self,
+        start: Id,
+        gen: (u32, u32),
+        rt: (u32, u32),
+        word: &dyn Fn(u32) -> u32,
+    ) -> Vec<Stale> {
         self.stale_from(Some(self.level_start(start)), gen, rt, word)
     }
 
-    fn stale_from(&self, pos: Option<Id>, gen: (u32, u32), rt: (u32, u32), word: &dyn Fn(u32) -> u32) -> Vec<Stale> {
-        let Some(i) = pos else { return vec![Stale::Fell(rt)] };
+    fn stale_from(
+        &self,
+        pos: Option<Id>,
+        gen: (u32, u32),
+        rt: (u32, u32),
+        word: &dyn Fn(u32) -> u32,
+    ) -> Vec<Stale> {
+        let Some(i) = pos else {
+            return vec![Stale::Fell(rt)];
+        };
         let n = &self.nodes[i];
         let reload = n.offset != gen.0 || (n.mask & gen.1) != n.mask;
         let mut after = if reload { (n.offset, u32::MAX) } else { gen };
@@ -716,13 +769,19 @@ impl Tree {
                 Cmp::Gt => v > n.datum,
                 Cmp::Ge => v >= n.datum,
             };
-            let (nxt, act) = if taken { (n.nxt_t, n.act_t) } else { (n.nxt_f, n.act_f) };
+            let (nxt, act) = if taken {
+                (n.nxt_t, n.act_t)
+            } else {
+                (n.nxt_f, n.act_f)
+            };
             match (nxt, act) {
                 (Some(c), _) => {
                     for o in self.eval_stale(c, child_gen, (off, mask), word) {
                         match o {
                             Stale::Ret(a) => out.push(Stale::Ret(a)),
-                            Stale::Fell(rt2) => out.extend(self.stale_from(n.lvl_nxt, after, rt2, word)),
+                            Stale::Fell(rt2) => {
+                                out.extend(self.stale_from(n.lvl_nxt, after, rt2, word))
+                            }
                         }
                     }
                 }

@@ -313,7 +313,14 @@ impl<'a> Builder<'a> {
     fn decision_from(&mut self, d: DnId, acc: Option<(u32, u32)>) -> Target {
         match self.ir.nodes[d] {
             Dn::Ret(k) => Target::Ret(k),
-            Dn::Test { off, mask, op, k, t, f } => {
+            Dn::Test {
+                off,
+                mask,
+                op,
+                k,
+                t,
+                f,
+            } => {
                 let (full, fast) = match self.placed.get(&d) {
                     Some(&p) => p,
                     None => {
@@ -326,9 +333,15 @@ impl<'a> Builder<'a> {
                         };
                         let fast = self.jump(code, k, tt, ft);
                         if mask != u32::MAX {
-                            self.push(Instruction::stmt(bpf::BPF_ALU | bpf::BPF_AND | bpf::BPF_K, mask));
+                            self.push(Instruction::stmt(
+                                bpf::BPF_ALU | bpf::BPF_AND | bpf::BPF_K,
+                                mask,
+                            ));
                         }
-                        let full = self.push(Instruction::stmt(bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS, off));
+                        let full = self.push(Instruction::stmt(
+                            bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS,
+                            off,
+                        ));
                         self.placed.insert(d, (full, fast));
                         (full, fast)
                     }
