@@ -348,7 +348,7 @@ const fn native_arch() -> Option<ScmpArch> {
     return Some(ScmpArch::Ppc64Le);
     #[cfg(target_arch = "s390x")]
     return Some(ScmpArch::S390X);
-    #[cfg(all(target_arch = "riscv64"))]
+    #[cfg(target_arch = "riscv64")]
     return Some(ScmpArch::Riscv64);
     None
 }
@@ -382,11 +382,6 @@ impl ScmpArch {
         let a = self.resolve()?;
         // `ARCHES` follows the declaration order, starting after `Native`.
         Some(&ARCHES[a as usize - 1])
-    }
-
-    /// libseccomp's `SCMP_ARCH_*` token of this architecture (0 for an unsupported native).
-    pub(crate) fn token(self) -> u32 {
-        self.info().map_or(0, |i| i.token)
     }
 
     /// The architecture with the given `SCMP_ARCH_*` token.

@@ -628,7 +628,7 @@ impl Collection {
             v.sort_by_key(|e| e.num as u32);
             all.extend(v);
         }
-        all.sort_by(|a, b| b.priority.cmp(&a.priority));
+        all.sort_by_key(|e| std::cmp::Reverse(e.priority));
         let tskip = self.attrs.tskip;
         all.first()
             .is_some_and(|h| !h.valid || (h.num < 0 && !(h.num == -1 && tskip)))

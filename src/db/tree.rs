@@ -68,6 +68,7 @@ pub(crate) struct Node {
 }
 
 impl Node {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         arg: u8,
         hi: bool,
@@ -399,14 +400,7 @@ impl Tree {
                     } else {
                         self.nodes[xc].nxt_f
                     };
-                    cnt += self.prune_sub(
-                        chains,
-                        xc,
-                        branch_t,
-                        x_child,
-                        Some(n_child),
-                        &mut state_nxt,
-                    );
+                    cnt += self.prune(chains, x_child, Some(n_child), &mut state_nxt);
                     cnt += self.node_put(&mut xcur);
                     if state_nxt.flags & IST_MATCH != 0 {
                         state_new.flags |= state_nxt.flags;
@@ -457,8 +451,7 @@ impl Tree {
                     let mut state_nxt = *state;
                     state_nxt.flags &= !IST_MATCH;
                     state_nxt.flags |= IST_X_PREFIX;
-                    cnt +=
-                        self.prune_sub(chains, xc, branch_t, x_child, Some(n_iter), &mut state_nxt);
+                    cnt += self.prune(chains, x_child, Some(n_iter), &mut state_nxt);
                     cnt += self.node_put(&mut xcur);
                     if state_nxt.flags & IST_MATCH != 0 {
                         state_new.flags |= state_nxt.flags;
@@ -502,22 +495,6 @@ impl Tree {
         }
         state_new.flags &= !IST_MATCH;
         self.prune_return(state, state_new, cnt)
-    }
-
-    /// Prunes the sub-tree on one edge of `parent`, writing back the edge pointer (which the
-    /// walk may change when it removes the first node of that level).
-    fn prune_sub(
-        &mut self,
-        chains: &mut Option<Id>,
-        parent: Id,
-        branch_t: bool,
-        x_child: Option<Id>,
-        n: Option<Id>,
-        state: &mut PruneState,
-    ) -> u32 {
-        let cnt = self.prune(chains, x_child, n, state);
-        let _ = (parent, branch_t);
-        cnt
     }
 
     fn prune_return(&self, state: &mut PruneState, state_new: PruneState, cnt: u32) -> u32 {

@@ -114,7 +114,6 @@ pub(crate) struct SysDecision {
 #[derive(Debug)]
 pub(crate) struct Section {
     pub audit: u32,
-    pub arches: Vec<ScmpArch>,
     pub mode: X32Mode,
     pub syscalls: Vec<SysDecision>,
     pub default: DnId,
@@ -226,7 +225,6 @@ pub(crate) fn plan(col: &Collection) -> Plan {
         let skip_nr_load = col.section_skips_nr_load(&members);
         sections.push(Section {
             audit: info.audit,
-            arches: members.iter().map(|g| g.arch).collect(),
             mode,
             syscalls,
             default,
