@@ -368,7 +368,29 @@ fn mux_call(nr: i32) -> Option<(bool, u64)> {
 }
 
 /// Adds a rule to one architecture's filter, translating and rewriting as libseccomp does.
-fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule) -> Result<()> {
+/// How a conditional rule on a multiplexed socket/ipc call reaches the multiplexer.
+#[derive(Debug, Clone, Copy)]
+enum MuxArgs {
+    /// libseccomp 2.5.4: `args[0]` becomes the call number, the other conditions stay and
+    /// test the multiplexer's own registers (compat mode only).
+    Libseccomp,
+    /// pure-seccomp: the conditions cannot be checked through the multiplexer (they are in
+    /// user memory), so the multiplexed call gets the more restrictive of the rule's action
+    /// and this default action, on the call number alone.
+    FailClosed(u32),
+}
+
+/// The more restrictive of two actions, by the kernel's precedence (lower signed value wins:
+/// KILL_PROCESS, KILL_THREAD, TRAP, ERRNO, USER_NOTIF, TRACE, LOG, ALLOW).
+pub(crate) fn stricter(a: u32, b: u32) -> u32 {
+    if (a as i32) <= (b as i32) {
+        a
+    } else {
+        b
+    }
+}
+
+fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule, mux_args: MuxArgs) -> Result<()> {
     let arch = filter.arch;
     let sys = translate(arch, rule.syscall)?;
     let mut r = rule.clone();
@@ -415,12 +437,27 @@ fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule) -> Result<()> {
     };
     let mut ra = r.clone();
     ra.syscall = if socket { mux.socketcall } else { mux.ipc };
-    ra.args[0] = Some(ApiArg {
+    let call_arg = Some(ApiArg {
         op: OrigOp::Eq,
         mask: u64::MAX,
         datum: call,
     });
-    db_rule_add(filter, &ra)?;
+    match mux_args {
+        MuxArgs::Libseccomp => {
+            ra.args[0] = call_arg;
+            db_rule_add(filter, &ra)?;
+        }
+        MuxArgs::FailClosed(default) => {
+            let conditional = ra.args.iter().any(Option::is_some);
+            ra.args = [call_arg, None, None, None, None, None];
+            if conditional {
+                ra.action = stricter(ra.action, default);
+            }
+            if ra.action != default {
+                db_rule_add(filter, &ra)?;
+            }
+        }
+    }
     r.syscall = direct;
     db_rule_add(filter, &r)
 }
@@ -537,7 +574,12 @@ impl Collection {
         // Remember the entries we may touch so that a failure leaves no trace.
         let backup: Vec<ArchFilter> = self.filters.clone();
         for i in 0..self.filters.len() {
-            if let Err(e) = arch_rule_add(&mut self.filters[i], rule) {
+            let mux_args = if self.compat {
+                MuxArgs::Libseccomp
+            } else {
+                MuxArgs::FailClosed(self.attrs.act_default)
+            };
+            if let Err(e) = arch_rule_add(&mut self.filters[i], rule, mux_args) {
                 self.filters = if self.compat {
                     // libseccomp 2.5.4 restores its shadow (stale when an architecture was
                     // added since the last rule) or a snapshot rebuilt from the rules alone,

@@ -1,0 +1,300 @@
+//! Where pure-seccomp deliberately differs from libseccomp 2.5.4: each case where libseccomp
+//! builds a weaker filter than its rules say, hangs, or silently loses part of a filter.
+//! The README lists them ("Deliberate differences from libseccomp"); each has a test here.
+//!
+//! The conformance replay (`tests/conformance.rs`) runs libseccomp's recorded cases in a
+//! hidden compat mode that reproduces these bugs, to show that everything else matches; the
+//! tests below show what the normal mode does instead (and, where the bug is reproducible,
+//! what compat mode does).
+
+use pure_seccomp::bpf::{self, SeccompData};
+use pure_seccomp::*;
+use std::sync::mpsc;
+use std::time::Duration;
+
+const AUDIT_X86: u32 = 0x4000_0003;
+const AUDIT_X86_64: u32 = 0xc000_003e;
+const AUDIT_PARISC64: u32 = 0x8000_000f;
+
+fn ret(ctx: &ScmpFilterContext, data: &SeccompData) -> u32 {
+    let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), ctx.byte_order()).unwrap();
+    bpf::validate(&prog).unwrap();
+    let got = bpf::simulate(&prog, data, ctx.byte_order()).unwrap().ret;
+    assert_eq!(
+        got,
+        ctx.evaluate(data),
+        "program and rules disagree on {data:?}"
+    );
+    got
+}
+
+fn x86_only(default: ScmpAction) -> ScmpFilterContext {
+    let mut ctx = ScmpFilterContext::new(default).unwrap();
+    ctx.remove_arch(ScmpArch::native()).unwrap();
+    ctx.add_arch(ScmpArch::X86).unwrap();
+    ctx
+}
+
+fn data(arch: u32, nr: i32, args: [u64; 6]) -> SeccompData {
+    SeccompData {
+        nr,
+        arch,
+        instruction_pointer: 0,
+        args,
+    }
+}
+
+/// libseccomp 2.5.4 loads the syscall number in the block of the first syscall in priority
+/// order. When that entry is a placeholder made by `set_syscall_priority` (or a pseudo
+/// syscall such as `__PNR_recv`), it emits no block for it and nothing loads the number:
+/// every syscall of the architecture is compared with the architecture token and gets the
+/// default action, whatever the rules say.
+#[test]
+fn priority_placeholder_does_not_disable_the_rules() {
+    let ptrace = ScmpSyscall::from_name("ptrace").unwrap();
+    let getpid = ScmpSyscall::from_name("getpid").unwrap();
+    for compat in [false, true] {
+        let mut ctx = x86_only(ScmpAction::Allow);
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.set_syscall_priority(getpid, 200).unwrap();
+        ctx.add_rule(ScmpAction::KillProcess, ptrace).unwrap();
+        let nr = ScmpSyscall::from_name_by_arch("ptrace", ScmpArch::X86)
+            .unwrap()
+            .as_raw_syscall();
+        let got = ret(&ctx, &data(AUDIT_X86, nr, [0; 6]));
+        let want = if compat { 0x7fff_0000 } else { 0x8000_0000 };
+        assert_eq!(got, want, "compat {compat}");
+    }
+}
+
+/// The same bug through a pseudo syscall: an unconditional rule on a name x86_64 lacks
+/// (`_llseek`) sorts first, and the x86_64+x32 section never loads the syscall number.
+#[test]
+fn pseudo_syscall_rule_does_not_disable_the_rules() {
+    let read = ScmpSyscall::from_name("read").unwrap();
+    for compat in [false, true] {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.add_arch(ScmpArch::X32).unwrap();
+        ctx.add_rule_conditional(ScmpAction::Errno(1), read, &[scmp_cmp!($arg0 == 3)])
+            .unwrap();
+        ctx.add_rule(
+            ScmpAction::KillThread,
+            ScmpSyscall::from_name("_llseek").unwrap(),
+        )
+        .unwrap();
+        if cfg!(target_arch = "x86_64") {
+            let got = ret(&ctx, &data(AUDIT_X86_64, 0, [3, 0, 0, 0, 0, 0]));
+            let want = if compat { 0x7fff_0000 } else { 0x0005_0001 };
+            assert_eq!(got, want, "compat {compat}");
+        }
+    }
+}
+
+/// libseccomp 2.5.4 undoes a failed rule by restoring a "shadow" copy of the filter taken at
+/// the last successful rule and rebuilt from the rules alone: an architecture added since
+/// then disappears, and so do all syscall priorities.
+#[test]
+fn failed_rule_keeps_architectures() {
+    let read = ScmpSyscall::from_name("read").unwrap();
+    for compat in [false, true] {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.add_rule(ScmpAction::Allow, read).unwrap();
+        ctx.add_arch(ScmpArch::X86).unwrap();
+        // 100000 is no syscall: EFAULT.
+        let err = ctx
+            .add_rule(ScmpAction::Allow, ScmpSyscall::from(100_000))
+            .unwrap_err();
+        assert_eq!(err.errno(), Some(error::SeccompErrno::EFAULT));
+        assert_eq!(
+            ctx.is_arch_present(ScmpArch::X86).unwrap(),
+            !compat,
+            "compat {compat}"
+        );
+    }
+}
+
+/// libseccomp 2.5.4 decides per level of the argument tree whether a comparison must reload
+/// the accumulator, so a comparison reached after a nested comparison fails can test the
+/// argument word that comparison loaded instead of its own. Recorded in the conformance
+/// corpus as case s8-f6 (query 141): libseccomp's program returns ALLOW although neither rule
+/// matches.
+#[test]
+fn comparisons_test_their_own_argument() {
+    let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
+    ctx.remove_arch(ScmpArch::native()).unwrap();
+    ctx.add_arch(ScmpArch::Parisc64).unwrap();
+    ctx.set_ctl_optimize(2).unwrap();
+    let memfd = ScmpSyscall::from_name("memfd_create").unwrap();
+    ctx.add_rule_conditional(
+        ScmpAction::Errno(193),
+        memfd,
+        &[
+            scmp_cmp!($arg2 == 0xffff_ffff_0000_0000),
+            scmp_cmp!($arg1 < 8_102_415_512_866_331_333),
+            scmp_cmp!($arg5 >= 0xffff_ffff_0000_0000),
+        ],
+    )
+    .unwrap();
+    ctx.add_rule_conditional(
+        ScmpAction::Allow,
+        memfd,
+        &[
+            scmp_cmp!($arg1 > 0x2_0000_000a),
+            scmp_cmp!($arg4 != 0x1_0000_0001),
+            scmp_cmp!($arg5 > 0x8000_0000),
+        ],
+    )
+    .unwrap();
+    let nr = ScmpSyscall::from_name_by_arch("memfd_create", ScmpArch::Parisc64)
+        .unwrap()
+        .as_raw_syscall();
+    let q = data(
+        AUDIT_PARISC64,
+        nr,
+        [0, 0, u64::MAX, 0, 0, 0xffff_ffff_0000_0000],
+    );
+    // Neither rule matches (arg2 is not 0xffffffff00000000, arg1 is not above 0x20000000a).
+    assert_eq!(ret(&ctx, &q), 0x0005_0001);
+    // libseccomp's answer, ALLOW, is what a stale accumulator gives.
+    assert!(ctx.__libseccomp_2_5_4_stale_acc_explains(&q, 0x7fff_0000));
+}
+
+/// libseccomp 2.5.4 never returns from the second `add_rule` here: both rules reach the
+/// comparison after `arg0 != 7` from two places, and merging them links one node into two
+/// sibling lists, which then form a cycle. pure-seccomp links a copy.
+#[test]
+fn rules_that_hang_libseccomp_terminate() {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
+        let sys = ScmpSyscall::from_name("fcntl").unwrap();
+        ctx.add_rule_conditional(
+            ScmpAction::Errno(1),
+            sys,
+            &[scmp_cmp!($arg1 == 5), scmp_cmp!($arg0 != 7)],
+        )
+        .unwrap();
+        let second = ctx
+            .add_rule_conditional(
+                ScmpAction::Errno(2),
+                sys,
+                &[scmp_cmp!($arg0 != 7), scmp_cmp!($arg2 == 1)],
+            )
+            .is_ok();
+        let nr = sys.as_raw_syscall();
+        let mut answers = Vec::new();
+        for args in [
+            [1, 5, 0, 0, 0, 0],
+            [1, 0, 1, 0, 0, 0],
+            [7, 5, 1, 0, 0, 0],
+            [0, 0, 0, 0, 0, 0],
+        ] {
+            answers.push(ret(&ctx, &data(AUDIT_X86_64, nr, args)));
+        }
+        tx.send((second, answers)).unwrap();
+    });
+    let (ok, answers) = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("adding the rules must terminate");
+    assert!(ok);
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(
+            answers,
+            vec![0x0005_0001, 0x0005_0002, 0x7fff_0000, 0x7fff_0000]
+        );
+    }
+}
+
+/// libseccomp before 2.6.1 (GHSA-4q85-33p6-j5g6) merged two `<` (or `<=`) rules on one
+/// 64-bit argument with the same high word wrongly: the more specific rule's action was
+/// written to the wrong edge, so the less specific rule's action applied where the more
+/// specific one should. pure-seccomp implements the fixed merge.
+#[test]
+fn range_rules_on_64_bit_arguments_merge_correctly() {
+    let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
+    ctx.remove_arch(ScmpArch::native()).unwrap();
+    ctx.add_arch(ScmpArch::Aarch64).unwrap();
+    let sys = ScmpSyscall::from_name("ioctl").unwrap();
+    ctx.add_rule_conditional(ScmpAction::Allow, sys, &[scmp_cmp!($arg0 < 0x1_0000_0009)])
+        .unwrap();
+    ctx.add_rule_conditional(
+        ScmpAction::Errno(1),
+        sys,
+        &[scmp_cmp!($arg0 < 0x1_0000_0005)],
+    )
+    .unwrap();
+    let nr = ScmpSyscall::from_name_by_arch("ioctl", ScmpArch::Aarch64)
+        .unwrap()
+        .as_raw_syscall();
+    let aarch64 = 0xc000_00b7;
+    // Below both bounds: the more specific (smaller) bound's rule.
+    assert_eq!(
+        ret(&ctx, &data(aarch64, nr, [0, 0, 0, 0, 0, 0])),
+        0x0005_0001
+    );
+    assert_eq!(
+        ret(&ctx, &data(aarch64, nr, [0x1_0000_0004, 0, 0, 0, 0, 0])),
+        0x0005_0001
+    );
+    // Between the bounds: only the first rule.
+    assert_eq!(
+        ret(&ctx, &data(aarch64, nr, [0x1_0000_0006, 0, 0, 0, 0, 0])),
+        0x7fff_0000
+    );
+    // Above both: the default.
+    assert_eq!(
+        ret(&ctx, &data(aarch64, nr, [0x1_0000_0009, 0, 0, 0, 0, 0])),
+        0
+    );
+}
+
+/// On architectures that route socket calls through `socketcall(2)` (x86, s390, ppc, mips
+/// o32, ...), libseccomp turns a rule such as "allow socket(AF_UNIX)" into "allow
+/// socketcall(SYS_SOCKET, anything)": the family is in user memory and cannot be checked,
+/// so the condition is dropped (and conditions on other arguments are applied to the
+/// multiplexer's own registers). That allows every family through socketcall, the AF_ALG
+/// bypass containers hit. pure-seccomp gives the multiplexed call the more restrictive of
+/// the rule's action and the default action instead.
+#[test]
+fn conditions_on_multiplexed_socket_calls_fail_closed() {
+    let socket = ScmpSyscall::from_name("socket").unwrap();
+    for compat in [false, true] {
+        let mut ctx = x86_only(ScmpAction::Errno(1));
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.add_rule_conditional(
+            ScmpAction::Allow,
+            socket,
+            &[scmp_cmp!($arg0 == libc::AF_UNIX as u64)],
+        )
+        .unwrap();
+        // socketcall(SYS_SOCKET, args) with a pointer to (AF_ALG, ...) in args[1].
+        let via_socketcall = ret(&ctx, &data(AUDIT_X86, 102, [1, 0x1000, 0, 0, 0, 0]));
+        let want = if compat { 0x7fff_0000 } else { 0x0005_0001 };
+        assert_eq!(via_socketcall, want, "compat {compat}");
+        // The direct socket(2) syscall keeps its condition either way.
+        let direct = ScmpSyscall::from_name_by_arch_rewrite("socket", ScmpArch::X86).unwrap();
+        assert_eq!(direct.as_raw_syscall(), 102);
+        let nr = 359; // socket(2) on i386
+        assert_eq!(
+            ret(
+                &ctx,
+                &data(AUDIT_X86, nr, [libc::AF_UNIX as u64, 0, 0, 0, 0, 0])
+            ),
+            0x7fff_0000
+        );
+        assert_eq!(
+            ret(&ctx, &data(AUDIT_X86, nr, [38, 0, 0, 0, 0, 0])),
+            0x0005_0001
+        );
+    }
+    // A deny rule with a condition denies the multiplexed call outright (fail closed).
+    let mut ctx = x86_only(ScmpAction::Allow);
+    ctx.add_rule_conditional(ScmpAction::Errno(13), socket, &[scmp_cmp!($arg0 == 38)])
+        .unwrap();
+    assert_eq!(
+        ret(&ctx, &data(AUDIT_X86, 102, [1, 0x1000, 0, 0, 0, 0])),
+        0x0005_000d
+    );
+}
