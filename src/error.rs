@@ -194,6 +194,13 @@ impl SeccompError {
         }
     }
 
+    /// Like [`from_errno`](Self::from_errno), with a message that says which call failed.
+    pub(crate) fn from_errno_with_msg<M: Into<Cow<'static, str>>>(raw_errno: i32, msg: M) -> Self {
+        let mut e = Self::from_errno(raw_errno);
+        e.detail = Some(msg.into());
+        e
+    }
+
     /// The error kind, if this error is one of libseccomp's documented errno kinds.
     ///
     /// ```

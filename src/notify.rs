@@ -476,8 +476,12 @@ impl ScmpNotifAddfd {
             newfd: self.newfd,
             newfd_flags: self.newfd_flags,
         };
-        retry_eintr(|| sys::notif_addfd(fd, &raw))
-            .map_err(|e| SeccompError::from_errno(-e.raw_os_error().unwrap_or(libc::ECANCELED)))
+        retry_eintr(|| sys::notif_addfd(fd, &raw)).map_err(|e| {
+            SeccompError::from_errno_with_msg(
+                -e.raw_os_error().unwrap_or(libc::ECANCELED),
+                format!("SECCOMP_IOCTL_NOTIF_ADDFD failed: {e}"),
+            )
+        })
     }
 }
 

@@ -222,10 +222,10 @@ pub(crate) fn sys_error(
     prog: Option<&[Instruction]>,
 ) -> SeccompError {
     let errno = e.raw_os_error().unwrap_or(libc::ECANCELED);
-    if rawrc {
-        return SeccompError::from_errno(-errno);
-    }
     let mut msg = format!("{what} failed: {e}");
+    if rawrc {
+        return SeccompError::from_errno_with_msg(-errno, msg);
+    }
     if errno == libc::EINVAL {
         if let Some(Err(why)) = prog.map(crate::bpf::validate) {
             msg.push_str(&format!(" ({why})"));
