@@ -12,15 +12,20 @@
 #
 # Steps, each reported and counted (one failing to compile does not hide the others):
 #   1. each integration test crate: tests.rs, notify.rs, global_reset.rs
-#   2. the doc examples of the crate's src/*.rs, extracted into one markdown file that the
-#      temporary crate includes as its documentation, run with `cargo test --doc`
+#   2. the doc examples of the crate's src/*.rs, each extracted into the documentation of
+#      an empty module of the temporary crate (with the cfgs of its item), run with
+#      `cargo test --doc`
 #   3. tests.rs again with the `const-syscall` feature (adds test_syscall_new over
 #      known_syscall_names.rs)
+#   4. the doc examples of items that exist only with `const-syscall` (`ScmpSyscall::new`),
+#      with that feature
 #
 # Usage: tests/upstream/run.sh [extra cargo test args, e.g. -- --test-threads=1]
 # Env:   KEEP=1 keeps the temporary directory; CARGO_TARGET_DIR as usual (default:
 #        <repo>/target/upstream-tests, so rebuilds are incremental).
-# Exit status: 0 if every step passed.
+# Output: ends with the tally of tests over all steps, `N passed, N failed`, alone on a line
+#        (a step that does not compile counts as one failed test).
+# Exit status: 0 if every step passed, 1 if one failed, 2 if the setup failed.
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -130,51 +135,123 @@ EOF
 
 # The doc examples of the upstream sources: one empty module per example, documented with
 # it, so that a failing doctest is named after its origin (`src/lib.rs - api_rs_line_35`).
+# An example keeps the `#[cfg(...)]` of its item and of the enclosing `impl`/`mod` blocks, as
+# rustdoc only collects the examples of items that are compiled: `ScmpSyscall::new` exists
+# only with the `const-syscall` feature, the `export_bpf_mem` block only with
+# `libseccomp_v2_6`. Examples that need a cargo feature are named `needs_feature_*` and run
+# in a step of their own with the features on.
 python3 - "$upstream/src" "$t/src" <<'EOF' || die "extracting doc examples failed"
 import pathlib, re, sys
 src, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 doc = re.compile(r"^\s*//[/!] ?(.*)$")
+noise = re.compile(r'"(\\.|[^"\\])*"|\'(\\.|[^\'\\])\'|//.*$')
+
+
+def braces(code):
+    """Net `{` minus `}` of a line of code, ignoring strings, char literals and comments."""
+    code = noise.sub("", code)
+    return code.count("{") - code.count("}")
+
+
 (out / "docs").mkdir(exist_ok=True)
 lib = ["//! Doc examples of the libseccomp crate 0.4.0, run against pure-seccomp.\n"]
+gated = 0
 for f in sorted(src.glob("*.rs")):
-    block = None
-    for n, line in enumerate(f.read_text().splitlines(), 1):
+    lines = f.read_text().splitlines()
+    block = None  # open code fence: (first line, info, body)
+    waiting = []  # examples of `///` docs, waiting for their item
+    attr_cfgs = []  # cfg predicates of the attributes before the next item
+    scopes = []  # (depth outside the block, its cfg predicates)
+    depth = 0
+
+    def emit(examples, cfgs):
+        global gated
+        for start, info, body in examples:
+            name = f"{f.stem}_rs_line_{start}"
+            if any("feature" in c for c in cfgs):
+                name = "needs_feature_" + name
+                gated += 1
+            md = f"From `src/{f.name}` line {start}:\n\n```{info}\n" + "\n".join(body) + "\n```\n"
+            (out / "docs" / f"{name}.md").write_text(md)
+            attrs = "".join(f"#[cfg({c})]\n" for c in cfgs)
+            lib.append(f'{attrs}#[doc = include_str!("docs/{name}.md")]\npub mod {name} {{}}\n')
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
         m = doc.match(line)
-        if not m:
-            block = None
-            continue
-        text = m.group(1)
-        if text.strip().startswith("```"):
-            if block is None:
-                block = (n, text.strip()[3:].strip() or "rust", [])
-            else:
-                start, info, body = block
-                name = f"{f.stem}_rs_line_{start}"
-                md = f"From `src/{f.name}` line {start}:\n\n```{info}\n" + "\n".join(body) + "\n```\n"
-                (out / "docs" / f"{name}.md").write_text(md)
-                lib.append(f'#[doc = include_str!("docs/{name}.md")]\npub mod {name} {{}}\n')
-                block = None
+        if m:
+            text = m.group(1)
+            if text.strip().startswith("```"):
+                if block is None:
+                    block = (i, text.strip()[3:].strip() or "rust", [])
+                else:
+                    if line.lstrip().startswith("//!"):
+                        # Inner docs belong to the enclosing scope, whose cfgs are known.
+                        emit([block], [c for _, cs in scopes for c in cs])
+                    else:
+                        waiting.append(block)
+                    block = None
+            elif block is not None:
+                block[2].append(text)
             continue
         if block is not None:
-            block[2].append(text)
+            sys.exit(f"{f}:{i}: code fence not closed")
+        stripped = line.strip()
+        if not stripped or stripped.startswith("//"):
+            continue
+        if stripped.startswith("#[") or stripped.startswith("#!["):
+            attr = stripped
+            while attr.count("[") > attr.count("]") and i < len(lines):
+                attr += " " + lines[i].strip()
+                i += 1
+            cfg = re.fullmatch(r"#\[cfg\((.*)\)\]", attr)
+            if cfg:
+                attr_cfgs.append(cfg.group(1))
+            continue
+        # An item (or any other code): it takes the examples and cfgs before it.
+        cfgs = [c for _, cs in scopes for c in cs] + attr_cfgs
+        emit(waiting, cfgs)
+        waiting = []
+        before = depth
+        depth += braces(line)
+        if depth > before and attr_cfgs:
+            scopes.append((before, attr_cfgs))
+        attr_cfgs = []
+        while scopes and depth <= scopes[-1][0]:
+            scopes.pop()
+    if depth != 0 or waiting or block is not None:
+        sys.exit(f"{f}: could not follow the structure (depth {depth} at the end)")
 (out / "lib.rs").write_text("\n".join(lib))
-print(f"extracted {len(lib) - 1} doc examples")
+print(f"extracted {len(lib) - 1} doc examples, {gated} of them need a cargo feature")
 EOF
 
 cp "$repo/Cargo.lock" "$t/Cargo.lock" 2>/dev/null || true
 
 # --- 3. run ----------------------------------------------------------------------------------
+# Each step's test counts come from libtest's `test result:` lines; a step that fails without
+# any (it did not compile) counts as one failure.
+failed_steps=0
+passed=0
 failed=0
 run_step() {
-    local name=$1
+    local name=$1 log=$work/step.log rc counts
     shift
     echo
     echo "=== upstream: $name ==="
-    if (cd "$t" && "$@"); then
+    (cd "$t" && "$@") 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    counts=$(sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed;.*/\1 \2/p' "$log" |
+        awk '{p += $1; f += $2} END {print p + 0, f + 0}')
+    passed=$((passed + ${counts% *}))
+    failed=$((failed + ${counts#* }))
+    if [ "$rc" = 0 ]; then
         echo "=== upstream: $name: PASSED ==="
     else
         echo "=== upstream: $name: FAILED ==="
-        failed=$((failed + 1))
+        failed_steps=$((failed_steps + 1))
+        [ "${counts#* }" != 0 ] || failed=$((failed + 1))
     fi
 }
 for test in tests notify global_reset; do
@@ -182,11 +259,14 @@ for test in tests notify global_reset; do
 done
 run_step "doc examples" cargo test --doc "$@"
 run_step "tests/tests.rs with const-syscall" cargo test --test tests --features const-syscall "$@"
+run_step "doc examples that need const-syscall" \
+    cargo test --doc --features const-syscall needs_feature_ "$@"
 
 echo
-if [ "$failed" = 0 ]; then
+if [ "$failed_steps" = 0 ]; then
     echo "upstream: all steps passed"
 else
-    echo "upstream: $failed step(s) failed"
+    echo "upstream: $failed_steps step(s) failed"
 fi
-exit $((failed > 0))
+echo "$passed passed, $failed failed"
+[ "$failed_steps" = 0 ] && [ "$failed" = 0 ]
