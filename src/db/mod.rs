@@ -454,12 +454,38 @@ fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule, mux_args: MuxArgs) -> Res
                 ra.action = stricter(ra.action, default);
             }
             if ra.action != default {
-                db_rule_add(filter, &ra)?;
+                let before = filter.syscalls.get(&ra.syscall).cloned();
+                if let Err(e) = db_rule_add(filter, &ra) {
+                    // Another rule already gives this call an action. Keep it when it is at
+                    // least as restrictive (the rules agree to deny); otherwise this rule
+                    // conflicts, as in libseccomp.
+                    let existing = before
+                        .as_ref()
+                        .and_then(|e| mux_call_action(filter.info(), e, call));
+                    if !(conditional && existing.is_some_and(|x| stricter(x, ra.action) == x)) {
+                        return Err(e);
+                    }
+                    match before {
+                        Some(b) => filter.syscalls.insert(ra.syscall, b),
+                        None => filter.syscalls.remove(&ra.syscall),
+                    };
+                }
             }
         }
     }
     r.syscall = direct;
     db_rule_add(filter, &r)
+}
+
+/// The action an entry of a multiplexer gives call number `call` (other arguments zero).
+fn mux_call_action(info: &ArchInfo, e: &SysEntry, call: u64) -> Option<u32> {
+    let (lo0, _) = arg_offsets(info, 0);
+    match e.chains {
+        None => Some(e.action),
+        Some(c) => e
+            .tree
+            .eval(c, &|off| if off == lo0 { call as u32 } else { 0 }),
+    }
 }
 
 fn edom_missing(arch: ScmpArch, nr: i32) -> SeccompError {
