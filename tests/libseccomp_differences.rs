@@ -297,8 +297,8 @@ fn conditions_on_multiplexed_socket_calls_fail_closed() {
         ret(&ctx, &data(AUDIT_X86, 102, [1, 0x1000, 0, 0, 0, 0])),
         0x0005_000d
     );
-    // Two deny rules with different errnos: both are kept for socket(2), and socketcall
-    // gets the more restrictive one instead of failing with EEXIST.
+    // Two deny rules with different errnos: both are kept for socket(2), and socketcall keeps
+    // the first deny (the kernel ranks all ERRNO values alike) instead of failing with EEXIST.
     let mut ctx = x86_only(ScmpAction::Allow);
     ctx.add_rule_conditional(ScmpAction::Errno(13), socket, &[scmp_cmp!($arg0 == 38)])
         .unwrap();

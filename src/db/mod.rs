@@ -380,10 +380,11 @@ enum MuxArgs {
     FailClosed(u32),
 }
 
-/// The more restrictive of two actions, by the kernel's precedence (lower signed value wins:
-/// KILL_PROCESS, KILL_THREAD, TRAP, ERRNO, USER_NOTIF, TRACE, LOG, ALLOW).
+/// The more restrictive of two actions, by the kernel's precedence of action types (lower
+/// signed value wins: KILL_PROCESS, KILL_THREAD, TRAP, ERRNO, USER_NOTIF, TRACE, LOG, ALLOW);
+/// `a` on a tie (two ERRNO values, say).
 pub(crate) fn stricter(a: u32, b: u32) -> u32 {
-    if (a as i32) <= (b as i32) {
+    if ((a & 0xffff_0000) as i32) <= ((b & 0xffff_0000) as i32) {
         a
     } else {
         b
