@@ -306,6 +306,10 @@ fn conditions_on_multiplexed_socket_calls_fail_closed() {
         .unwrap();
     assert_eq!(
         ret(&ctx, &data(AUDIT_X86, 102, [1, 0x1000, 0, 0, 0, 0])),
+        0x0005_000d
+    );
+    assert_eq!(
+        ret(&ctx, &data(AUDIT_X86, 359, [40, 0, 0, 0, 0, 0])),
         0x0005_0001
     );
     assert_eq!(
