@@ -692,7 +692,20 @@ impl ScmpFilterContext {
         if let Some(p) = self.cache.borrow().as_ref() {
             return Ok(p.clone());
         }
+        self.generate()
+    }
+
+    fn generate(&self) -> Result<Vec<Instruction>> {
+        self.require_arch()?;
         crate::gen::generate(&self.col)
+    }
+
+    /// libseccomp refuses to export or load a filter with no architecture.
+    fn require_arch(&self) -> Result<()> {
+        if self.col.filters.is_empty() {
+            return Err(einval("the filter covers no architecture"));
+        }
+        Ok(())
     }
 
     /// What the kernel loader needs besides the program.
@@ -728,6 +741,7 @@ impl ScmpFilterContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn export_pfc<T: AsFd>(&self, fd: T) -> Result<()> {
+        self.require_arch()?;
         write_fd(fd, crate::pfc::render(&self.col).as_bytes())
     }
 
@@ -846,7 +860,7 @@ impl ScmpFilterContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn precompute(&self) -> Result<()> {
-        let p = crate::gen::generate(&self.col)?;
+        let p = self.generate()?;
         *self.cache.borrow_mut() = Some(p);
         Ok(())
     }

@@ -175,15 +175,10 @@ impl BinTree {
     }
 }
 
-/// The filter's syscall count, which sizes the binary tree.
-///
-/// libseccomp counts the entries a rule created: a `set_syscall_priority` placeholder that
-/// a rule later fills is printed but not counted (until a failed rule add rebuilds the
-/// database from its rules). The database does not record how an entry began, so every
-/// entry with a rule is counted; the depth, and so the text, differs from libseccomp's only
-/// when such filled placeholders push the count across a power of two.
+/// The filter's syscall count, which sizes the binary tree: libseccomp counts the entries a
+/// rule created, not `set_syscall_priority` placeholders, even once a rule fills them.
 fn syscall_count(f: &ArchFilter) -> usize {
-    f.syscalls.values().filter(|e| e.valid).count()
+    f.syscalls.values().filter(|e| e.counted).count()
 }
 
 /// One architecture's block.

@@ -49,6 +49,9 @@ pub(crate) struct SysEntry {
     pub action: u32,
     /// False for a placeholder created by `set_syscall_priority` before any rule.
     pub valid: bool,
+    /// Created by a rule (not a placeholder, even one a rule filled later): libseccomp's
+    /// syscall count, which sizes the PFC binary tree.
+    pub counted: bool,
     pub tree: Tree,
 }
 
@@ -273,6 +276,7 @@ fn db_rule_add(filter: &mut ArchFilter, rule: &Rule) -> Result<()> {
                 node_cnt,
                 action: rule.action,
                 valid: true,
+                counted: true,
                 tree,
             },
         );
@@ -662,6 +666,7 @@ impl Collection {
                                 node_cnt: 0,
                                 action: 0,
                                 valid: false,
+                                counted: false,
                                 tree: Tree::default(),
                             },
                         );
@@ -805,6 +810,7 @@ fn rules_only(mut filters: Vec<ArchFilter>) -> Vec<ArchFilter> {
         f.syscalls.retain(|_, e| e.valid);
         for e in f.syscalls.values_mut() {
             e.priority &= PRI_MASK_CHAIN;
+            e.counted = true;
         }
     }
     filters
