@@ -262,7 +262,13 @@ fn chain_priority(node_cnt: u32) -> u32 {
 }
 
 /// Adds `rule` (syscall already in this architecture's numbering) to the filter.
-fn db_rule_add(filter: &mut ArchFilter, rule: &Rule) -> Result<()> {
+/// The entries a rule add changed, as they were before (for undoing a failed add).
+type Journal = Vec<(i32, Option<SysEntry>)>;
+
+fn db_rule_add(filter: &mut ArchFilter, rule: &Rule, journal: &mut Journal) -> Result<()> {
+    if !journal.iter().any(|(n, _)| *n == rule.syscall) {
+        journal.push((rule.syscall, filter.syscalls.get(&rule.syscall).cloned()));
+    }
     let info = filter.info();
     let Some(entry) = filter.syscalls.get_mut(&rule.syscall) else {
         let mut tree = Tree::default();
@@ -395,7 +401,12 @@ pub(crate) fn stricter(a: u32, b: u32) -> u32 {
     }
 }
 
-fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule, mux_args: MuxArgs) -> Result<()> {
+fn arch_rule_add(
+    filter: &mut ArchFilter,
+    rule: &Rule,
+    mux_args: MuxArgs,
+    journal: &mut Journal,
+) -> Result<()> {
     let arch = filter.arch;
     let sys = translate(arch, rule.syscall)?;
     let mut r = rule.clone();
@@ -405,7 +416,7 @@ fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule, mux_args: MuxArgs) -> Res
         if sys < -1 && r.strict {
             return Err(edom_missing(arch, rule.syscall));
         }
-        return db_rule_add(filter, &r);
+        return db_rule_add(filter, &r, journal);
     };
     // Is it a socket or ipc call, given as pseudo number or as direct number?
     let pseudo = if mux_call(sys).is_some() {
@@ -419,7 +430,7 @@ fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule, mux_args: MuxArgs) -> Res
     };
     let Some(pseudo) = pseudo else {
         if sys >= 0 {
-            return db_rule_add(filter, &r);
+            return db_rule_add(filter, &r, journal);
         }
         if r.strict {
             return Err(edom_missing(arch, rule.syscall));
@@ -450,7 +461,7 @@ fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule, mux_args: MuxArgs) -> Res
     match mux_args {
         MuxArgs::Libseccomp => {
             ra.args[0] = call_arg;
-            db_rule_add(filter, &ra)?;
+            db_rule_add(filter, &ra, journal)?;
         }
         MuxArgs::FailClosed(default) => {
             let conditional = ra.args.iter().any(Option::is_some);
@@ -460,7 +471,7 @@ fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule, mux_args: MuxArgs) -> Res
             }
             if ra.action != default {
                 let before = filter.syscalls.get(&ra.syscall).cloned();
-                if let Err(e) = db_rule_add(filter, &ra) {
+                if let Err(e) = db_rule_add(filter, &ra, journal) {
                     // Another rule already gives this call an action. Keep it when it is at
                     // least as restrictive (the rules agree to deny); otherwise this rule
                     // conflicts, as in libseccomp.
@@ -479,7 +490,7 @@ fn arch_rule_add(filter: &mut ArchFilter, rule: &Rule, mux_args: MuxArgs) -> Res
         }
     }
     r.syscall = direct;
-    db_rule_add(filter, &r)
+    db_rule_add(filter, &r, journal)
 }
 
 /// The action an entry of a multiplexer gives call number `call` (other arguments zero).
@@ -602,23 +613,37 @@ impl Collection {
 
     /// Adds a rule to every architecture, all or nothing.
     pub(crate) fn rule_add(&mut self, rule: &Rule) -> Result<()> {
-        // Remember the entries we may touch so that a failure leaves no trace.
-        let backup: Vec<ArchFilter> = self.filters.clone();
+        // libseccomp 2.5.4 (compat mode) restores a copy rebuilt from the rules.
+        let backup: Option<Vec<ArchFilter>> =
+            (self.compat && self.shadow.is_none()).then(|| self.filters.clone());
+        let mux_args = if self.compat {
+            MuxArgs::Libseccomp
+        } else {
+            MuxArgs::FailClosed(self.attrs.act_default)
+        };
+        let mut journals: Vec<Journal> = Vec::with_capacity(self.filters.len());
         for i in 0..self.filters.len() {
-            let mux_args = if self.compat {
-                MuxArgs::Libseccomp
-            } else {
-                MuxArgs::FailClosed(self.attrs.act_default)
-            };
-            if let Err(e) = arch_rule_add(&mut self.filters[i], rule, mux_args) {
-                self.filters = if self.compat {
+            let mut journal = Journal::new();
+            let res = arch_rule_add(&mut self.filters[i], rule, mux_args, &mut journal);
+            journals.push(journal);
+            if let Err(e) = res {
+                if self.compat {
                     // libseccomp 2.5.4 restores its shadow (stale when an architecture was
                     // added since the last rule) or a snapshot rebuilt from the rules alone,
                     // losing priorities and placeholders.
-                    self.shadow.take().unwrap_or_else(|| rules_only(backup))
+                    let restored = self.shadow.take().or(backup).expect("compat keeps a copy");
+                    self.filters = rules_only(restored);
                 } else {
-                    backup
-                };
+                    // Undo exactly what this rule changed, nothing else.
+                    for (f, journal) in self.filters.iter_mut().zip(journals) {
+                        for (num, old) in journal.into_iter().rev() {
+                            match old {
+                                Some(e) => f.syscalls.insert(num, e),
+                                None => f.syscalls.remove(&num),
+                            };
+                        }
+                    }
+                }
                 return Err(e);
             }
         }
