@@ -254,6 +254,48 @@ struct Builder<'a> {
     /// already holds the masked word).
     placed: HashMap<DnId, (usize, usize)>,
     rets: HashMap<u32, usize>,
+    /// Tests that some predecessor reaches without their word in the accumulator.
+    needs_load: std::collections::HashSet<DnId>,
+}
+
+/// The tests that need their own load: reached from syscall dispatch, or from a test of
+/// another word. A test reached only from tests of the same word (the high-word `>` and `==`
+/// pair, a chain of values of one argument) needs none.
+fn tests_needing_load(plan: &Plan) -> std::collections::HashSet<DnId> {
+    let ir = &plan.ir;
+    let mut need = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<DnId> = Vec::new();
+    for s in &plan.sections {
+        for d in s.syscalls.iter().map(|x| x.root).chain([s.default]) {
+            if matches!(ir.nodes[d], Dn::Test { .. }) {
+                need.insert(d);
+            }
+            stack.push(d);
+        }
+    }
+    while let Some(d) = stack.pop() {
+        if !seen.insert(d) {
+            continue;
+        }
+        if let Dn::Test {
+            off, mask, t, f, ..
+        } = ir.nodes[d]
+        {
+            for c in [t, f] {
+                if let Dn::Test {
+                    off: co, mask: cm, ..
+                } = ir.nodes[c]
+                {
+                    if (co, cm) != (off, mask) {
+                        need.insert(c);
+                    }
+                }
+                stack.push(c);
+            }
+        }
+    }
+    need
 }
 
 const JMP_MAX: usize = 255;
@@ -330,6 +372,10 @@ impl<'a> Builder<'a> {
                             Op::Ge => bpf::BPF_JGE,
                         };
                         let fast = self.jump(code, k, tt, ft);
+                        if !self.needs_load.contains(&d) {
+                            self.placed.insert(d, (fast, fast));
+                            return Target::At(fast);
+                        }
                         if mask != u32::MAX {
                             self.push(Instruction::stmt(
                                 bpf::BPF_ALU | bpf::BPF_AND | bpf::BPF_K,
@@ -419,6 +465,7 @@ pub(crate) fn emit(plan: &Plan) -> Result<Vec<Instruction>> {
         rev: Vec::new(),
         placed: HashMap::new(),
         rets: HashMap::new(),
+        needs_load: tests_needing_load(plan),
     };
     let Dn::Ret(bad) = plan.ir.nodes[plan.badarch] else {
         unreachable!("bad-arch decision is a return")
