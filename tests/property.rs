@@ -289,7 +289,8 @@ fn random_api_sequences_never_panic() {
                     5000,
                     1_000_000,
                 ])),
-                _ => ScmpSyscall::from_name(*r.pick(NAMES)).unwrap_or(ScmpSyscall::from(0)),
+                _ => ScmpSyscall::from_name(NAMES[r.below(NAMES.len() as u64) as usize])
+                    .unwrap_or(ScmpSyscall::from(0)),
             };
             let mut cmps = Vec::new();
             for _ in 0..r.below(4) {
@@ -335,8 +336,11 @@ fn random_api_sequences_never_panic() {
             let a = *r.pick(&all);
             let nr = match r.below(3) {
                 0 => r.below(600) as i32,
-                1 => ScmpSyscall::from_name_by_arch_rewrite(*r.pick(NAMES), a)
-                    .map_or(0, |s| s.as_raw_syscall()),
+                1 => ScmpSyscall::from_name_by_arch_rewrite(
+                    NAMES[r.below(NAMES.len() as u64) as usize],
+                    a,
+                )
+                .map_or(0, |s| s.as_raw_syscall()),
                 _ => (r.below(600) as i32) | 0x4000_0000,
             };
             let mut args = [0u64; 6];
