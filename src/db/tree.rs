@@ -98,6 +98,31 @@ impl Node {
         }
     }
 
+    /// The successor level and the action on the true (`t`) or false edge.
+    fn edge(&self, t: bool) -> (Option<Id>, Option<u32>) {
+        if t {
+            (self.nxt_t, self.act_t)
+        } else {
+            (self.nxt_f, self.act_f)
+        }
+    }
+
+    fn set_next(&mut self, t: bool, next: Option<Id>) {
+        if t {
+            self.nxt_t = next;
+        } else {
+            self.nxt_f = next;
+        }
+    }
+
+    fn set_act(&mut self, t: bool, act: Option<u32>) {
+        if t {
+            self.act_t = act;
+        } else {
+            self.act_f = act;
+        }
+    }
+
     fn arg_priority(&self) -> u32 {
         (u32::from(self.arg) << 1) | u32::from(self.hi)
     }
@@ -385,21 +410,13 @@ impl Tree {
                     return self.prune_return(state, state_new, cnt);
                 }
                 for branch_t in [true, false] {
-                    let n_child = if branch_t {
-                        self.nodes[n_iter].nxt_t
-                    } else {
-                        self.nodes[n_iter].nxt_f
-                    };
+                    let n_child = self.nodes[n_iter].edge(branch_t).0;
                     let Some(n_child) = n_child else { continue };
                     let Some(xc) = xcur else { break };
                     self.get(Some(xc));
                     let mut state_nxt = *state;
                     state_nxt.flags |= IST_MATCHSET;
-                    let x_child = if branch_t {
-                        self.nodes[xc].nxt_t
-                    } else {
-                        self.nodes[xc].nxt_f
-                    };
+                    let x_child = self.nodes[xc].edge(branch_t).0;
                     cnt += self.prune(chains, x_child, Some(n_child), &mut state_nxt);
                     cnt += self.node_put(&mut xcur);
                     if state_nxt.flags & IST_MATCH != 0 {
@@ -439,11 +456,7 @@ impl Tree {
                 }
                 for branch_t in [true, false] {
                     let Some(xc) = xcur else { break };
-                    let x_child = if branch_t {
-                        self.nodes[xc].nxt_t
-                    } else {
-                        self.nodes[xc].nxt_f
-                    };
+                    let x_child = self.nodes[xc].edge(branch_t).0;
                     if x_child.is_none() {
                         continue;
                     }
@@ -466,11 +479,7 @@ impl Tree {
                     return self.prune_return(state, state_new, cnt);
                 }
                 for branch_t in [true, false] {
-                    let n_child = if branch_t {
-                        self.nodes[n_iter].nxt_t
-                    } else {
-                        self.nodes[n_iter].nxt_f
-                    };
+                    let n_child = self.nodes[n_iter].edge(branch_t).0;
                     let Some(n_child) = n_child else { continue };
                     let Some(xc) = xcur else { break };
                     self.get(Some(xc));
@@ -559,22 +568,30 @@ impl Tree {
         }
         loop {
             if chain_eq(&self.nodes[x], &self.nodes[n]) {
-                if let Some(na) = self.nodes[n].act_t {
-                    match self.nodes[x].act_t {
+                for t in [true, false] {
+                    let (x_next, x_act) = self.nodes[x].edge(t);
+                    let Some(na) = self.nodes[n].edge(t).1 else {
+                        continue;
+                    };
+                    match x_act {
                         None => {
-                            if !self.act_check(self.nodes[x].nxt_t, na) {
+                            if !self.act_check(x_next, na) {
                                 return Err(Conflict);
                             }
-                            let mut t = self.nodes[x].nxt_t;
-                            *removed += self.node_put(&mut t);
-                            self.nodes[x].nxt_t = None;
-                            self.nodes[x].act_t = Some(na);
+                            let mut sub = x_next;
+                            *removed += self.node_put(&mut sub);
+                            self.nodes[x].set_next(t, None);
+                            self.nodes[x].set_act(t, Some(na));
                         }
                         Some(xa) if xa != na => {
-                            if self.nodes[n].hi
-                                && self.nodes[n].datum_full > self.nodes[x].datum_full
-                            {
-                                self.nodes[x].act_t = Some(na);
+                            // The 64-bit range merge: on a shared high-word node the rule with
+                            // the larger full value decides the true edge, the smaller one the
+                            // false edge. (libseccomp before 2.6.1 wrote the true edge in both
+                            // cases, weakening filters: GHSA-4q85-33p6-j5g6; we implement the
+                            // fixed behaviour.)
+                            let (nd, xd) = (self.nodes[n].datum_full, self.nodes[x].datum_full);
+                            if self.nodes[n].hi && if t { nd > xd } else { nd < xd } {
+                                self.nodes[x].set_act(t, Some(na));
                             }
                             if self.nodes[x].is_leaf() || self.nodes[n].is_leaf() {
                                 return Err(Conflict);
@@ -583,64 +600,22 @@ impl Tree {
                         Some(_) => {}
                     }
                 }
-                if let Some(na) = self.nodes[n].act_f {
-                    match self.nodes[x].act_f {
-                        None => {
-                            if !self.act_check(self.nodes[x].nxt_f, na) {
-                                return Err(Conflict);
-                            }
-                            let mut f = self.nodes[x].nxt_f;
-                            *removed += self.node_put(&mut f);
-                            self.nodes[x].nxt_f = None;
-                            self.nodes[x].act_f = Some(na);
-                        }
-                        Some(xa) if xa != na => {
-                            // The 64-bit range merge: the rule with the smaller full value
-                            // decides the false edge of a shared high-word node. (libseccomp
-                            // before 2.6.1 wrote the true edge here, weakening filters:
-                            // GHSA-4q85-33p6-j5g6; we implement the fixed behaviour.)
-                            if self.nodes[n].hi
-                                && self.nodes[n].datum_full < self.nodes[x].datum_full
-                            {
-                                self.nodes[x].act_f = Some(na);
-                            }
-                            if self.nodes[x].is_leaf() || self.nodes[n].is_leaf() {
-                                return Err(Conflict);
-                            }
-                        }
-                        Some(_) => {}
-                    }
-                }
-                for branch_t in [true, false] {
-                    let n_child = if branch_t {
-                        self.nodes[n].nxt_t
-                    } else {
-                        self.nodes[n].nxt_f
+                for t in [true, false] {
+                    let Some(nc) = self.nodes[n].edge(t).0 else {
+                        continue;
                     };
-                    let Some(nc) = n_child else { continue };
-                    let (x_child, x_act) = if branch_t {
-                        (self.nodes[x].nxt_t, self.nodes[x].act_t)
-                    } else {
-                        (self.nodes[x].nxt_f, self.nodes[x].act_f)
-                    };
-                    if x_child.is_some() {
-                        let mut xc = x_child;
-                        self.add(&mut xc, nc, removed)?;
-                        if branch_t {
-                            self.nodes[x].nxt_t = xc;
-                        } else {
-                            self.nodes[x].nxt_f = xc;
+                    match self.nodes[x].edge(t) {
+                        (Some(xc), _) => {
+                            let mut xc = Some(xc);
+                            self.add(&mut xc, nc, removed)?;
+                            self.nodes[x].set_next(t, xc);
                         }
-                    } else if x_act.is_none() {
-                        let g = self.get(Some(nc));
-                        if branch_t {
-                            self.nodes[x].nxt_t = g;
-                        } else {
-                            self.nodes[x].nxt_f = g;
+                        (None, None) => {
+                            let g = self.get(Some(nc));
+                            self.nodes[x].set_next(t, g);
                         }
-                    } else {
                         // The existing tree is shorter.
-                        return Ok(());
+                        (None, Some(_)) => return Ok(()),
                     }
                 }
                 return Ok(());
