@@ -120,99 +120,60 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
             if a.op == OrigOp::MaskedEq && hi(a.mask) == 0 && lo(a.mask) == 0 {
                 continue;
             }
-            match a.op {
+            // One node compares one word: the high or the low half of the argument.
+            let word = |tree: &mut Tree, high: bool, op: Cmp| {
+                let (off, mask, datum) = if high {
+                    (off_hi, hi(a.mask), hi(a.datum))
+                } else {
+                    (off_lo, lo(a.mask), lo(a.datum))
+                };
+                tree.push(Node::new(arg, high, off, op, a.op, mask, datum, a.datum))
+            };
+            // The nodes of this comparison: the first one, and those whose `tf` edge leads on.
+            let (first, ends, on_true) = match a.op {
                 OrigOp::Gt | OrigOp::Ge | OrigOp::Lt | OrigOp::Le => {
-                    let c0 = tree.push(Node::new(
-                        arg,
-                        true,
-                        off_hi,
-                        Cmp::Gt,
-                        a.op,
-                        hi(a.mask),
-                        hi(a.datum),
-                        a.datum,
-                    ));
-                    let c1 = tree.push(Node::new(
-                        arg,
-                        true,
-                        off_hi,
-                        Cmp::Eq,
-                        a.op,
-                        hi(a.mask),
-                        hi(a.datum),
-                        a.datum,
-                    ));
+                    // hi > Rh, else hi == Rh then lo (> or >=) Rl.
+                    let c0 = word(tree, true, Cmp::Gt);
+                    let c1 = word(tree, true, Cmp::Eq);
                     let lo_op = if matches!(a.op, OrigOp::Gt | OrigOp::Le) {
                         Cmp::Gt
                     } else {
                         Cmp::Ge
                     };
-                    let c2 = tree.push(Node::new(
-                        arg,
-                        false,
-                        off_lo,
-                        lo_op,
-                        a.op,
-                        lo(a.mask),
-                        lo(a.datum),
-                        a.datum,
-                    ));
-                    link(tree, &mut prev, tf, c0);
+                    let c2 = word(tree, false, lo_op);
                     tree.nodes[c0].nxt_f = tree.get(Some(c1));
                     tree.nodes[c1].nxt_t = tree.get(Some(c2));
-                    if chains.is_none() {
-                        chains = tree.get(Some(c0));
-                    }
-                    if matches!(a.op, OrigOp::Gt | OrigOp::Ge) {
-                        prev.extend([c0, c2]);
-                        tf = true;
-                    } else {
-                        prev.extend([c1, c2]);
-                        tf = false;
-                    }
                     cnt += 3;
+                    if matches!(a.op, OrigOp::Gt | OrigOp::Ge) {
+                        (c0, vec![c0, c2], true)
+                    } else {
+                        (c0, vec![c1, c2], false)
+                    }
                 }
                 OrigOp::Eq | OrigOp::MaskedEq | OrigOp::Ne => {
+                    // hi == Rh then lo == Rl.
                     let op = if a.op == OrigOp::MaskedEq {
                         Cmp::MaskedEq
                     } else {
                         Cmp::Eq
                     };
-                    let c0 = tree.push(Node::new(
-                        arg,
-                        true,
-                        off_hi,
-                        op,
-                        a.op,
-                        hi(a.mask),
-                        hi(a.datum),
-                        a.datum,
-                    ));
-                    let c1 = tree.push(Node::new(
-                        arg,
-                        false,
-                        off_lo,
-                        op,
-                        a.op,
-                        lo(a.mask),
-                        lo(a.datum),
-                        a.datum,
-                    ));
-                    link(tree, &mut prev, tf, c0);
+                    let c0 = word(tree, true, op);
+                    let c1 = word(tree, false, op);
                     tree.nodes[c0].nxt_t = tree.get(Some(c1));
-                    if chains.is_none() {
-                        chains = tree.get(Some(c0));
-                    }
-                    if a.op == OrigOp::Ne {
-                        prev.extend([c0, c1]);
-                        tf = false;
-                    } else {
-                        prev.push(c1);
-                        tf = true;
-                    }
                     cnt += 2;
+                    if a.op == OrigOp::Ne {
+                        (c0, vec![c0, c1], false)
+                    } else {
+                        (c0, vec![c1], true)
+                    }
                 }
+            };
+            link(tree, &mut prev, tf, first);
+            if chains.is_none() {
+                chains = tree.get(Some(first));
             }
+            prev = ends;
+            tf = on_true;
         } else {
             if a.op == OrigOp::MaskedEq && lo(a.mask) == 0 {
                 continue;
