@@ -14,26 +14,11 @@
 
 use pure_seccomp::bpf::{self, Instruction};
 use pure_seccomp::*;
+
+mod common;
+use common::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
-
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len() as u64) as usize]
-    }
-}
 
 const HOST: Endian = if cfg!(target_endian = "big") {
     Endian::Big
@@ -176,21 +161,6 @@ fn init() {
 
 // --- filters -------------------------------------------------------------------------------
 
-fn arch_sets() -> Vec<Vec<ScmpArch>> {
-    let mut sets: Vec<Vec<ScmpArch>> = ScmpArch::all().map(|a| vec![a]).collect();
-    sets.push(vec![ScmpArch::X8664, ScmpArch::X86, ScmpArch::X32]);
-    sets.push(vec![ScmpArch::Aarch64, ScmpArch::Arm]);
-    sets.push(vec![ScmpArch::S390X, ScmpArch::S390]);
-    sets.push(vec![ScmpArch::Mips64, ScmpArch::Mips, ScmpArch::Mips64N32]);
-    sets.push(vec![
-        ScmpArch::Mipsel64,
-        ScmpArch::Mipsel,
-        ScmpArch::Mipsel64N32,
-    ]);
-    sets.push(vec![ScmpArch::Ppc64, ScmpArch::Ppc]);
-    sets
-}
-
 fn new_ctx(default: ScmpAction, arches: &[ScmpArch], level: u32) -> ScmpFilterContext {
     let mut ctx = ScmpFilterContext::new(default).unwrap();
     ctx.remove_arch(ScmpArch::native()).unwrap();
@@ -207,84 +177,6 @@ fn sys(name: &str) -> Option<ScmpSyscall> {
     ScmpSyscall::from_name(name).ok()
 }
 
-const NAMES: &[&str] = &[
-    "read",
-    "write",
-    "open",
-    "close",
-    "openat",
-    "mmap",
-    "ioctl",
-    "socket",
-    "connect",
-    "accept4",
-    "sendmsg",
-    "shmat",
-    "semop",
-    "msgget",
-    "ipc",
-    "socketcall",
-    "clone",
-    "futex",
-    "prctl",
-    "kill",
-    "fcntl",
-    "personality",
-    "setsockopt",
-    "getsockopt",
-    "bind",
-    "recvmmsg",
-    "mprotect",
-    "getpid",
-    "exit_group",
-];
-
-const EDGE: &[u64] = &[
-    0,
-    1,
-    2,
-    0x7fff_ffff,
-    0x8000_0000,
-    0xffff_ffff,
-    0x1_0000_0000,
-    0xffff_ffff_0000_0000,
-    u64::MAX,
-];
-
-fn rand_datum(r: &mut Rng) -> u64 {
-    match r.below(3) {
-        0 => *r.pick(EDGE),
-        1 => r.below(8),
-        _ => r.next(),
-    }
-}
-
-fn rand_action(r: &mut Rng) -> ScmpAction {
-    match r.below(7) {
-        0 => ScmpAction::Allow,
-        1 => ScmpAction::Errno(r.below(200) as i32),
-        2 => ScmpAction::KillThread,
-        3 => ScmpAction::KillProcess,
-        4 => ScmpAction::Trap,
-        5 => ScmpAction::Log,
-        _ => ScmpAction::Trace(r.below(3) as u16),
-    }
-}
-
-fn rand_cmp(r: &mut Rng, arg: u32) -> ScmpArgCompare {
-    let op = match r.below(7) {
-        0 => ScmpCompareOp::Equal,
-        1 => ScmpCompareOp::NotEqual,
-        2 => ScmpCompareOp::Less,
-        3 => ScmpCompareOp::LessOrEqual,
-        4 => ScmpCompareOp::Greater,
-        5 => ScmpCompareOp::GreaterEqual,
-        _ => ScmpCompareOp::MaskedEqual(rand_datum(r)),
-    };
-    ScmpArgCompare::new(arg, op, rand_datum(r))
-}
-
-/// A random filter of up to 40 rules with up to 3 conditions each.
 fn random_filter(seed: u64, arches: &[ScmpArch], level: u32) -> ScmpFilterContext {
     let mut r = Rng(seed | 1);
     let mut ctx = new_ctx(rand_action(&mut r), arches, level);

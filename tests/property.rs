@@ -6,104 +6,8 @@
 use pure_seccomp::bpf::{self, SeccompData};
 use pure_seccomp::*;
 
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len() as u64) as usize]
-    }
-}
-
-const EDGE: &[u64] = &[
-    0,
-    1,
-    2,
-    5,
-    0x7fff_ffff,
-    0x8000_0000,
-    0xffff_ffff,
-    0x1_0000_0000,
-    0x1_0000_0001,
-    0xffff_ffff_0000_0000,
-    u64::MAX,
-    0x8000_0000_0000_0000,
-];
-
-const NAMES: &[&str] = &[
-    "read",
-    "write",
-    "open",
-    "close",
-    "openat",
-    "mmap",
-    "ioctl",
-    "socket",
-    "connect",
-    "accept4",
-    "sendmsg",
-    "shmat",
-    "semop",
-    "msgget",
-    "ipc",
-    "socketcall",
-    "clone",
-    "futex",
-    "prctl",
-    "kill",
-    "fcntl",
-    "personality",
-    "setsockopt",
-    "getsockopt",
-    "bind",
-    "recvmmsg",
-    "mprotect",
-    "getpid",
-    "exit_group",
-];
-
-fn rand_datum(r: &mut Rng) -> u64 {
-    match r.below(3) {
-        0 => *r.pick(EDGE),
-        1 => r.below(8),
-        _ => r.next(),
-    }
-}
-
-fn rand_action(r: &mut Rng) -> ScmpAction {
-    match r.below(7) {
-        0 => ScmpAction::Allow,
-        1 => ScmpAction::Errno(r.below(200) as i32),
-        2 => ScmpAction::KillThread,
-        3 => ScmpAction::KillProcess,
-        4 => ScmpAction::Trap,
-        5 => ScmpAction::Log,
-        _ => ScmpAction::Trace(r.below(3) as u16),
-    }
-}
-
-fn rand_cmp(r: &mut Rng, arg: u32) -> ScmpArgCompare {
-    let d = rand_datum(r);
-    let op = match r.below(7) {
-        0 => ScmpCompareOp::Equal,
-        1 => ScmpCompareOp::NotEqual,
-        2 => ScmpCompareOp::Less,
-        3 => ScmpCompareOp::LessOrEqual,
-        4 => ScmpCompareOp::Greater,
-        5 => ScmpCompareOp::GreaterEqual,
-        _ => ScmpCompareOp::MaskedEqual(rand_datum(r)),
-    };
-    ScmpArgCompare::new(arg, op, d)
-}
+mod common;
+use common::*;
 
 /// Boundary values around every constant the rules used.
 fn probes(consts: &[u64], r: &mut Rng) -> Vec<u64> {
@@ -126,16 +30,6 @@ fn probes(consts: &[u64], r: &mut Rng) -> Vec<u64> {
         v.push(r.next());
     }
     v
-}
-
-fn arch_sets() -> Vec<Vec<ScmpArch>> {
-    let mut sets: Vec<Vec<ScmpArch>> = ScmpArch::all().map(|a| vec![a]).collect();
-    sets.push(vec![ScmpArch::X8664, ScmpArch::X86, ScmpArch::X32]);
-    sets.push(vec![ScmpArch::Aarch64, ScmpArch::Arm]);
-    sets.push(vec![ScmpArch::S390X, ScmpArch::S390]);
-    sets.push(vec![ScmpArch::Mips64, ScmpArch::Mips, ScmpArch::Mips64N32]);
-    sets.push(vec![ScmpArch::Ppc64Le, ScmpArch::Mipsel]);
-    sets
 }
 
 fn run_case(seed: u64, arches: &[ScmpArch], level: u32) -> usize {
@@ -228,18 +122,6 @@ fn run_case(seed: u64, arches: &[ScmpArch], level: u32) -> usize {
         }
     }
     checked
-}
-
-fn audit_of(a: ScmpArch) -> u32 {
-    // Build a one-arch filter and read the token it checks from its first arch comparison.
-    let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
-    ctx.remove_arch(ScmpArch::native()).unwrap();
-    ctx.add_arch(a).unwrap();
-    let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), ctx.byte_order()).unwrap();
-    prog.iter()
-        .find(|i| i.code == bpf::BPF_JMP | bpf::BPF_JEQ | bpf::BPF_K)
-        .unwrap()
-        .k
 }
 
 #[test]
