@@ -1,7 +1,8 @@
 //! The filter context: libseccomp 0.4.0's `ScmpFilterContext`, built on the rule database.
 
 use crate::action::{
-    ScmpAction, MAX_ERRNO, RET_ERRNO, RET_KILL_PROCESS, RET_LOG, RET_NOTIFY, RET_TRACE,
+    ScmpAction, MAX_ERRNO, RET_ALLOW, RET_ERRNO, RET_KILL_PROCESS, RET_KILL_THREAD, RET_LOG,
+    RET_NOTIFY, RET_TRACE, RET_TRAP,
 };
 use crate::api;
 use crate::arch::{Endian, ScmpArch};
@@ -53,18 +54,15 @@ fn einval<M: Into<std::borrow::Cow<'static, str>>>(msg: M) -> SeccompError {
 
 /// libseccomp's `db_col_action_valid` without the collection-specific check.
 fn action_valid(action: u32) -> Result<()> {
-    let ok = match action & 0xffff_0000 {
-        RET_ERRNO => action & 0xffff < MAX_ERRNO,
-        RET_TRACE => true,
+    // ERRNO and TRACE carry data; every other action must be exactly its value.
+    let ok = match action {
+        a if a & 0xffff_0000 == RET_ERRNO => a & 0xffff < MAX_ERRNO,
+        a if a & 0xffff_0000 == RET_TRACE => true,
+        RET_KILL_THREAD | RET_TRAP | RET_ALLOW => true,
         RET_LOG => api::action_supported(ScmpAction::Log),
-        RET_KILL_PROCESS if action == RET_KILL_PROCESS => {
-            api::action_supported(ScmpAction::KillProcess)
-        }
-        RET_NOTIFY if action == RET_NOTIFY => api::action_supported(ScmpAction::Notify),
-        _ => {
-            ScmpAction::from_sys(action).is_ok() && action & 0xffff == 0
-                || action == crate::action::RET_TRAP
-        }
+        RET_KILL_PROCESS => api::action_supported(ScmpAction::KillProcess),
+        RET_NOTIFY => api::action_supported(ScmpAction::Notify),
+        _ => false,
     };
     if ok {
         Ok(())

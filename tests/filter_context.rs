@@ -96,6 +96,22 @@ fn attributes_round_trip_and_refuse_bad_values() {
         errno(ctx.set_act_badarch(ScmpAction::Errno(5000))),
         Some(SeccompErrno::EINVAL)
     );
+    // Raw action values: only ERRNO and TRACE carry data.
+    for bad in [
+        0x7fff_0001u32,
+        0x7ffc_0001,
+        0x0003_0005,
+        0x8000_0001,
+        0x1234_0000,
+    ] {
+        assert_eq!(
+            errno(ctx.set_filter_attr(ScmpFilterAttr::ActBadArch, bad)),
+            Some(SeccompErrno::EINVAL),
+            "{bad:#x}"
+        );
+    }
+    ctx.set_filter_attr(ScmpFilterAttr::ActBadArch, 0x7ff0_ffff)
+        .unwrap();
     ctx.set_act_badarch(ScmpAction::KillProcess).unwrap();
     assert_eq!(ctx.get_act_badarch().unwrap(), ScmpAction::KillProcess);
     ctx.set_ctl_nnp(false).unwrap();
