@@ -890,6 +890,13 @@ impl ScmpFilterContext {
         self.changed();
     }
 
+    /// Whether, in compat mode, libseccomp 2.5.4's program never loads the syscall number in
+    /// the section that judges `data` (its priority-placeholder bug).
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_ignores_nr(&self, data: &bpf::SeccompData) -> bool {
+        self.col.ignores_nr(data)
+    }
+
     /// Whether libseccomp 2.5.4's stale-accumulator miscompilation (a rule comparing the
     /// argument word a nested comparison loaded instead of its own) can make its program
     /// return `ret` for `data`. For classifying differences against recordings of that

@@ -194,6 +194,10 @@ struct Report {
     queries_table_diff: usize,
     /// Queries where libseccomp 2.5.4's answer comes from its stale-accumulator bug.
     queries_stale_acc: usize,
+    /// Normal mode (no libseccomp bugs emulated): queries answered as libseccomp does, and
+    /// those answered differently, by documented difference.
+    normal_same: usize,
+    normal_diff: BTreeMap<&'static str, usize>,
     /// The case being replayed.
     case: String,
     shown: Vec<String>,
@@ -303,6 +307,12 @@ fn replay_file(stem: &str) {
         "{stem}: deliberate differences: {} queries where libseccomp 2.5.4's program compares a \
          stale argument word (its accumulator bug) and ours answers by the rules",
         rep.queries_stale_acc
+    );
+    let _ = writeln!(
+        summary,
+        "{stem}: normal mode (libseccomp's bugs not emulated): {} queries answered as libseccomp \
+         does, documented differences: {:?}",
+        rep.normal_same, rep.normal_diff
     );
     if rep.programs > 0 {
         let _ = writeln!(
@@ -427,8 +437,24 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
         }
     };
 
+    // The same calls in pure-seccomp's normal mode, to show where it answers differently
+    // from libseccomp and that each difference is one of the documented ones.
+    let mut twin = ScmpFilterContext::new(default).ok();
+    let mut diverged = false;
+    let mut arch_lost = false;
     for (i, call) in calls.iter().enumerate().skip(1) {
-        replay_call(id, i, call, &mut ctx, rep)?;
+        replay_call(
+            id,
+            i,
+            call,
+            &mut ctx,
+            rep,
+            twin.as_mut().map(|t| (t, &mut diverged)),
+        )?;
+        if let Some(t) = &twin {
+            arch_lost |=
+                ScmpArch::all().any(|a| ctx.is_arch_present(a).ok() != t.is_arch_present(a).ok());
+        }
     }
 
     if case["program_len"].is_null() {
@@ -509,8 +535,48 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
         });
     }
 
+    let twin_prog = twin
+        .as_ref()
+        .and_then(|t| t.export_bpf_mem().ok())
+        .and_then(|b| bpf::decode(&b, endian).ok());
     for (q, query) in queries.iter().enumerate() {
         let data = seccomp_data(query).map_err(|e| format!("query {q}: {e}"))?;
+        if let (Some(t), Some(tp)) = (twin.as_ref(), twin_prog.as_ref()) {
+            let want = query["ret"].as_u64().unwrap_or(0) as u32;
+            match bpf::simulate(tp, &data, endian) {
+                Ok(out) if out.ret == want => rep.normal_same += 1,
+                Ok(out) => {
+                    let why = if arch_lost {
+                        "2: architecture libseccomp loses after a failed rule"
+                    } else if diverged {
+                        "6: after a socket/ipc rule the multiplexer handling decides differently"
+                    } else if ctx.__libseccomp_2_5_4_ignores_nr(&data) {
+                        "1: section libseccomp never loads the syscall number for"
+                    } else if is_multiplexer(t, &data) {
+                        "6: socketcall/ipc with a conditional rule (fail closed)"
+                    } else if ctx.__libseccomp_2_5_4_stale_acc_explains(&data, want) {
+                        "3: libseccomp compares a stale argument word"
+                    } else if tables().query_differs(t, &data) {
+                        "syscall numbered differently in 2.5.4's tables"
+                    } else {
+                        ""
+                    };
+                    if why.is_empty() {
+                        rep.mismatch("normal mode", || {
+                            format!(
+                                "{id}#q{q} (normal mode): {}: libseccomp {}, pure-seccomp {}, not a documented difference",
+                                describe_data(&data),
+                                ret_name(want),
+                                ret_name(out.ret)
+                            )
+                        });
+                    } else {
+                        *rep.normal_diff.entry(why).or_default() += 1;
+                    }
+                }
+                Err(e) => rep.mismatch("simulate", || format!("{id}#q{q} (normal mode): {e:?}")),
+            }
+        }
         let want = query["ret"]
             .as_u64()
             .ok_or_else(|| format!("query {q}: no `ret`"))? as u32;
@@ -563,6 +629,7 @@ fn replay_call(
     call: &Value,
     ctx: &mut ScmpFilterContext,
     rep: &mut Report,
+    twin: Option<(&mut ScmpFilterContext, &mut bool)>,
 ) -> Result<(), String> {
     let op = call["op"].as_str().ok_or("call without `op`")?;
     let ok = call["ok"]
@@ -615,9 +682,41 @@ fn replay_call(
             }
         }
     };
-    let sys = || syscall.ok_or_else(|| format!("call {i} ({op}) needs a syscall"));
+    let got = make_call(ctx, op, call, syscall, i)?;
+    if let Some((twin, diverged)) = twin {
+        let same = match (&got, make_call(twin, op, call, syscall, i)?) {
+            (Ok(a), Ok(b)) => *a == b,
+            (Err(a), Err(b)) => a.errno() == b.errno(),
+            _ => false,
+        };
+        if !same && !*diverged {
+            if std::env::var_os("CONFORMANCE_SHOW_DIVERGED").is_some() {
+                println!("diverged: {id} call {i} {op} {}", brief(call));
+            }
+            // Only the multiplexer handling (difference 6) may decide a call differently.
+            let name = syscall.and_then(|s| s.get_name().ok()).unwrap_or_default();
+            if !MULTIPLEXED.contains(&name.as_str()) {
+                rep.mismatch("normal mode", || {
+                    format!("{id} call {i} {op} {} (normal mode): outcome differs from compat mode on a syscall not multiplexed", brief(call))
+                });
+            }
+        }
+        *diverged |= !same;
+    }
+    rep.calls_checked += 1;
+    compare_outcome(call, op, got, ok, rep, &ctx_of)
+}
 
-    let got: Got = match op {
+/// Makes one call on a context.
+fn make_call(
+    ctx: &mut ScmpFilterContext,
+    op: &str,
+    call: &Value,
+    syscall: Option<ScmpSyscall>,
+    i: usize,
+) -> Result<Got, String> {
+    let sys = || syscall.ok_or_else(|| format!("call {i} ({op}) needs a syscall"));
+    Ok(match op {
         "add_arch" => ctx.add_arch(arch(&call["arch"])?).map(|_| Val::Unit),
         "remove_arch" => ctx.remove_arch(arch(&call["arch"])?).map(|_| Val::Unit),
         "set_act_badarch" => ctx
@@ -658,9 +757,18 @@ fn replay_call(
         "get_ctl_optimize" => ctx.get_ctl_optimize().map(Val::U32),
         "get_api_tskip" => ctx.get_api_tskip().map(Val::Bool),
         other => return Err(format!("call {i}: unknown op {other:?}")),
-    };
-    rep.calls_checked += 1;
+    })
+}
 
+/// Compares a call's outcome with the recorded one.
+fn compare_outcome(
+    call: &Value,
+    op: &str,
+    got: Got,
+    ok: bool,
+    rep: &mut Report,
+    ctx_of: &dyn Fn() -> String,
+) -> Result<(), String> {
     match (got, ok) {
         (Ok(v), true) => {
             if let Some(want) = expected_value(op, call)? {
@@ -988,3 +1096,53 @@ fn audit_token(a: ScmpArch) -> u32 {
     .get(&a)
     .unwrap_or(&0)
 }
+
+/// The query's syscall is a socket/ipc multiplexer of an architecture of the filter.
+fn is_multiplexer(ctx: &ScmpFilterContext, d: &SeccompData) -> bool {
+    ScmpArch::all().any(|a| {
+        ctx.is_arch_present(a).unwrap_or(false)
+            && audit_token(a) == d.arch
+            && ["socketcall", "ipc"].iter().any(|n| {
+                ScmpSyscall::from_name_by_arch(n, a)
+                    .is_ok_and(|s| s.as_raw_syscall() == d.nr && d.nr > 0)
+            })
+    })
+}
+
+/// The socket and ipc calls that some architectures multiplex through socketcall(2)/ipc(2).
+const MULTIPLEXED: &[&str] = &[
+    "socket",
+    "bind",
+    "connect",
+    "listen",
+    "accept",
+    "getsockname",
+    "getpeername",
+    "socketpair",
+    "send",
+    "recv",
+    "sendto",
+    "recvfrom",
+    "shutdown",
+    "setsockopt",
+    "getsockopt",
+    "sendmsg",
+    "recvmsg",
+    "accept4",
+    "recvmmsg",
+    "sendmmsg",
+    "semop",
+    "semget",
+    "semctl",
+    "semtimedop",
+    "msgsnd",
+    "msgrcv",
+    "msgget",
+    "msgctl",
+    "shmat",
+    "shmdt",
+    "shmget",
+    "shmctl",
+    "socketcall",
+    "ipc",
+];

@@ -694,6 +694,24 @@ impl Collection {
             .is_some_and(|h| !h.valid || (h.num < 0 && !(h.num == -1 && tskip)))
     }
 
+    /// Whether, in compat mode, the section that judges `data` never loads the syscall
+    /// number (see [`Collection::section_skips_nr_load`]).
+    pub(crate) fn ignores_nr(&self, data: &crate::bpf::SeccompData) -> bool {
+        let both = self.has_arch(ScmpArch::X8664) && self.has_arch(ScmpArch::X32);
+        let x32_nr = data.nr as u32 & 0x4000_0000 != 0;
+        let members: Vec<&ArchFilter> = self
+            .filters
+            .iter()
+            .filter(|f| f.info().audit == data.arch)
+            .filter(|f| match f.arch {
+                ScmpArch::X8664 => both || !x32_nr || data.nr == -1,
+                ScmpArch::X32 => both || x32_nr,
+                _ => true,
+            })
+            .collect();
+        !members.is_empty() && self.section_skips_nr_load(&members)
+    }
+
     /// Whether a program built by libseccomp 2.5.4 can return `ret` for `data` because of its
     /// stale-accumulator bug (see [`tree::Tree::eval_stale`]).
     pub(crate) fn stale_acc_explains(&self, data: &crate::bpf::SeccompData, ret: u32) -> bool {
