@@ -38,6 +38,23 @@ const NR_SCMP_UNDEF: i32 = -2;
 /// A syscall number, as the rule functions of [`ScmpFilterContext`](crate::ScmpFilterContext)
 /// take it.
 ///
+/// # Resolution
+///
+/// The numbers come from tables generated from the Linux kernel's own syscall tables (see
+/// `arch-tables/MANIFEST.md`). Resolution follows libseccomp:
+///
+/// * a name resolves to the architecture's number, with the ABI's offset (x32 numbers have
+///   bit 30 set, MIPS o32/n64/n32 numbers start at 4000/5000/6000);
+/// * on an architecture that lacks the syscall, to libseccomp's negative pseudo number for
+///   it (`__PNR_<name>`, e.g. `socketcall` is -10060 on x86_64), so that a rule on it can be
+///   accepted and dropped for that architecture;
+/// * on the architectures that multiplex socket and IPC calls through `socketcall(2)` and
+///   `ipc(2)` (x86, m68k, mips/mipsel, ppc, ppc64/ppc64le, s390, s390x, sh/sheb), the names of
+///   those calls resolve to the pseudo numbers -101 (`socket`) .. -120 (`sendmmsg`) and
+///   -201 (`semop`) .. -224 (`shmctl`), even where the kernel also has a direct syscall;
+///   [`ScmpSyscall::from_name_by_arch_rewrite`] gives `socketcall`'s or `ipc`'s number
+///   instead.
+///
 /// Build one from a name with [`from_name`](Self::from_name) (native architecture) or
 /// [`from_name_by_arch`](Self::from_name_by_arch), or from a raw number with `From<i32>`.
 /// The value is just the number: a number resolved for one architecture means another
@@ -118,8 +135,8 @@ impl ScmpSyscall {
     /// Resolves a syscall name on `arch` (libseccomp's `seccomp_syscall_resolve_name_arch()`).
     ///
     /// Gives the number the kernel of that architecture uses, or a negative pseudo number
-    /// when the architecture lacks the syscall or multiplexes it (see the
-    /// [module documentation](self)). Only meaningful for rules on a filter of that
+    /// when the architecture lacks the syscall or multiplexes it (see
+    /// [`ScmpSyscall`]'s resolution rules). Only meaningful for rules on a filter of that
     /// architecture.
     ///
     /// # Errors
