@@ -694,117 +694,96 @@ impl Collection {
             .is_some_and(|h| !h.valid || (h.num < 0 && !(h.num == -1 && tskip)))
     }
 
-    /// Whether, in compat mode, the section that judges `data` never loads the syscall
-    /// number (see [`Collection::section_skips_nr_load`]).
-    pub(crate) fn ignores_nr(&self, data: &crate::bpf::SeccompData) -> bool {
-        let both = self.has_arch(ScmpArch::X8664) && self.has_arch(ScmpArch::X32);
-        let x32_nr = data.nr as u32 & 0x4000_0000 != 0;
-        let members: Vec<&ArchFilter> = self
-            .filters
-            .iter()
-            .filter(|f| f.info().audit == data.arch)
-            .filter(|f| match f.arch {
-                ScmpArch::X8664 => both || !x32_nr || data.nr == -1,
-                ScmpArch::X32 => both || x32_nr,
-                _ => true,
-            })
-            .collect();
-        !members.is_empty() && self.section_skips_nr_load(&members)
-    }
-
-    /// Whether a program built by libseccomp 2.5.4 can return `ret` for `data` because of its
-    /// stale-accumulator bug (see [`tree::Tree::eval_stale`]).
-    pub(crate) fn stale_acc_explains(&self, data: &crate::bpf::SeccompData, ret: u32) -> bool {
+    /// The 32-bit word at byte offset `off` of `data` laid out in the filter's byte order.
+    fn word_reader(&self, data: &crate::bpf::SeccompData) -> impl Fn(u32) -> u32 {
         let endian = self.endian.unwrap_or(Endian::Little);
         let bytes = data.to_bytes(endian);
-        let word = |off: u32| {
+        move |off: u32| {
             let o = off as usize;
             let b = [bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]];
             match endian {
                 Endian::Little => u32::from_le_bytes(b),
                 Endian::Big => u32::from_be_bytes(b),
             }
+        }
+    }
+
+    /// The filters of the section that judges `data`, or `None` for the bad-arch action (no
+    /// architecture with that token, or x86_64/x32 alone and the other one's numbers).
+    fn section_for(&self, data: &crate::bpf::SeccompData) -> Option<Vec<&ArchFilter>> {
+        let both = self.has_arch(ScmpArch::X8664) && self.has_arch(ScmpArch::X32);
+        let nr = data.nr as u32;
+        let f = self.filters.iter().find(|f| f.info().audit == data.arch)?;
+        // x86_64 and x32 share an audit token: bit 30 of the number tells them apart; alone,
+        // x86_64 still takes -1 (tracers skipping a syscall).
+        match f.arch {
+            ScmpArch::X8664 | ScmpArch::X32 if both => Some(
+                self.filters
+                    .iter()
+                    .filter(|g| matches!(g.arch, ScmpArch::X8664 | ScmpArch::X32))
+                    .collect(),
+            ),
+            ScmpArch::X8664 if nr >= 0x4000_0000 && nr != u32::MAX => None,
+            ScmpArch::X32 if nr < 0x4000_0000 => None,
+            _ => Some(vec![f]),
+        }
+    }
+
+    /// Whether, in compat mode, the section that judges `data` never loads the syscall
+    /// number (see [`Collection::section_skips_nr_load`]).
+    pub(crate) fn ignores_nr(&self, data: &crate::bpf::SeccompData) -> bool {
+        self.section_for(data)
+            .is_some_and(|m| self.section_skips_nr_load(&m))
+    }
+
+    /// The entry that judges syscall `nr` in a section, if any.
+    fn entry<'a>(&self, members: &[&'a ArchFilter], nr: i32) -> Option<&'a SysEntry> {
+        members.iter().find_map(|g| {
+            g.syscalls
+                .get(&nr)
+                .filter(|e| e.valid && (nr >= 0 || (nr == -1 && self.attrs.tskip)))
+        })
+    }
+
+    /// Whether a program built by libseccomp 2.5.4 can return `ret` for `data` because of its
+    /// stale-accumulator bug (see [`tree::Tree::eval_stale`]).
+    pub(crate) fn stale_acc_explains(&self, data: &crate::bpf::SeccompData, ret: u32) -> bool {
+        let word = self.word_reader(data);
+        let Some(members) = self.section_for(data) else {
+            return false;
         };
-        self.filters
+        let Some(e) = self.entry(&members, data.nr) else {
+            return false;
+        };
+        let Some(c) = e.chains else { return false };
+        e.tree
+            .eval_stale(c, (u32::MAX, u32::MAX), (0, u32::MAX), &word)
             .iter()
-            .filter(|f| f.info().audit == data.arch)
-            .any(|f| {
-                f.syscalls.get(&data.nr).is_some_and(|e| match e.chains {
-                    Some(c) if e.valid => e
-                        .tree
-                        .eval_stale(c, (u32::MAX, u32::MAX), (0, u32::MAX), &word)
-                        .iter()
-                        .any(|o| match o {
-                            tree::Stale::Ret(a) => *a == ret,
-                            tree::Stale::Fell(_) => self.attrs.act_default == ret,
-                        }),
-                    _ => false,
-                })
+            .any(|o| match o {
+                tree::Stale::Ret(a) => *a == ret,
+                tree::Stale::Fell(_) => self.attrs.act_default == ret,
             })
     }
 
     /// Evaluates the collection on `data` without BPF: the independent reference for the
     /// generated programs.
     pub(crate) fn evaluate(&self, data: &crate::bpf::SeccompData) -> u32 {
-        let endian = self.endian.unwrap_or(Endian::Little);
-        let bytes = data.to_bytes(endian);
-        let word = |off: u32| {
-            let o = off as usize;
-            let b = [bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]];
-            match endian {
-                Endian::Little => u32::from_le_bytes(b),
-                Endian::Big => u32::from_be_bytes(b),
-            }
+        let word = self.word_reader(data);
+        let Some(members) = self.section_for(data) else {
+            return self.attrs.act_badarch;
         };
-        let nr = data.nr;
-        let x86_64 = self.has_arch(ScmpArch::X8664);
-        let x32 = self.has_arch(ScmpArch::X32);
-        for f in &self.filters {
-            let info = f.info();
-            if info.audit != data.arch {
-                continue;
-            }
-            let unr = nr as u32;
-            // x86_64 and x32 share an audit token: bit 30 of the number tells them apart.
-            let filters: Vec<&ArchFilter> = match f.arch {
-                ScmpArch::X8664 | ScmpArch::X32 if x86_64 && x32 => self
-                    .filters
-                    .iter()
-                    .filter(|g| matches!(g.arch, ScmpArch::X8664 | ScmpArch::X32))
-                    .collect(),
-                ScmpArch::X8664 => {
-                    if unr >= 0x4000_0000 && unr != u32::MAX {
-                        return self.attrs.act_badarch;
-                    }
-                    vec![f]
-                }
-                ScmpArch::X32 => {
-                    if unr < 0x4000_0000 {
-                        return self.attrs.act_badarch;
-                    }
-                    vec![f]
-                }
-                _ => vec![f],
-            };
-            let nr = if self.section_skips_nr_load(&filters) {
-                info.audit as i32
-            } else {
-                nr
-            };
-            for g in filters {
-                if let Some(e) = g.syscalls.get(&nr) {
-                    if !e.valid || (nr < 0 && !(nr == -1 && self.attrs.tskip)) {
-                        continue;
-                    }
-                    return match e.chains {
-                        None => e.action,
-                        Some(c) => e.tree.eval(c, &word).unwrap_or(self.attrs.act_default),
-                    };
-                }
-            }
-            return self.attrs.act_default;
+        let nr = if self.section_skips_nr_load(&members) {
+            data.arch as i32
+        } else {
+            data.nr
+        };
+        match self.entry(&members, nr) {
+            None => self.attrs.act_default,
+            Some(e) => match e.chains {
+                None => e.action,
+                Some(c) => e.tree.eval(c, &word).unwrap_or(self.attrs.act_default),
+            },
         }
-        self.attrs.act_badarch
     }
 }
 
