@@ -37,6 +37,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::OnceLock;
+
+mod common;
+use common::audit_of;
 use std::time::Instant;
 
 /// The files with a `#[test]` of their own; any other `filters-*.jsonl` / `policy-*.jsonl`
@@ -1050,7 +1053,7 @@ impl Tables {
     /// number in 2.5.4's table than in ours, so the two libraries filter different numbers.
     fn query_differs(&self, ctx: &ScmpFilterContext, d: &SeccompData) -> bool {
         ScmpArch::all().any(|a| {
-            if !ctx.is_arch_present(a).unwrap_or(false) || audit_token(a) != d.arch {
+            if !ctx.is_arch_present(a).unwrap_or(false) || audit_of(a) != d.arch {
                 return false;
             }
             let x32_nr = d.nr as u32 & 0x4000_0000 != 0;
@@ -1074,34 +1077,11 @@ impl Tables {
     }
 }
 
-/// The `seccomp_data.arch` value of an architecture.
-fn audit_token(a: ScmpArch) -> u32 {
-    static T: OnceLock<HashMap<ScmpArch, u32>> = OnceLock::new();
-    *T.get_or_init(|| {
-        ScmpArch::all()
-            .map(|a| {
-                let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
-                ctx.remove_arch(ScmpArch::native()).unwrap();
-                ctx.add_arch(a).unwrap();
-                let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), ctx.byte_order()).unwrap();
-                let k = prog
-                    .iter()
-                    .find(|i| i.code == 0x15)
-                    .map(|i| i.k)
-                    .unwrap_or(0);
-                (a, k)
-            })
-            .collect()
-    })
-    .get(&a)
-    .unwrap_or(&0)
-}
-
 /// The query's syscall is a socket/ipc multiplexer of an architecture of the filter.
 fn is_multiplexer(ctx: &ScmpFilterContext, d: &SeccompData) -> bool {
     ScmpArch::all().any(|a| {
         ctx.is_arch_present(a).unwrap_or(false)
-            && audit_token(a) == d.arch
+            && audit_of(a) == d.arch
             && ["socketcall", "ipc"].iter().any(|n| {
                 ScmpSyscall::from_name_by_arch(n, a)
                     .is_ok_and(|s| s.as_raw_syscall() == d.nr && d.nr > 0)

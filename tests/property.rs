@@ -130,7 +130,7 @@ fn simulate_equals_evaluate() {
     let sets = arch_sets();
     for (i, set) in sets.iter().enumerate() {
         for level in [1, 2] {
-            for s in 0..40u64 {
+            for s in 0..150u64 {
                 if std::env::var_os("PROP_TRACE").is_some() {
                     eprintln!("set {i} level {level} seed {s}");
                 }
@@ -153,7 +153,7 @@ fn simulate_equals_evaluate() {
 fn random_api_sequences_never_panic() {
     let all: Vec<ScmpArch> = ScmpArch::all().collect();
     let mut checked = 0;
-    for seed in 0..1500u64 {
+    for seed in 0..5000u64 {
         let mut r = Rng(0x5eed_0000 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         let Ok(mut ctx) = ScmpFilterContext::new(rand_action(&mut r)) else {
             continue;

@@ -121,15 +121,26 @@ pub fn arch_sets() -> Vec<Vec<ScmpArch>> {
     sets
 }
 
-/// The `seccomp_data.arch` value of an architecture, read from a one-architecture filter.
+/// The `seccomp_data.arch` value of an architecture, read from a one-architecture filter
+/// (computed once for all architectures).
 pub fn audit_of(a: ScmpArch) -> u32 {
-    // Build a one-arch filter and read the token it checks from its first arch comparison.
-    let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
-    ctx.remove_arch(ScmpArch::native()).unwrap();
-    ctx.add_arch(a).unwrap();
-    let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), ctx.byte_order()).unwrap();
-    prog.iter()
-        .find(|i| i.code == bpf::BPF_JMP | bpf::BPF_JEQ | bpf::BPF_K)
-        .unwrap()
-        .k
+    static T: std::sync::OnceLock<std::collections::HashMap<ScmpArch, u32>> =
+        std::sync::OnceLock::new();
+    let tokens = T.get_or_init(|| {
+        ScmpArch::all()
+            .map(|a| {
+                let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
+                ctx.remove_arch(ScmpArch::native()).unwrap();
+                ctx.add_arch(a).unwrap();
+                let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), ctx.byte_order()).unwrap();
+                let k = prog
+                    .iter()
+                    .find(|i| i.code == bpf::BPF_JMP | bpf::BPF_JEQ | bpf::BPF_K)
+                    .unwrap()
+                    .k;
+                (a, k)
+            })
+            .collect()
+    });
+    tokens[&a]
 }
