@@ -130,8 +130,8 @@ const MUX_O32: Option<Mux> = Some(Mux {
     ipc: 4117,
 });
 
-/// Every concrete architecture, in `ScmpArch` declaration order.
-pub(crate) static ARCHES: [ArchInfo; 23] = [
+/// The descriptors, as a constant so that const code (`ScmpSyscall::new`) can read them.
+const ARCH_TABLE: [ArchInfo; 23] = [
     info!(
         X86,
         "x86",
@@ -292,6 +292,18 @@ pub(crate) static ARCHES: [ArchInfo; 23] = [
         MUX_STD
     ),
 ];
+
+/// Every concrete architecture, in `ScmpArch` declaration order.
+pub(crate) static ARCHES: [ArchInfo; 23] = ARCH_TABLE;
+
+/// The multiplexer numbers of an architecture (`None` for `Native` and for architectures
+/// without socketcall/ipc), usable in const code.
+pub(crate) const fn mux_of(arch: ScmpArch) -> Option<Mux> {
+    match arch {
+        ScmpArch::Native => None,
+        a => ARCH_TABLE[a as usize - 1].mux,
+    }
+}
 
 /// The architecture this crate was compiled for, if libseccomp supports it.
 pub(crate) const NATIVE: Option<ScmpArch> = native_arch();

@@ -356,12 +356,6 @@ impl Tree {
         true
     }
 
-    /// Like `act_check` but for a single node and everything below it (not its siblings).
-    fn act_check_node(&self, id: Id, action: u32) -> bool {
-        // libseccomp passes the node itself, which walks its whole level from the start.
-        self.act_check(Some(id), action)
-    }
-
     /// Removes parts of the existing tree made redundant by the new (single-path) tree `new`,
     /// or flags the new tree as redundant. `chains` is the syscall's root pointer. Returns the
     /// number of nodes removed.
@@ -431,7 +425,8 @@ impl Tree {
                     x_iter = x_next;
                     continue;
                 };
-                let act_ok = self.act_check_node(xc, state_new.action);
+                // Checks the node's whole level, as libseccomp does.
+                let act_ok = self.act_check(Some(xc), state_new.action);
                 if act_ok
                     && state_new.flags & IST_MATCH != 0
                     && state_new.flags & IST_N_FINISHED != 0

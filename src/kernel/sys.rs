@@ -249,35 +249,20 @@ pub(crate) fn close_fd(fd: RawFd) {
 
 // Most architectures: 2 direction bits at 30, 14 size bits at 16, WRITE = 1, READ = 2.
 // powerpc, mips and sparc: 3 direction bits at 29, 13 size bits, READ = 2, WRITE = 4.
-#[cfg(any(
-    target_arch = "powerpc",
-    target_arch = "powerpc64",
-    target_arch = "mips",
-    target_arch = "mips64",
-    target_arch = "mips32r6",
-    target_arch = "mips64r6",
-    target_arch = "sparc",
-    target_arch = "sparc64"
-))]
 mod ioc {
-    pub(super) const WRITE: u32 = 4;
+    const ALT: bool = cfg!(any(
+        target_arch = "powerpc",
+        target_arch = "powerpc64",
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "mips32r6",
+        target_arch = "mips64r6",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    ));
+    pub(super) const WRITE: u32 = if ALT { 4 } else { 1 };
     pub(super) const READ: u32 = 2;
-    pub(super) const SIZEBITS: u32 = 13;
-}
-#[cfg(not(any(
-    target_arch = "powerpc",
-    target_arch = "powerpc64",
-    target_arch = "mips",
-    target_arch = "mips64",
-    target_arch = "mips32r6",
-    target_arch = "mips64r6",
-    target_arch = "sparc",
-    target_arch = "sparc64"
-)))]
-mod ioc {
-    pub(super) const WRITE: u32 = 1;
-    pub(super) const READ: u32 = 2;
-    pub(super) const SIZEBITS: u32 = 14;
+    pub(super) const SIZEBITS: u32 = if ALT { 13 } else { 14 };
 }
 
 /// `_IOC(dir, type, nr, size)` for the target.

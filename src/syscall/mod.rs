@@ -555,13 +555,13 @@ mod tests {
                 assert_eq!(direct_num(arch, name), Some(nr));
                 let resolved = resolve_name(arch, name).unwrap();
                 assert_eq!(resolve_num(arch, resolved), Some(name), "{arch} {name}");
-                if !abi.mux || tables::find_name(tables::MUX_FAMILY, name).is_none() {
+                if abi.mux.is_none() || tables::find_name(tables::MUX_FAMILY, name).is_none() {
                     assert_eq!(resolved, nr, "{arch} {name}");
                 }
             }
             for &(name, pnr) in tables::PNR_BY_NAME {
                 if direct_num(arch, name).is_none() {
-                    let expect = if abi.mux {
+                    let expect = if abi.mux.is_some() {
                         tables::find_name(tables::MUX_FAMILY, name).unwrap_or(pnr)
                     } else {
                         pnr

@@ -5,7 +5,7 @@
 //! `const-syscall`) resolves at compile time with the very code the runtime uses. Name lookups
 //! are binary searches over tables sorted by name.
 
-use crate::arch::ScmpArch;
+use crate::arch::{Mux, ScmpArch};
 
 macro_rules! abi_tables {
     ($($module:ident => $file:literal,)*) => {
@@ -64,19 +64,20 @@ pub(crate) struct Abi {
     pub by_name: &'static [(&'static str, i32)],
     /// `(number, name)` sorted by number, then name.
     pub by_num: &'static [(i32, &'static str)],
-    /// Whether socket and IPC calls are multiplexed through `socketcall(2)` / `ipc(2)`, so that
-    /// libseccomp resolves their names to the pseudo numbers -101.. / -201...
-    pub mux: bool,
+    /// `socketcall(2)` / `ipc(2)` numbers where socket and IPC calls are multiplexed, so that
+    /// libseccomp resolves their names to the pseudo numbers -101.. / -201.. (from the
+    /// architecture descriptors).
+    pub mux: Option<Mux>,
     pub num_munge: NumMunge,
 }
 
 macro_rules! abi {
-    ($module:ident, $mux:expr, $munge:expr) => {
+    ($arch:expr, $module:ident, $munge:expr) => {
         Abi {
             table: stringify!($module),
             by_name: $module::BY_NAME,
             by_num: $module::BY_NUM,
-            mux: $mux,
+            mux: crate::arch::mux_of($arch),
             num_munge: $munge,
         }
     };
@@ -87,24 +88,24 @@ pub(crate) const fn abi(arch: ScmpArch) -> Option<Abi> {
     use NumMunge as M;
     Some(match arch {
         ScmpArch::Native => return None,
-        ScmpArch::X86 => abi!(x86, true, M::None),
-        ScmpArch::X8664 => abi!(x86_64, false, M::None),
-        ScmpArch::X32 => abi!(x32, false, M::X32),
-        ScmpArch::Arm => abi!(arm, false, M::None),
-        ScmpArch::Aarch64 => abi!(aarch64, false, M::None),
-        ScmpArch::Loongarch64 => abi!(loongarch64, false, M::None),
-        ScmpArch::M68k => abi!(m68k, true, M::None),
-        ScmpArch::Mips | ScmpArch::Mipsel => abi!(mips, true, M::Base(4000)),
-        ScmpArch::Mips64 | ScmpArch::Mipsel64 => abi!(mips64, false, M::Base(5000)),
-        ScmpArch::Mips64N32 | ScmpArch::Mipsel64N32 => abi!(mips64n32, false, M::Base(6000)),
-        ScmpArch::Parisc => abi!(parisc, false, M::None),
-        ScmpArch::Parisc64 => abi!(parisc64, false, M::None),
-        ScmpArch::Ppc => abi!(ppc, true, M::None),
-        ScmpArch::Ppc64 | ScmpArch::Ppc64Le => abi!(ppc64, true, M::None),
-        ScmpArch::Riscv64 => abi!(riscv64, false, M::None),
-        ScmpArch::S390 => abi!(s390, true, M::None),
-        ScmpArch::S390X => abi!(s390x, true, M::None),
-        ScmpArch::Sh | ScmpArch::Sheb => abi!(sh, true, M::None),
+        ScmpArch::X86 => abi!(arch, x86, M::None),
+        ScmpArch::X8664 => abi!(arch, x86_64, M::None),
+        ScmpArch::X32 => abi!(arch, x32, M::X32),
+        ScmpArch::Arm => abi!(arch, arm, M::None),
+        ScmpArch::Aarch64 => abi!(arch, aarch64, M::None),
+        ScmpArch::Loongarch64 => abi!(arch, loongarch64, M::None),
+        ScmpArch::M68k => abi!(arch, m68k, M::None),
+        ScmpArch::Mips | ScmpArch::Mipsel => abi!(arch, mips, M::Base(4000)),
+        ScmpArch::Mips64 | ScmpArch::Mipsel64 => abi!(arch, mips64, M::Base(5000)),
+        ScmpArch::Mips64N32 | ScmpArch::Mipsel64N32 => abi!(arch, mips64n32, M::Base(6000)),
+        ScmpArch::Parisc => abi!(arch, parisc, M::None),
+        ScmpArch::Parisc64 => abi!(arch, parisc64, M::None),
+        ScmpArch::Ppc => abi!(arch, ppc, M::None),
+        ScmpArch::Ppc64 | ScmpArch::Ppc64Le => abi!(arch, ppc64, M::None),
+        ScmpArch::Riscv64 => abi!(arch, riscv64, M::None),
+        ScmpArch::S390 => abi!(arch, s390, M::None),
+        ScmpArch::S390X => abi!(arch, s390x, M::None),
+        ScmpArch::Sh | ScmpArch::Sheb => abi!(arch, sh, M::None),
     })
 }
 
@@ -217,7 +218,7 @@ pub(crate) const fn resolve_name(arch: ScmpArch, name: &str) -> Option<i32> {
     let Some(abi) = abi(arch) else {
         return None;
     };
-    if abi.mux {
+    if abi.mux.is_some() {
         if let Some(pseudo) = find_name(MUX_FAMILY, name) {
             return Some(pseudo);
         }
@@ -238,29 +239,17 @@ pub(crate) const fn resolve_name_rewrite(arch: ScmpArch, name: &str) -> Option<i
     let Some(abi) = abi(arch) else {
         return None;
     };
-    let mux = if !abi.mux {
-        None
-    } else if is_socket_pseudo(nr) {
-        Some("socketcall")
-    } else if is_ipc_pseudo(nr) {
-        Some("ipc")
-    } else {
-        None
-    };
-    match mux {
-        // Every multiplexing ABI has both multiplexers (checked by the tests).
-        Some(mux) => match find_name(abi.by_name, mux) {
-            Some(mux_nr) => Some(mux_nr),
-            None => Some(nr),
-        },
-        None => Some(nr),
-    }
+    Some(match abi.mux {
+        Some(m) if is_socket_pseudo(nr) => m.socketcall,
+        Some(m) if is_ipc_pseudo(nr) => m.ipc,
+        _ => nr,
+    })
 }
 
 /// `seccomp_syscall_resolve_num_arch()`: see `super::resolve_num`.
 pub(crate) fn resolve_num(arch: ScmpArch, nr: i32) -> Option<&'static str> {
     let abi = abi(arch)?;
-    if abi.mux && (is_socket_pseudo(nr) || is_ipc_pseudo(nr)) {
+    if abi.mux.is_some() && (is_socket_pseudo(nr) || is_ipc_pseudo(nr)) {
         if let Some(&(name, _)) = MUX_FAMILY.iter().find(|&&(_, p)| p == nr) {
             return Some(name);
         }
@@ -362,9 +351,8 @@ mod tests {
     #[test]
     fn mux_flags_match_arch_descriptors() {
         for (arch, t) in all_abis() {
-            let info = arch.info().unwrap().mux;
-            assert_eq!(t.mux, info.is_some(), "{arch}");
-            if let Some(m) = info {
+            // The descriptors' multiplexer numbers are the kernel tables' own.
+            if let Some(m) = t.mux {
                 assert_eq!(
                     find_name(t.by_name, "socketcall"),
                     Some(m.socketcall),
