@@ -126,7 +126,8 @@ pub(crate) struct Section {
 pub(crate) struct Plan {
     pub ir: Ir,
     pub sections: Vec<Section>,
-    pub badarch: DnId,
+    /// The bad-arch action's return value.
+    pub badarch: u32,
     pub optimize: u32,
 }
 
@@ -183,7 +184,6 @@ fn entry_decision(ir: &mut Ir, e: &SysEntry, default: DnId) -> DnId {
 pub(crate) fn plan(col: &Collection) -> Plan {
     let mut ir = Ir::default();
     let default = ir.ret(col.attrs.act_default);
-    let badarch = ir.ret(col.attrs.act_badarch);
     let has_64 = col.has_arch(ScmpArch::X8664);
     let has_x32 = col.has_arch(ScmpArch::X32);
     let mut sections = Vec::new();
@@ -234,7 +234,7 @@ pub(crate) fn plan(col: &Collection) -> Plan {
     Plan {
         ir,
         sections,
-        badarch,
+        badarch: col.attrs.act_badarch,
         optimize: col.attrs.optimize,
     }
 }
@@ -467,10 +467,7 @@ pub(crate) fn emit(plan: &Plan) -> Result<Vec<Instruction>> {
         rets: HashMap::new(),
         needs_load: tests_needing_load(plan),
     };
-    let Dn::Ret(bad) = plan.ir.nodes[plan.badarch] else {
-        unreachable!("bad-arch decision is a return")
-    };
-    let badarch = Target::Ret(bad);
+    let badarch = Target::Ret(plan.badarch);
     let mut next = badarch;
     for s in plan.sections.iter().rev() {
         let entry = b.section(s, plan.optimize, badarch);
