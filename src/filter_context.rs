@@ -11,6 +11,7 @@ use crate::db::tree::OrigOp;
 use crate::db::{ApiArg, Collection, Rule};
 use crate::error::{Result, SeccompErrno, SeccompError};
 use crate::kernel::LoadOptions;
+use crate::opt::Passes;
 use crate::{ScmpArgCompare, ScmpCompareOp, ScmpFilterAttr, ScmpSyscall};
 use std::cell::RefCell;
 use std::io::Write;
@@ -41,6 +42,8 @@ pub struct ScmpFilterContext {
     snapshots: RefCell<Vec<Collection>>,
     /// The program cached by `precompute`, dropped by every change.
     cache: RefCell<Option<Vec<Instruction>>>,
+    /// The optimizer passes in use.
+    passes: Passes,
 }
 
 const _: () = {
@@ -107,6 +110,7 @@ impl ScmpFilterContext {
             col: Collection::new(act),
             snapshots: RefCell::new(Vec::new()),
             cache: RefCell::new(None),
+            passes: Passes::default(),
         })
     }
 
@@ -684,6 +688,29 @@ impl ScmpFilterContext {
         self.set_filter_attr(ScmpFilterAttr::CtlOptimize, level)
     }
 
+    /// Chooses the optimizer's passes (all by default). Switching passes off never changes
+    /// what the filter returns, only the program's size and speed: this is for measuring
+    /// what a pass buys and for testing. It is a setting of this context, not a filter
+    /// attribute, so [`merge`](Self::merge) and [`reset`](Self::reset) keep it.
+    ///
+    /// ```
+    /// use pure_seccomp::{opt::Passes, *};
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.set_opt_passes(Passes::all() - Passes::ARG_TREES);
+    /// assert_eq!(ctx.get_opt_passes(), Passes::all() - Passes::ARG_TREES);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_opt_passes(&mut self, passes: Passes) -> &mut Self {
+        self.passes = passes;
+        self.changed();
+        self
+    }
+
+    /// The optimizer's passes in use (see [`set_opt_passes`](Self::set_opt_passes)).
+    pub fn get_opt_passes(&self) -> Passes {
+        self.passes
+    }
+
     /// The compiled program (instruction values in host terms), from the precompute cache
     /// when there is one.
     pub(crate) fn program(&self) -> Result<Vec<Instruction>> {
@@ -695,7 +722,9 @@ impl ScmpFilterContext {
 
     fn generate(&self) -> Result<Vec<Instruction>> {
         self.require_arch()?;
-        crate::gen::generate(&self.col)
+        let program =
+            crate::opt::optimize(crate::ir::lower::lower(&self.col, self.passes), self.passes);
+        crate::emit::emit(&program, self.passes)
     }
 
     /// libseccomp refuses to export or load a filter with no architecture.

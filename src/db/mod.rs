@@ -55,6 +55,13 @@ pub(crate) struct SysEntry {
     pub tree: Tree,
 }
 
+impl SysEntry {
+    /// The priority given with `set_syscall_priority` (0 to 255).
+    pub(crate) fn user_priority(&self) -> u32 {
+        (self.priority & PRI_MASK_USER) >> 16
+    }
+}
+
 /// The rules of one architecture.
 #[derive(Debug, Clone)]
 pub(crate) struct ArchFilter {

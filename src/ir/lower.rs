@@ -1,0 +1,302 @@
+//! From the rule database to one decision graph, dispatch included.
+//!
+//! Per architecture section (one `seccomp_data.arch` value; x86_64 and x32 share one), each
+//! syscall's rules become a decision ([`entry_decision`]: the database's levels and siblings
+//! resolved into tests), and the section's dispatch on the syscall number leads to them:
+//! * optimize level 1: a `jeq` chain in libseccomp's priority order;
+//! * level 2 with [`Passes::RANGES`]: a weighted search tree over ranges of numbers with one
+//!   decision (`crate::opt::intervals`), over the whole 32-bit number space, so the x32 bit
+//!   check and the bad-arch path are ranges like any other;
+//! * level 2 without it: libseccomp's binary search over single numbers, with `jeq` chains
+//!   of up to four at the leaves and a separate x32 check.
+//!
+//! The sections are then chained on the architecture token, ending in the bad-arch action.
+
+use super::{DnId, Ir, Op, Program};
+use crate::arch::ScmpArch;
+use crate::db::tree::{Cmp, Id, Tree};
+use crate::db::{Collection, SysEntry};
+use crate::opt::intervals::{self, Interval};
+use crate::opt::{weights, Passes};
+use std::collections::HashMap;
+
+/// Offset of the syscall number in `seccomp_data`.
+const NR: u32 = 0;
+/// Offset of the architecture token.
+const ARCH: u32 = 4;
+/// Bit 30 of the syscall number marks x32 calls.
+const X32_BIT: u32 = 0x4000_0000;
+
+/// How a section treats bit 30 of the syscall number (x86_64 and x32 share an audit token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum X32Mode {
+    /// Not an x86_64/x32 section.
+    None,
+    /// x86_64 alone: numbers with bit 30 (but -1) go to the bad-arch action.
+    X8664Only,
+    /// x32 alone: numbers without bit 30 go to the bad-arch action.
+    X32Only,
+    /// Both in one section.
+    Both,
+}
+
+/// One syscall of a section.
+#[derive(Debug, Clone, Copy)]
+struct SysDecision {
+    nr: u32,
+    priority: u32,
+    root: DnId,
+}
+
+/// Converts a database level (and what follows it) into a decision.
+fn conv_level(
+    ir: &mut Ir,
+    tree: &Tree,
+    start: Id,
+    cont: DnId,
+    memo: &mut HashMap<(Id, DnId), DnId>,
+) -> DnId {
+    let start = tree.level_start(start);
+    if let Some(&d) = memo.get(&(start, cont)) {
+        return d;
+    }
+    let mut siblings = Vec::new();
+    let mut c = Some(start);
+    while let Some(i) = c {
+        siblings.push(i);
+        c = tree.nodes[i].lvl_nxt;
+    }
+    let mut next = cont;
+    for &i in siblings.iter().rev() {
+        let n = &tree.nodes[i];
+        let mut edge = |child: Option<Id>, act: Option<u32>| match (child, act) {
+            (Some(child), _) => conv_level(ir, tree, child, next, memo),
+            (None, Some(a)) => ir.ret(a),
+            (None, None) => next,
+        };
+        let t = edge(n.nxt_t, n.act_t);
+        let f = edge(n.nxt_f, n.act_f);
+        let op = match n.op {
+            Cmp::Eq | Cmp::MaskedEq => Op::Eq,
+            Cmp::Gt => Op::Gt,
+            Cmp::Ge => Op::Ge,
+        };
+        next = ir.test(n.offset, n.mask, op, n.datum, t, f);
+    }
+    memo.insert((start, cont), next);
+    next
+}
+
+/// The decision of one syscall's rules.
+fn entry_decision(ir: &mut Ir, e: &SysEntry, default: DnId) -> DnId {
+    match e.chains {
+        None => ir.ret(e.action),
+        Some(c) => conv_level(ir, &e.tree, c, default, &mut HashMap::new()),
+    }
+}
+
+/// Builds the whole filter as one graph.
+pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
+    let mut ir = Ir::default();
+    let default = ir.ret(col.attrs.act_default);
+    let badarch = ir.ret(col.attrs.act_badarch);
+    let has_64 = col.has_arch(ScmpArch::X8664);
+    let has_x32 = col.has_arch(ScmpArch::X32);
+    let ranges = col.attrs.optimize == 2 && passes.contains(Passes::RANGES);
+    let weighted = passes.contains(Passes::WEIGHTS);
+    let mut sections: Vec<(u32, DnId)> = Vec::new();
+    let mut x86_done = false;
+    for f in &col.filters {
+        let (mode, members): (X32Mode, Vec<_>) = match f.arch {
+            ScmpArch::X8664 | ScmpArch::X32 if has_64 && has_x32 => {
+                if x86_done {
+                    continue;
+                }
+                x86_done = true;
+                (
+                    X32Mode::Both,
+                    col.filters
+                        .iter()
+                        .filter(|g| matches!(g.arch, ScmpArch::X8664 | ScmpArch::X32))
+                        .collect(),
+                )
+            }
+            ScmpArch::X8664 => (X32Mode::X8664Only, vec![f]),
+            ScmpArch::X32 => (X32Mode::X32Only, vec![f]),
+            _ => (X32Mode::None, vec![f]),
+        };
+        // The syscalls with rules; of two entries for one number (-1 in both x86_64 and
+        // x32), the first member's judges, as in the evaluator.
+        let mut syscalls: Vec<SysDecision> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        // Weights of numbers (rules, hot syscalls, priorities), for the level-2 tree.
+        let mut weight: HashMap<u32, f64> = HashMap::new();
+        for g in &members {
+            let x32 = mode == X32Mode::Both && g.arch == ScmpArch::X32;
+            let arch_factor = if x32 { weights::X32_FACTOR } else { 1.0 };
+            for e in g.syscalls.values() {
+                let pri = weights::priority_factor(e.user_priority());
+                if e.num >= 0 || e.num == -1 {
+                    *weight.entry(e.num as u32).or_insert(0.0) += pri * arch_factor;
+                }
+                if !e.valid || (e.num < 0 && !(e.num == -1 && col.attrs.tskip)) {
+                    continue;
+                }
+                if !seen.insert(e.num) {
+                    continue;
+                }
+                let root = entry_decision(&mut ir, e, default);
+                syscalls.push(SysDecision {
+                    nr: e.num as u32,
+                    priority: e.priority,
+                    root,
+                });
+            }
+            if weighted {
+                for nr in weights::hot_numbers(g.arch) {
+                    *weight.entry(nr).or_insert(arch_factor) *= weights::HOT_FACTOR;
+                }
+            }
+        }
+        // libseccomp 2.5.4 bug, emulated in compat mode only: the section compares the
+        // architecture token where it should compare the syscall number.
+        let nr_word = if col.section_skips_nr_load(&members) {
+            ARCH
+        } else {
+            NR
+        };
+        let root = if ranges {
+            range_dispatch(
+                &mut ir, mode, &syscalls, default, badarch, &weight, weighted,
+            )
+        } else {
+            let dispatch = if col.attrs.optimize == 2 {
+                syscalls.sort_by_key(|d| d.nr);
+                bsearch(&mut ir, nr_word, &syscalls, default)
+            } else {
+                // Higher priority first; ties in ascending number order (as libseccomp).
+                syscalls.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.nr.cmp(&b.nr)));
+                chain(&mut ir, nr_word, &syscalls, default)
+            };
+            x32_guard(&mut ir, nr_word, mode, dispatch, badarch)
+        };
+        sections.push((f.info().audit, root));
+    }
+    let mut root = badarch;
+    for &(audit, s) in sections.iter().rev() {
+        root = ir.test(ARCH, u32::MAX, Op::Eq, audit, s, root);
+    }
+    Program { ir, root }
+}
+
+/// A `jeq` chain over `list` (first element tested first), ending in `default`.
+fn chain(ir: &mut Ir, word: u32, list: &[SysDecision], default: DnId) -> DnId {
+    let mut next = default;
+    for s in list.iter().rev() {
+        next = ir.test(word, u32::MAX, Op::Eq, s.nr, s.root, next);
+    }
+    next
+}
+
+/// libseccomp's level-2 dispatch: a binary search over `sorted` (ascending numbers) with
+/// `jeq` chains of at most four, highest number first.
+fn bsearch(ir: &mut Ir, word: u32, sorted: &[SysDecision], default: DnId) -> DnId {
+    if sorted.len() <= 4 {
+        let desc: Vec<SysDecision> = sorted.iter().rev().copied().collect();
+        return chain(ir, word, &desc, default);
+    }
+    let mid = sorted.len() / 2;
+    let upper = bsearch(ir, word, &sorted[mid..], default);
+    let lower = bsearch(ir, word, &sorted[..mid], default);
+    ir.test(word, u32::MAX, Op::Gt, sorted[mid - 1].nr, upper, lower)
+}
+
+/// The x32 bit check around a section's dispatch (without [`Passes::RANGES`]).
+fn x32_guard(ir: &mut Ir, word: u32, mode: X32Mode, dispatch: DnId, badarch: DnId) -> DnId {
+    match mode {
+        X32Mode::None | X32Mode::Both => dispatch,
+        X32Mode::X8664Only => {
+            let minus1 = ir.test(word, u32::MAX, Op::Eq, u32::MAX, dispatch, badarch);
+            ir.test(word, u32::MAX, Op::Ge, X32_BIT, minus1, dispatch)
+        }
+        X32Mode::X32Only => ir.test(word, u32::MAX, Op::Ge, X32_BIT, dispatch, badarch),
+    }
+}
+
+/// The level-2 dispatch as a search tree over ranges of syscall numbers: every 32-bit
+/// number falls in exactly one range, whose decision is its syscall's rules, the default
+/// action, or the bad-arch action (the other ABI's numbers in an x86_64-only or x32-only
+/// section).
+fn range_dispatch(
+    ir: &mut Ir,
+    mode: X32Mode,
+    syscalls: &[SysDecision],
+    default: DnId,
+    badarch: DnId,
+    weight: &HashMap<u32, f64>,
+    weighted: bool,
+) -> DnId {
+    let w = |nr: u32| -> f64 {
+        if weighted {
+            weight.get(&nr).copied().unwrap_or(weights::UNRULED)
+        } else {
+            1.0
+        }
+    };
+    let gap_w = if weighted { weights::UNRULED } else { 1.0 };
+    // The background: what a number without a rule gets.
+    // The background: what a number without a rule gets, and whether the number belongs to
+    // the other ABI (the bad-arch action, whatever the rules say).
+    let bg: &[(u32, u32, bool)] = match mode {
+        X32Mode::None | X32Mode::Both => &[(0, u32::MAX, false)],
+        X32Mode::X8664Only => &[
+            (0, X32_BIT - 1, false),
+            (X32_BIT, u32::MAX - 1, true),
+            (u32::MAX, u32::MAX, false),
+        ],
+        X32Mode::X32Only => &[(0, X32_BIT - 1, true), (X32_BIT, u32::MAX, false)],
+    };
+    let mut points: Vec<&SysDecision> = syscalls.iter().collect();
+    points.sort_by_key(|s| s.nr);
+    // Cut the background around every number with a rule.
+    let mut out: Vec<Interval> = Vec::with_capacity(2 * points.len() + 3);
+    let mut p = points.iter().peekable();
+    for &(glo, ghi, other_abi) in bg {
+        let to = if other_abi { badarch } else { default };
+        let mut lo = u64::from(glo);
+        while let Some(&&s) = p.peek() {
+            if s.nr > ghi {
+                break;
+            }
+            p.next();
+            if other_abi {
+                continue;
+            }
+            if u64::from(s.nr) > lo {
+                out.push(Interval {
+                    lo: lo as u32,
+                    hi: s.nr - 1,
+                    to,
+                    w: gap_w,
+                });
+            }
+            out.push(Interval {
+                lo: s.nr,
+                hi: s.nr,
+                to: s.root,
+                w: w(s.nr),
+            });
+            lo = u64::from(s.nr) + 1;
+        }
+        if lo <= u64::from(ghi) {
+            out.push(Interval {
+                lo: lo as u32,
+                hi: ghi,
+                to,
+                w: gap_w,
+            });
+        }
+    }
+    let merged = intervals::merge(out);
+    intervals::tree(ir, NR, &merged)
+}

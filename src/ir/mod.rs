@@ -1,0 +1,235 @@
+//! The decision IR: the whole filter as one hash-consed decision graph.
+//!
+//! A node either returns a value or tests one 32-bit word of `seccomp_data` (after an optional
+//! mask) and continues with a true or a false successor. Everything the program decides is a
+//! node here, the architecture checks and the syscall-number dispatch included ([`lower`]
+//! builds them from the rule database), so that the optimizer's passes (`crate::opt`) are
+//! plain graph rewrites and the emitter (`crate::emit`) only has to lay a graph out as BPF.
+//!
+//! Nodes are hash-consed: building a node that already exists returns the existing one, so
+//! identical sub-decisions are shared by construction. That makes in-place edits unsound, so
+//! passes never edit: each one builds a new [`Program`] from the old one, and only what the
+//! new root reaches is in it.
+
+pub(crate) mod lower;
+
+use std::collections::HashMap;
+
+/// Index of a node in its [`Ir`].
+pub(crate) type DnId = usize;
+
+/// The comparison of a test on `(word & mask)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Op {
+    /// `== k`
+    Eq,
+    /// `> k` (unsigned)
+    Gt,
+    /// `>= k` (unsigned)
+    Ge,
+    /// `& k != 0` (the mask of a `Set` test is always all ones)
+    Set,
+}
+
+/// A decision: return a value, or test one word and continue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Dn {
+    Ret(u32),
+    Test {
+        /// Byte offset of the word in `seccomp_data`.
+        off: u32,
+        mask: u32,
+        op: Op,
+        k: u32,
+        t: DnId,
+        f: DnId,
+    },
+}
+
+impl Op {
+    /// Whether `(w & mask) op k` holds.
+    pub(crate) fn holds(self, v: u32, k: u32) -> bool {
+        match self {
+            Op::Eq => v == k,
+            Op::Gt => v > k,
+            Op::Ge => v >= k,
+            Op::Set => v & k != 0,
+        }
+    }
+}
+
+/// A hash-consed decision graph.
+#[derive(Debug, Default)]
+pub(crate) struct Ir {
+    nodes: Vec<Dn>,
+    memo: HashMap<Dn, DnId>,
+}
+
+impl Ir {
+    fn intern(&mut self, d: Dn) -> DnId {
+        if let Some(&i) = self.memo.get(&d) {
+            return i;
+        }
+        self.nodes.push(d);
+        self.memo.insert(d, self.nodes.len() - 1);
+        self.nodes.len() - 1
+    }
+
+    /// The node `d`.
+    pub(crate) fn node(&self, d: DnId) -> Dn {
+        self.nodes[d]
+    }
+
+    pub(crate) fn ret(&mut self, k: u32) -> DnId {
+        self.intern(Dn::Ret(k))
+    }
+
+    /// A test, simplified when both successors agree or the outcome does not depend on the
+    /// word (a zero mask, `> u32::MAX`, `>= 0`, `& 0`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn test(&mut self, off: u32, mask: u32, op: Op, k: u32, t: DnId, f: DnId) -> DnId {
+        if t == f {
+            return t;
+        }
+        let (mask, k) = match op {
+            Op::Eq => (mask, k & mask),
+            Op::Set => (u32::MAX, k & mask),
+            Op::Gt | Op::Ge => (mask, k),
+        };
+        let constant = match op {
+            _ if mask == 0 => Some(op.holds(0, k)),
+            Op::Gt if k >= mask => Some(false),
+            Op::Ge if k == 0 => Some(true),
+            Op::Ge if k > mask => Some(false),
+            Op::Set if k == 0 => Some(false),
+            _ => None,
+        };
+        match constant {
+            Some(true) => t,
+            Some(false) => f,
+            None => self.intern(Dn::Test {
+                off,
+                mask,
+                op,
+                k,
+                t,
+                f,
+            }),
+        }
+    }
+
+    /// The successors of `d` (none for a return).
+    pub(crate) fn succ(&self, d: DnId) -> Option<(DnId, DnId)> {
+        match self.nodes[d] {
+            Dn::Ret(_) => None,
+            Dn::Test { t, f, .. } => Some((t, f)),
+        }
+    }
+
+    /// The nodes reachable from `root`, each after all its successors (iterative, so a long
+    /// chain cannot overflow the stack).
+    pub(crate) fn postorder(&self, root: DnId) -> Vec<DnId> {
+        let mut out = Vec::new();
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack = vec![(root, false)];
+        while let Some((d, expanded)) = stack.pop() {
+            if expanded {
+                out.push(d);
+                continue;
+            }
+            if seen[d] {
+                continue;
+            }
+            seen[d] = true;
+            stack.push((d, true));
+            if let Some((t, f)) = self.succ(d) {
+                stack.push((f, false));
+                stack.push((t, false));
+            }
+        }
+        out
+    }
+}
+
+/// A whole filter: a graph and its entry.
+#[derive(Debug)]
+pub(crate) struct Program {
+    pub ir: Ir,
+    pub root: DnId,
+}
+
+impl Program {
+    /// Rebuilds the program bottom-up: `f` gets each reachable node with its successors
+    /// already mapped into the new graph and returns the node's replacement.
+    pub(crate) fn map(&self, mut f: impl FnMut(&mut Ir, Dn) -> DnId) -> Program {
+        let mut ir = Ir::default();
+        let mut new = HashMap::new();
+        for d in self.ir.postorder(self.root) {
+            let n = match self.ir.node(d) {
+                Dn::Test {
+                    off,
+                    mask,
+                    op,
+                    k,
+                    t,
+                    f: fl,
+                } => Dn::Test {
+                    off,
+                    mask,
+                    op,
+                    k,
+                    t: new[&t],
+                    f: new[&fl],
+                },
+                r => r,
+            };
+            new.insert(d, f(&mut ir, n));
+        }
+        let root = new[&self.root];
+        Program { ir, root }
+    }
+
+    /// The number of reachable nodes.
+    pub(crate) fn size(&self) -> usize {
+        self.ir.postorder(self.root).len()
+    }
+
+    /// A readable dump, one node a line (for golden tests and debugging).
+    #[cfg(test)]
+    pub(crate) fn dump(&self) -> String {
+        use std::fmt::Write;
+        let order = self.ir.postorder(self.root);
+        let name: HashMap<DnId, usize> = order
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, &d)| (d, i))
+            .collect();
+        let mut s = String::new();
+        for &d in order.iter().rev() {
+            let _ = match self.ir.node(d) {
+                Dn::Ret(k) => writeln!(s, "n{}: ret {k:#x}", name[&d]),
+                Dn::Test {
+                    off,
+                    mask,
+                    op,
+                    k,
+                    t,
+                    f,
+                } => {
+                    let m = if mask == u32::MAX {
+                        String::new()
+                    } else {
+                        format!(" & {mask:#x}")
+                    };
+                    writeln!(
+                        s,
+                        "n{}: [{off}]{m} {op:?} {k:#x} ? n{} : n{}",
+                        name[&d], name[&t], name[&f]
+                    )
+                }
+            };
+        }
+        s
+    }
+}

@@ -1,0 +1,258 @@
+//! Chains of comparisons of one argument word become search trees over its values.
+//!
+//! A rule set like Firecracker's or crosvm's `ioctl` list (`args[1] == V` for hundreds of
+//! values) arrives as a chain: `w == V1 ? A : w == V2 ? A : ...`, one test per value, so a
+//! value near the end pays for all of them. Read along the chain, the comparisons (`==`, `>`,
+//! `>=` on the whole word, the first that holds wins) map every value of the word to a
+//! successor; [`intervals::tree`] then finds a value's range in a logarithmic number of tests
+//! and merges adjacent values with one successor into ranges. Short chains stay lists
+//! where that is cheaper (the tree builder decides).
+//!
+//! Only argument (and instruction-pointer) words are rewritten: the syscall-number chain of
+//! optimize level 1 keeps libseccomp's priority order.
+
+use super::intervals::{self, Interval};
+use crate::ir::{Dn, DnId, Op, Program};
+use std::collections::HashMap;
+
+/// Chains shorter than this stay as they are.
+const MIN_CHAIN: usize = 3;
+/// Total chain steps read before the rest of the graph is kept as it is.
+const BUDGET: usize = 2_000_000;
+/// The first offset rewritten (offsets 0 and 4 are the syscall number and the arch).
+const FIRST_OFF: u32 = 8;
+
+/// A chain read from one node: its value map and the nodes it leads to.
+struct Chain {
+    off: u32,
+    ivs: Vec<Interval>,
+}
+
+/// Whether `d` can be part of a chain on word `off`.
+fn link(p: &Program, d: DnId, off: u32) -> bool {
+    matches!(p.ir.node(d), Dn::Test { off: o, mask: u32::MAX, op, .. }
+        if o == off && op != Op::Set)
+}
+
+/// Reads the chain that starts at `head`, if it is long enough.
+fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
+    let Dn::Test { off, .. } = p.ir.node(head) else {
+        return None;
+    };
+    if off < FIRST_OFF || !link(p, head, off) {
+        return None;
+    }
+    // The values still undecided are [lo, hi] minus the points already taken.
+    let (mut lo, mut hi) = (0u64, u64::from(u32::MAX));
+    let mut points: HashMap<u32, DnId> = HashMap::new();
+    let mut ranges: Vec<(u32, u32, DnId)> = Vec::new();
+    let mut d = head;
+    let mut len = 0;
+    let end = loop {
+        if *budget == 0 {
+            return None;
+        }
+        *budget -= 1;
+        let Dn::Test {
+            mask: u32::MAX,
+            op,
+            k,
+            t,
+            f,
+            ..
+        } = p.ir.node(d)
+        else {
+            break d;
+        };
+        if !link(p, d, off) || lo > hi {
+            break d;
+        }
+        len += 1;
+        let k64 = u64::from(k);
+        match op {
+            Op::Eq => {
+                if (lo..=hi).contains(&k64) {
+                    points.entry(k).or_insert(t);
+                }
+                d = f;
+            }
+            Op::Gt | Op::Ge => {
+                // The values for which the test holds: [first, u32::MAX].
+                let first = if op == Op::Gt { k64 + 1 } else { k64 };
+                if link(p, f, off) || !link(p, t, off) {
+                    // Holds: t; the chain goes on below `first`.
+                    if first <= hi {
+                        ranges.push((first.max(lo) as u32, hi as u32, t));
+                    }
+                    hi = hi.min(first.saturating_sub(1));
+                    if first == 0 {
+                        lo = 1;
+                        hi = 0;
+                    }
+                    d = f;
+                } else {
+                    // Fails: f; the chain goes on from `first`.
+                    if first > lo {
+                        ranges.push((lo as u32, (first - 1).min(hi) as u32, f));
+                    }
+                    lo = lo.max(first);
+                    d = t;
+                }
+            }
+            Op::Set => unreachable_set(),
+        }
+    };
+    if len < MIN_CHAIN {
+        return None;
+    }
+    let mut base: Vec<(u32, u32, DnId, f64)> =
+        ranges.iter().map(|&(a, b, to)| (a, b, to, 1.0)).collect();
+    if lo <= hi {
+        base.push((lo as u32, hi as u32, end, 0.5));
+    }
+    base.sort_by_key(|r| r.0);
+    let mut pts: Vec<(u32, DnId)> = points.into_iter().collect();
+    pts.sort_unstable_by_key(|x| x.0);
+    // Punch the points into the ranges they lie in.
+    let mut ivs = Vec::with_capacity(base.len() + 2 * pts.len());
+    let mut pi = 0;
+    for (a, b, to, w) in base {
+        let mut from = u64::from(a);
+        while pi < pts.len() && u64::from(pts[pi].0) <= u64::from(b) {
+            let (v, pt) = pts[pi];
+            pi += 1;
+            if u64::from(v) < from {
+                continue;
+            }
+            if u64::from(v) > from {
+                ivs.push(Interval {
+                    lo: from as u32,
+                    hi: v - 1,
+                    to,
+                    w,
+                });
+            }
+            ivs.push(Interval {
+                lo: v,
+                hi: v,
+                to: pt,
+                w: 1.0,
+            });
+            from = u64::from(v) + 1;
+        }
+        if from <= u64::from(b) {
+            ivs.push(Interval {
+                lo: from as u32,
+                hi: b,
+                to,
+                w,
+            });
+        }
+    }
+    Some(Chain {
+        off,
+        ivs: intervals::merge(ivs),
+    })
+}
+
+/// `Set` tests never join a chain (see [`link`]).
+fn unreachable_set() -> ! {
+    unreachable!("link() excludes jset tests")
+}
+
+/// Rewrites every chain of comparisons on one argument word as a search tree.
+pub(crate) fn run(p: &Program) -> Program {
+    let mut budget = BUDGET;
+    // Phase 1: from the root, the nodes the new graph needs; a chain head needs only the
+    // nodes its chain leads to, not the chain's own links.
+    let mut chains: HashMap<DnId, Chain> = HashMap::new();
+    let mut order: Vec<DnId> = Vec::new();
+    let mut seen: HashMap<DnId, bool> = HashMap::new();
+    let mut stack = vec![(p.root, false)];
+    while let Some((d, expanded)) = stack.pop() {
+        if expanded {
+            order.push(d);
+            continue;
+        }
+        if seen.insert(d, true).is_some() {
+            continue;
+        }
+        stack.push((d, true));
+        if let Some(c) = read_chain(p, d, &mut budget) {
+            for i in c.ivs.iter().rev() {
+                stack.push((i.to, false));
+            }
+            chains.insert(d, c);
+        } else if let Some((t, f)) = p.ir.succ(d) {
+            stack.push((f, false));
+            stack.push((t, false));
+        }
+    }
+    // Phase 2: build bottom-up.
+    let mut ir = crate::ir::Ir::default();
+    let mut new: HashMap<DnId, DnId> = HashMap::with_capacity(order.len());
+    for d in order {
+        let n = if let Some(c) = chains.get(&d) {
+            let ivs: Vec<Interval> = c
+                .ivs
+                .iter()
+                .map(|i| Interval {
+                    to: new[&i.to],
+                    ..*i
+                })
+                .collect();
+            intervals::tree(&mut ir, c.off, &intervals::merge(ivs))
+        } else {
+            match p.ir.node(d) {
+                Dn::Ret(k) => ir.ret(k),
+                Dn::Test {
+                    off,
+                    mask,
+                    op,
+                    k,
+                    t,
+                    f,
+                } => ir.test(off, mask, op, k, new[&t], new[&f]),
+            }
+        };
+        new.insert(d, n);
+    }
+    Program {
+        root: new[&p.root],
+        ir,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Ir;
+
+    #[test]
+    fn a_long_value_list_becomes_a_tree() {
+        let mut ir = Ir::default();
+        let allow = ir.ret(1);
+        let deny = ir.ret(2);
+        let mut root = deny;
+        for v in (0..200u32).rev() {
+            root = ir.test(24, u32::MAX, Op::Eq, 0x5400 + 2 * v, allow, root);
+        }
+        let before = Program { ir, root };
+        let after = run(&before);
+        // Every value needs at most ~log2(400) tests.
+        let walk = |p: &Program, v: u32| {
+            let (mut d, mut n) = (p.root, 0);
+            while let Dn::Test { op, k, t, f, .. } = p.ir.node(d) {
+                n += 1;
+                d = if op.holds(v, k) { t } else { f };
+            }
+            (p.ir.node(d), n)
+        };
+        for v in 0x5300..0x5600 {
+            let (a, _) = walk(&before, v);
+            let (b, n) = walk(&after, v);
+            assert_eq!(a, b, "value {v:#x}");
+            assert!(n <= 10, "value {v:#x}: {n} tests");
+        }
+    }
+}

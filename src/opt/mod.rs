@@ -1,0 +1,105 @@
+//! The optimizer: named passes over the decision IR and the emitted bytecode.
+//!
+//! Each pass is a function of its own, in a file of its own, that keeps every verdict of the
+//! filter: it only changes how the program reaches them. [`Passes`] switches each one on or
+//! off (all are on by default), so that tests can show a pass is not needed for correctness
+//! and benchmarks can show what it buys.
+//!
+//! The order, for optimize level 2 (level 1 keeps libseccomp's priority-ordered dispatch and
+//! uses only the passes that keep that order, i.e. all but [`Passes::RANGES`] and
+//! [`Passes::WEIGHTS`], which only shape the level-2 dispatch):
+//!
+//! 1. lowering (`crate::ir::lower`) builds dispatch on the architecture and the syscall
+//!    number into the graph: with [`Passes::RANGES`], adjacent numbers with one decision are
+//!    merged into ranges and found by a search tree ([`intervals`]) that the x32 check and the
+//!    bad-arch path join; with [`Passes::WEIGHTS`], hot syscalls and prioritised ones get
+//!    shallower paths ([`weights`]);
+//! 2. [`jset`]: masked comparisons that a `jset` decides lose their `and`;
+//! 3. [`prune`] and [`arg_trees`], run until nothing changes: tests that the path already
+//!    decides go, and a chain of comparisons of one argument word becomes a search tree;
+//! 4. emission (`crate::emit`), with [`Passes::LOADS`] (no reload of the word the accumulator
+//!    holds) and [`Passes::SHARED_RETS`] (one `ret` serves every jump in reach);
+//! 5. [`Passes::CLEANUP`] on the bytecode: jumps threaded through `ja`, dead code removed.
+
+pub(crate) mod arg_trees;
+pub(crate) mod cleanup;
+pub(crate) mod intervals;
+pub(crate) mod jset;
+pub(crate) mod prune;
+pub(crate) mod weights;
+
+use crate::ir::Program;
+
+bitflags::bitflags! {
+    /// The optimizer's passes, each of which can be switched off with
+    /// [`ScmpFilterContext::set_opt_passes`](crate::ScmpFilterContext::set_opt_passes).
+    ///
+    /// Switching a pass off never changes what the filter returns, only its size and speed.
+    ///
+    /// ```
+    /// use pure_seccomp::{opt::Passes, *};
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1))?;
+    /// ctx.set_ctl_optimize(2)?;
+    /// for name in ["read", "write", "close", "openat"] {
+    ///     ctx.add_rule(ScmpAction::Allow, ScmpSyscall::from_name(name)?)?;
+    /// }
+    /// let all = ctx.export_bpf_mem()?.len();
+    /// ctx.set_opt_passes(Passes::empty());
+    /// let none = ctx.export_bpf_mem()?.len();
+    /// assert!(all <= none);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Passes: u32 {
+        /// Level 2: dispatch on syscall-number ranges with a search tree that includes the
+        /// x32 check (off: a binary search over single numbers ending in `jeq` chains of up
+        /// to four, and a separate x32 check, as libseccomp does).
+        const RANGES = 1 << 0;
+        /// Level 2: weight the dispatch tree by a built-in table of hot syscalls and by
+        /// `set_syscall_priority` (off: balance it by count).
+        const WEIGHTS = 1 << 1;
+        /// Masked equality tests decided by one `jset` (`(a & m) == 0`, one-bit masks).
+        const JSET = 1 << 2;
+        /// Chains of comparisons of one argument word become search trees over its values.
+        const ARG_TREES = 1 << 3;
+        /// Tests whose outcome the path to them already decides are dropped.
+        const PRUNE = 1 << 4;
+        /// No load of a word the accumulator already holds.
+        const LOADS = 1 << 5;
+        /// One `ret` instruction serves every jump that can reach it.
+        const SHARED_RETS = 1 << 6;
+        /// Bytecode clean-ups after layout: jumps threaded through `ja`, dead code removed.
+        const CLEANUP = 1 << 7;
+    }
+}
+
+impl Default for Passes {
+    fn default() -> Self {
+        Passes::all()
+    }
+}
+
+/// Runs the IR passes that `passes` enables until the program stops shrinking.
+pub(crate) fn optimize(mut p: Program, passes: Passes) -> Program {
+    if passes.contains(Passes::JSET) {
+        p = jset::run(&p);
+    }
+    let mut size = p.size();
+    for _ in 0..4 {
+        if passes.contains(Passes::PRUNE) {
+            p = prune::run(&p);
+        }
+        if passes.contains(Passes::ARG_TREES) {
+            p = arg_trees::run(&p);
+        }
+        let now = p.size();
+        if now >= size {
+            break;
+        }
+        size = now;
+    }
+    if passes.contains(Passes::PRUNE) {
+        p = prune::run(&p);
+    }
+    p
+}

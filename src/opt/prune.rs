@@ -1,0 +1,328 @@
+//! Dropping tests that the path to them already decides.
+//!
+//! Walking the graph from the root, each path collects what its tests proved about each word
+//! of `seccomp_data` ([`Fact`]: a range of values, bits known to be set or clear, a few
+//! values it is not). A test whose outcome those facts fix is replaced by the successor it
+//! would take. Examples: the syscall number inside a dispatch range that a later `jeq` would
+//! only confirm; the high word of a 64-bit argument compared again by the next rule after a
+//! first comparison decided it; a value compared twice.
+//!
+//! A node reached with different facts may become different nodes, so the graph is rebuilt
+//! per (node, facts that concern the words the node's sub-graph tests); hash-consing merges
+//! the copies that turn out the same. The work is bounded: past a budget, or deep in a long
+//! chain, the rest is copied as it is, which is always sound.
+
+use crate::ir::{Dn, DnId, Ir, Op, Program};
+use std::collections::HashMap;
+
+/// What a path proved about one word.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Fact {
+    lo: u32,
+    hi: u32,
+    /// Bits known to be set.
+    ones: u32,
+    /// Bits known to be clear.
+    zeros: u32,
+    /// A few values the word is known not to have (sorted).
+    ne: Vec<u32>,
+}
+
+const MAX_NE: usize = 8;
+
+impl Default for Fact {
+    fn default() -> Self {
+        Fact {
+            lo: 0,
+            hi: u32::MAX,
+            ones: 0,
+            zeros: 0,
+            ne: Vec::new(),
+        }
+    }
+}
+
+impl Fact {
+    /// The outcome of `(w & mask) op k`, if the facts fix it.
+    pub(crate) fn decide(&self, mask: u32, op: Op, k: u32) -> Option<bool> {
+        if self.lo == self.hi {
+            return Some(op.holds(self.lo & mask, k));
+        }
+        let known = self.ones | self.zeros;
+        if mask & !known == 0 {
+            return Some(op.holds(self.ones & mask, k));
+        }
+        if mask != u32::MAX {
+            if op == Op::Eq && (self.ones & mask & !k != 0 || self.zeros & mask & k != 0) {
+                return Some(false);
+            }
+            return None;
+        }
+        match op {
+            Op::Eq => {
+                if k < self.lo
+                    || k > self.hi
+                    || self.ne.binary_search(&k).is_ok()
+                    || k & self.zeros != 0
+                    || self.ones & !k != 0
+                {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
+            Op::Gt if self.lo > k => Some(true),
+            Op::Gt if self.hi <= k => Some(false),
+            Op::Ge if self.lo >= k => Some(true),
+            Op::Ge if self.hi < k => Some(false),
+            Op::Set if self.ones & k != 0 => Some(true),
+            Op::Set if self.zeros & k == k => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The facts after `(w & mask) op k` came out `holds`. Where that would contradict what
+    /// is known (an unreachable path), what is known stays as it was.
+    pub(crate) fn assume(&self, mask: u32, op: Op, k: u32, holds: bool) -> Fact {
+        let mut n = self.clone();
+        match (op, holds) {
+            (Op::Eq, true) if mask == u32::MAX => {
+                if k < n.lo || k > n.hi || k & n.zeros != 0 || n.ones & !k != 0 {
+                    return n;
+                }
+                n.lo = k;
+                n.hi = k;
+                n.ones = k;
+                n.zeros = !k;
+                n.ne.clear();
+            }
+            (Op::Eq, false) if mask == u32::MAX => {
+                if k == n.lo {
+                    n.lo = n.lo.wrapping_add(1);
+                } else if k == n.hi {
+                    n.hi = n.hi.wrapping_sub(1);
+                } else if let Err(at) = n.ne.binary_search(&k) {
+                    if n.ne.len() < MAX_NE {
+                        n.ne.insert(at, k);
+                    }
+                }
+            }
+            (Op::Eq, true) => {
+                n.ones |= k & mask;
+                n.zeros |= mask & !k;
+            }
+            (Op::Eq, false) if mask.is_power_of_two() => {
+                if k == mask {
+                    n.zeros |= mask;
+                } else {
+                    n.ones |= mask;
+                }
+            }
+            (Op::Gt, true) if mask == u32::MAX => n.lo = n.lo.max(k.saturating_add(1)),
+            (Op::Gt, false) if mask == u32::MAX => n.hi = n.hi.min(k),
+            (Op::Ge, true) if mask == u32::MAX => n.lo = n.lo.max(k),
+            (Op::Ge, false) if mask == u32::MAX => n.hi = n.hi.min(k.saturating_sub(1)),
+            (Op::Set, true) if k.is_power_of_two() => n.ones |= k,
+            (Op::Set, false) => n.zeros |= k,
+            _ => {}
+        }
+        n.lo = n.lo.max(n.ones);
+        n.hi = n.hi.min(!n.zeros);
+        // Known-not values at the ends of the range move the ends.
+        while n.lo < n.hi && n.ne.binary_search(&n.lo).is_ok() {
+            n.lo += 1;
+        }
+        while n.lo < n.hi && n.ne.binary_search(&n.hi).is_ok() {
+            n.hi -= 1;
+        }
+        let (lo, hi) = (n.lo, n.hi);
+        n.ne.retain(|&v| v > lo && v < hi);
+        let consistent = n.lo <= n.hi
+            && n.ones & n.zeros == 0
+            && (n.lo != n.hi || (n.lo & n.zeros == 0 && n.lo & n.ones == n.ones));
+        if !consistent {
+            return self.clone();
+        }
+        if n.lo == n.hi {
+            n.ones = n.lo;
+            n.zeros = !n.lo;
+        }
+        n
+    }
+}
+
+/// Facts on some words: (word index = offset / 4, fact), sorted by word.
+type Facts = Vec<(u8, Fact)>;
+
+/// Steps allowed beyond the graph's own size before the rest is copied.
+const BUDGET: usize = 200_000;
+/// Paths deeper than this are copied as they are.
+const MAX_DEPTH: usize = 300;
+
+struct Pruner<'a> {
+    old: &'a Ir,
+    new: Ir,
+    /// The words each node's sub-graph tests (bit `off / 4`).
+    words: HashMap<DnId, u16>,
+    memo: HashMap<(DnId, Facts), DnId>,
+    copied: HashMap<DnId, DnId>,
+    budget: usize,
+}
+
+/// Rebuilds the program without the tests its paths decide.
+pub(crate) fn run(p: &Program) -> Program {
+    let order = p.ir.postorder(p.root);
+    let mut words = HashMap::with_capacity(order.len());
+    for &d in &order {
+        let w = match p.ir.node(d) {
+            Dn::Ret(_) => 0,
+            Dn::Test { off, t, f, .. } => (1u16 << (off / 4)) | words[&t] | words[&f],
+        };
+        words.insert(d, w);
+    }
+    let mut pr = Pruner {
+        old: &p.ir,
+        new: Ir::default(),
+        words,
+        memo: HashMap::new(),
+        copied: HashMap::new(),
+        budget: BUDGET + 8 * order.len(),
+    };
+    let root = pr.go(p.root, Vec::new(), 0);
+    Program { ir: pr.new, root }
+}
+
+impl Pruner<'_> {
+    fn go(&mut self, mut d: DnId, mut facts: Facts, depth: usize) -> DnId {
+        let mut keys = Vec::new();
+        let out = loop {
+            let Dn::Test {
+                off,
+                mask,
+                op,
+                k,
+                t,
+                f,
+            } = self.old.node(d)
+            else {
+                break self.copy(d);
+            };
+            let rel = self.words[&d];
+            facts.retain(|(w, _)| rel & (1 << w) != 0);
+            let key = (d, facts);
+            if let Some(&n) = self.memo.get(&key) {
+                break n;
+            }
+            facts = key.1.clone();
+            keys.push(key);
+            if self.budget == 0 || depth > MAX_DEPTH {
+                break self.copy(d);
+            }
+            self.budget -= 1;
+            let w = (off / 4) as u8;
+            let at = facts.binary_search_by_key(&w, |(x, _)| *x);
+            let fact = match at {
+                Ok(i) => facts[i].1.clone(),
+                Err(_) => Fact::default(),
+            };
+            if let Some(b) = fact.decide(mask, op, k) {
+                d = if b { t } else { f };
+                continue;
+            }
+            let with = |holds: bool| {
+                let mut v = facts.clone();
+                let nf = fact.assume(mask, op, k, holds);
+                match at {
+                    Ok(i) => v[i].1 = nf,
+                    Err(i) => v.insert(i, (w, nf)),
+                }
+                v
+            };
+            let (ft, ff) = (with(true), with(false));
+            let nt = self.go(t, ft, depth + 1);
+            let nf = self.go(f, ff, depth + 1);
+            break self.new.test(off, mask, op, k, nt, nf);
+        };
+        for key in keys {
+            self.memo.insert(key, out);
+        }
+        out
+    }
+
+    /// `d`'s sub-graph copied as it is.
+    fn copy(&mut self, d: DnId) -> DnId {
+        if let Some(&n) = self.copied.get(&d) {
+            return n;
+        }
+        let mut stack = vec![(d, false)];
+        while let Some((x, expanded)) = stack.pop() {
+            if self.copied.contains_key(&x) {
+                continue;
+            }
+            match self.old.node(x) {
+                Dn::Ret(k) => {
+                    let n = self.new.ret(k);
+                    self.copied.insert(x, n);
+                }
+                Dn::Test {
+                    off,
+                    mask,
+                    op,
+                    k,
+                    t,
+                    f,
+                } => {
+                    if expanded {
+                        let (nt, nf) = (self.copied[&t], self.copied[&f]);
+                        let n = self.new.test(off, mask, op, k, nt, nf);
+                        self.copied.insert(x, n);
+                    } else {
+                        stack.push((x, true));
+                        stack.push((f, false));
+                        stack.push((t, false));
+                    }
+                }
+            }
+        }
+        self.copied[&d]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_decide_what_they_can() {
+        let f = Fact::default();
+        let a = f.assume(u32::MAX, Op::Ge, 10, true);
+        assert_eq!(a.decide(u32::MAX, Op::Gt, 9), Some(true));
+        assert_eq!(a.decide(u32::MAX, Op::Eq, 3), Some(false));
+        assert_eq!(a.decide(u32::MAX, Op::Eq, 30), None);
+        let b = a.assume(u32::MAX, Op::Gt, 10, false);
+        assert_eq!(b.decide(u32::MAX, Op::Eq, 10), Some(true));
+        let c = f.assume(0xff, Op::Eq, 0x12, true);
+        assert_eq!(c.decide(0xf0, Op::Eq, 0x10), Some(true));
+        assert_eq!(c.decide(0x0f, Op::Eq, 0x3), Some(false));
+        let d = f.assume(u32::MAX, Op::Set, 0x8, false);
+        assert_eq!(d.decide(0x8, Op::Eq, 0), Some(true));
+        let e = f.assume(u32::MAX, Op::Eq, 5, false);
+        assert_eq!(e.decide(u32::MAX, Op::Eq, 5), Some(false));
+        // A contradiction keeps what was known.
+        assert_eq!(b.assume(u32::MAX, Op::Eq, 11, true), b);
+    }
+
+    #[test]
+    fn a_repeated_comparison_goes() {
+        let mut ir = Ir::default();
+        let a = ir.ret(1);
+        let b = ir.ret(2);
+        // hi == 0 ? (lo == 7 ? a : (hi == 0 ? (lo == 9 ? a : b) : b)) : b
+        let inner = ir.test(20, u32::MAX, Op::Eq, 9, a, b);
+        let hi2 = ir.test(24, u32::MAX, Op::Eq, 0, inner, b);
+        let lo1 = ir.test(20, u32::MAX, Op::Eq, 7, a, hi2);
+        let root = ir.test(24, u32::MAX, Op::Eq, 0, lo1, b);
+        let p = run(&Program { ir, root });
+        assert_eq!(p.size(), 5);
+    }
+}

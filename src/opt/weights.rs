@@ -1,0 +1,83 @@
+//! How often each syscall number is expected, for weighting the level-2 dispatch tree.
+//!
+//! Three things raise a number's weight: a built-in table of syscalls that busy programs make
+//! most (I/O, polling, futexes, memory mapping, time), the priority given with
+//! `set_syscall_priority`, and being a syscall of the filter's native ABI rather than x32.
+//! Numbers without a rule weigh little: a syscall that a filter denies by default is one a
+//! well-behaved program rarely makes.
+
+use crate::arch::ScmpArch;
+use crate::syscall::resolve_name;
+
+/// Syscalls that dominate the syscall mix of servers, runtimes and interactive programs.
+pub(crate) const HOT: &[&str] = &[
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "pread64",
+    "pwrite64",
+    "recvfrom",
+    "sendto",
+    "recvmsg",
+    "sendmsg",
+    "futex",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_ctl",
+    "poll",
+    "ppoll",
+    "select",
+    "pselect6",
+    "mmap",
+    "mmap2",
+    "munmap",
+    "mprotect",
+    "madvise",
+    "brk",
+    "close",
+    "openat",
+    "fstat",
+    "newfstatat",
+    "statx",
+    "lseek",
+    "clock_gettime",
+    "clock_gettime64",
+    "gettimeofday",
+    "nanosleep",
+    "clock_nanosleep",
+    "getpid",
+    "gettid",
+    "sched_yield",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "ioctl",
+    "fcntl",
+    "accept4",
+    "getrandom",
+];
+
+/// Extra factor for a hot syscall.
+pub(crate) const HOT_FACTOR: f64 = 4.0;
+/// Factor for an x32 number in a section shared with x86_64.
+pub(crate) const X32_FACTOR: f64 = 0.25;
+/// Weight of a range of numbers without a rule (the default action).
+pub(crate) const UNRULED: f64 = 0.05;
+
+/// The numbers of the hot syscalls on `arch` (only those the ABI has its own number for).
+pub(crate) fn hot_numbers(arch: ScmpArch) -> Vec<u32> {
+    let mut v: Vec<u32> = HOT
+        .iter()
+        .filter_map(|n| resolve_name(arch, n))
+        .filter(|&nr| nr >= 0)
+        .map(|nr| nr as u32)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The factor for a user priority (0 to 255): up to 9x for the highest.
+pub(crate) fn priority_factor(user_priority: u32) -> f64 {
+    1.0 + f64::from(user_priority.min(255)) / 32.0
+}
