@@ -5,8 +5,8 @@
 //! its word, with its mask, in the accumulator: the high-word `>` and `==` pair of a 64-bit
 //! comparison, a chain or tree of values of one argument, the syscall-number dispatch tree.
 
+use crate::ir::hash::FxSet;
 use crate::ir::{Dn, DnId, Program};
-use std::collections::HashSet;
 
 /// What the accumulator holds after a test of `(off, mask)`: (offset, mask applied).
 pub(super) fn word(off: u32, mask: u32) -> (u32, u32) {
@@ -15,8 +15,8 @@ pub(super) fn word(off: u32, mask: u32) -> (u32, u32) {
 
 /// The tests that need a load. With `skip` off (the [`crate::opt::Passes::LOADS`] pass
 /// switched off), every test loads.
-pub(super) fn needing_load(p: &Program, order: &[DnId], skip: bool) -> HashSet<DnId> {
-    let mut need = HashSet::new();
+pub(super) fn needing_load(p: &Program, order: &[DnId], skip: bool) -> FxSet<DnId> {
+    let mut need = FxSet::default();
     for &d in order {
         let Dn::Test {
             off, mask, t, f, ..

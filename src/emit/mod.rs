@@ -18,9 +18,9 @@ mod loads;
 
 use crate::bpf::{self, Instruction};
 use crate::error::{Result, SeccompErrno, SeccompError};
+use crate::ir::hash::{FxMap, FxSet};
 use crate::ir::{Dn, DnId, Op, Program};
 use crate::opt::Passes;
-use std::collections::HashMap;
 
 /// The longest conditional jump.
 const JMP_MAX: usize = 255;
@@ -37,9 +37,9 @@ struct Builder<'a> {
     p: &'a Program,
     rev: Vec<Instruction>,
     /// Placed tests: (entry with the load, entry for an accumulator that holds the word).
-    placed: HashMap<DnId, (usize, usize)>,
-    rets: HashMap<u32, usize>,
-    needs_load: std::collections::HashSet<DnId>,
+    placed: FxMap<DnId, (usize, usize)>,
+    rets: FxMap<u32, usize>,
+    needs_load: FxSet<DnId>,
     shared_rets: bool,
 }
 
@@ -146,7 +146,8 @@ impl Builder<'_> {
 pub(crate) fn emit(p: &Program, passes: Passes) -> Result<Vec<Instruction>> {
     let order = p.ir.postorder(p.root);
     // A rough size of each sub-graph, to place the smaller successor next to its test.
-    let mut size: HashMap<DnId, usize> = HashMap::with_capacity(order.len());
+    let mut size: FxMap<DnId, usize> =
+        FxMap::with_capacity_and_hasher(order.len(), Default::default());
     for &d in &order {
         let s = match p.ir.succ(d) {
             None => 1,
@@ -157,14 +158,14 @@ pub(crate) fn emit(p: &Program, passes: Passes) -> Result<Vec<Instruction>> {
     let mut b = Builder {
         p,
         rev: Vec::new(),
-        placed: HashMap::new(),
-        rets: HashMap::new(),
+        placed: FxMap::default(),
+        rets: FxMap::default(),
         needs_load: loads::needing_load(p, &order, passes.contains(Passes::LOADS)),
         shared_rets: passes.contains(Passes::SHARED_RETS),
     };
     // Depth-first, successors before their test; the bigger successor first (farther away).
     let mut stack = vec![(p.root, false)];
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = FxSet::default();
     while let Some((d, expanded)) = stack.pop() {
         if expanded {
             b.place(d);

@@ -12,13 +12,13 @@
 //!
 //! The sections are then chained on the architecture token, ending in the bad-arch action.
 
+use super::hash::{FxMap, FxSet};
 use super::{DnId, Ir, Op, Program};
 use crate::arch::ScmpArch;
 use crate::db::tree::{Cmp, Id, Tree};
 use crate::db::{Collection, SysEntry};
 use crate::opt::intervals::{self, Interval};
 use crate::opt::{weights, Passes};
-use std::collections::HashMap;
 
 /// Offset of the syscall number in `seccomp_data`.
 const NR: u32 = 0;
@@ -54,7 +54,7 @@ fn conv_level(
     tree: &Tree,
     start: Id,
     cont: DnId,
-    memo: &mut HashMap<(Id, DnId), DnId>,
+    memo: &mut FxMap<(Id, DnId), DnId>,
 ) -> DnId {
     let start = tree.level_start(start);
     if let Some(&d) = memo.get(&(start, cont)) {
@@ -91,7 +91,7 @@ fn conv_level(
 fn entry_decision(ir: &mut Ir, e: &SysEntry, default: DnId) -> DnId {
     match e.chains {
         None => ir.ret(e.action),
-        Some(c) => conv_level(ir, &e.tree, c, default, &mut HashMap::new()),
+        Some(c) => conv_level(ir, &e.tree, c, default, &mut FxMap::default()),
     }
 }
 
@@ -128,9 +128,9 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         // The syscalls with rules; of two entries for one number (-1 in both x86_64 and
         // x32), the first member's judges, as in the evaluator.
         let mut syscalls: Vec<SysDecision> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FxSet::default();
         // Weights of numbers (rules, hot syscalls, priorities), for the level-2 tree.
-        let mut weight: HashMap<u32, f64> = HashMap::new();
+        let mut weight: FxMap<u32, f64> = FxMap::default();
         for g in &members {
             let x32 = mode == X32Mode::Both && g.arch == ScmpArch::X32;
             let arch_factor = if x32 { weights::X32_FACTOR } else { 1.0 };
@@ -233,7 +233,7 @@ fn range_dispatch(
     syscalls: &[SysDecision],
     default: DnId,
     badarch: DnId,
-    weight: &HashMap<u32, f64>,
+    weight: &FxMap<u32, f64>,
     weighted: bool,
 ) -> DnId {
     let w = |nr: u32| -> f64 {
@@ -278,6 +278,7 @@ fn range_dispatch(
                     hi: s.nr - 1,
                     to,
                     w: gap_w,
+                    key: false,
                 });
             }
             out.push(Interval {
@@ -285,6 +286,8 @@ fn range_dispatch(
                 hi: s.nr,
                 to: s.root,
                 w: w(s.nr),
+                // x32 calls beside x86_64 ones are rare: no need to keep them shallow.
+                key: !(mode == X32Mode::Both && s.nr & X32_BIT != 0 && s.nr != u32::MAX),
             });
             lo = u64::from(s.nr) + 1;
         }
@@ -294,6 +297,7 @@ fn range_dispatch(
                 hi: ghi,
                 to,
                 w: gap_w,
+                key: false,
             });
         }
     }

@@ -11,9 +11,10 @@
 //! passes never edit: each one builds a new [`Program`] from the old one, and only what the
 //! new root reaches is in it.
 
+pub(crate) mod hash;
 pub(crate) mod lower;
 
-use std::collections::HashMap;
+use hash::FxMap;
 
 /// Index of a node in its [`Ir`].
 pub(crate) type DnId = usize;
@@ -62,7 +63,7 @@ impl Op {
 #[derive(Debug, Default)]
 pub(crate) struct Ir {
     nodes: Vec<Dn>,
-    memo: HashMap<Dn, DnId>,
+    memo: FxMap<Dn, DnId>,
 }
 
 impl Ir {
@@ -163,7 +164,7 @@ impl Program {
     /// already mapped into the new graph and returns the node's replacement.
     pub(crate) fn map(&self, mut f: impl FnMut(&mut Ir, Dn) -> DnId) -> Program {
         let mut ir = Ir::default();
-        let mut new = HashMap::new();
+        let mut new = FxMap::default();
         for d in self.ir.postorder(self.root) {
             let n = match self.ir.node(d) {
                 Dn::Test {
@@ -199,7 +200,7 @@ impl Program {
     pub(crate) fn dump(&self) -> String {
         use std::fmt::Write;
         let order = self.ir.postorder(self.root);
-        let name: HashMap<DnId, usize> = order
+        let name: FxMap<DnId, usize> = order
             .iter()
             .rev()
             .enumerate()

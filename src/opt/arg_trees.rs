@@ -12,8 +12,8 @@
 //! optimize level 1 keeps libseccomp's priority order.
 
 use super::intervals::{self, Interval};
+use crate::ir::hash::FxMap;
 use crate::ir::{Dn, DnId, Op, Program};
-use std::collections::HashMap;
 
 /// Chains shorter than this stay as they are.
 const MIN_CHAIN: usize = 3;
@@ -44,7 +44,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
     }
     // The values still undecided are [lo, hi] minus the points already taken.
     let (mut lo, mut hi) = (0u64, u64::from(u32::MAX));
-    let mut points: HashMap<u32, DnId> = HashMap::new();
+    let mut points: FxMap<u32, DnId> = FxMap::default();
     let mut ranges: Vec<(u32, u32, DnId)> = Vec::new();
     let mut d = head;
     let mut len = 0;
@@ -130,6 +130,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
                     hi: v - 1,
                     to,
                     w,
+                    key: w >= 1.0,
                 });
             }
             ivs.push(Interval {
@@ -137,6 +138,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
                 hi: v,
                 to: pt,
                 w: 1.0,
+                key: true,
             });
             from = u64::from(v) + 1;
         }
@@ -146,6 +148,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
                 hi: b,
                 to,
                 w,
+                key: w >= 1.0,
             });
         }
     }
@@ -165,9 +168,9 @@ pub(crate) fn run(p: &Program) -> Program {
     let mut budget = BUDGET;
     // Phase 1: from the root, the nodes the new graph needs; a chain head needs only the
     // nodes its chain leads to, not the chain's own links.
-    let mut chains: HashMap<DnId, Chain> = HashMap::new();
+    let mut chains: FxMap<DnId, Chain> = FxMap::default();
     let mut order: Vec<DnId> = Vec::new();
-    let mut seen: HashMap<DnId, bool> = HashMap::new();
+    let mut seen: FxMap<DnId, bool> = FxMap::default();
     let mut stack = vec![(p.root, false)];
     while let Some((d, expanded)) = stack.pop() {
         if expanded {
@@ -190,7 +193,8 @@ pub(crate) fn run(p: &Program) -> Program {
     }
     // Phase 2: build bottom-up.
     let mut ir = crate::ir::Ir::default();
-    let mut new: HashMap<DnId, DnId> = HashMap::with_capacity(order.len());
+    let mut new: FxMap<DnId, DnId> =
+        FxMap::with_capacity_and_hasher(order.len(), Default::default());
     for d in order {
         let n = if let Some(c) = chains.get(&d) {
             let ivs: Vec<Interval> = c

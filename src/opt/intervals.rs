@@ -11,8 +11,8 @@
 //!   `jeq` for each exception (heaviest first), then that decision.
 //!
 //! Runs of up to [`EXACT`] ranges get the cheapest tree of those shapes (dynamic
-//! programming); longer runs are split where the weight is balanced, which is within a
-//! couple of tests of the best for any weights.
+//! programming, quadratic with Knuth's bound); longer runs are first split where the weight
+//! is balanced.
 
 use crate::ir::{DnId, Ir, Op};
 
@@ -24,6 +24,8 @@ pub(crate) struct Interval {
     pub to: DnId,
     /// How often values of this range are expected (relative).
     pub w: f64,
+    /// A key range: kept near balanced depth whatever its weight (see [`tree`]).
+    pub key: bool,
 }
 
 /// Sorts `v` by value and merges adjacent ranges that lead to the same decision. The ranges
@@ -36,6 +38,7 @@ pub(crate) fn merge(mut v: Vec<Interval>) -> Vec<Interval> {
             Some(l) if l.to == i.to && l.hi.checked_add(1) == Some(i.lo) => {
                 l.hi = i.hi;
                 l.w += i.w;
+                l.key |= i.key;
             }
             _ => out.push(i),
         }
@@ -44,19 +47,24 @@ pub(crate) fn merge(mut v: Vec<Interval>) -> Vec<Interval> {
 }
 
 /// Runs of at most this many ranges get an exactly cheapest tree.
-const EXACT: usize = 40;
+const EXACT: usize = 320;
 /// The longest exception list considered.
 const MAX_EXCEPTIONS: usize = 6;
 
 /// The test tree on word `off` (compared whole) that maps each value to its range's
 /// decision. `ivs` must be sorted, non-empty and cover every value the word can have on the
 /// paths that reach the tree.
+///
+/// Within each run built exactly, the tree keeps *key* ranges at most one level deeper than a
+/// balanced tree over the key ranges would, even where lighter-but-numerous neighbours pull
+/// the cheapest tree deeper (the weights of key ranges that sink too deep are raised and the
+/// tree rebuilt, a few times at most).
 pub(crate) fn tree(ir: &mut Ir, off: u32, ivs: &[Interval]) -> DnId {
     let mut b = Builder {
         ir,
         off,
-        ivs,
         prefix: prefix_sums(ivs),
+        ivs: ivs.to_vec(),
     };
     b.build(0, ivs.len())
 }
@@ -85,9 +93,31 @@ enum Shape {
 struct Builder<'a> {
     ir: &'a mut Ir,
     off: u32,
-    ivs: &'a [Interval],
+    ivs: Vec<Interval>,
     prefix: Vec<f64>,
 }
+
+/// The tables of [`Builder::plan_exact`] for a run of `n` ranges: for the sub-run `i..j`
+/// (at `i * (n + 1) + j`), its cheapest cost, its shape and its best split.
+struct Dp {
+    cost: Vec<f64>,
+    shape: Vec<Shape>,
+    root: Vec<usize>,
+}
+
+impl Dp {
+    fn new(n: usize) -> Self {
+        let cells = (n + 1) * (n + 1);
+        Dp {
+            cost: vec![0.0; cells],
+            shape: vec![Shape::Leaf; cells],
+            root: vec![0; cells],
+        }
+    }
+}
+
+/// Rounds of raising the weights of key ranges that sit too deep.
+const DEPTH_ROUNDS: usize = 3;
 
 impl Builder<'_> {
     fn weight(&self, a: usize, b: usize) -> f64 {
@@ -123,18 +153,32 @@ impl Builder<'_> {
                 best?.0
             }
         };
-        let mut ex: Vec<f64> = run.iter().filter(|i| i.to != common).map(|i| i.w).collect();
-        if ex.len() > MAX_EXCEPTIONS {
-            return None;
+        // The exceptions' weights, heaviest first (at most MAX_EXCEPTIONS of them).
+        let mut ex = [0.0f64; MAX_EXCEPTIONS];
+        let mut n = 0;
+        let mut common_w = 0.0;
+        for i in run {
+            if i.to == common {
+                common_w += i.w;
+                continue;
+            }
+            if n == MAX_EXCEPTIONS {
+                return None;
+            }
+            let mut at = n;
+            while at > 0 && ex[at - 1] < i.w {
+                ex[at] = ex[at - 1];
+                at -= 1;
+            }
+            ex[at] = i.w;
+            n += 1;
         }
-        ex.sort_by(|x, y| y.total_cmp(x));
-        let common_w: f64 = run.iter().filter(|i| i.to == common).map(|i| i.w).sum();
-        let cost = ex
+        let cost = ex[..n]
             .iter()
             .enumerate()
-            .map(|(n, w)| w * (n + 1) as f64)
+            .map(|(k, w)| w * (k + 1) as f64)
             .sum::<f64>()
-            + common_w * ex.len() as f64;
+            + common_w * n as f64;
         Some((common, cost))
     }
 
@@ -201,37 +245,107 @@ impl Builder<'_> {
         node
     }
 
-    /// The cheapest tree for `ivs[a..b]` by dynamic programming over sub-runs.
+    /// The cheapest tree for `ivs[a..b]` by dynamic programming over sub-runs, with Knuth's
+    /// bound on where the best split of a run lies (between the best splits of the run
+    /// without its last and without its first range), so the work is quadratic.
     fn build_exact(&mut self, a: usize, b: usize) -> DnId {
         let n = b - a;
-        // cost[i][j], shape[i][j] for the run a+i .. a+j (exclusive end), j > i.
+        let keys = (a..b).filter(|&i| self.ivs[i].key).count();
+        let limit = (usize::BITS - keys.leading_zeros()) as usize + 1;
+        let mut dp = Dp::new(n);
+        self.plan_exact(a, b, &mut dp);
+        for _ in 0..DEPTH_ROUNDS {
+            let mut depth = vec![0usize; n];
+            self.depths(a, b, a, &dp.shape, n, 0, &mut depth);
+            let deep: Vec<usize> = (0..n)
+                .filter(|&i| self.ivs[a + i].key && depth[i] > limit)
+                .collect();
+            if deep.is_empty() {
+                break;
+            }
+            // A range of weight W / 2^d sits at depth d or about in the cheapest tree.
+            let floor = self.weight(a, b) / (1u64 << (limit - 1).min(60)) as f64;
+            for i in deep {
+                let w = &mut self.ivs[a + i].w;
+                *w = (*w * 2.0).max(floor);
+            }
+            self.prefix = prefix_sums(&self.ivs);
+            self.plan_exact(a, b, &mut dp);
+        }
+        self.emit_exact(a, b, a, &dp.shape, n)
+    }
+
+    /// The number of tests above each range of `ivs[a..b]` in the tree `shape` describes.
+    #[allow(clippy::too_many_arguments)]
+    fn depths(
+        &self,
+        a: usize,
+        b: usize,
+        base: usize,
+        shape: &[Shape],
+        n: usize,
+        d: usize,
+        out: &mut [usize],
+    ) {
+        if b - a == 1 {
+            out[a - base] = d;
+            return;
+        }
+        match shape[(a - base) * (n + 1) + (b - base)] {
+            Shape::Leaf => out[a - base] = d,
+            Shape::Except(c) => {
+                let mut ex: Vec<usize> = (a..b).filter(|&i| self.ivs[i].to != c).collect();
+                ex.sort_by(|&x, &y| self.ivs[y].w.total_cmp(&self.ivs[x].w).then(x.cmp(&y)));
+                for i in a..b {
+                    out[i - base] = d + ex.len();
+                }
+                for (k, &i) in ex.iter().enumerate() {
+                    out[i - base] = d + k + 1;
+                }
+            }
+            Shape::Split(s) => {
+                self.depths(a, s, base, shape, n, d + 1, out);
+                self.depths(s, b, base, shape, n, d + 1, out);
+            }
+        }
+    }
+
+    fn plan_exact(&self, a: usize, b: usize, dp: &mut Dp) {
+        let n = b - a;
         let idx = |i: usize, j: usize| i * (n + 1) + j;
-        let mut cost = vec![0.0f64; (n + 1) * (n + 1)];
-        let mut shape = vec![Shape::Leaf; (n + 1) * (n + 1)];
+        let Dp { cost, shape, root } = dp;
+        for i in 0..n {
+            root[idx(i, i + 1)] = i;
+        }
         for len in 2..=n {
             for i in 0..=n - len {
                 let j = i + len;
                 let w = self.weight(a + i, a + j);
                 let mut best = f64::INFINITY;
-                let mut best_shape = Shape::Leaf;
-                for s in i + 1..j {
+                let mut best_s = i + 1;
+                let lo = root[idx(i, j - 1)].max(i + 1);
+                let hi = root[idx(i + 1, j)].clamp(lo, j - 1);
+                for s in lo..=hi {
                     let c = w + cost[idx(i, s)] + cost[idx(s, j)];
                     if c < best {
                         best = c;
-                        best_shape = Shape::Split(a + s);
+                        best_s = s;
                     }
                 }
-                if let Some((common, c)) = self.exceptions(a + i, a + j) {
-                    if c <= best {
-                        best = c;
-                        best_shape = Shape::Except(common);
+                root[idx(i, j)] = best_s;
+                let mut best_shape = Shape::Split(a + best_s);
+                if len <= 2 * MAX_EXCEPTIONS + 1 {
+                    if let Some((common, c)) = self.exceptions(a + i, a + j) {
+                        if c <= best {
+                            best = c;
+                            best_shape = Shape::Except(common);
+                        }
                     }
                 }
                 cost[idx(i, j)] = best;
                 shape[idx(i, j)] = best_shape;
             }
         }
-        self.emit_exact(a, b, a, &shape, n)
     }
 
     fn emit_exact(&mut self, a: usize, b: usize, base: usize, shape: &[Shape], n: usize) -> DnId {
@@ -269,7 +383,13 @@ mod tests {
     }
 
     fn iv(lo: u32, hi: u32, to: DnId, w: f64) -> Interval {
-        Interval { lo, hi, to, w }
+        Interval {
+            lo,
+            hi,
+            to,
+            w,
+            key: true,
+        }
     }
 
     #[test]

@@ -12,8 +12,8 @@
 //! the copies that turn out the same. The work is bounded: past a budget, or deep in a long
 //! chain, the rest is copied as it is, which is always sound.
 
+use crate::ir::hash::FxMap;
 use crate::ir::{Dn, DnId, Ir, Op, Program};
-use std::collections::HashMap;
 
 /// What a path proved about one word.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -163,16 +163,16 @@ struct Pruner<'a> {
     old: &'a Ir,
     new: Ir,
     /// The words each node's sub-graph tests (bit `off / 4`).
-    words: HashMap<DnId, u16>,
-    memo: HashMap<(DnId, Facts), DnId>,
-    copied: HashMap<DnId, DnId>,
+    words: FxMap<DnId, u16>,
+    memo: FxMap<(DnId, Facts), DnId>,
+    copied: FxMap<DnId, DnId>,
     budget: usize,
 }
 
 /// Rebuilds the program without the tests its paths decide.
 pub(crate) fn run(p: &Program) -> Program {
     let order = p.ir.postorder(p.root);
-    let mut words = HashMap::with_capacity(order.len());
+    let mut words = FxMap::with_capacity_and_hasher(order.len(), Default::default());
     for &d in &order {
         let w = match p.ir.node(d) {
             Dn::Ret(_) => 0,
@@ -184,8 +184,8 @@ pub(crate) fn run(p: &Program) -> Program {
         old: &p.ir,
         new: Ir::default(),
         words,
-        memo: HashMap::new(),
-        copied: HashMap::new(),
+        memo: FxMap::default(),
+        copied: FxMap::default(),
         budget: BUDGET + 8 * order.len(),
     };
     let root = pr.go(p.root, Vec::new(), 0);

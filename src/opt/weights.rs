@@ -59,8 +59,9 @@ pub(crate) const HOT: &[&str] = &[
 
 /// Extra factor for a hot syscall.
 pub(crate) const HOT_FACTOR: f64 = 4.0;
-/// Factor for an x32 number in a section shared with x86_64.
-pub(crate) const X32_FACTOR: f64 = 0.25;
+/// Factor for an x32 number in a section shared with x86_64: x32 programs are rare (most
+/// distributions' kernels do not even enable the ABI).
+pub(crate) const X32_FACTOR: f64 = 0.05;
 /// Weight of a range of numbers without a rule (the default action).
 pub(crate) const UNRULED: f64 = 0.05;
 
