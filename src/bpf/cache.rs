@@ -1,50 +1,5 @@
-//! Which syscalls the kernel's seccomp action cache will let through without running the
-//! filter.
-//!
-//! Since Linux 5.11, when a filter is attached the kernel emulates it once for every
-//! syscall number `0..NR_syscalls` of the kernel's native architecture (and of its compat
-//! architecture, e.g. i386 on x86-64), knowing only `seccomp_data.nr` and
-//! `seccomp_data.arch`. A number whose run reaches `ret ALLOW` through nothing but
-//!
-//! * `ld [0]` (the number) and `ld [4]` (the architecture),
-//! * `ja`, and `jeq`/`jge`/`jgt`/`jset` against a constant,
-//! * `and` with a constant,
-//!
-//! is marked as always allowed, and later calls with that number skip the filter entirely.
-//! Anything else on the path (a load of an argument or of the instruction pointer, any other
-//! ALU or `X` register operation, `ld #k`, scratch memory, `ret A`, a return of any other
-//! value, even `ALLOW` with data bits) makes the number uncacheable: its calls run the
-//! filter every time. [`cacheable`] answers that question for one number, by the same rules.
-//!
-//! Only the kernel's own architectures are cached: on an x86-64 kernel x86-64 and i386 are,
-//! but x32 calls never are (their numbers, with bit 30 set, are past x86-64's
-//! `NR_syscalls`). Some architectures (MIPS) do not implement the cache at all. With
-//! several filters attached a number stays cached only while every filter allows it so.
-//!
-//! ```
-//! use pure_seccomp::bpf::*;
-//!
-//! const X86_64: u32 = 0xc000_003e;
-//! // Allow read (0) and write (1); getpid (39) only with a zero first argument.
-//! let prog = [
-//!     Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, 4),
-//!     Instruction::jump(BPF_JMP | BPF_JEQ | BPF_K, X86_64, 0, 6),
-//!     Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
-//!     Instruction::jump(BPF_JMP | BPF_JGT | BPF_K, 1, 0, 3),
-//!     Instruction::jump(BPF_JMP | BPF_JEQ | BPF_K, 39, 0, 3),
-//!     Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, 16),
-//!     Instruction::jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
-//!     Instruction::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-//!     Instruction::stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
-//! ];
-//! validate(&prog)?;
-//! assert!(cacheable(&prog, X86_64, 0));
-//! assert!(!cacheable(&prog, X86_64, 39)); // depends on an argument
-//! assert!(!cacheable(&prog, X86_64, 2)); // always denied: nothing to cache
-//! assert!(!cacheable(&prog, 0x4000_0003, 0)); // i386 calls are denied
-//! assert_eq!(cacheable_set(&prog, X86_64, 0..400), [0, 1]);
-//! # Ok::<(), BpfError>(())
-//! ```
+//! The kernel's seccomp action cache: which syscall numbers a filter lets through without
+//! the kernel running it ([`cacheable`]).
 
 use super::consts::SECCOMP_RET_ALLOW;
 use super::opcodes::{AND_K, JA, JEQ_K, JGE_K, JGT_K, JSET_K, LD_W_ABS, RET_K};
@@ -52,31 +7,65 @@ use super::Instruction;
 use crate::arch::ScmpArch;
 use std::ops::Range;
 
-/// Whether the kernel's action cache marks syscall number `nr` of the architecture whose
-/// `AUDIT_ARCH_*` value is `arch_token` as always allowed by `prog`: the kernel's load-time
-/// emulation, run with only `seccomp_data.nr == nr` and `seccomp_data.arch == arch_token`
-/// known, reaches `ret` of exactly `SECCOMP_RET_ALLOW` using only `ld [0]`, `ld [4]`, `ja`,
-/// `jeq`/`jge`/`jgt`/`jset` with a constant and `and` with a constant (see the
-/// [module documentation](self)).
+/// Whether the kernel's seccomp action cache marks syscall number `nr` of the architecture
+/// whose `AUDIT_ARCH_*` value is `arch_token` as always allowed by `prog`, so that its calls
+/// skip the filter.
 ///
-/// The emulation starts with `A == 0`, as the kernel's does. It does not check the program
-/// (the kernel only emulates programs it accepted, see [`validate`](super::validate)); on a
-/// malformed one it gives the answer the kernel's emulation rules give, without panicking:
-/// an empty program, or a run that jumps or falls past the last instruction, is not
-/// cacheable. Jump targets are computed without wrapping around, so the run always ends
-/// (every step moves forward).
+/// Since Linux 5.11, when a filter is attached the kernel emulates it once for every
+/// syscall number `0..NR_syscalls` of the kernel's native architecture (and of its compat
+/// architecture, e.g. i386 on x86-64), knowing only `seccomp_data.nr` and
+/// `seccomp_data.arch`, and starting with `A == 0`. A number whose run reaches a `ret` of
+/// exactly `SECCOMP_RET_ALLOW` through nothing but
 ///
-/// Recent kernels also let x86-64's `uretprobe` (and later `uprobe`) syscall through
-/// whatever the filter says; that exception is not part of the filter and is not modelled
-/// here.
+/// * `ld [0]` (the number) and `ld [4]` (the architecture),
+/// * `ja`, and `jeq`/`jge`/`jgt`/`jset` against a constant,
+/// * `and` with a constant,
+///
+/// is marked as always allowed. Anything else on the path (a load of an argument or of the
+/// instruction pointer, any other ALU or `X` register operation, `ld #k`, scratch memory,
+/// `ret A`, a return of any other value, even `ALLOW` with data bits) makes the number
+/// uncacheable: its calls run the filter every time. This function applies the same rules.
+///
+/// Only the kernel's own architectures are cached: on an x86-64 kernel x86-64 and i386 are,
+/// but x32 calls never are (their numbers, with bit 30 set, are past x86-64's
+/// `NR_syscalls`); MIPS kernels do not implement the cache. With several filters attached a
+/// number stays cached only while every filter allows it so. Recent kernels also let
+/// x86-64's `uretprobe` (and later `uprobe`) syscall through whatever the filter says; that
+/// exception is not part of the filter and is not modelled here.
+///
+/// The program is not checked (the kernel only emulates programs it accepted, see
+/// [`validate`](super::validate)); on a malformed one this gives the answer of the kernel's
+/// emulation rules, without panicking: an empty program, or a run that jumps or falls past
+/// the last instruction, is not cacheable. Jump targets are computed without wrapping
+/// around, so the run always ends (every step moves forward).
 ///
 /// ```
 /// use pure_seccomp::bpf::*;
-/// let allow_all = [Instruction::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)];
-/// assert!(cacheable(&allow_all, 0xc000_00b7, 63));
+///
+/// const X86_64: u32 = 0xc000_003e;
+/// // Allow read (0) and write (1); getpid (39) only with a zero first argument.
+/// let prog = [
+///     Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, 4),
+///     Instruction::jump(BPF_JMP | BPF_JEQ | BPF_K, X86_64, 0, 6),
+///     Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+///     Instruction::jump(BPF_JMP | BPF_JGT | BPF_K, 1, 0, 3),
+///     Instruction::jump(BPF_JMP | BPF_JEQ | BPF_K, 39, 0, 3),
+///     Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, 16),
+///     Instruction::jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+///     Instruction::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+///     Instruction::stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
+/// ];
+/// validate(&prog)?;
+/// assert!(cacheable(&prog, X86_64, 0));
+/// assert!(!cacheable(&prog, X86_64, 39)); // depends on an argument
+/// assert!(!cacheable(&prog, X86_64, 2)); // always denied: nothing to cache
+/// assert!(!cacheable(&prog, 0x4000_0003, 0)); // i386 calls are denied
+/// assert_eq!(cacheable_set(&prog, X86_64, 0..400), [0, 1]);
+///
 /// let log_all = [Instruction::stmt(BPF_RET | BPF_K, SECCOMP_RET_LOG)];
-/// assert!(!cacheable(&log_all, 0xc000_00b7, 63));
-/// assert!(!cacheable(&[], 0xc000_00b7, 63));
+/// assert!(!cacheable(&log_all, X86_64, 0));
+/// assert!(!cacheable(&[], X86_64, 0));
+/// # Ok::<(), BpfError>(())
 /// ```
 pub fn cacheable(prog: &[Instruction], arch_token: u32, nr: u32) -> bool {
     let mut a: u32 = 0;
