@@ -1,6 +1,8 @@
 //! Classic BPF as the kernel's seccomp sees it: the instruction type, the kernel's
 //! load-time checks ([`validate`]), an interpreter ([`simulate`]), a disassembler
-//! ([`disassemble`]) and the byte encoding of programs ([`encode`], [`decode`]).
+//! ([`disassemble`]), the byte encoding of programs ([`encode`], [`decode`]) and which
+//! syscalls the kernel's action cache lets through without running the filter
+//! ([`cacheable`]).
 //!
 //! Everything here is pure computation: nothing is loaded into the kernel, no function panics
 //! on any input, and the simulator terminates on every program (classic BPF only jumps
@@ -27,11 +29,13 @@
 //! # Ok::<(), BpfError>(())
 //! ```
 
+mod cache;
 mod consts;
 mod disasm;
 mod simulate;
 mod validate;
 
+pub use cache::{cacheable, cacheable_set, syscall_range};
 pub use consts::*;
 pub use disasm::{action_name, disassemble, disassemble_for, field_name};
 pub use simulate::simulate;

@@ -395,6 +395,13 @@ pub(crate) fn direct_num(arch: ScmpArch, name: &str) -> Option<i32> {
     tables::direct_num(arch, name)
 }
 
+/// The highest syscall number (with the ABI's offset) the tables know on a concrete arch;
+/// None for `Native` when the target is not supported.
+pub(crate) fn highest_num(arch: ScmpArch) -> Option<i32> {
+    let abi = tables::abi(arch.resolve()?)?;
+    abi.by_num.last().map(|&(nr, _)| nr)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
