@@ -158,7 +158,7 @@ pub(crate) fn emit(p: &Program, passes: Passes) -> Result<Vec<Instruction>> {
     let mut b = Builder {
         p,
         rev: Vec::new(),
-        placed: FxMap::default(),
+        placed: FxMap::with_capacity_and_hasher(order.len(), Default::default()),
         rets: FxMap::default(),
         needs_load: loads::needing_load(p, &order, passes.contains(Passes::LOADS)),
         shared_rets: passes.contains(Passes::SHARED_RETS),

@@ -166,9 +166,11 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
             NR
         };
         let root = if ranges {
-            range_dispatch(
-                &mut ir, mode, &syscalls, default, badarch, &weight, weighted,
-            )
+            // The first architecture (the filter's native one) keeps its worst case near a
+            // balanced tree's; the others get the cheapest mean.
+            let primary = sections.is_empty();
+            let weight = if weighted { Some(&weight) } else { None };
+            range_dispatch(&mut ir, mode, &syscalls, default, badarch, weight, primary)
         } else {
             let dispatch = if col.attrs.optimize == 2 {
                 syscalls.sort_by_key(|d| d.nr);
@@ -226,24 +228,25 @@ fn x32_guard(ir: &mut Ir, word: u32, mode: X32Mode, dispatch: DnId, badarch: DnI
 /// The level-2 dispatch as a search tree over ranges of syscall numbers: every 32-bit
 /// number falls in exactly one range, whose decision is its syscall's rules, the default
 /// action, or the bad-arch action (the other ABI's numbers in an x86_64-only or x32-only
-/// section).
+/// section). With `weight` (the [`Passes::WEIGHTS`] pass), the tree is weighted; in the
+/// `primary` section, rules are key ranges (see [`intervals::tree`]).
 fn range_dispatch(
     ir: &mut Ir,
     mode: X32Mode,
     syscalls: &[SysDecision],
     default: DnId,
     badarch: DnId,
-    weight: &FxMap<u32, f64>,
-    weighted: bool,
+    weight: Option<&FxMap<u32, f64>>,
+    primary: bool,
 ) -> DnId {
     let w = |nr: u32| -> f64 {
-        if weighted {
-            weight.get(&nr).copied().unwrap_or(weights::UNRULED)
-        } else {
-            1.0
-        }
+        weight.map_or(1.0, |m| m.get(&nr).copied().unwrap_or(weights::UNRULED))
     };
-    let gap_w = if weighted { weights::UNRULED } else { 1.0 };
+    let gap_w = if weight.is_some() {
+        weights::UNRULED
+    } else {
+        1.0
+    };
     // The background: what a number without a rule gets.
     // The background: what a number without a rule gets, and whether the number belongs to
     // the other ABI (the bad-arch action, whatever the rules say).
@@ -287,7 +290,7 @@ fn range_dispatch(
                 to: s.root,
                 w: w(s.nr),
                 // x32 calls beside x86_64 ones are rare: no need to keep them shallow.
-                key: !(mode == X32Mode::Both && s.nr & X32_BIT != 0 && s.nr != u32::MAX),
+                key: primary && !(mode == X32Mode::Both && s.nr & X32_BIT != 0 && s.nr != u32::MAX),
             });
             lo = u64::from(s.nr) + 1;
         }
@@ -301,6 +304,34 @@ fn range_dispatch(
             });
         }
     }
-    let merged = intervals::merge(out);
+    let mut merged = intervals::merge(out);
+    if mode == X32Mode::Both {
+        // The x32 numbers (all light: see `weights::X32_FACTOR`) get a tree of their own,
+        // which the main tree reaches as one range: the same tree as one built over all the
+        // ranges would be wherever x32 calls are rare, for a fraction of the work.
+        let at = merged.partition_point(|i| i.hi < X32_BIT);
+        if let Some(first) = merged.get_mut(at) {
+            if first.lo < X32_BIT {
+                // A rule-less range across the bit: cut it.
+                let mut low = *first;
+                low.hi = X32_BIT - 1;
+                first.lo = X32_BIT;
+                merged.insert(at, low);
+            }
+        }
+        let at = merged.partition_point(|i| i.hi < X32_BIT);
+        let x32 = merged.split_off(at);
+        if !x32.is_empty() {
+            let w = x32.iter().map(|i| i.w).sum();
+            let to = intervals::tree(ir, NR, &x32);
+            merged.push(Interval {
+                lo: X32_BIT,
+                hi: u32::MAX,
+                to,
+                w,
+                key: false,
+            });
+        }
+    }
     intervals::tree(ir, NR, &merged)
 }

@@ -67,6 +67,14 @@ pub(crate) struct Ir {
 }
 
 impl Ir {
+    /// An empty graph with room for `n` nodes.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Ir {
+            nodes: Vec::with_capacity(n),
+            memo: FxMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     fn intern(&mut self, d: Dn) -> DnId {
         if let Some(&i) = self.memo.get(&d) {
             return i;
@@ -163,9 +171,10 @@ impl Program {
     /// Rebuilds the program bottom-up: `f` gets each reachable node with its successors
     /// already mapped into the new graph and returns the node's replacement.
     pub(crate) fn map(&self, mut f: impl FnMut(&mut Ir, Dn) -> DnId) -> Program {
-        let mut ir = Ir::default();
-        let mut new = FxMap::default();
-        for d in self.ir.postorder(self.root) {
+        let order = self.ir.postorder(self.root);
+        let mut ir = Ir::with_capacity(order.len());
+        let mut new = FxMap::with_capacity_and_hasher(order.len(), Default::default());
+        for d in order {
             let n = match self.ir.node(d) {
                 Dn::Test {
                     off,
@@ -191,6 +200,7 @@ impl Program {
     }
 
     /// The number of reachable nodes.
+    #[cfg(test)]
     pub(crate) fn size(&self) -> usize {
         self.ir.postorder(self.root).len()
     }

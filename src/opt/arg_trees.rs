@@ -163,14 +163,15 @@ fn unreachable_set() -> ! {
     unreachable!("link() excludes jset tests")
 }
 
-/// Rewrites every chain of comparisons on one argument word as a search tree.
-pub(crate) fn run(p: &Program) -> Program {
+/// Rewrites every chain of comparisons on one argument word as a search tree; says whether
+/// it found any.
+pub(crate) fn run(p: &Program) -> (Program, bool) {
     let mut budget = BUDGET;
     // Phase 1: from the root, the nodes the new graph needs; a chain head needs only the
     // nodes its chain leads to, not the chain's own links.
     let mut chains: FxMap<DnId, Chain> = FxMap::default();
     let mut order: Vec<DnId> = Vec::new();
-    let mut seen: FxMap<DnId, bool> = FxMap::default();
+    let mut seen: FxMap<DnId, bool> = FxMap::with_capacity_and_hasher(1024, Default::default());
     let mut stack = vec![(p.root, false)];
     while let Some((d, expanded)) = stack.pop() {
         if expanded {
@@ -192,7 +193,7 @@ pub(crate) fn run(p: &Program) -> Program {
         }
     }
     // Phase 2: build bottom-up.
-    let mut ir = crate::ir::Ir::default();
+    let mut ir = crate::ir::Ir::with_capacity(order.len());
     let mut new: FxMap<DnId, DnId> =
         FxMap::with_capacity_and_hasher(order.len(), Default::default());
     for d in order {
@@ -221,10 +222,14 @@ pub(crate) fn run(p: &Program) -> Program {
         };
         new.insert(d, n);
     }
-    Program {
-        root: new[&p.root],
-        ir,
-    }
+    let rewrote = !chains.is_empty();
+    (
+        Program {
+            root: new[&p.root],
+            ir,
+        },
+        rewrote,
+    )
 }
 
 #[cfg(test)]
@@ -242,7 +247,8 @@ mod tests {
             root = ir.test(24, u32::MAX, Op::Eq, 0x5400 + 2 * v, allow, root);
         }
         let before = Program { ir, root };
-        let after = run(&before);
+        let (after, rewrote) = run(&before);
+        assert!(rewrote);
         // Every value needs at most ~log2(400) tests.
         let walk = |p: &Program, v: u32| {
             let (mut d, mut n) = (p.root, 0);

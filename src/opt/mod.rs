@@ -79,27 +79,28 @@ impl Default for Passes {
     }
 }
 
-/// Runs the IR passes that `passes` enables until the program stops shrinking.
+/// Runs the IR passes that `passes` enables until they find nothing more to do.
 pub(crate) fn optimize(mut p: Program, passes: Passes) -> Program {
     if passes.contains(Passes::JSET) {
         p = jset::run(&p);
     }
-    let mut size = p.size();
+    if passes.contains(Passes::PRUNE) {
+        p = prune::run(&p);
+    }
+    // A rewritten chain can leave tests its new tree decides (the high word of 64-bit
+    // values, compared once per value): prune again, and look for chains again.
     for _ in 0..4 {
+        if !passes.contains(Passes::ARG_TREES) {
+            break;
+        }
+        let (q, rewrote) = arg_trees::run(&p);
+        p = q;
+        if !rewrote {
+            break;
+        }
         if passes.contains(Passes::PRUNE) {
             p = prune::run(&p);
         }
-        if passes.contains(Passes::ARG_TREES) {
-            p = arg_trees::run(&p);
-        }
-        let now = p.size();
-        if now >= size {
-            break;
-        }
-        size = now;
-    }
-    if passes.contains(Passes::PRUNE) {
-        p = prune::run(&p);
     }
     p
 }

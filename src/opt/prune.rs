@@ -16,7 +16,7 @@ use crate::ir::hash::FxMap;
 use crate::ir::{Dn, DnId, Ir, Op, Program};
 
 /// What a path proved about one word.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Fact {
     lo: u32,
     hi: u32,
@@ -24,8 +24,9 @@ pub(crate) struct Fact {
     ones: u32,
     /// Bits known to be clear.
     zeros: u32,
-    /// A few values the word is known not to have (sorted).
-    ne: Vec<u32>,
+    /// A few values the word is known not to have (sorted, `ne_len` of them).
+    ne: [u32; MAX_NE],
+    ne_len: u8,
 }
 
 const MAX_NE: usize = 8;
@@ -37,12 +38,32 @@ impl Default for Fact {
             hi: u32::MAX,
             ones: 0,
             zeros: 0,
-            ne: Vec::new(),
+            ne: [0; MAX_NE],
+            ne_len: 0,
         }
     }
 }
 
 impl Fact {
+    fn ne(&self) -> &[u32] {
+        &self.ne[..usize::from(self.ne_len)]
+    }
+
+    /// Keeps the known-not values in `(lo, hi)`.
+    fn retain_ne(&mut self) {
+        let (lo, hi) = (self.lo, self.hi);
+        let mut n = 0;
+        for i in 0..usize::from(self.ne_len) {
+            let v = self.ne[i];
+            if v > lo && v < hi {
+                self.ne[n] = v;
+                n += 1;
+            }
+        }
+        self.ne[n..].fill(0);
+        self.ne_len = n as u8;
+    }
+
     /// The outcome of `(w & mask) op k`, if the facts fix it.
     pub(crate) fn decide(&self, mask: u32, op: Op, k: u32) -> Option<bool> {
         if self.lo == self.hi {
@@ -62,7 +83,7 @@ impl Fact {
             Op::Eq => {
                 if k < self.lo
                     || k > self.hi
-                    || self.ne.binary_search(&k).is_ok()
+                    || self.ne().binary_search(&k).is_ok()
                     || k & self.zeros != 0
                     || self.ones & !k != 0
                 {
@@ -84,7 +105,7 @@ impl Fact {
     /// The facts after `(w & mask) op k` came out `holds`. Where that would contradict what
     /// is known (an unreachable path), what is known stays as it was.
     pub(crate) fn assume(&self, mask: u32, op: Op, k: u32, holds: bool) -> Fact {
-        let mut n = self.clone();
+        let mut n = *self;
         match (op, holds) {
             (Op::Eq, true) if mask == u32::MAX => {
                 if k < n.lo || k > n.hi || k & n.zeros != 0 || n.ones & !k != 0 {
@@ -94,16 +115,20 @@ impl Fact {
                 n.hi = k;
                 n.ones = k;
                 n.zeros = !k;
-                n.ne.clear();
+                n.ne = [0; MAX_NE];
+                n.ne_len = 0;
             }
             (Op::Eq, false) if mask == u32::MAX => {
                 if k == n.lo {
                     n.lo = n.lo.wrapping_add(1);
                 } else if k == n.hi {
                     n.hi = n.hi.wrapping_sub(1);
-                } else if let Err(at) = n.ne.binary_search(&k) {
-                    if n.ne.len() < MAX_NE {
-                        n.ne.insert(at, k);
+                } else if let Err(at) = n.ne().binary_search(&k) {
+                    let len = usize::from(n.ne_len);
+                    if len < MAX_NE {
+                        n.ne.copy_within(at..len, at + 1);
+                        n.ne[at] = k;
+                        n.ne_len += 1;
                     }
                 }
             }
@@ -129,25 +154,37 @@ impl Fact {
         n.lo = n.lo.max(n.ones);
         n.hi = n.hi.min(!n.zeros);
         // Known-not values at the ends of the range move the ends.
-        while n.lo < n.hi && n.ne.binary_search(&n.lo).is_ok() {
+        while n.lo < n.hi && n.ne().binary_search(&n.lo).is_ok() {
             n.lo += 1;
         }
-        while n.lo < n.hi && n.ne.binary_search(&n.hi).is_ok() {
+        while n.lo < n.hi && n.ne().binary_search(&n.hi).is_ok() {
             n.hi -= 1;
         }
-        let (lo, hi) = (n.lo, n.hi);
-        n.ne.retain(|&v| v > lo && v < hi);
+        n.retain_ne();
         let consistent = n.lo <= n.hi
             && n.ones & n.zeros == 0
             && (n.lo != n.hi || (n.lo & n.zeros == 0 && n.lo & n.ones == n.ones));
         if !consistent {
-            return self.clone();
+            return *self;
         }
         if n.lo == n.hi {
             n.ones = n.lo;
             n.zeros = !n.lo;
         }
         n
+    }
+}
+
+/// The first offset whose facts are tracked: the syscall number and architecture tests are
+/// the dispatch, which lowering builds exact, so facts about them would only cost time.
+const FIRST_TRACKED: u32 = 8;
+
+/// The bit of word `off` in a node's set of tested words, if facts on it are tracked.
+fn tracked(off: u32) -> u16 {
+    if off >= FIRST_TRACKED {
+        1 << (off / 4)
+    } else {
+        0
     }
 }
 
@@ -176,16 +213,16 @@ pub(crate) fn run(p: &Program) -> Program {
     for &d in &order {
         let w = match p.ir.node(d) {
             Dn::Ret(_) => 0,
-            Dn::Test { off, t, f, .. } => (1u16 << (off / 4)) | words[&t] | words[&f],
+            Dn::Test { off, t, f, .. } => tracked(off) | words[&t] | words[&f],
         };
         words.insert(d, w);
     }
     let mut pr = Pruner {
         old: &p.ir,
-        new: Ir::default(),
+        new: Ir::with_capacity(order.len()),
         words,
-        memo: FxMap::default(),
-        copied: FxMap::default(),
+        memo: FxMap::with_capacity_and_hasher(2 * order.len(), Default::default()),
+        copied: FxMap::with_capacity_and_hasher(order.len(), Default::default()),
         budget: BUDGET + 8 * order.len(),
     };
     let root = pr.go(p.root, Vec::new(), 0);
@@ -219,10 +256,16 @@ impl Pruner<'_> {
                 break self.copy(d);
             }
             self.budget -= 1;
+            if off < FIRST_TRACKED {
+                let (f0, f1) = (facts.clone(), facts);
+                let nt = self.go(t, f0, depth);
+                let nf = self.go(f, f1, depth);
+                break self.new.test(off, mask, op, k, nt, nf);
+            }
             let w = (off / 4) as u8;
             let at = facts.binary_search_by_key(&w, |(x, _)| *x);
             let fact = match at {
-                Ok(i) => facts[i].1.clone(),
+                Ok(i) => facts[i].1,
                 Err(_) => Fact::default(),
             };
             if let Some(b) = fact.decide(mask, op, k) {
