@@ -41,6 +41,8 @@ mod gen;
 mod kernel;
 mod notify;
 mod pfc;
+#[cfg(feature = "policy")]
+pub mod policy;
 mod syscall;
 mod version;
 
