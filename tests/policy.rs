@@ -343,6 +343,80 @@ fn docker_recipe_makes_the_recorded_calls() {
     assert!(cases > 0, "no case in {}", corpus.display());
 }
 
+/// `compile_policy --calls` prints the recorded calls too (the example is built by `cargo test`
+/// with the feature on; skipped when its binary is not beside this test's).
+#[test]
+fn compile_policy_example_prints_the_recorded_calls() {
+    let Some(shared) = shared_dir() else {
+        println!("skipped: no shared directory (set PURE_SECCOMP_SHARED)");
+        return;
+    };
+    let corpus = shared.join("conformance/policy-docker-default.jsonl");
+    let profile = shared.join("policies/docker-default.json");
+    if !corpus.is_file() || !profile.is_file() || !X86_64_HOST {
+        println!("skipped: needs the corpus, Docker's profile and an x86_64 host");
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let Some(example) = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("examples/compile_policy"))
+        .filter(|p| p.is_file())
+    else {
+        println!(
+            "skipped: the compile_policy example is not built beside {}",
+            exe.display()
+        );
+        return;
+    };
+    let policy = Policy::from_file(&profile).unwrap();
+    let text = std::fs::read_to_string(&corpus).unwrap();
+    for (arch, level) in [("x86_64", 1), ("s390x", 2)] {
+        let out = std::process::Command::new(&example)
+            .arg(&profile)
+            .args(["--arch", arch, "--opt", &level.to_string(), "--calls"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(printed.iter().all(|c| c["ok"] == true));
+        let ours: Vec<String> = printed.iter().map(recorded_call).collect();
+        let target = pure_seccomp::policy::parse_arch(arch).unwrap();
+        let skipped = policy.filters(&Target::new(target)).unwrap()[0]
+            .skipped
+            .clone();
+        let case = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|c| {
+                let id = c["id"].as_str().unwrap();
+                id.starts_with(&format!("docker-default/{arch}"))
+                    && id.ends_with(&format!("opt{level}"))
+            })
+            .unwrap();
+        let theirs: Vec<String> = case["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c.get("syscall")
+                    .map_or(true, |s| !skipped.iter().any(|n| s["name"] == n.as_str()))
+            })
+            .map(recorded_call)
+            .collect();
+        assert_eq!(ours, theirs, "{arch} level {level}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // OCI semantics
 

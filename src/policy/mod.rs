@@ -340,9 +340,10 @@ enum Inner {
 }
 
 impl Policy {
-    /// Parses a policy, recognising its format from the content: JSON with `defaultAction`
-    /// is an OCI profile, other JSON objects are Firecracker filter files, anything not
-    /// starting with `{` is an allow-list.
+    /// Parses a policy, recognising its format from the content: a JSON object with
+    /// `defaultAction` (or `syscalls`, `archMap`, `architectures`) is an OCI profile, one
+    /// whose values are objects with `filter` or `default_action` a Firecracker filter file;
+    /// anything not starting with `{` is an allow-list.
     ///
     /// The whole file is checked here: unknown fields, wrong types, unknown actions,
     /// operators and architectures are errors naming where they are.
@@ -371,7 +372,10 @@ impl Policy {
             let map = value.as_object().ok_or_else(|| {
                 PolicyError::new("", "expected a JSON object at the top of the file")
             })?;
-            if map.contains_key("defaultAction") {
+            if ["defaultAction", "syscalls", "archMap", "architectures"]
+                .iter()
+                .any(|k| map.contains_key(*k))
+            {
                 Inner::Oci(oci::Profile::parse(&value)?)
             } else if !map.is_empty()
                 && map.values().all(|v| {
