@@ -1,19 +1,4 @@
-//! Plain allow-lists, and systemd's group listing.
-//!
-//! * A plain list has one syscall name per line; `#` starts a comment (to the end of the
-//!   line); blank lines are ignored. It gives one filter, `allow-list`: the default action
-//!   `ERRNO(EPERM)` (what systemd's `SystemCallErrorNumber=EPERM` gives; change
-//!   [`Recipe::default_action`] for another) and an unconditional ALLOW rule per name.
-//! * systemd's group listing (`systemd-analyze syscall-filter`): a line `@group` at the start
-//!   of a line opens a group, and the indented lines under it are its members: syscall names
-//!   or other `@group`s, which are expanded (recursively, from the same file). It gives one
-//!   filter per group, named `@group`, in the order of the file.
-//!
-//! A `@group` in a plain list cannot be expanded (this crate does not carry systemd's group
-//! tables, which change with each systemd release): it is an error that says so. A token
-//! that is not a name (spaces inside, other characters than letters, digits and `_`) is an
-//! error naming its line. A well-formed name this crate does not know is skipped and listed
-//! in [`Recipe::skipped`].
+//! Plain allow-lists and systemd's group listing: see the `policy` module documentation ("Allow-lists").
 
 use super::{known, PolicyError, Recipe, RecipeRule, Target};
 use crate::ScmpAction;

@@ -1,24 +1,4 @@
-//! Firecracker's seccompiler JSON: an object mapping thread categories to filters.
-//!
-//! ```text
-//! {"vmm": {"default_action": "trap", "filter_action": "allow",
-//!          "filter": [{"syscall": "ioctl", "comment": "...",
-//!                      "args": [{"index": 1, "type": "dword", "op": "eq", "val": 21505,
-//!                                "comment": "..."}]}]}}
-//! ```
-//!
-//! Actions are `"allow"`, `"trap"`, `"log"`, `"kill_thread"`, `"kill_process"`,
-//! `{"errno": N}` and `{"trace": N}` (N up to 65535); `op` is `"eq"`, `"ne"`, `"lt"`, `"le"`,
-//! `"gt"`, `"ge"` or `{"masked_eq": MASK}`. The entries of `filter` are ORed, the conditions
-//! of one entry ANDed.
-//!
-//! `"type": "qword"` compares the whole 64-bit argument. `"type": "dword"` compares its low
-//! 32 bits only, whatever the high half holds (musl leaves garbage there for `ioctl`'s
-//! request): `eq` is libseccomp's `MASKED_EQ` with mask `0xffffffff` (as seccompiler does),
-//! `masked_eq` keeps the low half of its mask, and `ne`, `lt`, `le`, `gt`, `ge`, which
-//! libseccomp compares on 64 bits, are rewritten exactly as ORs of `MASKED_EQ` comparisons
-//! of the low half (one per bit at most), so one entry may give several rules. A dword `val`
-//! must fit in 32 bits.
+//! Firecracker's seccompiler JSON: see the `policy` module documentation ("Firecracker filter files").
 
 use super::json::{field, item, kind, Obj};
 use super::{known, PolicyError, Recipe, RecipeRule, Target};

@@ -45,6 +45,82 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # OCI profiles
+//!
+//! OCI runtime-spec seccomp profiles with moby's and containers/common's extensions, read as
+//! moby (`profiles/seccomp`) and runc (`libcontainer/seccomp`) read them for a [`Target`]:
+//!
+//! * arches: the `archMap` entry whose `architecture` is the target, then its
+//!   `subArchitectures`; or the legacy `architectures` list; or the target alone;
+//! * a syscall block is skipped when `excludes.arches` has the target's Go arch name
+//!   (`amd64`, `arm64`, `386`, `mips64le`, ...), when the target has one of
+//!   `excludes.caps`, when the kernel is at least `excludes.minKernel`, when
+//!   `includes.arches` is set and lacks the Go arch name, when the target lacks one of
+//!   `includes.caps`, or when the kernel is older than `includes.minKernel` (an unknown
+//!   kernel is newer than any);
+//! * `SCMP_ACT_ERRNO` / `SCMP_ACT_TRACE` take `errnoRet` (`defaultErrnoRet` for the default
+//!   action), else containers/common's symbolic `errno` (`defaultErrno`), else EPERM; a rule
+//!   whose action equals the default action is dropped (libseccomp would refuse it);
+//! * `SCMP_CMP_MASKED_EQ` takes `value` as the mask and `valueTwo` as the datum; when a block
+//!   compares one argument index more than once, each of its conditions becomes a rule of its
+//!   own (ORed, as runc does), otherwise the conditions are ANDed in one rule;
+//! * syscall names this crate does not know are skipped and listed in
+//!   [`Recipe::skipped`];
+//! * `flags`: `SECCOMP_FILTER_FLAG_LOG`, `_SPEC_ALLOW` and `_WAIT_KILLABLE_RECV` become the
+//!   filter attributes `CtlLog`, `CtlSsb` and `CtlWaitkill`; `_TSYNC` is implied, as in runc.
+//!
+//! # Firecracker filter files
+//!
+//! Firecracker's seccompiler JSON: an object mapping thread categories to filters.
+//!
+//! ```text
+//! {"vmm": {"default_action": "trap", "filter_action": "allow",
+//!          "filter": [{"syscall": "ioctl", "comment": "...",
+//!                      "args": [{"index": 1, "type": "dword", "op": "eq", "val": 21505,
+//!                                "comment": "..."}]}]}}
+//! ```
+//!
+//! Actions are `"allow"`, `"trap"`, `"log"`, `"kill_thread"`, `"kill_process"`,
+//! `{"errno": N}` and `{"trace": N}` (N up to 65535); `op` is `"eq"`, `"ne"`, `"lt"`, `"le"`,
+//! `"gt"`, `"ge"` or `{"masked_eq": MASK}`. The entries of `filter` are ORed, the conditions
+//! of one entry ANDed.
+//!
+//! `"type": "qword"` compares the whole 64-bit argument. `"type": "dword"` compares its low
+//! 32 bits only, whatever the high half holds (musl leaves garbage there for `ioctl`'s
+//! request): `eq` is libseccomp's `MASKED_EQ` with mask `0xffffffff` (as seccompiler does),
+//! `masked_eq` keeps the low half of its mask, and `ne`, `lt`, `le`, `gt`, `ge`, which
+//! libseccomp compares on 64 bits, are rewritten exactly as ORs of `MASKED_EQ` comparisons
+//! of the low half (one per bit at most), so one entry may give several rules. A dword `val`
+//! must fit in 32 bits. Two conditions of one entry on the same argument are an error
+//! (libseccomp cannot AND them).
+//!
+//! Each filter covers the target architecture alone, as seccompiler builds it. The file does
+//! not say its architecture: [`Policy::from_file`] takes it from seccompiler's file names
+//! (`x86_64-unknown-linux-musl.json`), [`Policy::with_arch`] sets it; a file for one
+//! architecture is not built for another. Unknown fields are errors, among them a rule's
+//! `action` and a condition's `arg_index`/`arg_type` (older seccompiler versions), which the
+//! current one ignores or refuses. Unknown syscall names are skipped and listed in
+//! [`Recipe::skipped`].
+//!
+//! # Allow-lists
+//!
+//! Plain allow-lists, and systemd's group listing.
+//!
+//! * A plain list has one syscall name per line; `#` starts a comment (to the end of the
+//!   line); blank lines are ignored. It gives one filter, `allow-list`: the default action
+//!   `ERRNO(EPERM)` (what systemd's `SystemCallErrorNumber=EPERM` gives; change
+//!   [`Recipe::default_action`] for another) and an unconditional ALLOW rule per name.
+//! * systemd's group listing (`systemd-analyze syscall-filter`): a line `@group` at the start
+//!   of a line opens a group, and the indented lines under it are its members: syscall names
+//!   or other `@group`s, which are expanded (recursively, from the same file). It gives one
+//!   filter per group, named `@group`, in the order of the file.
+//!
+//! A `@group` in a plain list cannot be expanded (this crate does not carry systemd's group
+//! tables, which change with each systemd release): it is an error that says so. A token
+//! that is not a name (spaces inside, other characters than letters, digits and `_`) is an
+//! error naming its line. A well-formed name this crate does not know is skipped and listed
+//! in [`Recipe::skipped`].
+//!
 //! Nothing in this module panics on any input: every problem in a file is a [`PolicyError`]
 //! naming where it is (`syscalls[12].args[0].op`, `vmm.filter[3].args[0].val`, `line 7`).
 

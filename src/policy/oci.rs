@@ -1,24 +1,4 @@
-//! OCI runtime-spec seccomp profiles with moby's and containers/common's extensions, read as
-//! moby (`profiles/seccomp`) and runc (`libcontainer/seccomp`) read them for a [`Target`]:
-//!
-//! * arches: the `archMap` entry whose `architecture` is the target, then its
-//!   `subArchitectures`; or the legacy `architectures` list; or the target alone;
-//! * a syscall block is skipped when `excludes.arches` has the target's Go arch name
-//!   (`amd64`, `arm64`, `386`, `mips64le`, ...), when the target has one of
-//!   `excludes.caps`, when the kernel is at least `excludes.minKernel`, when
-//!   `includes.arches` is set and lacks the Go arch name, when the target lacks one of
-//!   `includes.caps`, or when the kernel is older than `includes.minKernel` (an unknown
-//!   kernel is newer than any);
-//! * `SCMP_ACT_ERRNO` / `SCMP_ACT_TRACE` take `errnoRet` (`defaultErrnoRet` for the default
-//!   action), else containers/common's symbolic `errno` (`defaultErrno`), else EPERM; a rule
-//!   whose action equals the default action is dropped (libseccomp would refuse it);
-//! * `SCMP_CMP_MASKED_EQ` takes `value` as the mask and `valueTwo` as the datum; when a block
-//!   compares one argument index more than once, each of its conditions becomes a rule of its
-//!   own (ORed, as runc does), otherwise the conditions are ANDed in one rule;
-//! * syscall names this crate does not know are skipped and listed in
-//!   [`Recipe::skipped`](super::Recipe::skipped);
-//! * `flags`: `SECCOMP_FILTER_FLAG_LOG`, `_SPEC_ALLOW` and `_WAIT_KILLABLE_RECV` become the
-//!   filter attributes `CtlLog`, `CtlSsb` and `CtlWaitkill`; `_TSYNC` is implied, as in runc.
+//! OCI runtime-spec profiles: see the `policy` module documentation ("OCI profiles").
 
 use super::json::{item, kind, Obj};
 use super::{go_arch, known, PolicyError, Recipe, RecipeRule, Target};
