@@ -684,17 +684,30 @@ fn scaling_section(opts: &Opts, report: &mut Report) {
                     ));
                 }
             }
-            if let (Err(e), _) | (_, Err(e)) = (&ours, &theirs) {
-                if !e.starts_with("stopped")
+            if let Err(e) = &ours {
+                if !report
+                    .notes
+                    .iter()
+                    .any(|n| n.starts_with("pure-seccomp refuses"))
+                {
+                    report.note(format!(
+                        "pure-seccomp refuses to export a program over the kernel's 4096 \
+                         instructions (`too large`: the time shown is the time to the error): {e}"
+                    ));
+                }
+            }
+            if let Ok(b) = &theirs {
+                if b.len() / 8 > 4096
                     && !report
                         .notes
                         .iter()
-                        .any(|n| n.starts_with("export of a filter"))
+                        .any(|n| n.starts_with("libseccomp exports"))
                 {
                     report.note(format!(
-                        "export of a filter over 4096 instructions fails in both libraries (the \
-                         time shown is the time to the error); ours says: {}",
-                        ours.as_ref().err().unwrap_or(e)
+                        "libseccomp exports programs over 4096 instructions (e.g. {} for {}, \
+                         level {level}); the kernel refuses them at load time",
+                        b.len() / 8,
+                        case.name
                     ));
                 }
             }
