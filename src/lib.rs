@@ -43,6 +43,8 @@ mod kernel;
 mod notify;
 pub mod opt;
 mod pfc;
+#[cfg(feature = "policy")]
+pub mod policy;
 mod syscall;
 mod version;
 
