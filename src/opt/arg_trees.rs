@@ -130,7 +130,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
                     hi: v - 1,
                     to,
                     w,
-                    key: w >= 1.0,
+                    key: false,
                 });
             }
             ivs.push(Interval {
@@ -138,7 +138,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
                 hi: v,
                 to: pt,
                 w: 1.0,
-                key: true,
+                key: false,
             });
             from = u64::from(v) + 1;
         }
@@ -148,7 +148,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
                 hi: b,
                 to,
                 w,
-                key: w >= 1.0,
+                key: false,
             });
         }
     }
