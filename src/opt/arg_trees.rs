@@ -19,6 +19,9 @@ use crate::ir::{Dn, DnId, Op, Program};
 const MIN_CHAIN: usize = 3;
 /// Total chain steps read before the rest of the graph is kept as it is.
 const BUDGET: usize = 2_000_000;
+/// The weight of the values no comparison of the chain names (each named value or range
+/// weighs 1): rules name the values programs use.
+const GAP_WEIGHT: f64 = 0.25;
 /// The first offset rewritten (offsets 0 and 4 are the syscall number and the arch).
 const FIRST_OFF: u32 = 8;
 
@@ -108,7 +111,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
     let mut base: Vec<(u32, u32, DnId, f64)> =
         ranges.iter().map(|&(a, b, to)| (a, b, to, 1.0)).collect();
     if lo <= hi {
-        base.push((lo as u32, hi as u32, end, 0.5));
+        base.push((lo as u32, hi as u32, end, GAP_WEIGHT));
     }
     base.sort_by_key(|r| r.0);
     let mut pts: Vec<(u32, DnId)> = points.into_iter().collect();

@@ -49,7 +49,7 @@ pub(crate) fn merge(mut v: Vec<Interval>) -> Vec<Interval> {
 /// Runs of at most this many ranges get an exactly cheapest tree.
 const EXACT: usize = 320;
 /// The longest exception list considered.
-const MAX_EXCEPTIONS: usize = 4;
+const MAX_EXCEPTIONS: usize = 6;
 
 /// The test tree on word `off` (compared whole) that maps each value to its range's
 /// decision. `ivs` must be sorted, non-empty and cover every value the word can have on the
