@@ -104,11 +104,7 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
     let link = |tree: &mut Tree, prev: &mut Vec<Id>, tf: bool, to: Id| {
         for &p in prev.iter() {
             let g = tree.get(Some(to));
-            if tf {
-                tree.nodes[p].nxt_t = g;
-            } else {
-                tree.nodes[p].nxt_f = g;
-            }
+            tree.set_next(p, tf, g);
         }
         prev.clear();
     };
@@ -141,8 +137,10 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
                         Cmp::Ge
                     };
                     let c2 = word(tree, false, lo_op);
-                    tree.nodes[c0].nxt_f = tree.get(Some(c1));
-                    tree.nodes[c1].nxt_t = tree.get(Some(c2));
+                    let g = tree.get(Some(c1));
+                    tree.set_next(c0, false, g);
+                    let g = tree.get(Some(c2));
+                    tree.set_next(c1, true, g);
                     cnt += 3;
                     if matches!(a.op, OrigOp::Gt | OrigOp::Ge) {
                         (c0, vec![c0, c2], true)
@@ -159,7 +157,8 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
                     };
                     let c0 = word(tree, true, op);
                     let c1 = word(tree, false, op);
-                    tree.nodes[c0].nxt_t = tree.get(Some(c1));
+                    let g = tree.get(Some(c1));
+                    tree.set_next(c0, true, g);
                     cnt += 2;
                     if a.op == OrigOp::Ne {
                         (c0, vec![c0, c1], false)
@@ -208,11 +207,7 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
     }
     if chains.is_some() {
         for &p in &prev {
-            if tf {
-                tree.nodes[p].act_t = Some(rule.action);
-            } else {
-                tree.nodes[p].act_f = Some(rule.action);
-            }
+            tree.set_act(p, tf, Some(rule.action));
         }
     }
     (chains, cnt)
@@ -222,13 +217,80 @@ fn chain_priority(node_cnt: u32) -> u32 {
     PRI_MASK_CHAIN.wrapping_sub(node_cnt) & PRI_MASK_CHAIN
 }
 
-/// Adds `rule` (syscall already in this architecture's numbering) to the filter.
-/// The entries a rule add changed, as they were before (for undoing a failed add).
-type Journal = Vec<(i32, Option<SysEntry>)>;
+/// What a rule add changed in one architecture's filter, for undoing a failed add: the
+/// entries it touched (their header as it was, `None` for a new entry); each touched entry's
+/// tree logs its own changes meanwhile ([`Tree::begin`]).
+type Journal = Vec<(i32, Option<EntryHead>)>;
 
+/// The fields of a [`SysEntry`] besides its tree.
+#[derive(Debug, Clone, Copy)]
+struct EntryHead {
+    priority: u32,
+    chains: Option<Id>,
+    node_cnt: u32,
+    action: u32,
+    valid: bool,
+    counted: bool,
+}
+
+impl EntryHead {
+    fn of(e: &SysEntry) -> Self {
+        EntryHead {
+            priority: e.priority,
+            chains: e.chains,
+            node_cnt: e.node_cnt,
+            action: e.action,
+            valid: e.valid,
+            counted: e.counted,
+        }
+    }
+
+    fn restore(self, e: &mut SysEntry) {
+        e.priority = self.priority;
+        e.chains = self.chains;
+        e.node_cnt = self.node_cnt;
+        e.action = self.action;
+        e.valid = self.valid;
+        e.counted = self.counted;
+    }
+}
+
+/// Undoes the changes journaled for syscall `num`.
+fn journal_undo(filter: &mut ArchFilter, num: i32, head: Option<EntryHead>) {
+    match head {
+        None => {
+            filter.syscalls.remove(&num);
+        }
+        Some(h) => {
+            let e = filter
+                .syscalls
+                .get_mut(&num)
+                .expect("a journaled entry stays");
+            h.restore(e);
+            e.tree.rollback();
+        }
+    }
+}
+
+/// Keeps the changes journaled (stops the trees' logs).
+fn journal_keep(filter: &mut ArchFilter, journal: &Journal) {
+    for (num, head) in journal {
+        if head.is_some() {
+            if let Some(e) = filter.syscalls.get_mut(num) {
+                e.tree.commit();
+            }
+        }
+    }
+}
+
+/// Adds `rule` (syscall already in this architecture's numbering) to the filter.
 fn db_rule_add(filter: &mut ArchFilter, rule: &Rule, journal: &mut Journal) -> Result<()> {
     if !journal.iter().any(|(n, _)| *n == rule.syscall) {
-        journal.push((rule.syscall, filter.syscalls.get(&rule.syscall).cloned()));
+        let head = filter.syscalls.get_mut(&rule.syscall).map(|e| {
+            e.tree.begin();
+            EntryHead::of(e)
+        });
+        journal.push((rule.syscall, head));
     }
     let info = filter.info();
     let Some(entry) = filter.syscalls.get_mut(&rule.syscall) else {
@@ -431,21 +493,26 @@ fn arch_rule_add(
                 ra.action = stricter(ra.action, default);
             }
             if ra.action != default {
-                let before = filter.syscalls.get(&ra.syscall).cloned();
+                // The multiplexer's entry is the first this rule touches here.
+                debug_assert!(journal.iter().all(|(n, _)| *n != ra.syscall));
                 if let Err(e) = db_rule_add(filter, &ra, journal) {
+                    // Back to the entry as it was before this add.
+                    let k = journal
+                        .iter()
+                        .position(|(n, _)| *n == ra.syscall)
+                        .expect("db_rule_add journals its entry");
+                    let (num, head) = journal.remove(k);
+                    journal_undo(filter, num, head);
                     // Another rule already gives this call an action. Keep it when it is at
                     // least as restrictive (the rules agree to deny); otherwise this rule
                     // conflicts, as in libseccomp.
-                    let existing = before
-                        .as_ref()
+                    let existing = filter
+                        .syscalls
+                        .get(&ra.syscall)
                         .and_then(|e| mux_call_action(filter.info(), e, call));
                     if !(conditional && existing.is_some_and(|x| stricter(x, ra.action) == x)) {
                         return Err(e);
                     }
-                    match before {
-                        Some(b) => filter.syscalls.insert(ra.syscall, b),
-                        None => filter.syscalls.remove(&ra.syscall),
-                    };
                 }
             }
         }
@@ -597,16 +664,16 @@ impl Collection {
                 } else {
                     // Undo exactly what this rule changed, nothing else.
                     for (f, journal) in self.filters.iter_mut().zip(journals) {
-                        for (num, old) in journal.into_iter().rev() {
-                            match old {
-                                Some(e) => f.syscalls.insert(num, e),
-                                None => f.syscalls.remove(&num),
-                            };
+                        for (num, head) in journal.into_iter().rev() {
+                            journal_undo(f, num, head);
                         }
                     }
                 }
                 return Err(e);
             }
+        }
+        for (f, journal) in self.filters.iter_mut().zip(&journals) {
+            journal_keep(f, journal);
         }
         if self.compat {
             self.shadow = Some(rules_only(self.filters.clone()));
@@ -835,5 +902,363 @@ impl PruneState {
         let mut s = PruneState::default();
         s.set_action(action);
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::{RET_ALLOW, RET_ERRNO, RET_KILL_PROCESS, RET_LOG, RET_TRAP};
+
+    /// xorshift64*
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+            xs[self.below(xs.len() as u64) as usize]
+        }
+    }
+
+    /// A rule for the native numbering of x86_64 (ioctl, fcntl, socket, read).
+    fn random_rule(r: &mut Rng, wide: bool) -> Rule {
+        let syscall = r.pick(&[16, 16, 72, 41, 0]);
+        let action = r.pick(&[
+            RET_ALLOW,
+            RET_ALLOW,
+            RET_ALLOW,
+            RET_ERRNO | 1,
+            RET_ERRNO | 2,
+            RET_TRAP,
+            RET_LOG,
+        ]);
+        let mut args = [None; 6];
+        let n = if wide {
+            r.pick(&[1, 1, 1, 2])
+        } else {
+            r.below(4)
+        };
+        for _ in 0..n {
+            let i = if wide {
+                r.pick(&[1, 1, 2])
+            } else {
+                r.below(3) as usize
+            };
+            let op = if wide && r.below(4) != 0 {
+                OrigOp::Eq
+            } else {
+                r.pick(&[
+                    OrigOp::Ne,
+                    OrigOp::Lt,
+                    OrigOp::Le,
+                    OrigOp::Eq,
+                    OrigOp::Ge,
+                    OrigOp::Gt,
+                    OrigOp::MaskedEq,
+                ])
+            };
+            let datum = match r.below(10) {
+                0 => 0x1_0000_0000 + r.below(4),
+                1 => u64::MAX - r.below(3),
+                _ if wide => r.below(60),
+                _ => r.below(12),
+            };
+            let mask = if op == OrigOp::MaskedEq {
+                r.pick(&[0xff, 0xf0, u64::MAX, 0xffff_0000_0000, 0])
+            } else {
+                u64::MAX
+            };
+            args[i] = Some(ApiArg { op, mask, datum });
+        }
+        Rule {
+            strict: false,
+            action,
+            syscall,
+            args,
+        }
+    }
+
+    type Head = (i32, u32, Option<Id>, u32, u32, bool, bool);
+    type Snapshot = Vec<(ScmpArch, Vec<Head>, Vec<Vec<tree::Shape>>)>;
+
+    fn snapshot(c: &Collection) -> Snapshot {
+        c.filters
+            .iter()
+            .map(|f| {
+                let heads = f
+                    .syscalls
+                    .values()
+                    .map(|e| {
+                        (
+                            e.num, e.priority, e.chains, e.node_cnt, e.action, e.valid, e.counted,
+                        )
+                    })
+                    .collect();
+                let trees = f.syscalls.values().map(|e| e.tree.shape()).collect();
+                (f.arch, heads, trees)
+            })
+            .collect()
+    }
+
+    fn plain<T>(f: impl FnOnce() -> T) -> T {
+        tree::NO_INDEX.with(|c| c.set(true));
+        let r = f();
+        tree::NO_INDEX.with(|c| c.set(false));
+        r
+    }
+
+    fn arg(i: usize, op: OrigOp, datum: u64) -> [Option<ApiArg>; 6] {
+        let mut args = [None; 6];
+        args[i] = Some(ApiArg {
+            op,
+            mask: u64::MAX,
+            datum,
+        });
+        args
+    }
+
+    fn rule(action: u32, args: [Option<ApiArg>; 6]) -> Rule {
+        Rule {
+            strict: false,
+            action,
+            syscall: 16,
+            args,
+        }
+    }
+
+    fn with(
+        mut args: [Option<ApiArg>; 6],
+        i: usize,
+        op: OrigOp,
+        datum: u64,
+    ) -> [Option<ApiArg>; 6] {
+        args[i] = arg(i, op, datum)[i];
+        args
+    }
+
+    /// Adds `rules` to `a` and to a copy without indexes, comparing outcomes and graphs after
+    /// each add; returns (indexes seen, failed adds).
+    fn differential(mut a: Collection, rules: &[Rule], what: &str) -> (usize, usize) {
+        let mut b = a.clone();
+        let (mut indexed, mut failures) = (0, 0);
+        for (step, rule) in rules.iter().enumerate() {
+            if rule.strict {
+                // Stands for a priority change: (syscall, priority in the action).
+                let (sc, pri) = (rule.syscall, rule.action as u8);
+                let ra = a.syscall_priority(sc, pri).map_err(|e| e.errno());
+                let rb = b.syscall_priority(sc, pri).map_err(|e| e.errno());
+                assert_eq!(ra, rb);
+                continue;
+            }
+            let before = snapshot(&a);
+            let ra = a.rule_add(rule).map_err(|e| e.errno());
+            let rb = plain(|| b.rule_add(rule)).map_err(|e| e.errno());
+            assert_eq!(ra, rb, "{what} step {step}: {rule:?}");
+            let now = snapshot(&a);
+            assert!(now == snapshot(&b), "{what} step {step}: {rule:?}");
+            if ra.is_err() {
+                failures += 1;
+                assert!(now == before, "{what} step {step}: not undone");
+            }
+            for f in &a.filters {
+                for e in f.syscalls.values() {
+                    indexed += e.tree.check_indexes();
+                }
+            }
+        }
+        (indexed, failures)
+    }
+
+    fn two_arches() -> Collection {
+        let mut c = Collection::new(RET_KILL_PROCESS);
+        c.add_arch(ScmpArch::X86).unwrap();
+        c
+    }
+
+    /// A rule with `!=` and a second argument reaches the second argument's level from two
+    /// parents, and the adds through the second parent start in the middle of the level,
+    /// which can leave it unsorted.
+    #[test]
+    fn shared_levels() {
+        if NATIVE != Some(ScmpArch::X8664) {
+            return;
+        }
+        let mut r = Rng(7);
+        for order in 0..4 {
+            let mut vs: Vec<u64> = (0..60).collect();
+            match order {
+                1 => vs.reverse(),
+                // Indexed while sorted, then unsorted.
+                3 => vs = (0..40).rev().chain(40..60).collect(),
+                2 => {
+                    for i in (1..vs.len()).rev() {
+                        vs.swap(i, r.below(i as u64 + 1) as usize);
+                    }
+                }
+                _ => {}
+            }
+            let mut rules = Vec::new();
+            // The level shared is that of the second argument's high word.
+            for &v in &vs {
+                let base = arg(1, OrigOp::Ne, 5);
+                let w = (v << 32) | (v % 3);
+                rules.push(rule(RET_ALLOW, with(base, 2, OrigOp::Eq, w)));
+                if v % 7 == 0 {
+                    rules.push(rule(RET_ERRNO | 1, with(base, 2, OrigOp::Eq, w)));
+                    rules.push(rule(
+                        RET_ALLOW,
+                        with(arg(1, OrigOp::Lt, 9), 2, OrigOp::Eq, w),
+                    ));
+                    rules.push(rule(RET_ALLOW, with(base, 2, OrigOp::Gt, w)));
+                    rules.push(rule(RET_ALLOW, arg(2, OrigOp::Eq, w / 2)));
+                }
+            }
+            for c in [Collection::new(RET_KILL_PROCESS), two_arches()] {
+                differential(c, &rules, "shared");
+            }
+        }
+    }
+
+    /// On x86 a 64-bit datum loses its high word, so a rule can be merged (and prune nodes)
+    /// on x86_64 and then conflict on x86: the whole add is undone, removals included.
+    #[test]
+    fn undo_across_arches() {
+        if NATIVE != Some(ScmpArch::X8664) {
+            return;
+        }
+        let mut rules = Vec::new();
+        for v in (0..40).step_by(3) {
+            rules.push(rule(RET_ERRNO | 1, arg(1, OrigOp::Eq, 0x1_0000_0000 + v)));
+        }
+        for v in 0..40 {
+            rules.push(rule(
+                RET_ALLOW,
+                with(arg(1, OrigOp::Eq, v), 2, OrigOp::Eq, 1),
+            ));
+            rules.push(rule(
+                RET_ALLOW,
+                with(arg(1, OrigOp::Eq, v), 2, OrigOp::Eq, 2),
+            ));
+        }
+        for v in (0..40).rev() {
+            // Shorter than the rules on v: prunes them on x86_64; conflicts on x86 when
+            // v % 3 == 0.
+            rules.push(rule(RET_ALLOW, arg(1, OrigOp::Eq, v)));
+            rules.push(rule(
+                RET_TRAP,
+                with(arg(1, OrigOp::Eq, v), 2, OrigOp::Eq, 3),
+            ));
+        }
+        let (indexed, failures) = differential(two_arches(), &rules, "undo");
+        assert!(indexed > 0);
+        assert!(failures >= 14, "{failures}");
+
+        // An indexed level (arg2's, under arg1 == 7) freed with its parent's sub-tree.
+        let mut rules = vec![rule(RET_ERRNO | 1, arg(1, OrigOp::Eq, 0x1_0000_0007))];
+        for w in 0..40 {
+            let a = with(arg(1, OrigOp::Eq, 7), 2, OrigOp::Eq, w);
+            rules.push(rule(RET_ALLOW, a));
+            // Nodes with a successor level in that level too.
+            rules.push(rule(RET_ALLOW, with(a, 3, OrigOp::Eq, w)));
+            rules.push(rule(
+                RET_ALLOW,
+                with(with(a, 2, OrigOp::Eq, w + 99), 3, OrigOp::Eq, w),
+            ));
+        }
+        rules.push(rule(RET_ALLOW, arg(1, OrigOp::Eq, 7)));
+        let (_, failures) = differential(two_arches(), &rules, "undo freed level");
+        assert_eq!(failures, 1);
+
+        // Nodes pruned from an indexed level (arg1's, under arg0 == 1) by shorter rules.
+        let mut rules = Vec::new();
+        for w in (0..40).step_by(3) {
+            rules.push(rule(RET_ERRNO | 1, arg(1, OrigOp::Eq, 0x1_0000_0000 + w)));
+        }
+        for w in 0..40 {
+            rules.push(rule(
+                RET_ALLOW,
+                with(arg(0, OrigOp::Eq, 1), 1, OrigOp::Eq, w),
+            ));
+        }
+        for w in 0..40 {
+            rules.push(rule(RET_ALLOW, arg(1, OrigOp::Eq, w)));
+        }
+        let (_, failures) = differential(two_arches(), &rules, "undo pruned");
+        assert!(failures >= 14, "{failures}");
+
+        // Nodes of an indexed level (arg1's) gaining a successor level (on the false edge).
+        let mut rules = Vec::new();
+        for v in 0..40 {
+            rules.push(rule(RET_ALLOW, arg(1, OrigOp::Eq, v)));
+        }
+        for v in (0..40).step_by(3) {
+            let a = arg(1, OrigOp::Ne, 0x1_0000_0000 + v);
+            rules.push(rule(RET_ERRNO | 1, with(a, 2, OrigOp::Eq, 1)));
+        }
+        for v in 0..40 {
+            rules.push(rule(
+                RET_TRAP,
+                with(arg(1, OrigOp::Ne, v), 2, OrigOp::Eq, 1),
+            ));
+        }
+        let (_, failures) = differential(two_arches(), &rules, "undo grown");
+        assert!(failures >= 14, "{failures}");
+    }
+
+    /// The level indexes and the undo log change no outcome and no node: the same rules give
+    /// the same results and the same graph with and without them, and a failed add leaves
+    /// everything as it was.
+    #[test]
+    fn indexes_and_undo_log_change_nothing() {
+        if NATIVE != Some(ScmpArch::X8664) {
+            return;
+        }
+        let mut indexed = 0;
+        let mut failures = 0;
+        for seed in 1..=48u64 {
+            let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut a = Collection::new(RET_KILL_PROCESS);
+            match seed % 4 {
+                1 => a.add_arch(ScmpArch::X86).unwrap(),
+                2 => {
+                    a.add_arch(ScmpArch::X86).unwrap();
+                    a.add_arch(ScmpArch::X32).unwrap();
+                }
+                3 => {
+                    a.add_arch(ScmpArch::X86).unwrap();
+                    a.remove_arch(ScmpArch::X8664);
+                }
+                _ => {}
+            }
+            let wide = seed % 3 != 0;
+            let mut rules = Vec::new();
+            for _ in 0..400 {
+                rules.push(if r.below(50) == 0 {
+                    Rule {
+                        strict: true,
+                        action: r.below(256) as u32,
+                        syscall: r.pick(&[16, 72, 41, 1]),
+                        args: [None; 6],
+                    }
+                } else {
+                    random_rule(&mut r, wide)
+                });
+            }
+            let (i, f) = differential(a, &rules, &format!("seed {seed}"));
+            indexed += i;
+            failures += f;
+        }
+        assert!(indexed > 1000, "the indexes were hardly used: {indexed}");
+        assert!(failures > 100, "too few failed adds: {failures}");
     }
 }
