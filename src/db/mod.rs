@@ -365,6 +365,7 @@ fn db_rule_add(
             .recs
             .push((journal.filter, sys, Some(EntryHead::of(entry))));
     }
+    entry.tree.note_nodes();
     let (mut new_chains, new_cnt) = rule_gen(&mut entry.tree, info, rule);
     let mut rm_flag = false;
     loop {
@@ -1224,6 +1225,36 @@ mod tests {
                 differential(c, &rules, "shared");
             }
         }
+    }
+
+    /// A greater sibling's prune walk looks for the new rule's successors, at any depth, in
+    /// its own level: on x86 an `arg2` leaf makes a longer rule ending in the same `arg2`
+    /// test redundant through two such steps.
+    #[test]
+    fn deep_successors() {
+        if NATIVE != Some(ScmpArch::X8664) {
+            return;
+        }
+        let mut x86 = Collection::new(RET_KILL_PROCESS);
+        x86.add_arch(ScmpArch::X86).unwrap();
+        x86.remove_arch(ScmpArch::X8664);
+        let mut rules = Vec::new();
+        for k in 0..24 {
+            rules.push(rule(RET_ALLOW, arg(2, OrigOp::Eq, k)));
+        }
+        for v in 0..24 {
+            let a = with(
+                with(arg(0, OrigOp::Eq, v), 1, OrigOp::Eq, v + 1),
+                2,
+                OrigOp::Eq,
+                v,
+            );
+            rules.push(rule(RET_ALLOW, a));
+            rules.push(rule(RET_TRAP, with(a, 2, OrigOp::Eq, v + 100)));
+            rules.push(rule(RET_ERRNO | 1, with(a, 2, OrigOp::Eq, v + 1)));
+        }
+        let (indexed, _) = differential(x86, &rules, "deep");
+        assert!(indexed > 0);
     }
 
     /// On x86 a 64-bit datum loses its high word, so a rule can be merged (and prune nodes)

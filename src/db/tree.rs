@@ -19,7 +19,7 @@
 //! * while a rule is added, the tree logs what it changes ([`Tree::begin`]) so that a failed
 //!   add is undone in time proportional to its changes ([`Tree::rollback`]), not to the tree.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Bound::{Excluded, Included, Unbounded};
 use std::ops::RangeBounds;
@@ -389,6 +389,10 @@ struct Aux {
     /// Nodes from here on were created since `begin`.
     base: usize,
     log: Vec<Undo>,
+    /// The `sig` of every node below `noted` (and of some nodes gone since): a node whose
+    /// signature is not here has no `chain_eq` node among them.
+    seen: HashSet<u64, BuildHasherDefault<SigHasher>>,
+    noted: usize,
 }
 
 /// Where the new node goes in a level.
@@ -398,9 +402,9 @@ enum Spot {
     After(Id),
 }
 
-/// Which siblings the prune walk at one level acts on (the others it passes over without
-/// effect): always those `chain_eq` to the new node; the "less" ones (`chain_lt`) all, only
-/// those with a successor level, or none; the others all or none.
+/// Which siblings the prune walk at one level acts on (it passes over the others without
+/// effect): always those `chain_eq` to the new node `n`; the "less" ones (`chain_lt`) all,
+/// only those with a successor level, or none; the others ("greater") all or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LtActive {
     All,
@@ -412,7 +416,9 @@ struct Active {
     n: Id,
     key: u64,
     sig: u64,
-    gt_all: bool,
+    /// The greater siblings are acted on: `Some` when decided, `None` when that depends on
+    /// the level (a greater sibling's walk looks for `n`'s successors in this same level).
+    gt_all: std::cell::Cell<Option<bool>>,
     lt: LtActive,
 }
 
@@ -515,6 +521,53 @@ impl Tree {
         }
     }
 
+    /// Records the signatures of the nodes created since the last call: called before a rule's
+    /// graph is generated, so that the prune walk knows which signatures the tree may hold.
+    pub(crate) fn note_nodes(&mut self) {
+        let len = self.nodes.len();
+        if len == 0 {
+            return;
+        }
+        let a = self.aux.get_or_insert_with(Default::default);
+        for n in &self.nodes[a.noted.min(len)..] {
+            a.seen.insert(sig(n));
+        }
+        a.noted = len;
+    }
+
+    /// Whether a node created before the rule being added (whose graph starts at `new`) may
+    /// be `chain_eq` to a node with signature `g`.
+    fn sig_may_exist(&self, g: u64, new: Id) -> bool {
+        match self.aux.as_deref() {
+            Some(a) if new >= a.noted => a.seen.contains(&g),
+            _ => true,
+        }
+    }
+
+    /// Whether the level of index `l` holds a node with the signature of a successor (at any
+    /// depth) of the new node `n` (of a rule's single-path graph).
+    fn successor_sig_in(&self, n: Id, l: &LevelIndex) -> bool {
+        let mut todo: Vec<Id> = Vec::new();
+        let mut done: Vec<Id> = Vec::new();
+        let push = |todo: &mut Vec<Id>, x: Id| {
+            let x = &self.nodes[x];
+            todo.extend(x.nxt_t);
+            todo.extend(x.nxt_f);
+        };
+        push(&mut todo, n);
+        while let Some(d) = todo.pop() {
+            if done.contains(&d) {
+                continue;
+            }
+            done.push(d);
+            if l.by_sig.0.contains_key(&sig(&self.nodes[d])) {
+                return true;
+            }
+            push(&mut todo, d);
+        }
+        false
+    }
+
     /// Undoes the changes recorded since [`Tree::begin`].
     pub(crate) fn rollback(&mut self) {
         let Some(a) = self.aux.as_deref_mut() else {
@@ -525,6 +578,7 @@ impl Tree {
         }
         a.logging = false;
         let base = a.base;
+        a.noted = a.noted.min(base);
         let log = std::mem::take(&mut a.log);
         for u in log.into_iter().rev() {
             let a = self.aux.as_deref_mut().expect("present");
@@ -740,7 +794,15 @@ impl Tree {
     fn next_active(&self, s: u32, y: Id, act: &Active) -> Option<Id> {
         let l = self.level(s);
         let ny = &self.nodes[y];
-        if act.gt_all && key(ny) >= act.key {
+        let gt_all = match act.gt_all.get() {
+            Some(b) => b,
+            None => {
+                let b = self.successor_sig_in(act.n, l);
+                act.gt_all.set(Some(b));
+                b
+            }
+        };
+        if gt_all && key(ny) >= act.key {
             return Some(y);
         }
         let py = pos(ny);
@@ -978,14 +1040,26 @@ impl Tree {
         // The siblings this walk acts on; it passes over the others without effect, so
         // where the level is indexed, it skips them.
         let once = state.flags & IST_MATCH_ONCE != 0;
+        //
+        // A less sibling's walk looks for `n` among that sibling's successors; a greater
+        // sibling's walk looks for `n`'s successors in this level; neither acts on anything
+        // without a node `chain_eq` to what it looks for. Once something matched
+        // (IST_MATCH_ONCE), neither walks at all.
+        let n_sig = sig(&self.nodes[n_iter]);
         let act = Active {
             n: n_iter,
             key: key(&self.nodes[n_iter]),
-            sig: sig(&self.nodes[n_iter]),
-            gt_all: state.flags & IST_X_PREFIX != 0 || (!once && self.nodes[n_iter].has_children()),
+            sig: n_sig,
+            gt_all: std::cell::Cell::new(if state.flags & IST_X_PREFIX != 0 {
+                Some(true)
+            } else if once || !self.nodes[n_iter].has_children() {
+                Some(false)
+            } else {
+                None
+            }),
             lt: if state.flags & IST_N_PREFIX != 0 {
                 LtActive::All
-            } else if once {
+            } else if once || !self.sig_may_exist(n_sig, n_iter) {
                 LtActive::None
             } else {
                 LtActive::Inner
