@@ -1257,6 +1257,38 @@ mod tests {
         assert!(indexed > 0);
     }
 
+    /// A shorter rule replaces a sub-tree only when every action in it is the rule's: the check
+    /// covers the sub-trees of an indexed level's nodes, not only their own actions.
+    #[test]
+    fn action_checks_reach_sub_trees() {
+        if NATIVE != Some(ScmpArch::X8664) {
+            return;
+        }
+        for deep_action in [RET_ALLOW, RET_ERRNO | 1] {
+            let mut x86 = Collection::new(RET_KILL_PROCESS);
+            x86.add_arch(ScmpArch::X86).unwrap();
+            x86.remove_arch(ScmpArch::X8664);
+            let mut rules = Vec::new();
+            for k in 0..24 {
+                rules.push(rule(
+                    RET_ALLOW,
+                    with(arg(0, OrigOp::Eq, 1), 1, OrigOp::Eq, k),
+                ));
+            }
+            let deep = with(
+                with(arg(0, OrigOp::Eq, 1), 1, OrigOp::Eq, 50),
+                2,
+                OrigOp::Eq,
+                3,
+            );
+            rules.push(rule(deep_action, deep));
+            rules.push(rule(RET_ALLOW, arg(0, OrigOp::Eq, 1)));
+            let (indexed, failures) = differential(x86, &rules, "sub-trees");
+            assert!(indexed > 0);
+            assert_eq!(failures, usize::from(deep_action != RET_ALLOW));
+        }
+    }
+
     /// On x86 a 64-bit datum loses its high word, so a rule can be merged (and prune nodes)
     /// on x86_64 and then conflict on x86: the whole add is undone, removals included.
     #[test]

@@ -255,6 +255,10 @@ impl Hasher for SigHasher {
     fn write_u64(&mut self, x: u64) {
         self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
+
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(u64::from(x));
+    }
 }
 
 /// The nodes of one signature in a level: (position, id), sorted by position.
@@ -359,8 +363,71 @@ struct LevelIndex {
     by_pos: BTreeMap<u64, Id>,
     /// Every node by `sig`.
     by_sig: SigIndex,
-    /// The nodes with a successor level, by position.
+    /// The nodes that are not plain leaves (a plain leaf has no successor level and some
+    /// action): those with a successor level, and the rare ones with neither, by position.
     inner: BTreeMap<u64, Id>,
+    /// How many edges of the level's nodes have each action.
+    acts: HashMap<u32, u32, BuildHasherDefault<SigHasher>>,
+}
+
+/// What a level index holds about a node besides its position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Summary {
+    sig: u64,
+    inner: bool,
+    acts: [Option<u32>; 2],
+}
+
+impl Summary {
+    fn of(n: &Node) -> Self {
+        Summary {
+            sig: sig(n),
+            inner: n.has_children() || (n.act_t.is_none() && n.act_f.is_none()),
+            acts: [n.act_t, n.act_f],
+        }
+    }
+}
+
+impl LevelIndex {
+    fn add(&mut self, p: u64, id: Id, m: Summary) {
+        self.by_pos.insert(p, id);
+        self.by_sig.insert(m.sig, p, id);
+        self.add_parts(p, id, m);
+    }
+
+    fn remove(&mut self, p: u64, m: Summary) {
+        self.by_pos.remove(&p);
+        self.by_sig.remove(m.sig, p);
+        self.remove_parts(p, m);
+    }
+
+    /// `id`'s successors or actions changed.
+    fn update(&mut self, p: u64, id: Id, old: Summary, new: Summary) {
+        self.remove_parts(p, old);
+        self.add_parts(p, id, new);
+    }
+
+    fn add_parts(&mut self, p: u64, id: Id, m: Summary) {
+        if m.inner {
+            self.inner.insert(p, id);
+        }
+        for a in m.acts.into_iter().flatten() {
+            *self.acts.entry(a).or_default() += 1;
+        }
+    }
+
+    fn remove_parts(&mut self, p: u64, m: Summary) {
+        if m.inner {
+            self.inner.remove(&p);
+        }
+        for a in m.acts.into_iter().flatten() {
+            let c = self.acts.get_mut(&a).expect("counted");
+            *c -= 1;
+            if *c == 0 {
+                self.acts.remove(&a);
+            }
+        }
+    }
 }
 
 /// One change to undo on a failed rule add.
@@ -372,12 +439,12 @@ enum Undo {
     Built,
     /// A level index was marked linear.
     Linear(u32),
-    /// A node joined an index: slot, position, `sig`.
-    Joined(u32, u64, u64),
-    /// A node left an index; whether it was in `inner`.
-    Left(u32, Id, u64, u64, bool),
-    /// A node entered (true) or left `inner`.
-    Inner(u32, Id, u64, bool),
+    /// A node joined an index: slot, position, summary.
+    Joined(u32, u64, Summary),
+    /// A node left an index.
+    Left(u32, u64, Id, Summary),
+    /// A node's summary changed from the first to the second.
+    Changed(u32, u64, Id, Summary, Summary),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -588,28 +655,9 @@ impl Tree {
                     a.levels.pop();
                 }
                 Undo::Linear(s) => a.levels[s as usize].linear = false,
-                Undo::Joined(s, p, g) => {
-                    let l = &mut a.levels[s as usize];
-                    l.by_pos.remove(&p);
-                    l.by_sig.remove(g, p);
-                    l.inner.remove(&p);
-                }
-                Undo::Left(s, id, p, g, inner) => {
-                    let l = &mut a.levels[s as usize];
-                    l.by_pos.insert(p, id);
-                    l.by_sig.insert(g, p, id);
-                    if inner {
-                        l.inner.insert(p, id);
-                    }
-                }
-                Undo::Inner(s, id, p, added) => {
-                    let l = &mut a.levels[s as usize];
-                    if added {
-                        l.inner.remove(&p);
-                    } else {
-                        l.inner.insert(p, id);
-                    }
-                }
+                Undo::Joined(s, p, m) => a.levels[s as usize].remove(p, m),
+                Undo::Left(s, p, id, m) => a.levels[s as usize].add(p, id, m),
+                Undo::Changed(s, p, id, old, new) => a.levels[s as usize].update(p, id, new, old),
             }
         }
         self.nodes.truncate(base);
@@ -624,35 +672,38 @@ impl Tree {
 
     /// Sets the successor level on the true (`t`) or false edge of `id`.
     pub(crate) fn set_next(&mut self, id: Id, t: bool, next: Option<Id>) {
-        let before = self.nodes[id].has_children();
+        let before = Summary::of(&self.nodes[id]);
         let n = self.nm(id);
         if t {
             n.nxt_t = next;
         } else {
             n.nxt_f = next;
         }
-        let after = n.has_children();
-        if before != after {
-            if let Some(s) = self.indexed(id) {
-                let p = pos(&self.nodes[id]);
-                let l = &mut self.aux.as_deref_mut().expect("indexed").levels[s as usize];
-                if after {
-                    l.inner.insert(p, id);
-                } else {
-                    l.inner.remove(&p);
-                }
-                self.log(Undo::Inner(s, id, p, after));
-            }
-        }
+        self.summary_changed(id, before);
     }
 
     /// Sets the action on the true (`t`) or false edge of `id`.
     pub(crate) fn set_act(&mut self, id: Id, t: bool, act: Option<u32>) {
+        let before = Summary::of(&self.nodes[id]);
         let n = self.nm(id);
         if t {
             n.act_t = act;
         } else {
             n.act_f = act;
+        }
+        self.summary_changed(id, before);
+    }
+
+    fn summary_changed(&mut self, id: Id, before: Summary) {
+        let after = Summary::of(&self.nodes[id]);
+        if after == before {
+            return;
+        }
+        if let Some(s) = self.indexed(id) {
+            let p = pos(&self.nodes[id]);
+            let l = &mut self.aux.as_deref_mut().expect("indexed").levels[s as usize];
+            l.update(p, id, before, after);
+            self.log(Undo::Changed(s, p, id, before, after));
         }
     }
 
@@ -714,12 +765,7 @@ impl Tree {
                 n.seq = seq;
                 n.in_idx = true;
                 l.next_seq += 1;
-                let p = pos(n);
-                l.by_pos.insert(p, i);
-                l.by_sig.insert(sig(n), p, i);
-                if n.has_children() {
-                    l.inner.insert(p, i);
-                }
+                l.add(pos(n), i, Summary::of(n));
             }
             c = n.lvl_nxt;
         }
@@ -753,15 +799,11 @@ impl Tree {
         node.slot = s;
         node.seq = seq;
         node.in_idx = true;
-        let (p, g, inner) = (pos(node), sig(node), node.has_children());
+        let (p, m) = (pos(node), Summary::of(node));
         let l = &mut self.aux.as_deref_mut().expect("indexed").levels[s as usize];
         l.next_seq += 1;
-        l.by_pos.insert(p, n);
-        l.by_sig.insert(g, p, n);
-        if inner {
-            l.inner.insert(p, n);
-        }
-        self.log(Undo::Joined(s, p, g));
+        l.add(p, n, m);
+        self.log(Undo::Joined(s, p, m));
     }
 
     /// `id` is leaving its level.
@@ -769,14 +811,9 @@ impl Tree {
         let Some(s) = self.indexed(id) else { return };
         let n = self.nm(id);
         n.in_idx = false;
-        let (p, g, inner) = (pos(n), sig(n), n.has_children());
-        let l = &mut self.aux.as_deref_mut().expect("indexed").levels[s as usize];
-        l.by_pos.remove(&p);
-        l.by_sig.remove(g, p);
-        if inner {
-            l.inner.remove(&p);
-        }
-        self.log(Undo::Left(s, id, p, g, inner));
+        let (p, m) = (pos(n), Summary::of(n));
+        self.aux.as_deref_mut().expect("indexed").levels[s as usize].remove(p, m);
+        self.log(Undo::Left(s, p, id, m));
     }
 
     /// The first node of the level `id` is on.
@@ -963,16 +1000,35 @@ impl Tree {
         let Some(t) = *tree else { return 0 };
         let mut cnt = 0;
         let mut c = Some(self.level_start(t));
-        while let Some(ci) = c {
+        while let Some(mut ci) = c {
+            if let Some(s) = self.indexed(ci) {
+                // A plain leaf other than `node` is passed over without effect: go to the
+                // next other sibling.
+                let l = self.level(s);
+                let pc = pos(&self.nodes[ci]);
+                let busy = l.inner.range(pc..).next().map(|(&p, &i)| (p, i));
+                let target = (self.indexed(node) == Some(s))
+                    .then(|| (pos(&self.nodes[node]), node))
+                    .filter(|&(p, _)| p >= pc);
+                match (busy, target) {
+                    (Some(a), Some(b)) => ci = a.min(b).1,
+                    (Some((_, i)), None) | (None, Some((_, i))) => ci = i,
+                    (None, None) => break,
+                }
+            }
             let remove = if ci == node {
                 true
             } else {
                 let mut nt = self.nodes[ci].nxt_t;
                 cnt += self.tree_remove(&mut nt, node);
-                self.set_next(ci, true, nt);
+                if nt != self.nodes[ci].nxt_t {
+                    self.set_next(ci, true, nt);
+                }
                 let mut nf = self.nodes[ci].nxt_f;
                 cnt += self.tree_remove(&mut nf, node);
-                self.set_next(ci, false, nf);
+                if nf != self.nodes[ci].nxt_f {
+                    self.set_next(ci, false, nf);
+                }
                 self.nodes[ci].is_zombie()
             };
             if remove {
@@ -1005,7 +1061,17 @@ impl Tree {
     /// Whether every action in the tree at `id` (all levels below) equals `action`.
     fn act_check(&self, id: Option<Id>, action: u32) -> bool {
         let Some(t) = id else { return true };
-        let mut c = Some(self.level_start(t));
+        let start = self.level_start(t);
+        if let Some(s) = self.indexed(start) {
+            // (A pure check: the order of the tests does not matter.)
+            let l = self.level(s);
+            return l.acts.keys().all(|&a| a == action)
+                && l.inner.values().all(|&i| {
+                    let n = &self.nodes[i];
+                    self.act_check(n.nxt_t, action) && self.act_check(n.nxt_f, action)
+                });
+        }
+        let mut c = Some(start);
         while let Some(ci) = c {
             let n = &self.nodes[ci];
             if n.act_t.is_some_and(|a| a != action) || n.act_f.is_some_and(|a| a != action) {
@@ -1518,10 +1584,22 @@ impl Tree {
                 assert_eq!(n.slot as usize, s);
                 assert_eq!(pos(n), p);
                 assert!(l.by_sig.contains(sig(n), p, i));
-                assert_eq!(l.inner.get(&p) == Some(&i), n.has_children());
+                let m = Summary::of(n);
+                assert_eq!(l.inner.get(&p) == Some(&i), m.inner);
             }
             assert_eq!(l.by_sig.len(), l.by_pos.len());
             assert!(l.inner.len() <= l.by_pos.len());
+            let mut acts: HashMap<u32, u32> = HashMap::new();
+            for &i in l.by_pos.values() {
+                for a in [self.nodes[i].act_t, self.nodes[i].act_f]
+                    .into_iter()
+                    .flatten()
+                {
+                    *acts.entry(a).or_default() += 1;
+                }
+            }
+            let have: HashMap<u32, u32> = l.acts.iter().map(|(&a, &c)| (a, c)).collect();
+            assert_eq!(have, acts, "index {s}: action counts");
         }
         for (i, n) in self.nodes.iter().enumerate() {
             if n.in_idx && !a.levels[n.slot as usize].linear {
