@@ -67,6 +67,9 @@ impl SysEntry {
 pub(crate) struct ArchFilter {
     pub arch: ScmpArch,
     pub syscalls: BTreeMap<i32, SysEntry>,
+    /// On an architecture that multiplexes socket/ipc calls: every number the tables give a
+    /// name of those calls (from the first rule that needs them).
+    mux_numbers: Option<Vec<i32>>,
 }
 
 impl ArchFilter {
@@ -74,7 +77,23 @@ impl ArchFilter {
         ArchFilter {
             arch,
             syscalls: BTreeMap::new(),
+            mux_numbers: None,
         }
+    }
+
+    /// Whether the tables give number `nr` to a multiplexed socket/ipc call's name (or
+    /// possibly so: a superset), for `nr` taken from the tables.
+    fn may_be_mux_call(&mut self, nr: i32) -> bool {
+        let arch = self.arch;
+        self.mux_numbers
+            .get_or_insert_with(|| {
+                (-224..=-100)
+                    .filter(|&p| mux_call(p).is_some())
+                    .filter_map(|p| resolve_num(arch, p))
+                    .filter_map(|name| direct_num(arch, name))
+                    .collect()
+            })
+            .contains(&nr)
     }
 
     pub(crate) fn info(&self) -> &'static ArchInfo {
@@ -101,23 +120,41 @@ fn hi(x: u64) -> u32 {
     (x >> 32) as u32
 }
 
+/// The nodes (at most two) whose edge leads on from one comparison.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ends {
+    ids: [Id; 2],
+    len: usize,
+}
+
+impl Ends {
+    fn of(ids: &[Id]) -> Self {
+        let mut e = Ends::default();
+        e.ids[..ids.len()].copy_from_slice(ids);
+        e.len = ids.len();
+        e
+    }
+
+    fn ids(&self) -> &[Id] {
+        &self.ids[..self.len]
+    }
+}
+
 /// The graph of a single rule, generated into `tree`: (top node, node count).
 fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) {
     use tree::Node;
+    if rule.args.iter().all(Option::is_none) {
+        return (None, 0);
+    }
     let mut chains: Option<Id> = None;
-    let mut prev: Vec<Id> = Vec::new();
+    let mut prev = Ends::default();
     let mut tf = false;
     let mut cnt = 0u32;
-    let link = |tree: &mut Tree, prev: &mut Vec<Id>, tf: bool, to: Id| {
-        for &p in prev.iter() {
+    let link = |tree: &mut Tree, prev: &Ends, tf: bool, to: Id| {
+        for &p in prev.ids() {
             let g = tree.get(Some(to));
-            if tf {
-                tree.nodes[p].nxt_t = g;
-            } else {
-                tree.nodes[p].nxt_f = g;
-            }
+            tree.set_next(p, tf, g);
         }
-        prev.clear();
     };
     for (i, a) in rule.args.iter().enumerate() {
         let Some(a) = a else { continue };
@@ -148,13 +185,15 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
                         Cmp::Ge
                     };
                     let c2 = word(tree, false, lo_op);
-                    tree.nodes[c0].nxt_f = tree.get(Some(c1));
-                    tree.nodes[c1].nxt_t = tree.get(Some(c2));
+                    let g = tree.get(Some(c1));
+                    tree.set_next(c0, false, g);
+                    let g = tree.get(Some(c2));
+                    tree.set_next(c1, true, g);
                     cnt += 3;
                     if matches!(a.op, OrigOp::Gt | OrigOp::Ge) {
-                        (c0, vec![c0, c2], true)
+                        (c0, Ends::of(&[c0, c2]), true)
                     } else {
-                        (c0, vec![c1, c2], false)
+                        (c0, Ends::of(&[c1, c2]), false)
                     }
                 }
                 OrigOp::Eq | OrigOp::MaskedEq | OrigOp::Ne => {
@@ -166,16 +205,17 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
                     };
                     let c0 = word(tree, true, op);
                     let c1 = word(tree, false, op);
-                    tree.nodes[c0].nxt_t = tree.get(Some(c1));
+                    let g = tree.get(Some(c1));
+                    tree.set_next(c0, true, g);
                     cnt += 2;
                     if a.op == OrigOp::Ne {
-                        (c0, vec![c0, c1], false)
+                        (c0, Ends::of(&[c0, c1]), false)
                     } else {
-                        (c0, vec![c1], true)
+                        (c0, Ends::of(&[c1]), true)
                     }
                 }
             };
-            link(tree, &mut prev, tf, first);
+            link(tree, &prev, tf, first);
             if chains.is_none() {
                 chains = tree.get(Some(first));
             }
@@ -204,8 +244,8 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
                 lo(a.datum),
                 a.datum,
             ));
-            link(tree, &mut prev, tf, c);
-            prev.push(c);
+            link(tree, &prev, tf, c);
+            prev = Ends::of(&[c]);
             if chains.is_none() {
                 chains = tree.get(Some(c));
             }
@@ -214,12 +254,8 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
         }
     }
     if chains.is_some() {
-        for &p in &prev {
-            if tf {
-                tree.nodes[p].act_t = Some(rule.action);
-            } else {
-                tree.nodes[p].act_f = Some(rule.action);
-            }
+        for &p in prev.ids() {
+            tree.set_act(p, tf, Some(rule.action));
         }
     }
     (chains, cnt)
@@ -229,22 +265,96 @@ fn chain_priority(node_cnt: u32) -> u32 {
     PRI_MASK_CHAIN.wrapping_sub(node_cnt) & PRI_MASK_CHAIN
 }
 
-/// Adds `rule` (syscall already in this architecture's numbering) to the filter.
-/// The entries a rule add changed, as they were before (for undoing a failed add).
-type Journal = Vec<(i32, Option<SysEntry>)>;
+/// What a rule add changed, for undoing a failed add: the entries it touched, as (filter
+/// index, syscall, header as it was or `None` for a new entry); each touched entry's tree logs
+/// its own changes meanwhile ([`Tree::begin`]). One is kept for reuse.
+#[derive(Debug, Clone, Default)]
+struct Journal {
+    /// The index of the filter being changed.
+    filter: usize,
+    recs: Vec<(usize, i32, Option<EntryHead>)>,
+}
 
-fn db_rule_add(filter: &mut ArchFilter, rule: &Rule, journal: &mut Journal) -> Result<()> {
-    if !journal.iter().any(|(n, _)| *n == rule.syscall) {
-        journal.push((rule.syscall, filter.syscalls.get(&rule.syscall).cloned()));
+impl Journal {
+    /// The record of syscall `num` in the current filter.
+    fn find(&self, num: i32) -> Option<usize> {
+        self.recs
+            .iter()
+            .position(|&(f, n, _)| f == self.filter && n == num)
     }
+}
+
+/// The fields of a [`SysEntry`] besides its tree.
+#[derive(Debug, Clone, Copy)]
+struct EntryHead {
+    priority: u32,
+    chains: Option<Id>,
+    node_cnt: u32,
+    action: u32,
+    valid: bool,
+    counted: bool,
+}
+
+impl EntryHead {
+    fn of(e: &SysEntry) -> Self {
+        EntryHead {
+            priority: e.priority,
+            chains: e.chains,
+            node_cnt: e.node_cnt,
+            action: e.action,
+            valid: e.valid,
+            counted: e.counted,
+        }
+    }
+
+    fn restore(self, e: &mut SysEntry) {
+        e.priority = self.priority;
+        e.chains = self.chains;
+        e.node_cnt = self.node_cnt;
+        e.action = self.action;
+        e.valid = self.valid;
+        e.counted = self.counted;
+    }
+}
+
+/// Undoes the changes journaled for syscall `num`.
+fn journal_undo(filter: &mut ArchFilter, num: i32, head: Option<EntryHead>) {
+    match head {
+        None => {
+            filter.syscalls.remove(&num);
+        }
+        Some(h) => {
+            let e = filter
+                .syscalls
+                .get_mut(&num)
+                .expect("a journaled entry stays");
+            h.restore(e);
+            e.tree.rollback();
+        }
+    }
+}
+
+/// Adds `rule` to the filter as a rule on `sys` (in this architecture's numbering; the
+/// rule's own number is ignored).
+fn db_rule_add(
+    filter: &mut ArchFilter,
+    sys: i32,
+    rule: &Rule,
+    journal: &mut Journal,
+) -> Result<()> {
+    use std::collections::btree_map::Entry;
     let info = filter.info();
-    let Some(entry) = filter.syscalls.get_mut(&rule.syscall) else {
-        let mut tree = Tree::default();
-        let (chains, node_cnt) = rule_gen(&mut tree, info, rule);
-        filter.syscalls.insert(
-            rule.syscall,
-            SysEntry {
-                num: rule.syscall,
+    let journaled = journal.find(sys).is_some();
+    let entry = match filter.syscalls.entry(sys) {
+        Entry::Occupied(o) => o.into_mut(),
+        Entry::Vacant(v) => {
+            if !journaled {
+                journal.recs.push((journal.filter, sys, None));
+            }
+            let mut tree = Tree::default();
+            let (chains, node_cnt) = rule_gen(&mut tree, info, rule);
+            v.insert(SysEntry {
+                num: sys,
                 priority: chain_priority(node_cnt),
                 chains,
                 node_cnt,
@@ -252,10 +362,17 @@ fn db_rule_add(filter: &mut ArchFilter, rule: &Rule, journal: &mut Journal) -> R
                 valid: true,
                 counted: true,
                 tree,
-            },
-        );
-        return Ok(());
+            });
+            return Ok(());
+        }
     };
+    if !journaled {
+        entry.tree.begin();
+        journal
+            .recs
+            .push((journal.filter, sys, Some(EntryHead::of(entry))));
+    }
+    entry.tree.note_nodes();
     let (mut new_chains, new_cnt) = rule_gen(&mut entry.tree, info, rule);
     let mut rm_flag = false;
     loop {
@@ -317,23 +434,52 @@ fn db_rule_add(filter: &mut ArchFilter, rule: &Rule, journal: &mut Journal) -> R
 
 /// The native syscall number `nr` in `arch`'s numbering.
 fn translate(arch: ScmpArch, nr: i32) -> Result<i32> {
-    if nr == -1 || Some(arch) == NATIVE {
-        return Ok(nr);
+    Translation::new(nr).to(arch)
+}
+
+/// A native syscall number, translated by name for each architecture (the name looked up once).
+struct Translation {
+    nr: i32,
+    native_name: Option<Option<&'static str>>,
+}
+
+impl Translation {
+    fn new(nr: i32) -> Self {
+        Translation {
+            nr,
+            native_name: None,
+        }
     }
-    let efault = || {
-        SeccompError::with_errno(
-            SeccompErrno::EFAULT,
-            format!("syscall number {nr} is not a syscall of the native architecture"),
-        )
-    };
-    let native = NATIVE.ok_or_else(efault)?;
-    let name = resolve_num(native, nr).ok_or_else(efault)?;
-    resolve_name(arch, name).ok_or_else(|| {
-        SeccompError::with_errno(
-            SeccompErrno::EFAULT,
-            format!("syscall {name:?} cannot be resolved on {arch}"),
-        )
-    })
+
+    /// Whether `to(arch)` returns the number as given (else a number from the tables).
+    fn as_given(&self, arch: ScmpArch) -> bool {
+        self.nr == -1 || Some(arch) == NATIVE
+    }
+
+    /// The number in `arch`'s numbering.
+    fn to(&mut self, arch: ScmpArch) -> Result<i32> {
+        let nr = self.nr;
+        if self.as_given(arch) {
+            return Ok(nr);
+        }
+        let efault = || {
+            SeccompError::with_errno(
+                SeccompErrno::EFAULT,
+                format!("syscall number {nr} is not a syscall of the native architecture"),
+            )
+        };
+        let native = NATIVE.ok_or_else(efault)?;
+        let name = *self
+            .native_name
+            .get_or_insert_with(|| resolve_num(native, nr));
+        let name = name.ok_or_else(efault)?;
+        resolve_name(arch, name).ok_or_else(|| {
+            SeccompError::with_errno(
+                SeccompErrno::EFAULT,
+                format!("syscall {name:?} cannot be resolved on {arch}"),
+            )
+        })
+    }
 }
 
 /// The call number inside socketcall(2) (1..=20) / ipc(2) (1..=24) of a multiplexed name.
@@ -372,23 +518,26 @@ pub(crate) fn stricter(a: u32, b: u32) -> u32 {
 fn arch_rule_add(
     filter: &mut ArchFilter,
     rule: &Rule,
+    tr: &mut Translation,
     mux_args: MuxArgs,
     journal: &mut Journal,
 ) -> Result<()> {
     let arch = filter.arch;
-    let sys = translate(arch, rule.syscall)?;
-    let mut r = rule.clone();
-    r.syscall = sys;
+    let sys = tr.to(arch)?;
+    let r = rule;
     let info = filter.info();
     let Some(mux) = info.mux.filter(|_| sys != -1) else {
         if sys < -1 && r.strict {
             return Err(edom_missing(arch, rule.syscall));
         }
-        return db_rule_add(filter, &r, journal);
+        return db_rule_add(filter, sys, r, journal);
     };
     // Is it a socket or ipc call, given as pseudo number or as direct number?
     let pseudo = if mux_call(sys).is_some() {
         Some(sys)
+    } else if sys > 0 && !tr.as_given(arch) && !filter.may_be_mux_call(sys) {
+        // (A number from the tables is its own table key.)
+        None
     } else if sys > 0 {
         resolve_num(arch, sys)
             .and_then(|name| resolve_name(arch, name))
@@ -398,7 +547,7 @@ fn arch_rule_add(
     };
     let Some(pseudo) = pseudo else {
         if sys >= 0 {
-            return db_rule_add(filter, &r, journal);
+            return db_rule_add(filter, sys, r, journal);
         }
         if r.strict {
             return Err(edom_missing(arch, rule.syscall));
@@ -429,7 +578,7 @@ fn arch_rule_add(
     match mux_args {
         MuxArgs::Libseccomp => {
             ra.args[0] = call_arg;
-            db_rule_add(filter, &ra, journal)?;
+            db_rule_add(filter, ra.syscall, &ra, journal)?;
         }
         MuxArgs::FailClosed(default) => {
             let conditional = ra.args.iter().any(Option::is_some);
@@ -438,27 +587,30 @@ fn arch_rule_add(
                 ra.action = stricter(ra.action, default);
             }
             if ra.action != default {
-                let before = filter.syscalls.get(&ra.syscall).cloned();
-                if let Err(e) = db_rule_add(filter, &ra, journal) {
+                // The multiplexer's entry is the first this rule touches here.
+                debug_assert!(journal.find(ra.syscall).is_none());
+                if let Err(e) = db_rule_add(filter, ra.syscall, &ra, journal) {
+                    // Back to the entry as it was before this add.
+                    let k = journal
+                        .find(ra.syscall)
+                        .expect("db_rule_add journals its entry");
+                    let (_, num, head) = journal.recs.remove(k);
+                    journal_undo(filter, num, head);
                     // Another rule already gives this call an action. Keep it when it is at
                     // least as restrictive (the rules agree to deny); otherwise this rule
                     // conflicts, as in libseccomp.
-                    let existing = before
-                        .as_ref()
+                    let existing = filter
+                        .syscalls
+                        .get(&ra.syscall)
                         .and_then(|e| mux_call_action(filter.info(), e, call));
                     if !(conditional && existing.is_some_and(|x| stricter(x, ra.action) == x)) {
                         return Err(e);
                     }
-                    match before {
-                        Some(b) => filter.syscalls.insert(ra.syscall, b),
-                        None => filter.syscalls.remove(&ra.syscall),
-                    };
                 }
             }
         }
     }
-    r.syscall = direct;
-    db_rule_add(filter, &r, journal)
+    db_rule_add(filter, direct, r, journal)
 }
 
 /// The action an entry of a multiplexer gives call number `call` (other arguments zero).
@@ -524,6 +676,8 @@ pub(crate) struct Collection {
     /// Compat mode only: libseccomp 2.5.4's "shadow" transaction, the filters as of the last
     /// successful rule add, rebuilt from the rules alone.
     shadow: Option<Vec<ArchFilter>>,
+    /// Kept empty between rule adds (for reuse).
+    journal: Journal,
 }
 
 impl Collection {
@@ -536,6 +690,7 @@ impl Collection {
             notify_used: act_default == crate::action::RET_NOTIFY,
             compat: false,
             shadow: None,
+            journal: Journal::default(),
         };
         if let Some(n) = NATIVE {
             c.add_arch(n)
@@ -581,6 +736,14 @@ impl Collection {
 
     /// Adds a rule to every architecture, all or nothing.
     pub(crate) fn rule_add(&mut self, rule: &Rule) -> Result<()> {
+        let mut journal = std::mem::take(&mut self.journal);
+        let res = self.rule_add_journaled(rule, &mut journal);
+        journal.recs.clear();
+        self.journal = journal;
+        res
+    }
+
+    fn rule_add_journaled(&mut self, rule: &Rule, journal: &mut Journal) -> Result<()> {
         // libseccomp 2.5.4 (compat mode) restores a copy rebuilt from the rules.
         let backup: Option<Vec<ArchFilter>> =
             (self.compat && self.shadow.is_none()).then(|| self.filters.clone());
@@ -589,12 +752,11 @@ impl Collection {
         } else {
             MuxArgs::FailClosed(self.attrs.act_default)
         };
-        let mut journals: Vec<Journal> = Vec::with_capacity(self.filters.len());
+        journal.recs.clear();
+        let mut tr = Translation::new(rule.syscall);
         for i in 0..self.filters.len() {
-            let mut journal = Journal::new();
-            let res = arch_rule_add(&mut self.filters[i], rule, mux_args, &mut journal);
-            journals.push(journal);
-            if let Err(e) = res {
+            journal.filter = i;
+            if let Err(e) = arch_rule_add(&mut self.filters[i], rule, &mut tr, mux_args, journal) {
                 if self.compat {
                     // libseccomp 2.5.4 restores its shadow (stale when an architecture was
                     // added since the last rule) or a snapshot rebuilt from the rules alone,
@@ -603,16 +765,19 @@ impl Collection {
                     self.filters = rules_only(restored);
                 } else {
                     // Undo exactly what this rule changed, nothing else.
-                    for (f, journal) in self.filters.iter_mut().zip(journals) {
-                        for (num, old) in journal.into_iter().rev() {
-                            match old {
-                                Some(e) => f.syscalls.insert(num, e),
-                                None => f.syscalls.remove(&num),
-                            };
-                        }
+                    for (f, num, head) in journal.recs.drain(..).rev() {
+                        journal_undo(&mut self.filters[f], num, head);
                     }
                 }
                 return Err(e);
+            }
+        }
+        // Keep the changes: stop the trees' logs.
+        for &(f, num, head) in &journal.recs {
+            if head.is_some() {
+                if let Some(e) = self.filters[f].syscalls.get_mut(&num) {
+                    e.tree.commit();
+                }
             }
         }
         if self.compat {
@@ -842,5 +1007,438 @@ impl PruneState {
         let mut s = PruneState::default();
         s.set_action(action);
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::{RET_ALLOW, RET_ERRNO, RET_KILL_PROCESS, RET_LOG, RET_TRAP};
+
+    /// xorshift64*
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+            xs[self.below(xs.len() as u64) as usize]
+        }
+    }
+
+    /// A rule for the native numbering of x86_64 (ioctl, fcntl, socket, read).
+    fn random_rule(r: &mut Rng, wide: bool) -> Rule {
+        let syscall = r.pick(&[16, 16, 72, 41, 0]);
+        let action = r.pick(&[
+            RET_ALLOW,
+            RET_ALLOW,
+            RET_ALLOW,
+            RET_ERRNO | 1,
+            RET_ERRNO | 2,
+            RET_TRAP,
+            RET_LOG,
+        ]);
+        let mut args = [None; 6];
+        let n = if wide {
+            r.pick(&[1, 1, 1, 2])
+        } else {
+            r.below(4)
+        };
+        for _ in 0..n {
+            let i = if wide {
+                r.pick(&[1, 1, 2])
+            } else {
+                r.below(3) as usize
+            };
+            let op = if wide && r.below(4) != 0 {
+                OrigOp::Eq
+            } else {
+                r.pick(&[
+                    OrigOp::Ne,
+                    OrigOp::Lt,
+                    OrigOp::Le,
+                    OrigOp::Eq,
+                    OrigOp::Ge,
+                    OrigOp::Gt,
+                    OrigOp::MaskedEq,
+                ])
+            };
+            let datum = match r.below(10) {
+                0 => 0x1_0000_0000 + r.below(4),
+                1 => u64::MAX - r.below(3),
+                _ if wide => r.below(60),
+                _ => r.below(12),
+            };
+            let mask = if op == OrigOp::MaskedEq {
+                r.pick(&[0xff, 0xf0, u64::MAX, 0xffff_0000_0000, 0])
+            } else {
+                u64::MAX
+            };
+            args[i] = Some(ApiArg { op, mask, datum });
+        }
+        Rule {
+            strict: false,
+            action,
+            syscall,
+            args,
+        }
+    }
+
+    type Head = (i32, u32, Option<Id>, u32, u32, bool, bool);
+    type Snapshot = Vec<(ScmpArch, Vec<Head>, Vec<Vec<tree::Shape>>)>;
+
+    fn snapshot(c: &Collection) -> Snapshot {
+        c.filters
+            .iter()
+            .map(|f| {
+                let heads = f
+                    .syscalls
+                    .values()
+                    .map(|e| {
+                        (
+                            e.num, e.priority, e.chains, e.node_cnt, e.action, e.valid, e.counted,
+                        )
+                    })
+                    .collect();
+                let trees = f.syscalls.values().map(|e| e.tree.shape()).collect();
+                (f.arch, heads, trees)
+            })
+            .collect()
+    }
+
+    fn plain<T>(f: impl FnOnce() -> T) -> T {
+        tree::NO_INDEX.with(|c| c.set(true));
+        let r = f();
+        tree::NO_INDEX.with(|c| c.set(false));
+        r
+    }
+
+    fn arg(i: usize, op: OrigOp, datum: u64) -> [Option<ApiArg>; 6] {
+        let mut args = [None; 6];
+        args[i] = Some(ApiArg {
+            op,
+            mask: u64::MAX,
+            datum,
+        });
+        args
+    }
+
+    fn rule(action: u32, args: [Option<ApiArg>; 6]) -> Rule {
+        Rule {
+            strict: false,
+            action,
+            syscall: 16,
+            args,
+        }
+    }
+
+    fn with(
+        mut args: [Option<ApiArg>; 6],
+        i: usize,
+        op: OrigOp,
+        datum: u64,
+    ) -> [Option<ApiArg>; 6] {
+        args[i] = arg(i, op, datum)[i];
+        args
+    }
+
+    /// Adds `rules` to `a` and to a copy without indexes, comparing outcomes and graphs after
+    /// each add; returns (indexes seen, failed adds).
+    fn differential(mut a: Collection, rules: &[Rule], what: &str) -> (usize, usize) {
+        let mut b = a.clone();
+        let (mut indexed, mut failures) = (0, 0);
+        for (step, rule) in rules.iter().enumerate() {
+            if rule.strict {
+                // Stands for a priority change: (syscall, priority in the action).
+                let (sc, pri) = (rule.syscall, rule.action as u8);
+                let ra = a.syscall_priority(sc, pri).map_err(|e| e.errno());
+                let rb = b.syscall_priority(sc, pri).map_err(|e| e.errno());
+                assert_eq!(ra, rb);
+                continue;
+            }
+            let before = snapshot(&a);
+            let ra = a.rule_add(rule).map_err(|e| e.errno());
+            let rb = plain(|| b.rule_add(rule)).map_err(|e| e.errno());
+            assert_eq!(ra, rb, "{what} step {step}: {rule:?}");
+            let now = snapshot(&a);
+            assert!(now == snapshot(&b), "{what} step {step}: {rule:?}");
+            if ra.is_err() {
+                failures += 1;
+                assert!(now == before, "{what} step {step}: not undone");
+            }
+            for f in &a.filters {
+                for e in f.syscalls.values() {
+                    indexed += e.tree.check_indexes();
+                }
+            }
+        }
+        (indexed, failures)
+    }
+
+    fn two_arches() -> Collection {
+        let mut c = Collection::new(RET_KILL_PROCESS);
+        c.add_arch(ScmpArch::X86).unwrap();
+        c
+    }
+
+    /// A rule with `!=` and a second argument reaches the second argument's level from two
+    /// parents, and the adds through the second parent start in the middle of the level,
+    /// which can leave it unsorted.
+    #[test]
+    fn shared_levels() {
+        if NATIVE != Some(ScmpArch::X8664) {
+            return;
+        }
+        let mut r = Rng(7);
+        for order in 0..4 {
+            let mut vs: Vec<u64> = (0..60).collect();
+            match order {
+                1 => vs.reverse(),
+                // Indexed while sorted, then unsorted.
+                3 => vs = (0..40).rev().chain(40..60).collect(),
+                2 => {
+                    for i in (1..vs.len()).rev() {
+                        vs.swap(i, r.below(i as u64 + 1) as usize);
+                    }
+                }
+                _ => {}
+            }
+            let mut rules = Vec::new();
+            // The level shared is that of the second argument's high word.
+            for &v in &vs {
+                let base = arg(1, OrigOp::Ne, 5);
+                let w = (v << 32) | (v % 3);
+                rules.push(rule(RET_ALLOW, with(base, 2, OrigOp::Eq, w)));
+                if v % 7 == 0 {
+                    rules.push(rule(RET_ERRNO | 1, with(base, 2, OrigOp::Eq, w)));
+                    rules.push(rule(
+                        RET_ALLOW,
+                        with(arg(1, OrigOp::Lt, 9), 2, OrigOp::Eq, w),
+                    ));
+                    rules.push(rule(RET_ALLOW, with(base, 2, OrigOp::Gt, w)));
+                    rules.push(rule(RET_ALLOW, arg(2, OrigOp::Eq, w / 2)));
+                }
+            }
+            for c in [Collection::new(RET_KILL_PROCESS), two_arches()] {
+                differential(c, &rules, "shared");
+            }
+        }
+    }
+
+    /// A greater sibling's prune walk looks for the new rule's successors, at any depth, in
+    /// its own level: on x86 an `arg2` leaf makes a longer rule ending in the same `arg2`
+    /// test redundant through two such steps.
+    #[test]
+    fn deep_successors() {
+        if NATIVE != Some(ScmpArch::X8664) {
+            return;
+        }
+        let mut x86 = Collection::new(RET_KILL_PROCESS);
+        x86.add_arch(ScmpArch::X86).unwrap();
+        x86.remove_arch(ScmpArch::X8664);
+        let mut rules = Vec::new();
+        for k in 0..24 {
+            rules.push(rule(RET_ALLOW, arg(2, OrigOp::Eq, k)));
+        }
+        for v in 0..24 {
+            let a = with(
+                with(arg(0, OrigOp::Eq, v), 1, OrigOp::Eq, v + 1),
+                2,
+                OrigOp::Eq,
+                v,
+            );
+            rules.push(rule(RET_ALLOW, a));
+            rules.push(rule(RET_TRAP, with(a, 2, OrigOp::Eq, v + 100)));
+            rules.push(rule(RET_ERRNO | 1, with(a, 2, OrigOp::Eq, v + 1)));
+        }
+        let (indexed, _) = differential(x86, &rules, "deep");
+        assert!(indexed > 0);
+    }
+
+    /// A shorter rule replaces a sub-tree only when every action in it is the rule's: the check
+    /// covers the sub-trees of an indexed level's nodes, not only their own actions.
+    #[test]
+    fn action_checks_reach_sub_trees() {
+        if NATIVE != Some(ScmpArch::X8664) {
+            return;
+        }
+        for deep_action in [RET_ALLOW, RET_ERRNO | 1] {
+            let mut x86 = Collection::new(RET_KILL_PROCESS);
+            x86.add_arch(ScmpArch::X86).unwrap();
+            x86.remove_arch(ScmpArch::X8664);
+            let mut rules = Vec::new();
+            for k in 0..24 {
+                rules.push(rule(
+                    RET_ALLOW,
+                    with(arg(0, OrigOp::Eq, 1), 1, OrigOp::Eq, k),
+                ));
+            }
+            let deep = with(
+                with(arg(0, OrigOp::Eq, 1), 1, OrigOp::Eq, 50),
+                2,
+                OrigOp::Eq,
+                3,
+            );
+            rules.push(rule(deep_action, deep));
+            rules.push(rule(RET_ALLOW, arg(0, OrigOp::Eq, 1)));
+            let (indexed, failures) = differential(x86, &rules, "sub-trees");
+            assert!(indexed > 0);
+            assert_eq!(failures, usize::from(deep_action != RET_ALLOW));
+        }
+    }
+
+    /// On x86 a 64-bit datum loses its high word, so a rule can be merged (and prune nodes)
+    /// on x86_64 and then conflict on x86: the whole add is undone, removals included.
+    #[test]
+    fn undo_across_arches() {
+        if NATIVE != Some(ScmpArch::X8664) {
+            return;
+        }
+        let mut rules = Vec::new();
+        for v in (0..40).step_by(3) {
+            rules.push(rule(RET_ERRNO | 1, arg(1, OrigOp::Eq, 0x1_0000_0000 + v)));
+        }
+        for v in 0..40 {
+            rules.push(rule(
+                RET_ALLOW,
+                with(arg(1, OrigOp::Eq, v), 2, OrigOp::Eq, 1),
+            ));
+            rules.push(rule(
+                RET_ALLOW,
+                with(arg(1, OrigOp::Eq, v), 2, OrigOp::Eq, 2),
+            ));
+        }
+        for v in (0..40).rev() {
+            // Shorter than the rules on v: prunes them on x86_64; conflicts on x86 when
+            // v % 3 == 0.
+            rules.push(rule(RET_ALLOW, arg(1, OrigOp::Eq, v)));
+            rules.push(rule(
+                RET_TRAP,
+                with(arg(1, OrigOp::Eq, v), 2, OrigOp::Eq, 3),
+            ));
+        }
+        let (indexed, failures) = differential(two_arches(), &rules, "undo");
+        assert!(indexed > 0);
+        assert!(failures >= 14, "{failures}");
+
+        // An indexed level (arg2's, under arg1 == 7) freed with its parent's sub-tree.
+        let mut rules = vec![rule(RET_ERRNO | 1, arg(1, OrigOp::Eq, 0x1_0000_0007))];
+        for w in 0..40 {
+            let a = with(arg(1, OrigOp::Eq, 7), 2, OrigOp::Eq, w);
+            rules.push(rule(RET_ALLOW, a));
+            // Nodes with a successor level in that level too.
+            rules.push(rule(RET_ALLOW, with(a, 3, OrigOp::Eq, w)));
+            rules.push(rule(
+                RET_ALLOW,
+                with(with(a, 2, OrigOp::Eq, w + 99), 3, OrigOp::Eq, w),
+            ));
+        }
+        rules.push(rule(RET_ALLOW, arg(1, OrigOp::Eq, 7)));
+        let (_, failures) = differential(two_arches(), &rules, "undo freed level");
+        assert_eq!(failures, 1);
+
+        // Nodes pruned from an indexed level (arg1's, under arg0 == 1) by shorter rules.
+        let mut rules = Vec::new();
+        for w in (0..40).step_by(3) {
+            rules.push(rule(RET_ERRNO | 1, arg(1, OrigOp::Eq, 0x1_0000_0000 + w)));
+        }
+        for w in 0..40 {
+            rules.push(rule(
+                RET_ALLOW,
+                with(arg(0, OrigOp::Eq, 1), 1, OrigOp::Eq, w),
+            ));
+        }
+        for w in 0..40 {
+            rules.push(rule(RET_ALLOW, arg(1, OrigOp::Eq, w)));
+        }
+        let (_, failures) = differential(two_arches(), &rules, "undo pruned");
+        assert!(failures >= 14, "{failures}");
+
+        // Nodes of an indexed level (arg1's) gaining a successor level (on the false edge).
+        let mut rules = Vec::new();
+        for v in 0..40 {
+            rules.push(rule(RET_ALLOW, arg(1, OrigOp::Eq, v)));
+        }
+        for v in (0..40).step_by(3) {
+            let a = arg(1, OrigOp::Ne, 0x1_0000_0000 + v);
+            rules.push(rule(RET_ERRNO | 1, with(a, 2, OrigOp::Eq, 1)));
+        }
+        for v in 0..40 {
+            rules.push(rule(
+                RET_TRAP,
+                with(arg(1, OrigOp::Ne, v), 2, OrigOp::Eq, 1),
+            ));
+        }
+        let (_, failures) = differential(two_arches(), &rules, "undo grown");
+        assert!(failures >= 14, "{failures}");
+    }
+
+    /// The level indexes and the undo log change no outcome and no node: the same rules give
+    /// the same results and the same graph with and without them, and a failed add leaves
+    /// everything as it was.
+    #[test]
+    fn indexes_and_undo_log_change_nothing() {
+        random_sequences(1..=48);
+    }
+
+    /// The same with a `sig` that collides all the time.
+    #[test]
+    fn colliding_signatures() {
+        tree::COARSE_SIG.with(|c| c.set(true));
+        random_sequences(100..=112);
+        tree::COARSE_SIG.with(|c| c.set(false));
+    }
+
+    fn random_sequences(seeds: std::ops::RangeInclusive<u64>) {
+        if NATIVE != Some(ScmpArch::X8664) {
+            return;
+        }
+        let mut indexed = 0;
+        let mut failures = 0;
+        let n = seeds.clone().count();
+        for seed in seeds {
+            let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut a = Collection::new(RET_KILL_PROCESS);
+            match seed % 4 {
+                1 => a.add_arch(ScmpArch::X86).unwrap(),
+                2 => {
+                    a.add_arch(ScmpArch::X86).unwrap();
+                    a.add_arch(ScmpArch::X32).unwrap();
+                }
+                3 => {
+                    a.add_arch(ScmpArch::X86).unwrap();
+                    a.remove_arch(ScmpArch::X8664);
+                }
+                _ => {}
+            }
+            let wide = seed % 3 != 0;
+            let mut rules = Vec::new();
+            for _ in 0..400 {
+                rules.push(if r.below(50) == 0 {
+                    Rule {
+                        strict: true,
+                        action: r.below(256) as u32,
+                        syscall: r.pick(&[16, 72, 41, 1]),
+                        args: [None; 6],
+                    }
+                } else {
+                    random_rule(&mut r, wide)
+                });
+            }
+            let (i, f) = differential(a, &rules, &format!("seed {seed}"));
+            indexed += i;
+            failures += f;
+        }
+        assert!(indexed > 20 * n, "the indexes were hardly used: {indexed}");
+        assert!(failures > 2 * n, "too few failed adds: {failures}");
     }
 }

@@ -10,9 +10,36 @@
 //! nodes with reference counts, pruning of sub-trees made redundant by a shorter rule, `EEXIST`
 //! for conflicting leaves), because the verdicts of its filters depend on those details. The
 //! graph lives in an arena; node ids are indexes into it.
+//!
+//! Two accelerations leave every result exactly as the plain algorithm's:
+//!
+//! * a long level gets a [`LevelIndex`], its nodes sorted by the sibling order, so that
+//!   inserting a node and the prune walk find the siblings that matter without visiting the
+//!   others (those the walk would pass over without effect);
+//! * while a rule is added, the tree logs what it changes ([`Tree::begin`]) so that a failed
+//!   add is undone in time proportional to its changes ([`Tree::rollback`]), not to the tree.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Bound::{Excluded, Included, Unbounded};
+use std::ops::RangeBounds;
 
 /// Index of a node in its [`Tree`] arena.
 pub(crate) type Id = usize;
+
+/// `Node::slot` of a node whose level has no index.
+const NO_SLOT: u32 = u32::MAX;
+
+/// A level walk this long gets the level an index.
+const INDEX_AFTER: usize = 16;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests compare the indexed trees with the plain algorithm's.
+    pub(crate) static NO_INDEX: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Tests make `sig` collide, to check that its users verify it.
+    pub(crate) static COARSE_SIG: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
 /// The comparison a node performs on `(word & mask)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,6 +92,15 @@ pub(crate) struct Node {
     pub lvl_prv: Option<Id>,
     pub lvl_nxt: Option<Id>,
     refcnt: u32,
+    /// The index of this node's level in `Tree::levels` (`NO_SLOT`: none). A node that left
+    /// its level may keep a stale slot; [`Tree::indexed`] checks membership.
+    slot: u32,
+    /// Insertion order among the nodes of equal key in an indexed level.
+    seq: u32,
+    /// In the index `slot` (kept in step with the level's list).
+    in_idx: bool,
+    /// The [`Tree::begin`] epoch in which the node was last logged.
+    logged: u32,
 }
 
 impl Node {
@@ -95,6 +131,10 @@ impl Node {
             lvl_prv: None,
             lvl_nxt: None,
             refcnt: 0,
+            slot: NO_SLOT,
+            seq: 0,
+            in_idx: false,
+            logged: 0,
         }
     }
 
@@ -107,28 +147,16 @@ impl Node {
         }
     }
 
-    fn set_next(&mut self, t: bool, next: Option<Id>) {
-        if t {
-            self.nxt_t = next;
-        } else {
-            self.nxt_f = next;
-        }
-    }
-
-    fn set_act(&mut self, t: bool, act: Option<u32>) {
-        if t {
-            self.act_t = act;
-        } else {
-            self.act_f = act;
-        }
-    }
-
     fn arg_priority(&self) -> u32 {
         (u32::from(self.arg) << 1) | u32::from(self.hi)
     }
 
     fn is_leaf(&self) -> bool {
         self.nxt_t.is_none() && self.nxt_f.is_none()
+    }
+
+    fn has_children(&self) -> bool {
+        !self.is_leaf()
     }
 
     fn is_zombie(&self) -> bool {
@@ -168,6 +196,299 @@ fn chain_lt(a: &Node, b: &Node) -> bool {
     }
 }
 
+/// The sibling order as a number: `chain_lt(a, b)` exactly when `key(a) < key(b)` (argument
+/// word, then operator class, then datum, descending for LT/LE).
+fn key(n: &Node) -> u64 {
+    let d = match n.op_orig {
+        OrigOp::Le | OrigOp::Lt => !n.datum,
+        _ => n.datum,
+    };
+    (u64::from(n.arg_priority()) << 34) | (u64::from(n.op_orig.class()) << 32) | u64::from(d)
+}
+
+/// Keys take 38 bits (argument word 4, class 2, datum 32); positions add a sequence number.
+const KEY_MAX: u64 = (1 << 38) - 1;
+const SEQ_BITS: u32 = 26;
+const SEQ_END: u32 = 1 << SEQ_BITS;
+
+/// Where a node sits in an indexed level: the level is in descending key order, nodes of
+/// equal key in the order they joined it.
+fn pos(n: &Node) -> u64 {
+    ((KEY_MAX - key(n)) << SEQ_BITS) | u64::from(n.seq)
+}
+
+/// The first position of a key below `k` (positions from here on hold the nodes `chain_lt`
+/// than a node of key `k`).
+fn pos_below(k: u64) -> u64 {
+    (KEY_MAX - k + 1) << SEQ_BITS
+}
+
+/// A digest of what `chain_eq` compares: nodes `chain_eq` to each other have the same one
+/// (the converse is checked: masks are folded).
+fn sig(n: &Node) -> u64 {
+    #[cfg(test)]
+    if COARSE_SIG.with(|c| c.get()) {
+        return u64::from(n.arg_priority());
+    }
+    let m = u64::from(n.mask.wrapping_mul(0x9e37_79b9) >> 8);
+    (m << 40)
+        | (u64::from(n.arg_priority()) << 34)
+        | (u64::from(n.op as u8) << 32)
+        | u64::from(n.datum)
+}
+
+/// A multiplicative hash of the `u64` signatures (the default hasher is much slower).
+#[derive(Debug, Clone, Copy, Default)]
+struct SigHasher(u64);
+
+impl Hasher for SigHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(u64::from(x));
+    }
+}
+
+/// The nodes of one signature in a level: (position, id), sorted by position.
+#[derive(Debug, Clone)]
+enum Cands {
+    One(u64, Id),
+    Many(Vec<(u64, Id)>),
+}
+
+/// The nodes of a level by `sig`.
+#[derive(Debug, Clone, Default)]
+struct SigIndex(HashMap<u64, Cands, BuildHasherDefault<SigHasher>>);
+
+impl SigIndex {
+    fn insert(&mut self, g: u64, p: u64, id: Id) {
+        use std::collections::hash_map::Entry;
+        match self.0.entry(g) {
+            Entry::Vacant(v) => {
+                v.insert(Cands::One(p, id));
+            }
+            Entry::Occupied(mut o) => {
+                let c = o.get_mut();
+                match c {
+                    &mut Cands::One(p0, i0) => {
+                        let mut v = vec![(p0, i0), (p, id)];
+                        v.sort_unstable();
+                        *c = Cands::Many(v);
+                    }
+                    Cands::Many(v) => {
+                        let k = v.partition_point(|&(q, _)| q < p);
+                        v.insert(k, (p, id));
+                    }
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, g: u64, p: u64) {
+        let Some(c) = self.0.get_mut(&g) else { return };
+        let empty = match c {
+            Cands::One(p0, _) => *p0 == p,
+            Cands::Many(v) => {
+                if let Ok(k) = v.binary_search_by_key(&p, |&(q, _)| q) {
+                    v.remove(k);
+                }
+                v.is_empty()
+            }
+        };
+        if empty {
+            self.0.remove(&g);
+        }
+    }
+
+    /// The first node (by position) of signature `g` in `range` that `ok` accepts.
+    fn first(
+        &self,
+        g: u64,
+        range: impl RangeBounds<u64>,
+        ok: impl Fn(Id) -> bool,
+    ) -> Option<(u64, Id)> {
+        match self.0.get(&g)? {
+            &Cands::One(p, i) => (range.contains(&p) && ok(i)).then_some((p, i)),
+            Cands::Many(v) => {
+                let start = match range.start_bound() {
+                    Included(&a) => v.partition_point(|&(q, _)| q < a),
+                    Excluded(&a) => v.partition_point(|&(q, _)| q <= a),
+                    Unbounded => 0,
+                };
+                v[start..]
+                    .iter()
+                    .take_while(|(q, _)| range.contains(q))
+                    .find(|&&(_, i)| ok(i))
+                    .copied()
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0
+            .values()
+            .map(|c| match c {
+                Cands::One(..) => 1,
+                Cands::Many(v) => v.len(),
+            })
+            .sum()
+    }
+
+    #[cfg(test)]
+    fn contains(&self, g: u64, p: u64, id: Id) -> bool {
+        self.first(g, p..=p, |i| i == id).is_some()
+    }
+}
+
+/// The nodes of one level, sorted by the sibling order (only while the level's list is).
+#[derive(Debug, Clone, Default)]
+struct LevelIndex {
+    /// The level's list was found or made unsorted: the maps are no longer maintained.
+    linear: bool,
+    next_seq: u32,
+    /// Every node of the level by position: list order.
+    by_pos: BTreeMap<u64, Id>,
+    /// Every node by `sig`.
+    by_sig: SigIndex,
+    /// The nodes that are not plain leaves (a plain leaf has no successor level and some
+    /// action): those with a successor level, and the rare ones with neither, by position.
+    inner: BTreeMap<u64, Id>,
+    /// How many edges of the level's nodes have each action.
+    acts: HashMap<u32, u32, BuildHasherDefault<SigHasher>>,
+}
+
+/// What a level index holds about a node besides its position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Summary {
+    sig: u64,
+    inner: bool,
+    acts: [Option<u32>; 2],
+}
+
+impl Summary {
+    fn of(n: &Node) -> Self {
+        Summary {
+            sig: sig(n),
+            inner: n.has_children() || (n.act_t.is_none() && n.act_f.is_none()),
+            acts: [n.act_t, n.act_f],
+        }
+    }
+}
+
+impl LevelIndex {
+    fn add(&mut self, p: u64, id: Id, m: Summary) {
+        self.by_pos.insert(p, id);
+        self.by_sig.insert(m.sig, p, id);
+        self.add_parts(p, id, m);
+    }
+
+    fn remove(&mut self, p: u64, m: Summary) {
+        self.by_pos.remove(&p);
+        self.by_sig.remove(m.sig, p);
+        self.remove_parts(p, m);
+    }
+
+    /// `id`'s successors or actions changed.
+    fn update(&mut self, p: u64, id: Id, old: Summary, new: Summary) {
+        self.remove_parts(p, old);
+        self.add_parts(p, id, new);
+    }
+
+    fn add_parts(&mut self, p: u64, id: Id, m: Summary) {
+        if m.inner {
+            self.inner.insert(p, id);
+        }
+        for a in m.acts.into_iter().flatten() {
+            *self.acts.entry(a).or_default() += 1;
+        }
+    }
+
+    fn remove_parts(&mut self, p: u64, m: Summary) {
+        if m.inner {
+            self.inner.remove(&p);
+        }
+        for a in m.acts.into_iter().flatten() {
+            let c = self.acts.get_mut(&a).expect("counted");
+            *c -= 1;
+            if *c == 0 {
+                self.acts.remove(&a);
+            }
+        }
+    }
+}
+
+/// One change to undo on a failed rule add.
+#[derive(Debug, Clone)]
+enum Undo {
+    /// A node as it was before its first change.
+    Node(Id, Node),
+    /// A level index was created (the last one).
+    Built,
+    /// A level index was marked linear.
+    Linear(u32),
+    /// A node joined an index: slot, position, summary.
+    Joined(u32, u64, Summary),
+    /// A node left an index.
+    Left(u32, u64, Id, Summary),
+    /// A node's summary changed from the first to the second.
+    Changed(u32, u64, Id, Summary, Summary),
+}
+
+#[derive(Debug, Clone, Default)]
+struct Aux {
+    levels: Vec<LevelIndex>,
+    logging: bool,
+    /// Counts [`Tree::begin`]s: a node is logged once per epoch.
+    epoch: u32,
+    /// Nodes from here on were created since `begin`.
+    base: usize,
+    log: Vec<Undo>,
+    /// The `sig` of every node below `noted` (and of some nodes gone since): a node whose
+    /// signature is not here has no `chain_eq` node among them.
+    seen: HashSet<u64, BuildHasherDefault<SigHasher>>,
+    noted: usize,
+}
+
+/// Where the new node goes in a level.
+enum Spot {
+    Merge(Id),
+    Before(Id),
+    After(Id),
+}
+
+/// Which siblings the prune walk at one level acts on (it passes over the others without
+/// effect): always those `chain_eq` to the new node `n`; the "less" ones (`chain_lt`) all,
+/// only those with a successor level, or none; the others ("greater") all or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LtActive {
+    All,
+    Inner,
+    None,
+}
+
+struct Active {
+    n: Id,
+    key: u64,
+    sig: u64,
+    /// The greater siblings are acted on: `Some` when decided, `None` when that depends on
+    /// the level (a greater sibling's walk looks for `n`'s successors in this same level).
+    gt_all: std::cell::Cell<Option<bool>>,
+    lt: LtActive,
+}
+
 /// Flags of the prune walk (which tree finished, which one is a prefix of the other).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PruneState {
@@ -203,6 +524,8 @@ pub(crate) struct Conflict;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Tree {
     pub nodes: Vec<Node>,
+    /// Level indexes and the undo log; `None` until a level is indexed or a change logged.
+    aux: Option<Box<Aux>>,
 }
 
 impl Tree {
@@ -211,19 +534,390 @@ impl Tree {
         self.nodes.len() - 1
     }
 
+    /// The node `i`, to change: logged first (once) while a change is being recorded.
+    #[inline]
+    fn nm(&mut self, i: Id) -> &mut Node {
+        if let Some(a) = self.aux.as_deref() {
+            if a.logging && i < a.base && self.nodes[i].logged != a.epoch {
+                self.log_node(i);
+            }
+        }
+        &mut self.nodes[i]
+    }
+
+    #[inline(never)]
+    fn log_node(&mut self, i: Id) {
+        let a = self.aux.as_deref_mut().expect("logging");
+        a.log.push(Undo::Node(i, self.nodes[i].clone()));
+        self.nodes[i].logged = a.epoch;
+    }
+
+    fn log(&mut self, u: Undo) {
+        if let Some(a) = self.aux.as_deref_mut() {
+            if a.logging {
+                a.log.push(u);
+            }
+        }
+    }
+
+    /// Starts recording changes, to undo them with [`Tree::rollback`] or keep them with
+    /// [`Tree::commit`].
+    pub(crate) fn begin(&mut self) {
+        let base = self.nodes.len();
+        let a = self.aux.get_or_insert_with(Default::default);
+        a.logging = true;
+        a.base = base;
+        a.log.clear();
+        a.epoch = a.epoch.wrapping_add(1);
+        if a.epoch == 0 {
+            a.epoch = 1;
+            for n in &mut self.nodes {
+                n.logged = 0;
+            }
+        }
+    }
+
+    /// Keeps the changes recorded since [`Tree::begin`].
+    pub(crate) fn commit(&mut self) {
+        if let Some(a) = self.aux.as_deref_mut() {
+            a.logging = false;
+            a.log.clear();
+            if a.log.capacity() > 1024 {
+                a.log.shrink_to(64);
+            }
+        }
+    }
+
+    /// Records the signatures of the nodes created since the last call: called before a rule's
+    /// graph is generated, so that the prune walk knows which signatures the tree may hold.
+    pub(crate) fn note_nodes(&mut self) {
+        let len = self.nodes.len();
+        if len == 0 {
+            return;
+        }
+        let a = self.aux.get_or_insert_with(Default::default);
+        for n in &self.nodes[a.noted.min(len)..] {
+            a.seen.insert(sig(n));
+        }
+        a.noted = len;
+    }
+
+    /// Whether a node created before the rule being added (whose graph starts at `new`) may
+    /// be `chain_eq` to a node with signature `g`.
+    fn sig_may_exist(&self, g: u64, new: Id) -> bool {
+        match self.aux.as_deref() {
+            Some(a) if new >= a.noted => a.seen.contains(&g),
+            _ => true,
+        }
+    }
+
+    /// Whether the level of index `l` holds a node with the signature of a successor (at any
+    /// depth) of the new node `n` (of a rule's single-path graph).
+    fn successor_sig_in(&self, n: Id, l: &LevelIndex) -> bool {
+        let mut todo: Vec<Id> = Vec::new();
+        let mut done: Vec<Id> = Vec::new();
+        let push = |todo: &mut Vec<Id>, x: Id| {
+            let x = &self.nodes[x];
+            todo.extend(x.nxt_t);
+            todo.extend(x.nxt_f);
+        };
+        push(&mut todo, n);
+        while let Some(d) = todo.pop() {
+            if done.contains(&d) {
+                continue;
+            }
+            done.push(d);
+            if l.by_sig.0.contains_key(&sig(&self.nodes[d])) {
+                return true;
+            }
+            push(&mut todo, d);
+        }
+        false
+    }
+
+    /// Undoes the changes recorded since [`Tree::begin`].
+    pub(crate) fn rollback(&mut self) {
+        let Some(a) = self.aux.as_deref_mut() else {
+            return;
+        };
+        if !a.logging {
+            return;
+        }
+        a.logging = false;
+        let base = a.base;
+        a.noted = a.noted.min(base);
+        let log = std::mem::take(&mut a.log);
+        for u in log.into_iter().rev() {
+            let a = self.aux.as_deref_mut().expect("present");
+            match u {
+                Undo::Node(i, n) => self.nodes[i] = n,
+                Undo::Built => {
+                    a.levels.pop();
+                }
+                Undo::Linear(s) => a.levels[s as usize].linear = false,
+                Undo::Joined(s, p, m) => a.levels[s as usize].remove(p, m),
+                Undo::Left(s, p, id, m) => a.levels[s as usize].add(p, id, m),
+                Undo::Changed(s, p, id, old, new) => a.levels[s as usize].update(p, id, new, old),
+            }
+        }
+        self.nodes.truncate(base);
+    }
+
     pub(crate) fn get(&mut self, id: Option<Id>) -> Option<Id> {
         if let Some(i) = id {
-            self.nodes[i].refcnt += 1;
+            self.nm(i).refcnt += 1;
         }
         id
     }
 
+    /// Sets the successor level on the true (`t`) or false edge of `id`.
+    pub(crate) fn set_next(&mut self, id: Id, t: bool, next: Option<Id>) {
+        let before = Summary::of(&self.nodes[id]);
+        let n = self.nm(id);
+        if t {
+            n.nxt_t = next;
+        } else {
+            n.nxt_f = next;
+        }
+        self.summary_changed(id, before);
+    }
+
+    /// Sets the action on the true (`t`) or false edge of `id`.
+    pub(crate) fn set_act(&mut self, id: Id, t: bool, act: Option<u32>) {
+        let before = Summary::of(&self.nodes[id]);
+        let n = self.nm(id);
+        if t {
+            n.act_t = act;
+        } else {
+            n.act_f = act;
+        }
+        self.summary_changed(id, before);
+    }
+
+    fn summary_changed(&mut self, id: Id, before: Summary) {
+        let after = Summary::of(&self.nodes[id]);
+        if after == before {
+            return;
+        }
+        if let Some(s) = self.indexed(id) {
+            let p = pos(&self.nodes[id]);
+            let l = &mut self.aux.as_deref_mut().expect("indexed").levels[s as usize];
+            l.update(p, id, before, after);
+            self.log(Undo::Changed(s, p, id, before, after));
+        }
+    }
+
+    /// The slot of the index that holds `id`, if its level has a (maintained) index.
+    fn indexed(&self, id: Id) -> Option<u32> {
+        let n = &self.nodes[id];
+        if !n.in_idx {
+            return None;
+        }
+        (!self.level(n.slot).linear).then_some(n.slot)
+    }
+
+    fn level(&self, s: u32) -> &LevelIndex {
+        &self.aux.as_deref().expect("indexed").levels[s as usize]
+    }
+
+    /// Indexes the level `id` is on (unless it was found unsorted before).
+    fn build(&mut self, id: Id) {
+        #[cfg(test)]
+        if NO_INDEX.with(|c| c.get()) {
+            return;
+        }
+        let s0 = self.nodes[id].slot;
+        if s0 != NO_SLOT && self.level(s0).linear {
+            return;
+        }
+        let mut start = id;
+        while let Some(p) = self.nodes[start].lvl_prv {
+            start = p;
+        }
+        let mut sorted = true;
+        let mut prev = u64::MAX;
+        let mut len = 0;
+        let mut c = Some(start);
+        while let Some(i) = c {
+            let k = key(&self.nodes[i]);
+            sorted &= k <= prev;
+            prev = k;
+            len += 1;
+            c = self.nodes[i].lvl_nxt;
+        }
+        if len < INDEX_AFTER {
+            return;
+        }
+        let a = self.aux.get_or_insert_with(Default::default);
+        let slot = a.levels.len() as u32;
+        a.levels.push(LevelIndex {
+            linear: !sorted,
+            ..LevelIndex::default()
+        });
+        self.log(Undo::Built);
+        let mut l = LevelIndex::default();
+        let mut c = Some(start);
+        while let Some(i) = c {
+            let seq = l.next_seq;
+            let n = self.nm(i);
+            n.slot = slot;
+            if sorted {
+                n.seq = seq;
+                n.in_idx = true;
+                l.next_seq += 1;
+                l.add(pos(n), i, Summary::of(n));
+            }
+            c = n.lvl_nxt;
+        }
+        if sorted {
+            let a = self.aux.as_deref_mut().expect("created");
+            a.levels[slot as usize] = l;
+        }
+    }
+
+    /// `n` was just linked into the level of its neighbour `x`.
+    fn joined(&mut self, n: Id, x: Id) {
+        let Some(s) = self.indexed(x) else {
+            // A level found unsorted stays unindexed.
+            let sx = self.nodes[x].slot;
+            let linear = sx != NO_SLOT && self.level(sx).linear;
+            self.nm(n).slot = if linear { sx } else { NO_SLOT };
+            return;
+        };
+        let kn = key(&self.nodes[n]);
+        let (p, q) = (self.nodes[n].lvl_prv, self.nodes[n].lvl_nxt);
+        let sorted = p.map_or(true, |p| key(&self.nodes[p]) >= kn)
+            && q.map_or(true, |q| key(&self.nodes[q]) < kn);
+        let seq = self.level(s).next_seq;
+        if !sorted || seq == SEQ_END {
+            self.nm(n).slot = s;
+            self.aux.as_deref_mut().expect("indexed").levels[s as usize].linear = true;
+            self.log(Undo::Linear(s));
+            return;
+        }
+        let node = self.nm(n);
+        node.slot = s;
+        node.seq = seq;
+        node.in_idx = true;
+        let (p, m) = (pos(node), Summary::of(node));
+        let l = &mut self.aux.as_deref_mut().expect("indexed").levels[s as usize];
+        l.next_seq += 1;
+        l.add(p, n, m);
+        self.log(Undo::Joined(s, p, m));
+    }
+
+    /// `id` is leaving its level.
+    fn left(&mut self, id: Id) {
+        let Some(s) = self.indexed(id) else { return };
+        let n = self.nm(id);
+        n.in_idx = false;
+        let (p, m) = (pos(n), Summary::of(n));
+        self.aux.as_deref_mut().expect("indexed").levels[s as usize].remove(p, m);
+        self.log(Undo::Left(s, p, id, m));
+    }
+
     /// The first node of the level `id` is on.
     pub(crate) fn level_start(&self, mut id: Id) -> Id {
+        if let Some(s) = self.indexed(id) {
+            return *self.level(s).by_pos.values().next().expect("holds id");
+        }
         while let Some(p) = self.nodes[id].lvl_prv {
             id = p;
         }
         id
+    }
+
+    /// The first node from `y` on (in list order) that the prune walk acts on.
+    fn next_active(&self, s: u32, y: Id, act: &Active) -> Option<Id> {
+        let l = self.level(s);
+        let ny = &self.nodes[y];
+        let gt_all = match act.gt_all.get() {
+            Some(b) => b,
+            None => {
+                let b = self.successor_sig_in(act.n, l);
+                act.gt_all.set(Some(b));
+                b
+            }
+        };
+        if gt_all && key(ny) >= act.key {
+            return Some(y);
+        }
+        let py = pos(ny);
+        let nn = &self.nodes[act.n];
+        let eq = l
+            .by_sig
+            .first(act.sig, py.., |i| chain_eq(&self.nodes[i], nn));
+        let from = py.max(pos_below(act.key));
+        let lt = match act.lt {
+            LtActive::All => l.by_pos.range(from..).next(),
+            LtActive::Inner => l.inner.range(from..).next(),
+            LtActive::None => None,
+        }
+        .map(|(&p, &i)| (p, i));
+        match (eq, lt) {
+            (Some(a), Some(b)) => Some(a.min(b).1),
+            (a, b) => a.or(b).map(|x| x.1),
+        }
+    }
+
+    /// Where the linear walk of [`Tree::add`] from `s` puts the new node `n`: merged with the
+    /// first node `chain_eq` to it, or linked before the first one `chain_lt` than it, or
+    /// after the last.
+    fn locate(&mut self, s: Id, n: Id) -> Spot {
+        let nn = &self.nodes[n];
+        if chain_eq(&self.nodes[s], nn) {
+            return Spot::Merge(s);
+        }
+        if chain_lt(&self.nodes[s], nn) {
+            return Spot::Before(s);
+        }
+        if let Some(slot) = self.indexed(s) {
+            // From `s` on the nodes are in descending key order: those before the first
+            // one of smaller key are not `chain_lt` than `n`, only `chain_eq` ones stop there.
+            let l = self.level(slot);
+            let kn = key(nn);
+            let g = sig(nn);
+            let b = l
+                .by_pos
+                .range(pos_below(kn)..)
+                .next()
+                .map(|(&p, &i)| (p, i));
+            let upto = match b {
+                Some((p, _)) => Excluded(p),
+                None => Unbounded,
+            };
+            let ps = pos(&self.nodes[s]);
+            if let Some((_, e)) = l
+                .by_sig
+                .first(g, (Excluded(ps), upto), |i| chain_eq(&self.nodes[i], nn))
+            {
+                return Spot::Merge(e);
+            }
+            return match b {
+                Some((_, b)) if chain_eq(&self.nodes[b], nn) => Spot::Merge(b),
+                Some((_, b)) => Spot::Before(b),
+                None => Spot::After(*l.by_pos.values().next_back().expect("holds s")),
+            };
+        }
+        let mut x = s;
+        let mut steps = 0;
+        let spot = loop {
+            let Some(nx) = self.nodes[x].lvl_nxt else {
+                break Spot::After(x);
+            };
+            x = nx;
+            steps += 1;
+            if chain_eq(&self.nodes[x], &self.nodes[n]) {
+                break Spot::Merge(x);
+            }
+            if chain_lt(&self.nodes[x], &self.nodes[n]) {
+                break Spot::Before(x);
+            }
+        };
+        if steps >= INDEX_AFTER {
+            self.build(s);
+        }
+        spot
     }
 
     /// Drops one reference to `*node`; when it was the last, unlinks the node from its level,
@@ -232,30 +926,34 @@ impl Tree {
     fn node_put(&mut self, node: &mut Option<Id>) -> u32 {
         let Some(n) = *node else { return 0 };
         let mut cnt = 0;
-        self.nodes[n].refcnt = self.nodes[n].refcnt.saturating_sub(1);
-        if self.nodes[n].refcnt == 0 {
+        let r = self.nodes[n].refcnt.saturating_sub(1);
+        self.nm(n).refcnt = r;
+        if r == 0 {
+            self.left(n);
             let mut lvl_p = self.nodes[n].lvl_prv;
             let mut lvl_n = self.nodes[n].lvl_nxt;
             let mut nxt_t = self.nodes[n].nxt_t;
             let mut nxt_f = self.nodes[n].nxt_f;
             if let Some(p) = lvl_p {
-                self.nodes[p].lvl_nxt = None;
+                self.nm(p).lvl_nxt = None;
             }
             if let Some(x) = lvl_n {
-                self.nodes[x].lvl_prv = None;
+                self.nm(x).lvl_prv = None;
             }
             cnt += self.node_put(&mut lvl_p);
             cnt += self.node_put(&mut lvl_n);
             if let Some(p) = lvl_p {
-                self.nodes[p].lvl_nxt = self.get(lvl_n);
+                let g = self.get(lvl_n);
+                self.nm(p).lvl_nxt = g;
             }
             if let Some(x) = lvl_n {
-                self.nodes[x].lvl_prv = self.get(lvl_p);
+                let g = self.get(lvl_p);
+                self.nm(x).lvl_prv = g;
             }
             *node = lvl_p.or(lvl_n);
             cnt += self.tree_put(&mut nxt_t);
             cnt += self.tree_put(&mut nxt_f);
-            let dead = &mut self.nodes[n];
+            let dead = self.nm(n);
             dead.nxt_t = None;
             dead.nxt_f = None;
             dead.lvl_prv = None;
@@ -302,31 +1000,52 @@ impl Tree {
         let Some(t) = *tree else { return 0 };
         let mut cnt = 0;
         let mut c = Some(self.level_start(t));
-        while let Some(ci) = c {
+        while let Some(mut ci) = c {
+            if let Some(s) = self.indexed(ci) {
+                // A plain leaf other than `node` is passed over without effect: go to the
+                // next other sibling.
+                let l = self.level(s);
+                let pc = pos(&self.nodes[ci]);
+                let busy = l.inner.range(pc..).next().map(|(&p, &i)| (p, i));
+                let target = (self.indexed(node) == Some(s))
+                    .then(|| (pos(&self.nodes[node]), node))
+                    .filter(|&(p, _)| p >= pc);
+                match (busy, target) {
+                    (Some(a), Some(b)) => ci = a.min(b).1,
+                    (Some((_, i)), None) | (None, Some((_, i))) => ci = i,
+                    (None, None) => break,
+                }
+            }
             let remove = if ci == node {
                 true
             } else {
                 let mut nt = self.nodes[ci].nxt_t;
                 cnt += self.tree_remove(&mut nt, node);
-                self.nodes[ci].nxt_t = nt;
+                if nt != self.nodes[ci].nxt_t {
+                    self.set_next(ci, true, nt);
+                }
                 let mut nf = self.nodes[ci].nxt_f;
                 cnt += self.tree_remove(&mut nf, node);
-                self.nodes[ci].nxt_f = nf;
+                if nf != self.nodes[ci].nxt_f {
+                    self.set_next(ci, false, nf);
+                }
                 self.nodes[ci].is_zombie()
             };
             if remove {
+                self.left(ci);
                 if Some(ci) == *tree {
                     *tree = self.nodes[ci].lvl_prv.or(self.nodes[ci].lvl_nxt);
                 }
                 let (p, x) = (self.nodes[ci].lvl_prv, self.nodes[ci].lvl_nxt);
                 if let Some(p) = p {
-                    self.nodes[p].lvl_nxt = x;
+                    self.nm(p).lvl_nxt = x;
                 }
                 if let Some(x) = x {
-                    self.nodes[x].lvl_prv = p;
+                    self.nm(x).lvl_prv = p;
                 }
-                self.nodes[ci].lvl_prv = None;
-                self.nodes[ci].lvl_nxt = None;
+                let c = self.nm(ci);
+                c.lvl_prv = None;
+                c.lvl_nxt = None;
                 let mut cc = Some(ci);
                 cnt += self.node_put(&mut cc);
                 return cnt;
@@ -342,7 +1061,17 @@ impl Tree {
     /// Whether every action in the tree at `id` (all levels below) equals `action`.
     fn act_check(&self, id: Option<Id>, action: u32) -> bool {
         let Some(t) = id else { return true };
-        let mut c = Some(self.level_start(t));
+        let start = self.level_start(t);
+        if let Some(s) = self.indexed(start) {
+            // (A pure check: the order of the tests does not matter.)
+            let l = self.level(s);
+            return l.acts.keys().all(|&a| a == action)
+                && l.inner.values().all(|&i| {
+                    let n = &self.nodes[i];
+                    self.act_check(n.nxt_t, action) && self.act_check(n.nxt_f, action)
+                });
+        }
+        let mut c = Some(start);
         while let Some(ci) = c {
             let n = &self.nodes[ci];
             if n.act_t.is_some_and(|a| a != action) || n.act_f.is_some_and(|a| a != action) {
@@ -374,8 +1103,48 @@ impl Tree {
         if state.flags & IST_MATCHSET == IST_MATCH_ONCE {
             return self.prune_return(state, state_new, cnt);
         }
+        // The siblings this walk acts on; it passes over the others without effect, so
+        // where the level is indexed, it skips them.
+        let once = state.flags & IST_MATCH_ONCE != 0;
+        //
+        // A less sibling's walk looks for `n` among that sibling's successors; a greater
+        // sibling's walk looks for `n`'s successors in this level; neither acts on anything
+        // without a node `chain_eq` to what it looks for. Once something matched
+        // (IST_MATCH_ONCE), neither walks at all.
+        let n_sig = sig(&self.nodes[n_iter]);
+        let act = Active {
+            n: n_iter,
+            key: key(&self.nodes[n_iter]),
+            sig: n_sig,
+            gt_all: std::cell::Cell::new(if state.flags & IST_X_PREFIX != 0 {
+                Some(true)
+            } else if once || !self.nodes[n_iter].has_children() {
+                Some(false)
+            } else {
+                None
+            }),
+            lt: if state.flags & IST_N_PREFIX != 0 {
+                LtActive::All
+            } else if once || !self.sig_may_exist(n_sig, n_iter) {
+                LtActive::None
+            } else {
+                LtActive::Inner
+            },
+        };
+        let mut steps = 0;
         let mut x_iter = Some(self.level_start(x0));
-        'level: while let Some(xi) = x_iter {
+        'level: while let Some(mut xi) = x_iter {
+            if let Some(s) = self.indexed(xi) {
+                match self.next_active(s, xi, &act) {
+                    Some(y) => xi = y,
+                    None => break,
+                }
+            } else {
+                steps += 1;
+                if steps == INDEX_AFTER {
+                    self.build(xi);
+                }
+            }
             let x_next = self.nodes[xi].lvl_nxt;
             let mut xcur = Some(xi);
             if chain_eq(&self.nodes[xi], &self.nodes[n_iter]) {
@@ -425,23 +1194,22 @@ impl Tree {
                     x_iter = x_next;
                     continue;
                 };
-                // Checks the node's whole level, as libseccomp does.
-                let act_ok = self.act_check(Some(xc), state_new.action);
-                if act_ok
-                    && state_new.flags & IST_MATCH != 0
+                let shorter = state_new.flags & IST_MATCH != 0
                     && state_new.flags & IST_N_FINISHED != 0
-                    && state_new.flags & IST_X_PREFIX != 0
-                {
+                    && state_new.flags & IST_X_PREFIX != 0;
+                let longer = state_new.flags & IST_MATCH != 0
+                    && state_new.flags & IST_X_FINISHED != 0
+                    && state_new.flags & IST_N_PREFIX != 0;
+                // Checks the node's whole level, as libseccomp does (only when it matters:
+                // it has no effect).
+                let act_ok = (shorter || longer) && self.act_check(Some(xc), state_new.action);
+                if act_ok && shorter {
                     // The new tree is shorter: drop the existing branch.
                     cnt += self.tree_remove(chains, xc);
                     if chains.is_none() {
                         return self.prune_return(state, state_new, cnt);
                     }
-                } else if act_ok
-                    && state_new.flags & IST_MATCH != 0
-                    && state_new.flags & IST_X_FINISHED != 0
-                    && state_new.flags & IST_N_PREFIX != 0
-                {
+                } else if act_ok && longer {
                     // The new tree is longer.
                     return self.prune_return(state, state_new, cnt);
                 }
@@ -520,6 +1288,8 @@ impl Tree {
         n.lvl_prv = None;
         n.lvl_nxt = None;
         n.refcnt = 0;
+        n.slot = NO_SLOT;
+        n.in_idx = false;
         let c = self.push(n);
         memo.insert(id, c);
         for t in [true, false] {
@@ -531,11 +1301,7 @@ impl Tree {
             if let Some(ch) = child {
                 let cc = self.clone_subtree(ch, memo);
                 let g = self.get(Some(cc));
-                if t {
-                    self.nodes[c].nxt_t = g;
-                } else {
-                    self.nodes[c].nxt_f = g;
-                }
+                self.set_next(c, t, g);
             }
         }
         c
@@ -553,7 +1319,7 @@ impl Tree {
         new: Id,
         removed: &mut u32,
     ) -> Result<(), Conflict> {
-        let Some(mut x) = *existing else {
+        let Some(x) = *existing else {
             *existing = self.get(Some(new));
             return Ok(());
         };
@@ -561,8 +1327,8 @@ impl Tree {
         if self.nodes[n].lvl_prv.is_some() || self.nodes[n].lvl_nxt.is_some() {
             n = self.clone_subtree(n, &mut std::collections::HashMap::new());
         }
-        loop {
-            if chain_eq(&self.nodes[x], &self.nodes[n]) {
+        match self.locate(x, n) {
+            Spot::Merge(x) => {
                 for t in [true, false] {
                     let (x_next, x_act) = self.nodes[x].edge(t);
                     let Some(na) = self.nodes[n].edge(t).1 else {
@@ -575,8 +1341,8 @@ impl Tree {
                             }
                             let mut sub = x_next;
                             *removed += self.node_put(&mut sub);
-                            self.nodes[x].set_next(t, None);
-                            self.nodes[x].set_act(t, Some(na));
+                            self.set_next(x, t, None);
+                            self.set_act(x, t, Some(na));
                         }
                         Some(xa) if xa != na => {
                             // The 64-bit range merge: on a shared high-word node the rule with
@@ -586,7 +1352,7 @@ impl Tree {
                             // fixed behaviour.)
                             let (nd, xd) = (self.nodes[n].datum_full, self.nodes[x].datum_full);
                             if self.nodes[n].hi && if t { nd > xd } else { nd < xd } {
-                                self.nodes[x].set_act(t, Some(na));
+                                self.set_act(x, t, Some(na));
                             }
                             if self.nodes[x].is_leaf() || self.nodes[n].is_leaf() {
                                 return Err(Conflict);
@@ -603,44 +1369,47 @@ impl Tree {
                         (Some(xc), _) => {
                             let mut xc = Some(xc);
                             self.add(&mut xc, nc, removed)?;
-                            self.nodes[x].set_next(t, xc);
+                            self.set_next(x, t, xc);
                         }
                         (None, None) => {
                             let g = self.get(Some(nc));
-                            self.nodes[x].set_next(t, g);
+                            self.set_next(x, t, g);
                         }
                         // The existing tree is shorter.
                         (None, Some(_)) => return Ok(()),
                     }
                 }
-                return Ok(());
-            } else if !chain_lt(&self.nodes[x], &self.nodes[n]) {
-                match self.nodes[x].lvl_nxt {
-                    None => {
-                        self.nodes[n].lvl_prv = self.get(Some(x));
-                        self.nodes[x].lvl_nxt = self.get(Some(n));
-                        return Ok(());
-                    }
-                    Some(nx) => x = nx,
-                }
-            } else {
+            }
+            Spot::After(x) => {
+                let g = self.get(Some(x));
+                self.nm(n).lvl_prv = g;
+                let g = self.get(Some(n));
+                self.nm(x).lvl_nxt = g;
+                self.joined(n, x);
+            }
+            Spot::Before(x) => {
                 if let Some(p) = self.nodes[x].lvl_prv {
-                    self.nodes[p].lvl_nxt = self.get(Some(n));
-                    self.nodes[n].lvl_prv = Some(p);
-                    self.nodes[x].lvl_prv = self.get(Some(n));
-                    self.nodes[n].lvl_nxt = Some(x);
+                    let g = self.get(Some(n));
+                    self.nm(p).lvl_nxt = g;
+                    self.nm(n).lvl_prv = Some(p);
+                    let g = self.get(Some(n));
+                    self.nm(x).lvl_prv = g;
+                    self.nm(n).lvl_nxt = Some(x);
                 } else {
-                    self.nodes[x].lvl_prv = self.get(Some(n));
-                    self.nodes[n].lvl_nxt = self.get(Some(x));
+                    let g = self.get(Some(n));
+                    self.nm(x).lvl_prv = g;
+                    let g = self.get(Some(x));
+                    self.nm(n).lvl_nxt = g;
                 }
+                self.joined(n, x);
                 if *existing == Some(x) {
                     *existing = self.get(Some(n));
                     let mut xx = Some(x);
                     self.node_put(&mut xx);
                 }
-                return Ok(());
             }
         }
+        Ok(())
     }
 
     /// Evaluates the level starting at `id` for the given argument words; `None` when
@@ -747,4 +1516,135 @@ pub(crate) enum Stale {
     Ret(u32),
     /// Fell off the level with the accumulator holding this (offset, mask).
     Fell((u32, u32)),
+}
+
+#[cfg(test)]
+pub(crate) type Shape = (
+    (u8, bool, u32, Cmp, OrigOp, u32, u32, u64),
+    (Option<u32>, Option<u32>, Option<Id>, Option<Id>),
+    (Option<Id>, Option<Id>, u32),
+);
+
+#[cfg(test)]
+impl Tree {
+    /// The graph without the index bookkeeping, to compare trees.
+    pub(crate) fn shape(&self) -> Vec<Shape> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                (
+                    (
+                        n.arg,
+                        n.hi,
+                        n.offset,
+                        n.op,
+                        n.op_orig,
+                        n.mask,
+                        n.datum,
+                        n.datum_full,
+                    ),
+                    (n.act_t, n.act_f, n.nxt_t, n.nxt_f),
+                    (n.lvl_prv, n.lvl_nxt, n.refcnt),
+                )
+            })
+            .collect()
+    }
+
+    /// Checks every maintained level index against its level's list; returns how many there
+    /// are.
+    pub(crate) fn check_indexes(&self) -> usize {
+        let Some(a) = self.aux.as_deref() else {
+            return 0;
+        };
+        assert!(!a.logging, "a rule add left its log running");
+        let mut live = 0;
+        for (s, l) in a.levels.iter().enumerate() {
+            if l.linear {
+                continue;
+            }
+            live += 1;
+            let Some(&first) = l.by_pos.values().next() else {
+                continue;
+            };
+            assert_eq!(
+                self.nodes[first].lvl_prv, None,
+                "index {s}: not the list head"
+            );
+            let mut list = Vec::new();
+            let mut c = Some(first);
+            while let Some(i) = c {
+                list.push(i);
+                c = self.nodes[i].lvl_nxt;
+            }
+            let ids: Vec<Id> = l.by_pos.values().copied().collect();
+            assert_eq!(ids, list, "index {s}: not the list");
+            for (&p, &i) in &l.by_pos {
+                let n = &self.nodes[i];
+                assert!(n.in_idx);
+                assert_eq!(n.slot as usize, s);
+                assert_eq!(pos(n), p);
+                assert!(l.by_sig.contains(sig(n), p, i));
+                let m = Summary::of(n);
+                assert_eq!(l.inner.get(&p) == Some(&i), m.inner);
+            }
+            assert_eq!(l.by_sig.len(), l.by_pos.len());
+            assert!(l.inner.len() <= l.by_pos.len());
+            let mut acts: HashMap<u32, u32> = HashMap::new();
+            for &i in l.by_pos.values() {
+                for a in [self.nodes[i].act_t, self.nodes[i].act_f]
+                    .into_iter()
+                    .flatten()
+                {
+                    *acts.entry(a).or_default() += 1;
+                }
+            }
+            let have: HashMap<u32, u32> = l.acts.iter().map(|(&a, &c)| (a, c)).collect();
+            assert_eq!(have, acts, "index {s}: action counts");
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.in_idx && !a.levels[n.slot as usize].linear {
+                let l = &a.levels[n.slot as usize];
+                assert_eq!(l.by_pos.get(&pos(n)), Some(&i), "node {i} not in its index");
+            }
+        }
+        live
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_and_sig_are_the_sibling_relations() {
+        let ops = [
+            (Cmp::Eq, OrigOp::Eq),
+            (Cmp::Eq, OrigOp::Ne),
+            (Cmp::MaskedEq, OrigOp::MaskedEq),
+            (Cmp::Gt, OrigOp::Gt),
+            (Cmp::Ge, OrigOp::Ge),
+            (Cmp::Ge, OrigOp::Lt),
+            (Cmp::Gt, OrigOp::Le),
+            (Cmp::Eq, OrigOp::Gt),
+            (Cmp::Eq, OrigOp::Lt),
+        ];
+        let mut nodes = Vec::new();
+        for arg in [0u8, 1, 5] {
+            for hi in [false, true] {
+                for &(op, orig) in &ops {
+                    for mask in [u32::MAX, 0xf0] {
+                        for datum in [0u32, 1, 0x10, 0x11, u32::MAX] {
+                            nodes.push(Node::new(arg, hi, 0, op, orig, mask, datum, 0));
+                        }
+                    }
+                }
+            }
+        }
+        for a in &nodes {
+            for b in &nodes {
+                assert_eq!(chain_lt(a, b), key(a) < key(b), "{a:?} {b:?}");
+                assert!(!chain_eq(a, b) || sig(a) == sig(b), "{a:?} {b:?}");
+            }
+        }
+    }
 }
