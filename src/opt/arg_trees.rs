@@ -22,6 +22,10 @@ const BUDGET: usize = 2_000_000;
 /// The weight of the values no comparison of the chain names (each named value or range
 /// weighs 1): rules name the values programs use.
 const GAP_WEIGHT: f64 = 0.25;
+/// What one more test in the program costs, against one more test run for a named value:
+/// long value lists are mostly sparse, and a tree that isolates every value from its
+/// neighbours would be twice the size of the list.
+const SIZE_COST: f64 = 3.0;
 /// The first offset rewritten (offsets 0 and 4 are the syscall number and the arch).
 const FIRST_OFF: u32 = 8;
 
@@ -209,7 +213,7 @@ pub(crate) fn run(p: &Program) -> (Program, bool) {
                     ..*i
                 })
                 .collect();
-            intervals::tree(&mut ir, c.off, &intervals::merge(ivs))
+            intervals::tree(&mut ir, c.off, &intervals::merge(ivs), SIZE_COST)
         } else {
             match p.ir.node(d) {
                 Dn::Ret(k) => ir.ret(k),

@@ -59,12 +59,16 @@ const MAX_EXCEPTIONS: usize = 6;
 /// balanced tree over the key ranges would, even where lighter-but-numerous neighbours pull
 /// the cheapest tree deeper (the weights of key ranges that sink too deep are raised and the
 /// tree rebuilt, a few times at most).
-pub(crate) fn tree(ir: &mut Ir, off: u32, ivs: &[Interval]) -> DnId {
+///
+/// Each test also costs `size_cost` (in the units of the weights): the price of a longer
+/// program, which keeps sparse value lists from becoming trees twice their size.
+pub(crate) fn tree(ir: &mut Ir, off: u32, ivs: &[Interval], size_cost: f64) -> DnId {
     let mut b = Builder {
         ir,
         off,
         prefix: prefix_sums(ivs),
         ivs: ivs.to_vec(),
+        size_cost,
     };
     b.build(0, ivs.len())
 }
@@ -91,6 +95,7 @@ enum Shape {
 }
 
 struct Builder<'a> {
+    size_cost: f64,
     ir: &'a mut Ir,
     off: u32,
     ivs: Vec<Interval>,
@@ -179,7 +184,7 @@ impl Builder<'_> {
             .map(|(k, w)| w * (k + 1) as f64)
             .sum::<f64>()
             + common_w * n as f64;
-        Some((common, cost))
+        Some((common, cost + self.size_cost * n as f64))
     }
 
     /// The split of `ivs[a..b]` (`b - a >= 2`) that balances the weight.
@@ -326,7 +331,7 @@ impl Builder<'_> {
                 let lo = root[idx(i, j - 1)].max(i + 1);
                 let hi = root[idx(i + 1, j)].clamp(lo, j - 1);
                 for s in lo..=hi {
-                    let c = w + cost[idx(i, s)] + cost[idx(s, j)];
+                    let c = w + self.size_cost + cost[idx(i, s)] + cost[idx(s, j)];
                     if c < best {
                         best = c;
                         best_s = s;
@@ -417,7 +422,7 @@ mod tests {
                 })
                 .collect();
             let merged = merge(ivs.clone());
-            let root = tree(&mut ir, 0, &merged);
+            let root = tree(&mut ir, 0, &merged, 0.0);
             for i in &ivs {
                 for v in [i.lo, i.hi, i.lo / 2 + i.hi / 2] {
                     assert_eq!(walk(&ir, root, v).0, i.to, "n {n} v {v}");
@@ -440,7 +445,7 @@ mod tests {
             iv(61, 100, allow, 40.0),
             iv(101, u32::MAX, deny, 0.1),
         ]);
-        let root = tree(&mut ir, 0, &ivs);
+        let root = tree(&mut ir, 0, &ivs, 0.0);
         // An allowed value needs the range check and the two exceptions at most.
         assert!(walk(&ir, root, 30).1 <= 3);
         assert_eq!(walk(&ir, root, 17).0, deny);
@@ -455,7 +460,7 @@ mod tests {
         let mut ivs: Vec<Interval> = (0..16u32).map(|i| iv(i, i, r[i as usize], 1.0)).collect();
         ivs[15].hi = u32::MAX;
         ivs[9].w = 1000.0;
-        let root = tree(&mut ir, 0, &ivs);
+        let root = tree(&mut ir, 0, &ivs, 0.0);
         assert!(walk(&ir, root, 9).1 <= 2);
     }
 }

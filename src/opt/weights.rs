@@ -82,3 +82,6 @@ pub(crate) fn hot_numbers(arch: ScmpArch) -> Vec<u32> {
 pub(crate) fn priority_factor(user_priority: u32) -> f64 {
     1.0 + f64::from(user_priority.min(255)) / 32.0
 }
+
+/// What one more test in the dispatch tree costs, in rule weights: little, the tree is small.
+pub(crate) const SIZE_COST: f64 = 0.1;
