@@ -92,8 +92,8 @@ pub(crate) struct Node {
     pub lvl_prv: Option<Id>,
     pub lvl_nxt: Option<Id>,
     refcnt: u32,
-    /// The index of this node's level in `Tree::levels` (`NO_SLOT`: none). A node that left
-    /// its level may keep a stale slot; [`Tree::indexed`] checks membership.
+    /// The index of this node's level among the tree's level indexes (`NO_SLOT`: none). A
+    /// node that left its level may keep a stale slot; `in_idx` tells.
     slot: u32,
     /// Insertion order among the nodes of equal key in an indexed level.
     seq: u32,
@@ -588,8 +588,9 @@ impl Tree {
         }
     }
 
-    /// Records the signatures of the nodes created since the last call: called before a rule's
-    /// graph is generated, so that the prune walk knows which signatures the tree may hold.
+    /// Records the signatures of the nodes created since the last call. Call it right before
+    /// generating a rule's graph: the prune walk of that rule then knows which signatures the
+    /// nodes before the graph may have.
     pub(crate) fn note_nodes(&mut self) {
         let len = self.nodes.len();
         if len == 0 {
@@ -745,7 +746,7 @@ impl Tree {
             len += 1;
             c = self.nodes[i].lvl_nxt;
         }
-        if len < INDEX_AFTER {
+        if len < INDEX_AFTER || len >= SEQ_END as usize {
             return;
         }
         let a = self.aux.get_or_insert_with(Default::default);
