@@ -323,7 +323,7 @@ fn range_dispatch(
         let x32 = merged.split_off(at);
         if !x32.is_empty() {
             let w = x32.iter().map(|i| i.w).sum();
-            let to = intervals::tree(ir, NR, &x32, weights::SIZE_COST);
+            let to = intervals::tree(ir, NR, &x32, weights::COST);
             merged.push(Interval {
                 lo: X32_BIT,
                 hi: u32::MAX,
@@ -333,5 +333,5 @@ fn range_dispatch(
             });
         }
     }
-    intervals::tree(ir, NR, &merged, weights::SIZE_COST)
+    intervals::tree(ir, NR, &merged, weights::COST)
 }

@@ -200,7 +200,6 @@ impl Program {
     }
 
     /// The number of reachable nodes.
-    #[cfg(test)]
     pub(crate) fn size(&self) -> usize {
         self.ir.postorder(self.root).len()
     }

@@ -25,7 +25,11 @@ const GAP_WEIGHT: f64 = 0.25;
 /// What one more test in the program costs, against one more test run for a named value:
 /// long value lists are mostly sparse, and a tree that isolates every value from its
 /// neighbours would be twice the size of the list.
-const SIZE_COST: f64 = 3.0;
+/// Weights are uniform, so a balanced split is near the best above a few dozen ranges.
+const COST: intervals::Cost = intervals::Cost {
+    size: 3.0,
+    exact: 32,
+};
 /// The first offset rewritten (offsets 0 and 4 are the syscall number and the arch).
 const FIRST_OFF: u32 = 8;
 
@@ -213,7 +217,7 @@ pub(crate) fn run(p: &Program) -> (Program, bool) {
                     ..*i
                 })
                 .collect();
-            intervals::tree(&mut ir, c.off, &intervals::merge(ivs), SIZE_COST)
+            intervals::tree(&mut ir, c.off, &intervals::merge(ivs), COST)
         } else {
             match p.ir.node(d) {
                 Dn::Ret(k) => ir.ret(k),

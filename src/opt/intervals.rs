@@ -10,7 +10,7 @@
 //! * an exception list: where one decision covers the run but for a few single values, a
 //!   `jeq` for each exception (heaviest first), then that decision.
 //!
-//! Runs of up to [`EXACT`] ranges get the cheapest tree of those shapes (dynamic
+//! Runs of up to [`Cost::exact`] ranges get the cheapest tree of those shapes (dynamic
 //! programming, quadratic with Knuth's bound); longer runs are first split where the weight
 //! is balanced.
 
@@ -46,8 +46,16 @@ pub(crate) fn merge(mut v: Vec<Interval>) -> Vec<Interval> {
     out
 }
 
-/// Runs of at most this many ranges get an exactly cheapest tree.
-const EXACT: usize = 320;
+/// How [`tree`] prices a tree.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cost {
+    /// What one test in the program costs, in the units of the weights: the price of a
+    /// longer program.
+    pub size: f64,
+    /// Runs of at most this many ranges get an exactly cheapest tree; longer ones are split
+    /// where the weight balances first (the search is quadratic in the run's length).
+    pub exact: usize,
+}
 /// The longest exception list considered.
 const MAX_EXCEPTIONS: usize = 6;
 
@@ -60,15 +68,16 @@ const MAX_EXCEPTIONS: usize = 6;
 /// the cheapest tree deeper (the weights of key ranges that sink too deep are raised and the
 /// tree rebuilt, a few times at most).
 ///
-/// Each test also costs `size_cost` (in the units of the weights): the price of a longer
-/// program, which keeps sparse value lists from becoming trees twice their size.
-pub(crate) fn tree(ir: &mut Ir, off: u32, ivs: &[Interval], size_cost: f64) -> DnId {
+/// Each test also costs `cost.size`, which keeps sparse value lists from becoming trees twice
+/// their size.
+pub(crate) fn tree(ir: &mut Ir, off: u32, ivs: &[Interval], cost: Cost) -> DnId {
     let mut b = Builder {
         ir,
         off,
         prefix: prefix_sums(ivs),
         ivs: ivs.to_vec(),
-        size_cost,
+        size_cost: cost.size,
+        exact: cost.exact,
     };
     b.build(0, ivs.len())
 }
@@ -96,6 +105,7 @@ enum Shape {
 
 struct Builder<'a> {
     size_cost: f64,
+    exact: usize,
     ir: &'a mut Ir,
     off: u32,
     ivs: Vec<Interval>,
@@ -210,7 +220,7 @@ impl Builder<'_> {
     }
 
     fn build(&mut self, a: usize, b: usize) -> DnId {
-        if b - a <= EXACT {
+        if b - a <= self.exact {
             return self.build_exact(a, b);
         }
         let (common_cost, shape) = match self.exceptions(a, b) {
@@ -387,6 +397,11 @@ mod tests {
         (d, n)
     }
 
+    const TEST_COST: Cost = Cost {
+        size: 0.0,
+        exact: 40,
+    };
+
     fn iv(lo: u32, hi: u32, to: DnId, w: f64) -> Interval {
         Interval {
             lo,
@@ -422,7 +437,7 @@ mod tests {
                 })
                 .collect();
             let merged = merge(ivs.clone());
-            let root = tree(&mut ir, 0, &merged, 0.0);
+            let root = tree(&mut ir, 0, &merged, TEST_COST);
             for i in &ivs {
                 for v in [i.lo, i.hi, i.lo / 2 + i.hi / 2] {
                     assert_eq!(walk(&ir, root, v).0, i.to, "n {n} v {v}");
@@ -445,7 +460,7 @@ mod tests {
             iv(61, 100, allow, 40.0),
             iv(101, u32::MAX, deny, 0.1),
         ]);
-        let root = tree(&mut ir, 0, &ivs, 0.0);
+        let root = tree(&mut ir, 0, &ivs, TEST_COST);
         // An allowed value needs the range check and the two exceptions at most.
         assert!(walk(&ir, root, 30).1 <= 3);
         assert_eq!(walk(&ir, root, 17).0, deny);
@@ -460,7 +475,7 @@ mod tests {
         let mut ivs: Vec<Interval> = (0..16u32).map(|i| iv(i, i, r[i as usize], 1.0)).collect();
         ivs[15].hi = u32::MAX;
         ivs[9].w = 1000.0;
-        let root = tree(&mut ir, 0, &ivs, 0.0);
+        let root = tree(&mut ir, 0, &ivs, TEST_COST);
         assert!(walk(&ir, root, 9).1 <= 2);
     }
 }

@@ -83,5 +83,9 @@ pub(crate) fn priority_factor(user_priority: u32) -> f64 {
     1.0 + f64::from(user_priority.min(255)) / 32.0
 }
 
-/// What one more test in the dispatch tree costs, in rule weights: little, the tree is small.
-pub(crate) const SIZE_COST: f64 = 0.1;
+/// How the dispatch tree is priced: one more test in the program costs little (the tree is
+/// small), and a whole section (a few hundred ranges) is searched exactly.
+pub(crate) const COST: crate::opt::intervals::Cost = crate::opt::intervals::Cost {
+    size: 0.1,
+    exact: 320,
+};
