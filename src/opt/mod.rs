@@ -11,11 +11,11 @@
 //!
 //! 1. lowering (`crate::ir::lower`) builds dispatch on the architecture and the syscall
 //!    number into the graph: with [`Passes::RANGES`], adjacent numbers with one decision are
-//!    merged into ranges and found by a search tree ([`intervals`]) that the x32 check and the
+//!    merged into ranges and found by a search tree (`opt/intervals.rs`) that the x32 check and the
 //!    bad-arch path join; with [`Passes::WEIGHTS`], hot syscalls and prioritised ones get
-//!    shallower paths ([`weights`]);
-//! 2. [`jset`]: masked comparisons that a `jset` decides lose their `and`;
-//! 3. [`prune`] and [`arg_trees`], run until nothing changes: tests that the path already
+//!    shallower paths (`opt/weights.rs`);
+//! 2. `jset`: masked comparisons that a `jset` decides lose their `and`;
+//! 3. `prune` and `arg_trees` (again while a rewrite leaves something to prune): tests that the path already
 //!    decides go, and a chain of comparisons of one argument word becomes a search tree;
 //! 4. emission (`crate::emit`), with [`Passes::LOADS`] (no reload of the word the accumulator
 //!    holds) and [`Passes::SHARED_RETS`] (one `ret` serves every jump in reach);
