@@ -673,25 +673,18 @@ impl Tree {
 
     /// Sets the successor level on the true (`t`) or false edge of `id`.
     pub(crate) fn set_next(&mut self, id: Id, t: bool, next: Option<Id>) {
-        let before = Summary::of(&self.nodes[id]);
-        let n = self.nm(id);
-        if t {
-            n.nxt_t = next;
-        } else {
-            n.nxt_f = next;
-        }
-        self.summary_changed(id, before);
+        self.edit(id, |n| *if t { &mut n.nxt_t } else { &mut n.nxt_f } = next);
     }
 
     /// Sets the action on the true (`t`) or false edge of `id`.
     pub(crate) fn set_act(&mut self, id: Id, t: bool, act: Option<u32>) {
+        self.edit(id, |n| *if t { &mut n.act_t } else { &mut n.act_f } = act);
+    }
+
+    /// Changes node `id` and keeps its level's index in step with its summary.
+    fn edit(&mut self, id: Id, f: impl FnOnce(&mut Node)) {
         let before = Summary::of(&self.nodes[id]);
-        let n = self.nm(id);
-        if t {
-            n.act_t = act;
-        } else {
-            n.act_f = act;
-        }
+        f(self.nm(id));
         self.summary_changed(id, before);
     }
 

@@ -1,17 +1,12 @@
 //! Which tests load their word.
 //!
 //! After a test, the accumulator holds the word it tested (masked, if the test masked it;
-//! whole for a `jset`). A test needs its own load unless every test that jumps to it leaves
+//! whole for a `jset`, whose mask is all ones): the pair `(off, mask)` names it. A test needs its own load unless every test that jumps to it leaves
 //! its word, with its mask, in the accumulator: the high-word `>` and `==` pair of a 64-bit
 //! comparison, a chain or tree of values of one argument, the syscall-number dispatch tree.
 
 use crate::ir::hash::FxSet;
 use crate::ir::{Dn, DnId, Program};
-
-/// What the accumulator holds after a test of `(off, mask)`: (offset, mask applied).
-pub(super) fn word(off: u32, mask: u32) -> (u32, u32) {
-    (off, mask)
-}
 
 /// The tests that need a load. With `skip` off (the [`crate::opt::Passes::LOADS`] pass
 /// switched off), every test loads.
@@ -32,7 +27,7 @@ pub(super) fn needing_load(p: &Program, order: &[DnId], skip: bool) -> FxSet<DnI
                 off: co, mask: cm, ..
             } = p.ir.node(c)
             {
-                if word(co, cm) != word(off, mask) {
+                if (co, cm) != (off, mask) {
                     need.insert(c);
                 }
             }

@@ -93,11 +93,7 @@ impl Builder<'_> {
             Dn::Ret(k) => Target::Ret(k),
             Dn::Test { off, mask, .. } => {
                 let (full, fast) = self.placed[&d];
-                Target::At(if loads::word(off, mask) == acc {
-                    fast
-                } else {
-                    full
-                })
+                Target::At(if (off, mask) == acc { fast } else { full })
             }
         }
     }
@@ -115,7 +111,7 @@ impl Builder<'_> {
         else {
             return;
         };
-        let acc = loads::word(off, mask);
+        let acc = (off, mask);
         let (tt, ft) = (self.target(t, acc), self.target(f, acc));
         let code = match op {
             Op::Eq => bpf::BPF_JEQ,

@@ -103,7 +103,8 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
     let has_64 = col.has_arch(ScmpArch::X8664);
     let has_x32 = col.has_arch(ScmpArch::X32);
     let ranges = col.attrs.optimize == 2 && passes.contains(Passes::RANGES);
-    let weighted = passes.contains(Passes::WEIGHTS);
+    // Weights only shape the level-2 range tree.
+    let weighted = ranges && passes.contains(Passes::WEIGHTS);
     let mut sections: Vec<(u32, DnId)> = Vec::new();
     let mut x86_done = false;
     for f in &col.filters {
@@ -135,8 +136,8 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
             let x32 = mode == X32Mode::Both && g.arch == ScmpArch::X32;
             let arch_factor = if x32 { weights::X32_FACTOR } else { 1.0 };
             for e in g.syscalls.values() {
-                let pri = weights::priority_factor(e.user_priority());
-                if e.num >= 0 || e.num == -1 {
+                if weighted && (e.num >= 0 || e.num == -1) {
+                    let pri = weights::priority_factor(e.user_priority());
                     *weight.entry(e.num as u32).or_insert(0.0) += pri * arch_factor;
                 }
                 if !e.valid || (e.num < 0 && !(e.num == -1 && col.attrs.tskip)) {

@@ -47,6 +47,30 @@ pub(crate) enum Dn {
     },
 }
 
+impl Dn {
+    /// The same node with its successors renamed by `f` (for copying into another graph).
+    pub(crate) fn map_succ(self, mut f: impl FnMut(DnId) -> DnId) -> Dn {
+        match self {
+            Dn::Test {
+                off,
+                mask,
+                op,
+                k,
+                t,
+                f: fl,
+            } => Dn::Test {
+                off,
+                mask,
+                op,
+                k,
+                t: f(t),
+                f: f(fl),
+            },
+            r => r,
+        }
+    }
+}
+
 impl Op {
     /// Whether `(w & mask) op k` holds.
     pub(crate) fn holds(self, v: u32, k: u32) -> bool {
@@ -127,6 +151,21 @@ impl Ir {
         }
     }
 
+    /// Adds node `d` (its successors already in this graph), simplified as [`Ir::test`] does.
+    pub(crate) fn add(&mut self, d: Dn) -> DnId {
+        match d {
+            Dn::Ret(k) => self.ret(k),
+            Dn::Test {
+                off,
+                mask,
+                op,
+                k,
+                t,
+                f,
+            } => self.test(off, mask, op, k, t, f),
+        }
+    }
+
     /// The successors of `d` (none for a return).
     pub(crate) fn succ(&self, d: DnId) -> Option<(DnId, DnId)> {
         match self.nodes[d] {
@@ -175,24 +214,7 @@ impl Program {
         let mut ir = Ir::with_capacity(order.len());
         let mut new = FxMap::with_capacity_and_hasher(order.len(), Default::default());
         for d in order {
-            let n = match self.ir.node(d) {
-                Dn::Test {
-                    off,
-                    mask,
-                    op,
-                    k,
-                    t,
-                    f: fl,
-                } => Dn::Test {
-                    off,
-                    mask,
-                    op,
-                    k,
-                    t: new[&t],
-                    f: new[&fl],
-                },
-                r => r,
-            };
+            let n = self.ir.node(d).map_succ(|x| new[&x]);
             new.insert(d, f(&mut ir, n));
         }
         let root = new[&self.root];

@@ -110,7 +110,8 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
                     d = t;
                 }
             }
-            Op::Set => unreachable_set(),
+            // `link` keeps `jset` tests out of chains.
+            Op::Set => break d,
         }
     };
     if len < MIN_CHAIN {
@@ -169,11 +170,6 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
     })
 }
 
-/// `Set` tests never join a chain (see [`link`]).
-fn unreachable_set() -> ! {
-    unreachable!("link() excludes jset tests")
-}
-
 /// Rewrites every chain of comparisons on one argument word as a search tree; says whether
 /// it found any.
 pub(crate) fn run(p: &Program) -> (Program, bool) {
@@ -219,17 +215,7 @@ pub(crate) fn run(p: &Program) -> (Program, bool) {
                 .collect();
             intervals::tree(&mut ir, c.off, &intervals::merge(ivs), COST)
         } else {
-            match p.ir.node(d) {
-                Dn::Ret(k) => ir.ret(k),
-                Dn::Test {
-                    off,
-                    mask,
-                    op,
-                    k,
-                    t,
-                    f,
-                } => ir.test(off, mask, op, k, new[&t], new[&f]),
-            }
+            ir.add(p.ir.node(d).map_succ(|x| new[&x]))
         };
         new.insert(d, n);
     }

@@ -9,21 +9,19 @@ use crate::ir::{Dn, Op, Program};
 /// Rewrites every masked equality test a `jset` decides.
 pub(crate) fn run(p: &Program) -> Program {
     p.map(|ir, n| match n {
-        Dn::Ret(k) => ir.ret(k),
         Dn::Test {
             off,
             mask,
-            op,
+            op: Op::Eq,
             k,
             t,
             f,
-        } => match op {
-            Op::Eq if mask != u32::MAX && k == 0 => ir.test(off, u32::MAX, Op::Set, mask, f, t),
-            Op::Eq if mask != u32::MAX && mask.is_power_of_two() && k == mask => {
-                ir.test(off, u32::MAX, Op::Set, mask, t, f)
-            }
-            _ => ir.test(off, mask, op, k, t, f),
-        },
+        } if mask != u32::MAX && (k == 0 || (mask.is_power_of_two() && k == mask)) => {
+            // `(a & m) == 0` holds when `a & m` is clear; `(a & b) == b` when it is set.
+            let (t, f) = if k == 0 { (f, t) } else { (t, f) };
+            ir.test(off, u32::MAX, Op::Set, mask, t, f)
+        }
+        other => ir.add(other),
     })
 }
 

@@ -302,28 +302,16 @@ impl Pruner<'_> {
             if self.copied.contains_key(&x) {
                 continue;
             }
-            match self.old.node(x) {
-                Dn::Ret(k) => {
-                    let n = self.new.ret(k);
-                    self.copied.insert(x, n);
+            let node = self.old.node(x);
+            match (self.old.succ(x), expanded) {
+                (Some((t, f)), false) => {
+                    stack.push((x, true));
+                    stack.push((f, false));
+                    stack.push((t, false));
                 }
-                Dn::Test {
-                    off,
-                    mask,
-                    op,
-                    k,
-                    t,
-                    f,
-                } => {
-                    if expanded {
-                        let (nt, nf) = (self.copied[&t], self.copied[&f]);
-                        let n = self.new.test(off, mask, op, k, nt, nf);
-                        self.copied.insert(x, n);
-                    } else {
-                        stack.push((x, true));
-                        stack.push((f, false));
-                        stack.push((t, false));
-                    }
+                _ => {
+                    let n = self.new.add(node.map_succ(|c| self.copied[&c]));
+                    self.copied.insert(x, n);
                 }
             }
         }
