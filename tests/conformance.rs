@@ -34,7 +34,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
@@ -84,44 +84,16 @@ const NOT_X86_64: &str = "the corpus was recorded with x86_64 as the native arch
 // ---------------------------------------------------------------------------------------------
 // Locating the corpus
 
-/// The shared directory: `$PURE_SECCOMP_SHARED`, else `shared/` beside the crate root (CI lays
-/// it beside the clone), else one level further up (a worktree inside a folder of clones).
-fn shared_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PURE_SECCOMP_SHARED") {
-        let dir = PathBuf::from(dir);
-        assert!(
-            dir.join("conformance").is_dir(),
-            "PURE_SECCOMP_SHARED={} has no conformance/ directory",
-            dir.display()
-        );
-        return dir;
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tried: Vec<PathBuf> = root
-        .ancestors()
-        .skip(1)
-        .take(2)
-        .map(|a| a.join("shared"))
-        .collect();
-    for dir in &tried {
-        if dir.join("conformance").is_dir() {
-            return dir.clone();
-        }
-    }
-    panic!(
-        "conformance corpus not found: looked for conformance/ in {}. The shared material \
-         must sit beside the clone (`<clone>/../shared`), or set PURE_SECCOMP_SHARED",
-        tried
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" and ")
-    );
+/// The conformance directory of the shared material, or `None` (printed why) when absent.
+fn conformance_dir(test: &str) -> Option<PathBuf> {
+    common::shared("conformance", test)
 }
 
 /// The stems of every `filters-*.jsonl` and `policy-*.jsonl` file of the corpus.
 fn corpus_stems() -> Vec<String> {
-    let dir = shared_dir().join("conformance");
+    let Some(dir) = conformance_dir("other_corpus_files") else {
+        return Vec::new();
+    };
     let mut stems: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .filter_map(|e| e.ok())
@@ -239,9 +211,10 @@ fn replay_file(stem: &str) {
         }
     }
     let opts = Opts::from_env();
-    let path = shared_dir()
-        .join("conformance")
-        .join(format!("{stem}.jsonl"));
+    let Some(dir) = conformance_dir(stem) else {
+        return;
+    };
+    let path = dir.join(format!("{stem}.jsonl"));
     let file = std::fs::File::open(&path)
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     let start = Instant::now();
@@ -1013,7 +986,9 @@ struct Tables {
 fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
-        let path = shared_dir().join("conformance/syscalls-libseccomp-2.5.4.tsv");
+        let path = conformance_dir("tables")
+            .expect("the corpus was found before its table")
+            .join("syscalls-libseccomp-2.5.4.tsv");
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut by_name = HashMap::new();

@@ -322,12 +322,7 @@ fn docker_names(a: ScmpArch) -> &'static [&'static str] {
 }
 
 fn docker_profile() -> Option<serde_json::Value> {
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = manifest
-        .ancestors()
-        .skip(1)
-        .map(|d| d.join("shared/policies/docker-default.json"))
-        .find(|p| p.is_file())?;
+    let path = common::shared("policies/docker-default.json", "docker_like_profile")?;
     let text = std::fs::read_to_string(&path).ok()?;
     Some(serde_json::from_str(&text).expect("docker-default.json is not JSON"))
 }
@@ -403,10 +398,6 @@ fn docker_filter(
 #[test]
 fn docker_like_profile() {
     let Some(p) = docker_profile() else {
-        eprintln!(
-            "skipped: shared/policies/docker-default.json not found above {}",
-            env!("CARGO_MANIFEST_DIR")
-        );
         return;
     };
     init();

@@ -17,26 +17,22 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-/// The shared directory, if any.
-fn shared_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("PURE_SECCOMP_SHARED") {
-        return Some(PathBuf::from(dir));
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .skip(1)
-        .take(2)
-        .map(|a| a.join("shared"))
-        .find(|d| d.join("policies").is_dir())
+mod common;
+
+/// The shared policies, or `None` (printed why) when the shared material is absent.
+fn policies_dir(test: &str) -> Option<PathBuf> {
+    common::shared("policies", test)
 }
 
-fn policies_dir() -> Option<PathBuf> {
-    let dir = shared_dir()?.join("policies");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        None
-    }
+/// The shared directory itself, when it has the policies and the corpus.
+fn shared_dir(test: &str) -> Option<PathBuf> {
+    common::shared("conformance/policy-docker-default.jsonl", test)?;
+    Some(
+        common::shared("policies/docker-default.json", test)?
+            .parent()?
+            .parent()?
+            .to_path_buf(),
+    )
 }
 
 const POLICIES: &[&str] = &[
@@ -71,8 +67,7 @@ fn test_targets(policy: &Policy) -> Vec<ScmpArch> {
 
 #[test]
 fn every_shared_policy_builds_for_every_arch_it_names() {
-    let Some(dir) = policies_dir() else {
-        println!("skipped: no shared/policies directory (set PURE_SECCOMP_SHARED)");
+    let Some(dir) = policies_dir("every_shared_policy_builds_for_every_arch_it_names") else {
         return;
     };
     for file in POLICIES {
@@ -121,8 +116,7 @@ fn every_shared_policy_builds_for_every_arch_it_names() {
 
 #[test]
 fn formats_and_arches_of_the_shared_policies() {
-    let Some(dir) = policies_dir() else {
-        println!("skipped: no shared/policies directory (set PURE_SECCOMP_SHARED)");
+    let Some(dir) = policies_dir("formats_and_arches_of_the_shared_policies") else {
         return;
     };
     let docker = Policy::from_file(dir.join("docker-default.json")).unwrap();
@@ -251,8 +245,7 @@ fn recipe_call(c: &Call) -> String {
 
 #[test]
 fn docker_recipe_makes_the_recorded_calls() {
-    let Some(shared) = shared_dir() else {
-        println!("skipped: no shared directory (set PURE_SECCOMP_SHARED)");
+    let Some(shared) = shared_dir("docker_recipe_makes_the_recorded_calls") else {
         return;
     };
     let corpus = shared.join("conformance/policy-docker-default.jsonl");
@@ -347,8 +340,7 @@ fn docker_recipe_makes_the_recorded_calls() {
 /// with the feature on; skipped when its binary is not beside this test's).
 #[test]
 fn compile_policy_example_prints_the_recorded_calls() {
-    let Some(shared) = shared_dir() else {
-        println!("skipped: no shared directory (set PURE_SECCOMP_SHARED)");
+    let Some(shared) = shared_dir("compile_policy_example_prints_the_recorded_calls") else {
         return;
     };
     let corpus = shared.join("conformance/policy-docker-default.jsonl");
@@ -826,7 +818,7 @@ fn no_input_panics() {
             "[".repeat(300)
         ),
     ];
-    if let Some(dir) = policies_dir() {
+    if let Some(dir) = policies_dir("corrupted policy files (the cut shared policies)") {
         let mut rng = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = || {
             rng ^= rng << 13;

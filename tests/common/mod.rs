@@ -144,3 +144,50 @@ pub fn audit_of(a: ScmpArch) -> u32 {
     });
     tokens[&a]
 }
+
+/// The environment variable that turns a skip for want of the shared material into a failure
+/// (`.ci/run` sets it: CI always has `../shared`).
+pub const REQUIRE_SHARED: &str = "PURE_SECCOMP_REQUIRE_SHARED";
+
+/// `sub` (e.g. `"conformance"`, `"policies/docker-default.json"`) inside the shared material:
+/// `$PURE_SECCOMP_SHARED`, else `shared/` beside the crate root (CI lays it beside the clone),
+/// else one level further up (a worktree inside a folder of clones).
+///
+/// When it is absent, prints why `test` is skipped and returns `None`, so that `cargo test`
+/// passes on a clone of the repository alone; with `PURE_SECCOMP_REQUIRE_SHARED=1` it panics
+/// instead.
+pub fn shared(sub: &str, test: &str) -> Option<std::path::PathBuf> {
+    use std::path::{Path, PathBuf};
+    let mut tried: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = std::env::var_os("PURE_SECCOMP_SHARED") {
+        tried.push(PathBuf::from(dir));
+    } else {
+        tried.extend(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .ancestors()
+                .skip(1)
+                .take(2)
+                .map(|a| a.join("shared")),
+        );
+    }
+    if let Some(found) = tried.iter().map(|d| d.join(sub)).find(|p| p.exists()) {
+        return Some(found);
+    }
+    let looked = tried
+        .iter()
+        .map(|p| p.join(sub).display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let why = format!(
+        "{test}: skipped: the shared material is absent (looked for {looked}); put it beside \
+         the clone as `../shared` or set PURE_SECCOMP_SHARED"
+    );
+    if std::env::var_os(REQUIRE_SHARED).is_some_and(|v| v != "0" && !v.is_empty()) {
+        panic!("{why}, and {REQUIRE_SHARED} is set: this skip is a failure");
+    }
+    // Straight to the process's stderr, not `eprintln!`, which the test harness captures:
+    // a skip shows in a plain `cargo test` run.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{why}");
+    None
+}
