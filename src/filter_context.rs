@@ -722,9 +722,17 @@ impl ScmpFilterContext {
 
     fn generate(&self) -> Result<Vec<Instruction>> {
         self.require_arch()?;
-        let program =
-            crate::opt::optimize(crate::ir::lower::lower(&self.col, self.passes), self.passes);
-        crate::emit::emit(&program, self.passes)
+        let compile = |passes: crate::opt::Passes| {
+            let program = crate::opt::optimize(crate::ir::lower::lower(&self.col, passes), passes);
+            crate::emit::emit(&program, passes)
+        };
+        let mut prog = compile(self.passes);
+        // Search trees over argument values are faster than libseccomp's `jeq` lists but
+        // about a fifth longer: where that is too long for the kernel, the lists it is.
+        if prog.len() > bpf::BPF_MAXINSNS && self.passes.contains(crate::opt::Passes::ARG_TREES) {
+            prog = compile(self.passes - crate::opt::Passes::ARG_TREES);
+        }
+        crate::emit::check_len(prog)
     }
 
     /// libseccomp refuses to export or load a filter with no architecture.

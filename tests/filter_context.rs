@@ -4,6 +4,8 @@
 use pure_seccomp::error::SeccompErrno;
 use pure_seccomp::*;
 
+mod common;
+
 fn errno<T: std::fmt::Debug>(r: Result<T, error::SeccompError>) -> Option<SeccompErrno> {
     r.unwrap_err().errno()
 }
@@ -177,4 +179,47 @@ fn context_is_send() {
     std::thread::spawn(move || ctx.export_bpf_mem().unwrap())
         .join()
         .unwrap();
+}
+
+/// Search trees over argument values are about a fifth longer than libseccomp's `jeq` lists:
+/// a filter that fits the kernel's 4096 instructions only as lists (10 syscalls x 400
+/// distinct values, about 4080 instructions) still exports, as lists, and says the same.
+#[test]
+fn value_lists_too_long_as_trees_stay_lists() {
+    let build = |passes: opt::Passes| {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
+        ctx.set_ctl_optimize(2).unwrap();
+        ctx.set_opt_passes(passes);
+        for nr in 0..10 {
+            for v in 0..400u64 {
+                let cmp = ScmpArgCompare::new(0, ScmpCompareOp::Equal, v * 3 + nr as u64 * 10_000);
+                ctx.add_rule_conditional(ScmpAction::Allow, ScmpSyscall::from(nr), &[cmp])
+                    .unwrap();
+            }
+        }
+        ctx
+    };
+    let ctx = build(opt::Passes::all());
+    let prog = ctx.export_bpf_mem().expect("fits as value lists");
+    assert!(prog.len() / 8 <= 4096);
+    let lists = build(opt::Passes::all() - opt::Passes::ARG_TREES)
+        .export_bpf_mem()
+        .unwrap();
+    assert_eq!(
+        prog, lists,
+        "the fallback is the build without argument trees"
+    );
+    let prog = bpf::decode(&prog, Endian::Little).unwrap();
+    for nr in [0, 9] {
+        for v in [0u64, 3, 4, 1197, 1198] {
+            let data = bpf::SeccompData {
+                nr,
+                arch: common::audit_of(ScmpArch::native()),
+                args: [v + nr as u64 * 10_000, 0, 0, 0, 0, 0],
+                ..Default::default()
+            };
+            let got = bpf::simulate(&prog, &data, Endian::Little).unwrap().ret;
+            assert_eq!(got, ctx.evaluate(&data), "nr {nr} value {v}");
+        }
+    }
 }

@@ -138,8 +138,9 @@ impl Builder<'_> {
     }
 }
 
-/// Lays out a program (instruction values in host terms).
-pub(crate) fn emit(p: &Program, passes: Passes) -> Result<Vec<Instruction>> {
+/// Lays out a program (instruction values in host terms). The length is not checked here:
+/// see [`check_len`].
+pub(crate) fn emit(p: &Program, passes: Passes) -> Vec<Instruction> {
     let order = p.ir.postorder(p.root);
     // A rough size of each sub-graph, to place the smaller successor next to its test.
     let mut size: FxMap<DnId, usize> =
@@ -194,6 +195,12 @@ pub(crate) fn emit(p: &Program, passes: Passes) -> Result<Vec<Instruction>> {
     if passes.contains(Passes::CLEANUP) {
         prog = crate::opt::cleanup::run(prog);
     }
+    prog
+}
+
+/// Refuses a program longer than the kernel accepts (libseccomp fails the export with
+/// `EFAULT` there too).
+pub(crate) fn check_len(prog: Vec<Instruction>) -> Result<Vec<Instruction>> {
     if prog.len() > bpf::BPF_MAXINSNS {
         return Err(SeccompError::with_errno(
             SeccompErrno::EFAULT,

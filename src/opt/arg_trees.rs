@@ -30,6 +30,11 @@ const COST: intervals::Cost = intervals::Cost {
     size: 3.0,
     exact: 32,
 };
+/// Past this many ranges, runs of [`LONG_EXACT`] ranges get the exact search: the search
+/// costs time in proportion to the run length, and on long uniform lists the balanced split
+/// above it is as good (the trees of the shared policies, all shorter, are unchanged).
+const LONG: usize = 256;
+const LONG_EXACT: usize = 12;
 /// The first offset rewritten (offsets 0 and 4 are the syscall number and the arch).
 const FIRST_OFF: u32 = 8;
 
@@ -213,7 +218,16 @@ pub(crate) fn run(p: &Program) -> (Program, bool) {
                     ..*i
                 })
                 .collect();
-            intervals::tree(&mut ir, c.off, &intervals::merge(ivs), COST)
+            let ivs = intervals::merge(ivs);
+            let cost = if ivs.len() > LONG {
+                intervals::Cost {
+                    exact: LONG_EXACT,
+                    ..COST
+                }
+            } else {
+                COST
+            };
+            intervals::tree(&mut ir, c.off, &ivs, cost)
         } else {
             ir.add(p.ir.node(d).map_succ(|x| new[&x]))
         };
