@@ -620,10 +620,15 @@ fn scaling_section(opts: &Opts, report: &mut Report) {
     for n in [100, 1000, 2000, 6000] {
         cases.push(piled(n));
     }
+    // Distinct values on each syscall (the same list on each would be one shared subtree).
     let ten: Vec<RecipeRule> = names
         .iter()
         .take(10)
-        .flat_map(|s| (0..400u64).map(move |v| allow(s, vec![eq(0, v * 0x1_0001 + 7)])))
+        .enumerate()
+        .flat_map(|(i, s)| {
+            (0..400u64)
+                .map(move |v| allow(s, vec![eq(0, v * 0x1_0001 + 7 + i as u64 * 0x100_0000)]))
+        })
         .collect();
     cases.push(synthetic("10 syscalls x 400 values of $arg0", ten));
 

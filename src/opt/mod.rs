@@ -87,17 +87,17 @@ pub(crate) fn optimize(mut p: Program, passes: Passes) -> Program {
     if passes.contains(Passes::PRUNE) {
         p = prune::run(&p);
     }
-    // A rewritten chain can leave tests its new tree decides (the high word of 64-bit
-    // values, compared once per value): prune again, and when that removed something, look
-    // for chains once more (only then: a tree's own `jeq` lists read as chains, and
-    // rebuilding them changes nothing).
+    // A rewritten chain that leads to more tests can leave tests its new tree decides (the
+    // high word of 64-bit values, compared once per value): prune again, and when that
+    // removed something, look for chains once more (only then: a tree's own `jeq` lists read
+    // as chains, and rebuilding them changes nothing).
     for _ in 0..2 {
         if !passes.contains(Passes::ARG_TREES) {
             break;
         }
-        let (q, rewrote) = arg_trees::run(&p);
+        let (q, leads_on) = arg_trees::run(&p);
         p = q;
-        if !rewrote || !passes.contains(Passes::PRUNE) {
+        if !leads_on || !passes.contains(Passes::PRUNE) {
             break;
         }
         let before = p.size();
