@@ -58,6 +58,24 @@ pub(crate) struct Cost {
 }
 /// The longest exception list considered.
 const MAX_EXCEPTIONS: usize = 6;
+/// The longest run an exception list can decide (a list between wide ranges).
+const MAX_RUN: usize = 2 * MAX_EXCEPTIONS + 1;
+
+/// Adds an exception's weight to the first `*m` of `ex`, kept heaviest first (as
+/// [`Builder::exceptions`] orders them); false when there are too many.
+fn push_exception(ex: &mut [f64; MAX_EXCEPTIONS], m: &mut usize, w: f64) -> bool {
+    if *m == MAX_EXCEPTIONS {
+        return false;
+    }
+    let mut at = *m;
+    while at > 0 && ex[at - 1] < w {
+        ex[at] = ex[at - 1];
+        at -= 1;
+    }
+    ex[at] = w;
+    *m += 1;
+    true
+}
 
 /// The test tree on word `off` (compared whole) that maps each value to its range's
 /// decision. `ivs` must be sorted, non-empty and cover every value the word can have on the
@@ -197,6 +215,67 @@ impl Builder<'_> {
         Some((common, cost + self.size_cost * n as f64))
     }
 
+    /// [`Builder::exceptions`] for every sub-run of `ivs[a..b]` of at most [`MAX_RUN`]
+    /// ranges, at `start * (MAX_RUN + 1) + len`: one pass from each start, extending the
+    /// run by one range at a time, where the runs have a range wider than one value (which
+    /// fixes the common decision); the other runs are priced one by one.
+    fn exception_table(&self, a: usize, b: usize) -> Vec<Option<(DnId, f64)>> {
+        let n = b - a;
+        let mut table = vec![None; n * (MAX_RUN + 1)];
+        for i in 0..n {
+            // The run's common decision, once a wide range has fixed it.
+            let mut common: Option<DnId> = None;
+            let mut ex = [0.0f64; MAX_EXCEPTIONS];
+            let mut m = 0;
+            let mut common_w = 0.0;
+            for len in 1..=MAX_RUN.min(n - i) {
+                let iv = &self.ivs[a + i + len - 1];
+                if common.is_none() && iv.lo != iv.hi {
+                    // The first wide range: the sums restart over the whole run in order,
+                    // as `exceptions` adds them.
+                    common = Some(iv.to);
+                    (m, common_w) = (0, 0.0);
+                    let mut fits = true;
+                    for r in &self.ivs[a + i..a + i + len] {
+                        if r.to == iv.to {
+                            common_w += r.w;
+                        } else if !push_exception(&mut ex, &mut m, r.w) {
+                            fits = false;
+                            break;
+                        }
+                    }
+                    if !fits {
+                        break;
+                    }
+                } else if let Some(c) = common {
+                    if iv.to == c {
+                        common_w += iv.w;
+                    } else if iv.lo != iv.hi || !push_exception(&mut ex, &mut m, iv.w) {
+                        // A second wide decision, or too many exceptions: no longer run
+                        // has a list either.
+                        break;
+                    }
+                }
+                if len < 2 {
+                    continue;
+                }
+                table[i * (MAX_RUN + 1) + len] = match common {
+                    Some(c) => {
+                        let cost = ex[..m]
+                            .iter()
+                            .enumerate()
+                            .map(|(k, w)| w * (k + 1) as f64)
+                            .sum::<f64>()
+                            + common_w * m as f64;
+                        Some((c, cost + self.size_cost * m as f64))
+                    }
+                    None => self.exceptions(a + i, a + i + len),
+                };
+            }
+        }
+        table
+    }
+
     /// The split of `ivs[a..b]` (`b - a >= 2`) that balances the weight.
     fn balanced_split(&self, a: usize, b: usize) -> usize {
         let half = (self.prefix[a] + self.prefix[b]) / 2.0;
@@ -328,6 +407,7 @@ impl Builder<'_> {
     fn plan_exact(&self, a: usize, b: usize, dp: &mut Dp) {
         let n = b - a;
         let idx = |i: usize, j: usize| i * (n + 1) + j;
+        let except = self.exception_table(a, b);
         let Dp { cost, shape, root } = dp;
         for i in 0..n {
             root[idx(i, i + 1)] = i;
@@ -349,8 +429,8 @@ impl Builder<'_> {
                 }
                 root[idx(i, j)] = best_s;
                 let mut best_shape = Shape::Split(a + best_s);
-                if len <= 2 * MAX_EXCEPTIONS + 1 {
-                    if let Some((common, c)) = self.exceptions(a + i, a + j) {
+                if len <= MAX_RUN {
+                    if let Some((common, c)) = except[i * (MAX_RUN + 1) + len] {
                         if c <= best {
                             best = c;
                             best_shape = Shape::Except(common);
