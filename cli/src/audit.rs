@@ -1,17 +1,19 @@
 //! `pure-seccomp audit`: weaknesses of a compiled filter, found by running it.
 //!
 //! Everything is decided on the program (simulated), not on the policy's text, so a policy
-//! and the raw program it compiles to get the same findings. Where a verdict can depend on
-//! the arguments, a call is tried with a fixed set of argument vectors (all zeros, all ones,
-//! small numbers, 32- and 64-bit extremes): allowed for all of them is "allowed", for some
-//! "allowed with argument checks".
+//! and the raw program it compiles to get the same findings. A call whose run reads no
+//! argument is allowed or denied whatever its arguments. Otherwise it is tried with every
+//! argument set to each of a set of probe values (small numbers, 32- and 64-bit extremes,
+//! and every constant the program compares with): allowed for some is "allowed with
+//! argument checks". (A rule that needs two arguments to hold different values at once can
+//! be missed: the probes set all arguments alike.)
 
 use crate::arches;
 use crate::compile::{kernel_caches, table};
 use crate::input::{self, allows, Compiled};
 use crate::{Fail, PolicyOpts};
 use pure_seccomp::bpf;
-use pure_seccomp::ScmpArch;
+use pure_seccomp::{ScmpAction, ScmpArch};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -62,7 +64,8 @@ enum Status {
     Denied,
 }
 
-/// The probe vectors: every argument set to one of these.
+/// The probe values: each argument set to one of these, or to a constant the program
+/// compares with.
 const PROBES: [u64; 10] = [
     0,
     1,
@@ -76,21 +79,57 @@ const PROBES: [u64; 10] = [
     u64::MAX,
 ];
 
-fn status(c: &Compiled, abi: ScmpArch, nr: u32, fixed_arg0: Option<u64>) -> Status {
-    let mut yes = 0;
-    for p in PROBES {
-        let mut args = [p; 6];
-        if let Some(a0) = fixed_arg0 {
-            args[0] = a0;
-        }
-        if allows(c.verdict(abi, nr, args)) {
-            yes += 1;
+/// The values to try as arguments: [`PROBES`] and every constant the program compares with.
+fn probe_values(c: &Compiled) -> Vec<u64> {
+    let mut v: Vec<u64> = PROBES.to_vec();
+    for ins in &c.prog {
+        if ins.code & 0x07 == bpf::BPF_JMP && ins.code & 0x08 == bpf::BPF_K {
+            v.push(u64::from(ins.k));
         }
     }
-    match yes {
-        0 => Status::Denied,
-        n if n == PROBES.len() => Status::Allowed,
-        _ => Status::Conditional,
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Whether a run reads an argument (or the instruction pointer).
+fn reads_args(c: &Compiled, path: &[usize]) -> bool {
+    path.iter().any(|&i| {
+        let ins = c.prog[i];
+        ins.code == bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS && ins.k >= 8
+    })
+}
+
+/// What the filter does with a call: decided by one run when the verdict does not read the
+/// arguments, else by trying every probe value (in every argument at once; `fixed_arg0`
+/// stays in the first).
+fn status(c: &Compiled, abi: ScmpArch, nr: u32, fixed_arg0: Option<u64>, probes: &[u64]) -> Status {
+    let args = |p: u64| {
+        let mut a = [p; 6];
+        if let Some(a0) = fixed_arg0 {
+            a[0] = a0;
+        }
+        a
+    };
+    let data = input::data(abi, nr, args(0));
+    let Ok((out, path)) = bpf::simulate_path(&c.prog, &data, c.endian) else {
+        return Status::Denied;
+    };
+    if !reads_args(c, &path) {
+        return if allows(out.ret) {
+            Status::Allowed
+        } else {
+            Status::Denied
+        };
+    }
+    let yes = probes
+        .iter()
+        .filter(|&&p| allows(c.verdict(abi, nr, args(p))))
+        .count();
+    if yes == 0 {
+        Status::Denied
+    } else {
+        Status::Conditional
     }
 }
 
@@ -256,11 +295,12 @@ pub fn audit(c: &Compiled) -> Vec<Finding> {
     if c.abis.contains(&ScmpArch::X8664) {
         x32_bypass(c, &mut f);
     }
+    let probes = probe_values(c);
     for &abi in &c.abis {
-        multiplexers(c, abi, &mut f);
+        multiplexers(c, abi, &probes, &mut f);
     }
-    dangerous(c, &mut f);
-    cache(c, &mut f);
+    dangerous(c, &probes, &mut f);
+    cache(c, &probes, &mut f);
     f.sort_by_key(|x| x.severity);
     f
 }
@@ -293,7 +333,7 @@ fn x32_bypass(c: &Compiled, f: &mut Vec<Finding>) {
     }
 }
 
-fn multiplexers(c: &Compiled, abi: ScmpArch, f: &mut Vec<Finding>) {
+fn multiplexers(c: &Compiled, abi: ScmpArch, probes: &[u64], f: &mut Vec<Finding>) {
     for (mux, calls) in [("socketcall", SOCKETCALLS), ("ipc", IPCCALLS)] {
         let Ok(mux_nr) = arches::syscall_number(abi, mux) else {
             continue;
@@ -301,13 +341,19 @@ fn multiplexers(c: &Compiled, abi: ScmpArch, f: &mut Vec<Finding>) {
         let mut around_checks = Vec::new();
         let mut around_denial = Vec::new();
         for &(call, name) in calls {
-            let via_mux = status(c, abi, mux_nr, Some(call));
+            let via_mux = status(c, abi, mux_nr, Some(call), probes);
             if via_mux == Status::Denied {
                 continue;
             }
+            // Where the library's table has no direct syscall for the ABI (libseccomp's
+            // x86 `socket` is a pseudo number), the policy's rules for the name say what
+            // the direct call would get.
             let direct = match arches::syscall_number(abi, name) {
-                Ok(nr) => status(c, abi, nr, None),
-                Err(_) => continue,
+                Ok(nr) => status(c, abi, nr, None, probes),
+                Err(_) => match rule_status(c, name) {
+                    Some(s) => s,
+                    None => continue,
+                },
             };
             match direct {
                 Status::Conditional if via_mux == Status::Allowed => {
@@ -346,7 +392,28 @@ fn multiplexers(c: &Compiled, abi: ScmpArch, f: &mut Vec<Finding>) {
     }
 }
 
-fn dangerous(c: &Compiled, f: &mut Vec<Finding>) {
+/// What a policy's rules give a syscall name: `None` for a compiled program.
+fn rule_status(c: &Compiled, name: &str) -> Option<Status> {
+    let recipe = c.recipe.as_ref()?;
+    let lets_run = |a: ScmpAction| matches!(a, ScmpAction::Allow | ScmpAction::Log);
+    let rules: Vec<_> = recipe.rules.iter().filter(|r| r.syscall == name).collect();
+    Some(
+        if rules
+            .iter()
+            .any(|r| lets_run(r.action) && !r.conditions.is_empty())
+        {
+            Status::Conditional
+        } else if rules.iter().any(|r| lets_run(r.action))
+            || (rules.is_empty() && lets_run(recipe.default_action))
+        {
+            Status::Allowed
+        } else {
+            Status::Denied
+        },
+    )
+}
+
+fn dangerous(c: &Compiled, probes: &[u64], f: &mut Vec<Finding>) {
     // name -> (status per ABI)
     let mut seen: BTreeMap<&str, Vec<(ScmpArch, Status)>> = BTreeMap::new();
     for &abi in &c.abis {
@@ -354,7 +421,7 @@ fn dangerous(c: &Compiled, f: &mut Vec<Finding>) {
             let Ok(nr) = arches::syscall_number(abi, name) else {
                 continue;
             };
-            let st = status(c, abi, nr, None);
+            let st = status(c, abi, nr, None, probes);
             if st != Status::Denied {
                 seen.entry(name).or_default().push((abi, st));
             }
@@ -380,7 +447,7 @@ fn dangerous(c: &Compiled, f: &mut Vec<Finding>) {
     }
 }
 
-fn cache(c: &Compiled, f: &mut Vec<Finding>) {
+fn cache(c: &Compiled, probes: &[u64], f: &mut Vec<Finding>) {
     for &abi in &c.abis {
         if !kernel_caches(abi) {
             continue;
@@ -389,7 +456,7 @@ fn cache(c: &Compiled, f: &mut Vec<Finding>) {
         let mut allowed = 0;
         let mut slow = Vec::new();
         for nr in table(abi) {
-            if status(c, abi, nr, None) != Status::Allowed {
+            if status(c, abi, nr, None, probes) != Status::Allowed {
                 continue;
             }
             allowed += 1;

@@ -276,6 +276,11 @@ warning. The profile: defaultAction SCMP_ACT_ERRNO, the ABIs seen, the syscall n
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` ends quietly, as other command-line tools do.
+    // SAFETY: setting a signal's disposition to the default, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compile {
