@@ -181,8 +181,11 @@ mod tests {
             let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
             ctx.remove_arch(ScmpArch::native()).unwrap();
             ctx.add_arch(arch).unwrap();
-            ctx.add_rule(ScmpAction::KillThread, ScmpSyscall::from_name("close").unwrap())
-                .unwrap();
+            ctx.add_rule(
+                ScmpAction::KillThread,
+                ScmpSyscall::from_name("close").unwrap(),
+            )
+            .unwrap();
             assert_eq!(ctx.byte_order(), endian(arch), "{arch}");
             let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), endian(arch)).unwrap();
             assert_eq!(prog[0], bpf::Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, 4));
@@ -202,12 +205,18 @@ mod tests {
         assert_eq!(syscall_name(ScmpArch::X8664, 59).as_deref(), Some("execve"));
         let x32_read = syscall_number(ScmpArch::X32, "read").unwrap();
         assert_eq!(x32_read, X32_BIT);
-        assert_eq!(syscall_name(ScmpArch::X32, x32_read).as_deref(), Some("read"));
+        assert_eq!(
+            syscall_name(ScmpArch::X32, x32_read).as_deref(),
+            Some("read")
+        );
         assert!(syscall_number(ScmpArch::X8664, "socketcall").is_err());
         assert!(syscall_number(ScmpArch::X8664, "nosuchcall").is_err());
         assert_eq!(parse("amd64").unwrap(), ScmpArch::X8664);
         assert!(parse("vax").unwrap_err().contains("\"vax\""));
-        assert_eq!(abi_of_call(audit(ScmpArch::X8664), X32_BIT | 1), Some(ScmpArch::X32));
+        assert_eq!(
+            abi_of_call(audit(ScmpArch::X8664), X32_BIT | 1),
+            Some(ScmpArch::X32)
+        );
         assert_eq!(parse_u64("-1"), Some(u64::MAX));
     }
 }

@@ -135,12 +135,28 @@ fn status(c: &Compiled, abi: ScmpArch, nr: u32, fixed_arg0: Option<u64>, probes:
 
 /// Dangerous syscalls: name, severity when allowed, why.
 const DANGEROUS: &[(&str, Severity, &str)] = &[
-    ("ptrace", Severity::High, "inspects and changes other processes"),
-    ("process_vm_writev", Severity::High, "writes other processes' memory"),
-    ("process_vm_readv", Severity::Medium, "reads other processes' memory"),
+    (
+        "ptrace",
+        Severity::High,
+        "inspects and changes other processes",
+    ),
+    (
+        "process_vm_writev",
+        Severity::High,
+        "writes other processes' memory",
+    ),
+    (
+        "process_vm_readv",
+        Severity::Medium,
+        "reads other processes' memory",
+    ),
     ("bpf", Severity::High, "loads eBPF programs into the kernel"),
     ("kexec_load", Severity::High, "replaces the running kernel"),
-    ("kexec_file_load", Severity::High, "replaces the running kernel"),
+    (
+        "kexec_file_load",
+        Severity::High,
+        "replaces the running kernel",
+    ),
     ("init_module", Severity::High, "loads kernel modules"),
     ("finit_module", Severity::High, "loads kernel modules"),
     ("delete_module", Severity::High, "unloads kernel modules"),
@@ -154,46 +170,142 @@ const DANGEROUS: &[(&str, Severity, &str)] = &[
     ("fsconfig", Severity::High, "configures mounts"),
     ("open_tree", Severity::High, "clones mounts"),
     ("mount_setattr", Severity::High, "changes mount attributes"),
-    ("open_by_handle_at", Severity::High, "opens files by handle, around mount namespaces (the \"shocker\" escape)"),
-    ("reboot", Severity::High, "reboots the machine or loads a kexec kernel"),
+    (
+        "open_by_handle_at",
+        Severity::High,
+        "opens files by handle, around mount namespaces (the \"shocker\" escape)",
+    ),
+    (
+        "reboot",
+        Severity::High,
+        "reboots the machine or loads a kexec kernel",
+    ),
     ("swapon", Severity::High, "changes the system's swap"),
     ("swapoff", Severity::High, "changes the system's swap"),
     ("iopl", Severity::High, "gives raw I/O port access"),
     ("ioperm", Severity::High, "gives raw I/O port access"),
-    ("userfaultfd", Severity::Medium, "stalls kernel code on page faults, a staple of race exploits"),
-    ("io_uring_setup", Severity::Medium, "a second system call interface that seccomp does not filter"),
-    ("io_uring_enter", Severity::Medium, "a second system call interface that seccomp does not filter"),
-    ("io_uring_register", Severity::Medium, "a second system call interface that seccomp does not filter"),
-    ("perf_event_open", Severity::Medium, "a large kernel attack surface; leaks kernel addresses"),
-    ("keyctl", Severity::Medium, "the kernel keyring is not namespaced"),
-    ("add_key", Severity::Medium, "the kernel keyring is not namespaced"),
-    ("request_key", Severity::Medium, "the kernel keyring is not namespaced"),
-    ("unshare", Severity::Medium, "new namespaces; user namespaces open much kernel attack surface"),
+    (
+        "userfaultfd",
+        Severity::Medium,
+        "stalls kernel code on page faults, a staple of race exploits",
+    ),
+    (
+        "io_uring_setup",
+        Severity::Medium,
+        "a second system call interface that seccomp does not filter",
+    ),
+    (
+        "io_uring_enter",
+        Severity::Medium,
+        "a second system call interface that seccomp does not filter",
+    ),
+    (
+        "io_uring_register",
+        Severity::Medium,
+        "a second system call interface that seccomp does not filter",
+    ),
+    (
+        "perf_event_open",
+        Severity::Medium,
+        "a large kernel attack surface; leaks kernel addresses",
+    ),
+    (
+        "keyctl",
+        Severity::Medium,
+        "the kernel keyring is not namespaced",
+    ),
+    (
+        "add_key",
+        Severity::Medium,
+        "the kernel keyring is not namespaced",
+    ),
+    (
+        "request_key",
+        Severity::Medium,
+        "the kernel keyring is not namespaced",
+    ),
+    (
+        "unshare",
+        Severity::Medium,
+        "new namespaces; user namespaces open much kernel attack surface",
+    ),
     ("setns", Severity::Medium, "joins other namespaces"),
-    ("pidfd_getfd", Severity::Medium, "takes file descriptors from other processes"),
+    (
+        "pidfd_getfd",
+        Severity::Medium,
+        "takes file descriptors from other processes",
+    ),
     ("settimeofday", Severity::Medium, "sets the system clock"),
     ("clock_settime", Severity::Medium, "sets the system clock"),
     ("clock_settime64", Severity::Medium, "sets the system clock"),
-    ("clock_adjtime", Severity::Medium, "adjusts the system clock"),
-    ("clock_adjtime64", Severity::Medium, "adjusts the system clock"),
+    (
+        "clock_adjtime",
+        Severity::Medium,
+        "adjusts the system clock",
+    ),
+    (
+        "clock_adjtime64",
+        Severity::Medium,
+        "adjusts the system clock",
+    ),
     ("adjtimex", Severity::Medium, "adjusts the system clock"),
     ("stime", Severity::Medium, "sets the system clock"),
-    ("syslog", Severity::Medium, "reads the kernel log (kernel addresses)"),
+    (
+        "syslog",
+        Severity::Medium,
+        "reads the kernel log (kernel addresses)",
+    ),
     ("quotactl", Severity::Medium, "changes disk quotas"),
     ("quotactl_fd", Severity::Medium, "changes disk quotas"),
     ("lookup_dcookie", Severity::Medium, "exposes kernel paths"),
-    ("nfsservctl", Severity::Medium, "controls the kernel NFS server"),
+    (
+        "nfsservctl",
+        Severity::Medium,
+        "controls the kernel NFS server",
+    ),
     ("acct", Severity::Low, "switches process accounting"),
     ("vhangup", Severity::Low, "hangs up the terminal"),
-    ("uselib", Severity::Low, "obsolete loader interface, a past exploit vector"),
-    ("kcmp", Severity::Low, "compares kernel objects of other processes"),
-    ("name_to_handle_at", Severity::Low, "leaks file handles (used with open_by_handle_at)"),
-    ("modify_ldt", Severity::Low, "changes the LDT, a past exploit vector"),
-    ("vm86", Severity::Low, "virtual 8086 mode, a past exploit vector"),
-    ("vm86old", Severity::Low, "virtual 8086 mode, a past exploit vector"),
-    ("personality", Severity::Low, "can turn off address space randomisation"),
+    (
+        "uselib",
+        Severity::Low,
+        "obsolete loader interface, a past exploit vector",
+    ),
+    (
+        "kcmp",
+        Severity::Low,
+        "compares kernel objects of other processes",
+    ),
+    (
+        "name_to_handle_at",
+        Severity::Low,
+        "leaks file handles (used with open_by_handle_at)",
+    ),
+    (
+        "modify_ldt",
+        Severity::Low,
+        "changes the LDT, a past exploit vector",
+    ),
+    (
+        "vm86",
+        Severity::Low,
+        "virtual 8086 mode, a past exploit vector",
+    ),
+    (
+        "vm86old",
+        Severity::Low,
+        "virtual 8086 mode, a past exploit vector",
+    ),
+    (
+        "personality",
+        Severity::Low,
+        "can turn off address space randomisation",
+    ),
     ("chroot", Severity::Low, "changes the root directory"),
-    ("fanotify_init", Severity::Low, "watches the whole file system"),
+    (
+        "fanotify_init",
+        Severity::Low,
+        "watches the whole file system",
+    ),
 ];
 
 /// socketcall(2)'s call numbers (`SYS_SOCKET` ...) and the direct syscalls they stand for.
@@ -278,7 +390,11 @@ pub fn audit(c: &Compiled) -> Vec<Finding> {
     if c.recipe.is_some() {
         let extra: Vec<&str> = ScmpArch::all()
             .filter(|a| !c.abis.contains(a) && arches::endian(*a) == c.endian)
-            .filter(|&a| table(a).into_iter().any(|nr| allows(c.verdict(a, nr, [0; 6]))))
+            .filter(|&a| {
+                table(a)
+                    .into_iter()
+                    .any(|nr| allows(c.verdict(a, nr, [0; 6])))
+            })
             .map(arches::short)
             .collect();
         if !extra.is_empty() {
@@ -397,20 +513,16 @@ fn rule_status(c: &Compiled, name: &str) -> Option<Status> {
     let recipe = c.recipe.as_ref()?;
     let lets_run = |a: ScmpAction| matches!(a, ScmpAction::Allow | ScmpAction::Log);
     let rules: Vec<_> = recipe.rules.iter().filter(|r| r.syscall == name).collect();
-    Some(
-        if rules
-            .iter()
-            .any(|r| lets_run(r.action) && !r.conditions.is_empty())
-        {
-            Status::Conditional
-        } else if rules.iter().any(|r| lets_run(r.action))
-            || (rules.is_empty() && lets_run(recipe.default_action))
-        {
-            Status::Allowed
-        } else {
-            Status::Denied
-        },
-    )
+    // A rule with conditions makes the verdict depend on the arguments, whichever way.
+    Some(if rules.iter().any(|r| !r.conditions.is_empty()) {
+        Status::Conditional
+    } else if rules.iter().any(|r| lets_run(r.action))
+        || (rules.is_empty() && lets_run(recipe.default_action))
+    {
+        Status::Allowed
+    } else {
+        Status::Denied
+    })
 }
 
 fn dangerous(c: &Compiled, probes: &[u64], f: &mut Vec<Finding>) {
@@ -497,9 +609,7 @@ pub fn run(
     crate::offline();
     let source = input::open(file, arch)?;
     let label = match &source {
-        input::Source::Policy { label, .. } | input::Source::Program { label, .. } => {
-            label.clone()
-        }
+        input::Source::Policy { label, .. } | input::Source::Program { label, .. } => label.clone(),
     };
     let programs = input::programs(&source, &opts.build(arch.into_iter().collect()), true)?;
     let mut high = 0;
@@ -508,7 +618,11 @@ pub fn run(
         if i > 0 {
             println!();
         }
-        println!("audit of {label}: {}, {} instructions", c.title(), c.prog.len());
+        println!(
+            "audit of {label}: {}, {} instructions",
+            c.title(),
+            c.prog.len()
+        );
         for finding in audit(c) {
             *counts.entry(finding.severity).or_insert(0) += 1;
             if finding.severity == Severity::High {

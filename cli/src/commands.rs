@@ -78,10 +78,7 @@ pub fn sim(
                 .join(", ")
         );
         if !c.abis.contains(&abi) {
-            println!(
-                "note:     the filter does not cover {}",
-                arches::short(abi)
-            );
+            println!("note:     the filter does not cover {}", arches::short(abi));
         }
         println!("verdict:  {}", bpf::action_name(out.ret));
         println!(
@@ -129,7 +126,9 @@ pub fn resolve(syscall: &str, arch: Option<ScmpArch>, all: bool) -> Result<u8, F
         return if found {
             Ok(0)
         } else {
-            Err(Fail::input(format!("{syscall:?} is not a syscall on any architecture")))
+            Err(Fail::input(format!(
+                "{syscall:?} is not a syscall on any architecture"
+            )))
         };
     }
     let abi = match arch.unwrap_or(ScmpArch::native()) {

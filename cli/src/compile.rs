@@ -293,9 +293,20 @@ pub struct AbiStats {
 
 /// The syscall numbers of an ABI's table that have a name.
 pub fn table(abi: ScmpArch) -> Vec<u32> {
-    bpf::syscall_range(abi)
-        .filter(|&nr| arches::syscall_name(abi, nr).is_some())
-        .collect()
+    thread_local! {
+        static TABLES: std::cell::RefCell<std::collections::HashMap<ScmpArch, Vec<u32>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    TABLES.with(|t| {
+        t.borrow_mut()
+            .entry(abi)
+            .or_insert_with(|| {
+                bpf::syscall_range(abi)
+                    .filter(|&nr| arches::syscall_name(abi, nr).is_some())
+                    .collect()
+            })
+            .clone()
+    })
 }
 
 /// Whether the kernel's action cache covers this ABI at all.
@@ -350,10 +361,7 @@ pub fn summary(
     programs: &[Compiled],
 ) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{label} ({format} format), optimize level {optimize}"
-    );
+    let _ = writeln!(s, "{label} ({format} format), optimize level {optimize}");
     for c in programs {
         let _ = writeln!(s);
         let (rules, cond, default) = match &c.recipe {

@@ -184,7 +184,10 @@ mod tests {
         }
         let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), Endian::Little).unwrap();
         let text = listing(&prog, Endian::Little, ScmpArch::X8664).join("\n");
-        assert!(text.contains("#0xc000003e") && text.contains("; x86_64/x32"), "{text}");
+        assert!(
+            text.contains("#0xc000003e") && text.contains("; x86_64/x32"),
+            "{text}"
+        );
         assert!(text.contains("; x86\n") || text.contains("; x86"), "{text}");
         // execve is 59 on x86_64 and 11 on x86: each named in its own section.
         assert!(text.contains("#0x3b") && text.contains("#0xb "), "{text}");

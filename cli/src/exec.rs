@@ -134,7 +134,9 @@ fn parse_watch(s: &str) -> Result<ArgWatch, Fail> {
         .filter(|i| *i < 6)
         .ok_or_else(|| Fail::input(format!("--args {s:?}: the index must be 0 to 5")))?;
     if pure_seccomp::ScmpSyscall::from_name(name).is_err() {
-        return Err(Fail::input(format!("--args {s:?}: unknown syscall {name:?}")));
+        return Err(Fail::input(format!(
+            "--args {s:?}: unknown syscall {name:?}"
+        )));
     }
     Ok(ArgWatch {
         name: name.to_string(),
@@ -312,10 +314,7 @@ impl Progress {
         }
         self.last = Instant::now();
         self.shown = now;
-        let line = format!(
-            "learn: {} distinct syscalls seen, {} calls",
-            now.0, now.1
-        );
+        let line = format!("learn: {} distinct syscalls seen, {} calls", now.0, now.1);
         let mut err = std::io::stderr().lock();
         if self.tty {
             let _ = write!(err, "\r{line}");

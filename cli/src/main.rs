@@ -185,7 +185,12 @@ Exit code 0 when the verdict lets the call run (ALLOW, LOG), 1 otherwise.")]
         syscall: String,
         /// The arguments, comma-separated (decimal, 0x hex, negative numbers as 64-bit two's
         /// complement); missing ones are 0.
-        #[arg(long, value_name = "A0,A1,...", value_delimiter = ',', allow_hyphen_values = true)]
+        #[arg(
+            long,
+            value_name = "A0,A1,...",
+            value_delimiter = ',',
+            allow_hyphen_values = true
+        )]
         args: Vec<String>,
         /// The ABI the call is made in (default: the filter's primary architecture), e.g.
         /// x86 or x32 for an x86_64 filter.
