@@ -115,10 +115,12 @@ fn parse_arch(s: &str) -> Result<pure_seccomp::ScmpArch, String> {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Compile a policy to seccomp-BPF. With no POLICY: the embedded default policy, a
-    /// container-style allow-list, for this machine's ABIs. Without --format and -o it
-    /// prints a summary per ABI: length, instructions executed by allowed syscalls (mean
-    /// and max), how many the kernel's action cache lets through without running the filter.
+    /// Compile a policy to seccomp-BPF (default: the embedded default policy).
+    ///
+    /// With no POLICY: the embedded default policy, a container-style allow-list, for this
+    /// machine's ABIs. Without --format and -o it prints a summary per ABI: length,
+    /// instructions executed by allowed syscalls (mean and max), how many the kernel's action
+    /// cache lets through without running the filter.
     #[command(after_help = "\
 Examples:
   pure-seccomp compile
@@ -215,9 +217,11 @@ Examples:
         #[arg(long, conflicts_with = "arch")]
         all: bool,
     },
-    /// Look for weaknesses in a filter: missing architecture check, the x32 bypass,
-    /// socketcall/ipc paths around argument checks, dangerous syscalls allowed, allowed
-    /// syscalls the kernel's action cache cannot skip.
+    /// Look for weaknesses in a filter, with a severity each.
+    ///
+    /// Missing architecture check, the x32 bypass, socketcall/ipc paths around argument
+    /// checks, dangerous syscalls allowed, allowed syscalls the kernel's action cache cannot
+    /// skip.
     #[command(after_help = "\
 Examples:
   pure-seccomp audit                          # the embedded default policy
@@ -254,8 +258,9 @@ just before exec, so the policy must allow execve. Exit code: the command's.")]
         #[command(flatten)]
         policy_opts: PolicyOpts,
     },
-    /// Run a command, record every syscall it makes (per ABI), and write a minimal OCI
-    /// profile that allows them.
+    /// Run a command and write a minimal OCI profile allowing the syscalls it made.
+    ///
+    /// Every syscall is recorded per ABI (and, for --args, the values of chosen arguments).
     #[command(after_help = "\
 Examples:
   pure-seccomp learn -o true.json -- /bin/true
