@@ -410,8 +410,9 @@ fn learn_with_log(argv: &[CString], watches: &[ArgWatch], seen: &mut Seen) -> Re
         }
     }
     eprintln!(
-        "learn: {} distinct syscalls seen in the kernel log (the kernel may drop records \
-         under load, and only the command's own process is attributed)",
+        "learn: {} distinct syscalls seen in the kernel log. The profile is likely \
+         INCOMPLETE: without auditd the kernel rate-limits these records, and only the \
+         command's own process is attributed; learn where user notification works",
         seen.calls.len()
     );
     Ok(exit_code(status))
@@ -460,7 +461,12 @@ pub fn learn(output: Option<&Path>, args: &[String], command: &[OsString]) -> Re
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| Fail::input("the command or an argument holds a NUL byte"))?;
     let mut seen = Seen::default();
-    let notify = learning_program(ScmpAction::Notify);
+    // PURE_SECCOMP_LEARN_MODE=log forces the fallback, to test it where notification works.
+    let notify = if std::env::var("PURE_SECCOMP_LEARN_MODE").as_deref() == Ok("log") {
+        Err("PURE_SECCOMP_LEARN_MODE=log".to_string())
+    } else {
+        learning_program(ScmpAction::Notify)
+    };
     let code = match notify {
         Ok(prog) if can_take_fds() => learn_with_notify(&prog, &argv, &watches, &mut seen)?,
         other => {

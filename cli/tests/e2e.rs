@@ -797,3 +797,30 @@ fn compiled_docker_profile_matches_the_recorded_verdicts() {
     assert!(exempt * 100 < queries, "{exempt} of {queries}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The LOG fallback (forced): it warns, runs the command, returns its status and writes a
+/// valid profile (what the kernel log yields is not deterministic: records are rate-limited).
+#[test]
+fn learn_falls_back_to_log_with_a_warning() {
+    if !seccomp_usable() {
+        return;
+    }
+    let dir = scratch("learn-log");
+    let profile = dir.join("p.json");
+    let o = Command::new(BIN)
+        .env("PURE_SECCOMP_LEARN_MODE", "log")
+        .args(["learn", "-o", s(&profile), "--", "/bin/sh", "-c", "exit 4"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("falling back to the LOG action"),
+        "{}",
+        stderr(&o)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    assert_eq!(json["defaultAction"], "SCMP_ACT_ERRNO");
+    assert!(json["syscalls"][0]["names"].is_array(), "{json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
