@@ -279,6 +279,22 @@ fn text_of(line: &str) -> String {
     format!("{index}: {rest}")
 }
 
+/// An action as the disassembly names return values (`ERRNO(1)`, `KILL_PROCESS`).
+pub fn action_label(a: pure_seccomp::ScmpAction) -> String {
+    use pure_seccomp::ScmpAction::*;
+    match a {
+        KillProcess => "KILL_PROCESS".into(),
+        KillThread => "KILL_THREAD".into(),
+        Trap => "TRAP".into(),
+        Notify => "NOTIFY".into(),
+        Errno(n) => format!("ERRNO({n})"),
+        Trace(n) => format!("TRACE({n})"),
+        Log => "LOG".into(),
+        Allow => "ALLOW".into(),
+        other => format!("{other:?}"),
+    }
+}
+
 /// Figures for one ABI of one program.
 pub struct AbiStats {
     /// Syscalls of the ABI's table the program allows with all arguments 0.
@@ -368,7 +384,7 @@ pub fn summary(
             Some(r) => (
                 r.rules.len(),
                 r.rules.iter().filter(|r| !r.conditions.is_empty()).count(),
-                format!("{:?}", r.default_action),
+                action_label(r.default_action),
             ),
             None => (0, 0, String::from("?")),
         };
