@@ -480,6 +480,22 @@ pub fn learn(output: Option<&Path>, args: &[String], command: &[OsString]) -> Re
             learn_with_log(&argv, &watches, &mut seen)?
         }
     };
+    // Per ABI: the profile's names are their union (an OCI profile cannot restrict a name to
+    // one sub-architecture), so say here what each ABI used.
+    let mut per_abi: BTreeMap<&str, usize> = BTreeMap::new();
+    for (abi, _) in seen.calls.keys() {
+        *per_abi.entry(arches::short(*abi)).or_default() += 1;
+    }
+    if !per_abi.is_empty() {
+        eprintln!(
+            "learn: syscalls per ABI: {}",
+            per_abi
+                .iter()
+                .map(|(a, n)| format!("{a} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let profile = profile(&seen, &watches);
     let text = serde_json::to_string_pretty(&profile).unwrap_or_default() + "\n";
     match output {
