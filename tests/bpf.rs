@@ -48,8 +48,25 @@ fn data(nr: i32, arch: u32, args: [u64; 6]) -> SeccompData {
     }
 }
 
+/// `simulate`, checked against `simulate_path`: the same result, and a path that starts at 0,
+/// only goes forward, has `executed` entries and ends on a return (or on a division by an X
+/// of 0, which ends the filter with 0).
 fn run(prog: &[Instruction], d: &SeccompData, endian: Endian) -> Result<Outcome, BpfError> {
-    simulate(prog, d, endian)
+    let out = simulate(prog, d, endian);
+    match (&out, simulate_path(prog, d, endian)) {
+        (Ok(o), Ok((o2, path))) => {
+            assert_eq!(*o, o2);
+            assert_eq!(path.len(), o.executed);
+            assert_eq!(path.first(), Some(&0));
+            assert!(path.windows(2).all(|w| w[0] < w[1]), "{path:?}");
+            let last = prog[*path.last().unwrap()].code;
+            let div_x = [BPF_DIV, BPF_MOD].map(|op| BPF_ALU | op | BPF_X);
+            assert!(last & 0x07 == BPF_RET || div_x.contains(&last), "{last:#x}");
+        }
+        (Err(e), Err(e2)) => assert_eq!(*e, e2),
+        (a, b) => panic!("simulate gave {a:?}, simulate_path {b:?}"),
+    }
+    out
 }
 
 /// Runs a program that is expected to return, returning A's value (the program must end
@@ -1047,7 +1064,7 @@ fn random_programs_never_panic_or_loop() {
         let _ = disassemble_for(&prog, Endian::Big);
         for endian in BOTH {
             let d = random_data(&mut rng);
-            match simulate(&prog, &d, endian) {
+            match run(&prog, &d, endian) {
                 Ok(out) => {
                     ran += 1;
                     assert!(out.executed >= 1 && out.executed <= prog.len());

@@ -38,7 +38,7 @@ mod validate;
 pub use cache::{cacheable, cacheable_set, syscall_range};
 pub use consts::*;
 pub use disasm::{action_name, disassemble, disassemble_for, field_name};
-pub use simulate::simulate;
+pub use simulate::{simulate, simulate_path};
 pub use validate::{check_classic, validate};
 
 use crate::arch::Endian;

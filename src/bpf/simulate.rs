@@ -43,6 +43,45 @@ pub fn simulate(
     data: &SeccompData,
     endian: Endian,
 ) -> Result<Outcome, BpfError> {
+    run(prog, data, endian, None)
+}
+
+/// Like [`simulate`], and also gives the path taken: the index of every instruction that
+/// ran, in order (the final return included, so its length is [`Outcome::executed`]).
+/// On an error, the path up to the failing instruction is lost with the result.
+///
+/// ```
+/// use pure_seccomp::{bpf::*, Endian};
+/// let prog = [
+///     Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+///     Instruction::jump(BPF_JMP | BPF_JEQ | BPF_K, 59, 0, 1),
+///     Instruction::stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
+///     Instruction::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+/// ];
+/// let data = SeccompData { nr: 1, ..Default::default() };
+/// let (out, path) = simulate_path(&prog, &data, Endian::Little)?;
+/// assert_eq!(out.ret, SECCOMP_RET_ALLOW);
+/// assert_eq!(path, [0, 1, 3]);
+/// # Ok::<(), BpfError>(())
+/// ```
+pub fn simulate_path(
+    prog: &[Instruction],
+    data: &SeccompData,
+    endian: Endian,
+) -> Result<(Outcome, Vec<usize>), BpfError> {
+    let mut path = Vec::new();
+    let out = run(prog, data, endian, Some(&mut path))?;
+    Ok((out, path))
+}
+
+/// The interpreter behind [`simulate`] and [`simulate_path`]; records each index run in
+/// `path` when given.
+fn run(
+    prog: &[Instruction],
+    data: &SeccompData,
+    endian: Endian,
+    mut path: Option<&mut Vec<usize>>,
+) -> Result<Outcome, BpfError> {
     let bytes = data.to_bytes(endian);
     let len = prog.len();
     let mut m = Machine {
@@ -56,6 +95,9 @@ pub fn simulate(
     while let Some(&ins) = prog.get(pc) {
         executed += 1;
         let index = pc;
+        if let Some(path) = path.as_deref_mut() {
+            path.push(index);
+        }
         let k = ins.k;
         let jump = |by: u64| -> Result<usize, BpfError> {
             let target = index as u64 + 1 + by;

@@ -1,0 +1,651 @@
+//! `run` and `learn`: commands under a filter.
+//!
+//! `run` builds the filter before forking and loads it in the child between fork and exec
+//! (`CommandExt::pre_exec`), with `no_new_privs`.
+//!
+//! `learn` needs a supervisor that answers the child's notifications, and the child cannot
+//! hand its listener over by itself: once the filter is loaded, every syscall it makes
+//! (`sendmsg` of the descriptor too) waits for a supervisor that does not have the listener
+//! yet. So the parent takes it: the child loads the filter (default action: notify) and
+//! goes on to exec, whose notification waits; the parent finds the listener among the
+//! child's descriptors (`/proc/PID/fd`, `anon_inode:seccomp notify`), copies it with
+//! `pidfd_getfd(2)` (Linux 5.6; the parent may ptrace its own child), then answers every
+//! notification with CONTINUE and records it. The parent forks while it has no other
+//! thread, and the child only loads the prepared program and execs.
+
+use crate::arches;
+use crate::input::{self, Source};
+use crate::{Fail, PolicyOpts};
+use pure_seccomp::bpf::Instruction;
+use pure_seccomp::{
+    LoadFlags, ScmpAction, ScmpArch, ScmpFilterContext, ScmpNotifReq, ScmpNotifResp,
+    ScmpNotifRespFlags,
+};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{CString, OsString};
+use std::io::Write as _;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Exit code when the command could not be started.
+const CANNOT_START: u8 = 125;
+
+/// The exit code that reports a child's end: its code, or 128 + the signal.
+fn exit_code(status: std::process::ExitStatus) -> u8 {
+    if let Some(code) = status.code() {
+        return code as u8;
+    }
+    let sig = status.signal().unwrap_or(0);
+    if sig == libc::SIGSYS {
+        eprintln!(
+            "pure-seccomp: the command was killed by SIGSYS: it made a syscall the policy \
+             kills (see `pure-seccomp audit` / `sim`)"
+        );
+    }
+    128u8.wrapping_add(sig as u8)
+}
+
+/// `run POLICY -- COMMAND...`.
+pub fn run(policy: &Path, command: &[OsString], opts: &PolicyOpts) -> Result<u8, Fail> {
+    let path = (policy.as_os_str() != "-").then_some(policy);
+    let native = ScmpArch::native();
+    let source = input::open(path, Some(native))?;
+    let programs = input::programs(&source, &opts.build(Vec::new()), false)?;
+    let program = match programs.as_slice() {
+        [one] => one,
+        [] => return Err(Fail::input("the policy defines no filter")),
+        many => {
+            return Err(Fail::input(format!(
+                "the policy has {} filters ({}): pick one with --filter",
+                many.len(),
+                many.iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    };
+    if let Source::Policy { .. } = source {
+        if !program.abis.contains(&native) {
+            return Err(Fail::input(format!(
+                "the filter does not cover this machine's architecture ({})",
+                arches::short(native)
+            )));
+        }
+    }
+    let prog: Vec<Instruction> = program.prog.clone();
+    // Probe what the kernel supports now, not in the child.
+    let _ = pure_seccomp::get_api();
+    let mut cmd = std::process::Command::new(&command[0]);
+    cmd.args(&command[1..]);
+    // SAFETY: the closure runs in the forked child before exec. It only calls the library's
+    // loader on a program prepared before the fork; this process has no other threads whose
+    // locks the child could inherit held.
+    unsafe {
+        cmd.pre_exec(move || {
+            pure_seccomp::load_bpf(&prog, LoadFlags::new().sysrawrc(true))
+                .map(|_| ())
+                .map_err(|e| {
+                    std::io::Error::from_raw_os_error(
+                        e.sysrawrc().map(|rc| -rc).unwrap_or(libc::EINVAL),
+                    )
+                })
+        });
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                std::io::ErrorKind::NotFound => 127,
+                std::io::ErrorKind::PermissionDenied => 126,
+                _ => CANNOT_START,
+            };
+            return Err(Fail {
+                code,
+                msg: format!(
+                    "cannot run {:?} under the policy: {e}",
+                    command[0].to_string_lossy()
+                ),
+            });
+        }
+    };
+    let status = child.wait().map_err(|e| Fail {
+        code: CANNOT_START,
+        msg: format!("wait: {e}"),
+    })?;
+    Ok(exit_code(status))
+}
+
+/// An `--args SYSCALL:INDEX` request.
+struct ArgWatch {
+    name: String,
+    index: usize,
+}
+
+fn parse_watch(s: &str) -> Result<ArgWatch, Fail> {
+    let (name, index) = s.split_once(':').unwrap_or((s, "0"));
+    let index: usize = index
+        .parse()
+        .ok()
+        .filter(|i| *i < 6)
+        .ok_or_else(|| Fail::input(format!("--args {s:?}: the index must be 0 to 5")))?;
+    if pure_seccomp::ScmpSyscall::from_name(name).is_err() {
+        return Err(Fail::input(format!(
+            "--args {s:?}: unknown syscall {name:?}"
+        )));
+    }
+    Ok(ArgWatch {
+        name: name.to_string(),
+        index,
+    })
+}
+
+/// What `learn` saw.
+#[derive(Default)]
+struct Seen {
+    /// (ABI, number) -> calls.
+    calls: BTreeMap<(ScmpArch, u32), u64>,
+    /// (syscall name, argument index) -> values.
+    values: BTreeMap<(String, usize), BTreeSet<u64>>,
+    total: u64,
+}
+
+impl Seen {
+    fn record(&mut self, abi: ScmpArch, nr: u32, args: [u64; 6], watches: &[ArgWatch]) {
+        self.total += 1;
+        *self.calls.entry((abi, nr)).or_default() += 1;
+        if watches.is_empty() {
+            return;
+        }
+        if let Some(name) = arches::syscall_name(abi, nr) {
+            for w in watches.iter().filter(|w| w.name == name) {
+                self.values
+                    .entry((name.clone(), w.index))
+                    .or_default()
+                    .insert(args[w.index]);
+            }
+        }
+    }
+}
+
+/// The filter `learn` runs the command under: `action` for every syscall of this machine's
+/// ABIs.
+fn learning_program(action: ScmpAction) -> Result<Vec<Instruction>, String> {
+    let native = ScmpArch::native();
+    if native == ScmpArch::Native {
+        return Err("this machine's architecture is unknown to pure-seccomp".into());
+    }
+    let mut ctx = ScmpFilterContext::new(action).map_err(|e| e.to_string())?;
+    for a in arches::companions(native) {
+        ctx.add_arch(a).map_err(|e| e.to_string())?;
+    }
+    ctx.set_ctl_optimize(2).map_err(|e| e.to_string())?;
+    let bytes = ctx.export_bpf_mem().map_err(|e| e.to_string())?;
+    pure_seccomp::bpf::decode(&bytes, ctx.byte_order()).map_err(|e| e.to_string())
+}
+
+fn pidfd_open(pid: libc::pid_t) -> std::io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this descriptor, owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+fn pidfd_getfd(pidfd: &OwnedFd, target: RawFd) -> std::io::Result<OwnedFd> {
+    // SAFETY: pidfd_getfd takes a pidfd, a descriptor number in that process and flags; it
+    // returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), target, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Whether this process may take descriptors from its children: pidfd_getfd on itself.
+fn can_take_fds() -> bool {
+    // SAFETY: getpid cannot fail.
+    let me = unsafe { libc::getpid() };
+    let Ok(pidfd) = pidfd_open(me) else {
+        return false;
+    };
+    pidfd_getfd(&pidfd, pidfd.as_raw_fd()).is_ok()
+}
+
+/// The child's listener descriptor number, once it shows in /proc.
+fn find_listener(pid: libc::pid_t) -> Option<RawFd> {
+    let dir = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    for entry in dir.flatten() {
+        if let Ok(target) = std::fs::read_link(entry.path()) {
+            if target.as_os_str().as_bytes() == b"anon_inode:seccomp notify" {
+                return entry.file_name().to_str()?.parse().ok();
+            }
+        }
+    }
+    None
+}
+
+/// Forks; the child loads `prog` (with a listener when `listener`) and execs `argv`. The
+/// child never returns: on failure it exits with 125 (load), 126 or 127 (exec).
+fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<libc::pid_t, Fail> {
+    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let flags = LoadFlags::new().new_listener(listener);
+    // Probe the kernel before forking.
+    let _ = pure_seccomp::get_api();
+    // SAFETY: fork in a process with one thread; the child only loads a prepared program
+    // (the loader makes system calls) and execs with pointers prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(Fail {
+            code: CANNOT_START,
+            msg: format!("fork: {}", std::io::Error::last_os_error()),
+        });
+    }
+    if pid == 0 {
+        match pure_seccomp::load_bpf(prog, flags) {
+            // Keep the listener open for the parent to copy; it is close-on-exec.
+            Ok(fd) => std::mem::forget(fd),
+            // SAFETY: _exit ends the child at once.
+            Err(_) => unsafe { libc::_exit(CANNOT_START as i32) },
+        }
+        // SAFETY: argv and its pointers were prepared before the fork and are still valid.
+        unsafe {
+            libc::execvp(ptrs[0], ptrs.as_ptr());
+            let e = *libc::__errno_location();
+            libc::_exit(if e == libc::ENOENT { 127 } else { 126 });
+        }
+    }
+    Ok(pid)
+}
+
+fn wait_child(pid: libc::pid_t) -> Result<std::process::ExitStatus, Fail> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid writes the status of our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return Ok(std::process::ExitStatus::from_raw(status));
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(Fail {
+                code: CANNOT_START,
+                msg: format!("waitpid: {e}"),
+            });
+        }
+    }
+}
+
+/// Prints the progress line (on a terminal, rewritten in place).
+struct Progress {
+    tty: bool,
+    last: Instant,
+    shown: (usize, u64),
+}
+
+impl Progress {
+    fn new() -> Self {
+        // SAFETY: isatty only inspects the descriptor.
+        let tty = unsafe { libc::isatty(2) } == 1;
+        Progress {
+            tty,
+            last: Instant::now(),
+            shown: (0, 0),
+        }
+    }
+
+    fn tick(&mut self, seen: &Seen, force: bool) {
+        let now = (seen.calls.len(), seen.total);
+        let every = if self.tty {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(2)
+        };
+        if now == self.shown || (!force && self.last.elapsed() < every) {
+            return;
+        }
+        self.last = Instant::now();
+        self.shown = now;
+        let line = format!("learn: {} distinct syscalls seen, {} calls", now.0, now.1);
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let _ = write!(err, "\r{line}");
+            if force {
+                let _ = writeln!(err);
+            }
+        } else {
+            let _ = writeln!(err, "{line}");
+        }
+    }
+}
+
+/// Supervises the child through its listener until no task uses the filter any more.
+fn supervise(listener: &OwnedFd, watches: &[ArgWatch], seen: &mut Seen) {
+    let fd = listener.as_raw_fd();
+    let mut progress = Progress::new();
+    loop {
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll reads and writes the one pollfd given.
+        let r = unsafe { libc::poll(&mut pfd, 1, 200) };
+        if r < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            break;
+        }
+        if r > 0 && pfd.revents & libc::POLLIN != 0 {
+            match ScmpNotifReq::receive(fd) {
+                Ok(req) => {
+                    let nr = req.data.syscall.as_raw_syscall() as u32;
+                    let abi = arches::abi_of_call(arches::audit(req.data.arch), nr)
+                        .unwrap_or(req.data.arch);
+                    seen.record(abi, nr, req.data.args, watches);
+                    // ENOENT: the caller went away meanwhile; nothing to answer.
+                    let _ = ScmpNotifResp::new_continue(req.id, ScmpNotifRespFlags::CONTINUE)
+                        .respond(fd);
+                }
+                Err(_) => continue,
+            }
+        } else if r > 0 && pfd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+            break;
+        }
+        progress.tick(seen, false);
+    }
+    progress.tick(seen, true);
+}
+
+/// The LOG fallback: the child runs with every call logged; the kernel's audit records
+/// (`type=1326`) of the child are read back from /dev/kmsg.
+fn learn_with_log(argv: &[CString], watches: &[ArgWatch], seen: &mut Seen) -> Result<u8, Fail> {
+    let prog = learning_program(ScmpAction::Log).map_err(|e| Fail {
+        code: CANNOT_START,
+        msg: format!("cannot build the LOG filter either: {e}"),
+    })?;
+    if !watches.is_empty() {
+        eprintln!("warning: argument values are not logged by the kernel; --args is ignored");
+    }
+    let kmsg = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags_nonblock()
+        .open("/dev/kmsg");
+    let mut kmsg = match kmsg {
+        Ok(mut f) => {
+            use std::io::Seek;
+            let _ = f.seek(std::io::SeekFrom::End(0));
+            Some(f)
+        }
+        Err(e) => {
+            eprintln!(
+                "warning: cannot read the kernel log (/dev/kmsg: {e}); the profile will be empty"
+            );
+            None
+        }
+    };
+    let pid = spawn(&prog, argv, false)?;
+    let status = wait_child(pid)?;
+    if let Some(f) = kmsg.as_mut() {
+        use std::io::Read;
+        let mut buf = vec![0u8; 8192];
+        // /dev/kmsg returns one record per read; EAGAIN at the end.
+        while let Ok(n) = f.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let line = String::from_utf8_lossy(&buf[..n]);
+            if let Some((abi, nr)) = parse_audit_record(&line, pid) {
+                seen.record(abi, nr, [0; 6], &[]);
+            }
+        }
+    }
+    eprintln!(
+        "learn: {} distinct syscalls seen in the kernel log. The profile is likely \
+         INCOMPLETE: without auditd the kernel rate-limits these records, and only the \
+         command's own process is attributed; learn where user notification works",
+        seen.calls.len()
+    );
+    Ok(exit_code(status))
+}
+
+/// `(ABI, number)` of a seccomp audit record (`type=1326 ... pid=N ... arch=c000003e
+/// syscall=59`) of process `pid`.
+fn parse_audit_record(line: &str, pid: libc::pid_t) -> Option<(ScmpArch, u32)> {
+    if !line.contains("type=1326") {
+        return None;
+    }
+    let field = |key: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .map(str::to_string)
+    };
+    if field("pid=")?.parse::<libc::pid_t>().ok()? != pid {
+        return None;
+    }
+    let token = u32::from_str_radix(&field("arch=")?, 16).ok()?;
+    let nr: u32 = field("syscall=")?.parse().ok()?;
+    Some((arches::abi_of_call(token, nr)?, nr))
+}
+
+/// Opening /dev/kmsg without blocking reads.
+trait NonBlock {
+    fn custom_flags_nonblock(&mut self) -> &mut Self;
+}
+
+impl NonBlock for std::fs::OpenOptions {
+    fn custom_flags_nonblock(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.custom_flags(libc::O_NONBLOCK)
+    }
+}
+
+/// `learn [-o PROFILE] [--args SYSCALL:INDEX]... -- COMMAND...`.
+pub fn learn(output: Option<&Path>, args: &[String], command: &[OsString]) -> Result<u8, Fail> {
+    let watches = args
+        .iter()
+        .map(|a| parse_watch(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let argv = command
+        .iter()
+        .map(|a| CString::new(a.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Fail::input("the command or an argument holds a NUL byte"))?;
+    let mut seen = Seen::default();
+    // PURE_SECCOMP_LEARN_MODE=log forces the fallback, to test it where notification works.
+    let notify = if std::env::var("PURE_SECCOMP_LEARN_MODE").as_deref() == Ok("log") {
+        Err("PURE_SECCOMP_LEARN_MODE=log".to_string())
+    } else {
+        learning_program(ScmpAction::Notify)
+    };
+    let code = match notify {
+        Ok(prog) if can_take_fds() => learn_with_notify(&prog, &argv, &watches, &mut seen)?,
+        other => {
+            let why = match other {
+                Err(e) => format!("user notification is unavailable ({e})"),
+                Ok(_) => "this process may not take descriptors from its children \
+                          (pidfd_getfd)"
+                    .to_string(),
+            };
+            eprintln!("warning: {why}; falling back to the LOG action and the kernel log");
+            learn_with_log(&argv, &watches, &mut seen)?
+        }
+    };
+    // Per ABI: the profile's names are their union (an OCI profile cannot restrict a name to
+    // one sub-architecture), so say here what each ABI used.
+    let mut per_abi: BTreeMap<&str, usize> = BTreeMap::new();
+    for (abi, _) in seen.calls.keys() {
+        *per_abi.entry(arches::short(*abi)).or_default() += 1;
+    }
+    if !per_abi.is_empty() {
+        eprintln!(
+            "learn: syscalls per ABI: {}",
+            per_abi
+                .iter()
+                .map(|(a, n)| format!("{a} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let profile = profile(&seen, &watches);
+    let text = serde_json::to_string_pretty(&profile).unwrap_or_default() + "\n";
+    match output {
+        Some(p) => {
+            std::fs::write(p, text)
+                .map_err(|e| Fail::input(format!("cannot write {}: {e}", p.display())))?;
+            eprintln!(
+                "learn: wrote {} ({} syscalls on {})",
+                p.display(),
+                profile["syscalls"][0]["names"]
+                    .as_array()
+                    .map_or(0, |a| a.len()),
+                profile["architectures"]
+                    .as_array()
+                    .map(|a| a
+                        .iter()
+                        .filter_map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default()
+            );
+        }
+        None => print!("{text}"),
+    }
+    if code != 0 {
+        eprintln!("learn: the command exited with status {code}");
+    }
+    Ok(code)
+}
+
+fn learn_with_notify(
+    prog: &[Instruction],
+    argv: &[CString],
+    watches: &[ArgWatch],
+    seen: &mut Seen,
+) -> Result<u8, Fail> {
+    let pid = spawn(prog, argv, true)?;
+    let pidfd = pidfd_open(pid).map_err(|e| Fail {
+        code: CANNOT_START,
+        msg: format!("pidfd_open: {e}"),
+    })?;
+    // The child's next syscall after loading waits for us: its listener stays put until we
+    // have copied it. Stop looking if the child ends first (the load failed).
+    let start = Instant::now();
+    let listener = loop {
+        if let Some(n) = find_listener(pid) {
+            match pidfd_getfd(&pidfd, n) {
+                Ok(fd) => break fd,
+                Err(e) => {
+                    // SAFETY: kill and waitpid on our own child.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    let _ = wait_child(pid);
+                    return Err(Fail {
+                        code: CANNOT_START,
+                        msg: format!("pidfd_getfd of the child's listener: {e}"),
+                    });
+                }
+            }
+        }
+        let mut status = 0;
+        // SAFETY: non-blocking waitpid on our own child.
+        if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+            let st = std::process::ExitStatus::from_raw(status);
+            return Err(Fail {
+                code: CANNOT_START,
+                msg: format!("the child ended before its filter was in place ({st})"),
+            });
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            // SAFETY: as above.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = wait_child(pid);
+            return Err(Fail {
+                code: CANNOT_START,
+                msg: "the child's listener did not show up in /proc within 10 s".into(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    supervise(&listener, watches, seen);
+    let status = wait_child(pid)?;
+    Ok(exit_code(status))
+}
+
+/// The minimal OCI profile allowing what was seen.
+fn profile(seen: &Seen, watches: &[ArgWatch]) -> serde_json::Value {
+    let native = ScmpArch::native();
+    let mut abis: Vec<ScmpArch> = seen.calls.keys().map(|(a, _)| *a).collect();
+    abis.sort_by_key(|&a| (a != native, a.to_string()));
+    abis.dedup();
+    let mut names = BTreeSet::new();
+    for &(abi, nr) in seen.calls.keys() {
+        if let Some(n) = arches::syscall_name(abi, nr) {
+            names.insert(n);
+        }
+    }
+    let mut syscalls = Vec::new();
+    let watched: BTreeSet<&str> = watches.iter().map(|w| w.name.as_str()).collect();
+    let plain: Vec<&String> = names
+        .iter()
+        .filter(|n| !watched.contains(n.as_str()))
+        .collect();
+    syscalls.push(json!({"names": plain, "action": "SCMP_ACT_ALLOW"}));
+    for ((name, index), values) in &seen.values {
+        for v in values {
+            syscalls.push(json!({
+                "names": [name],
+                "action": "SCMP_ACT_ALLOW",
+                "args": [{"index": index, "value": v, "op": "SCMP_CMP_EQ"}],
+            }));
+        }
+    }
+    json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "defaultErrnoRet": 1,
+        "architectures": abis.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        "syscalls": syscalls,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_records() {
+        let line = "6,1234,5678,-;audit: type=1326 audit(1.2:3): auid=0 uid=0 gid=0 ses=1 \
+                    pid=42 comm=\"true\" exe=\"/bin/true\" sig=0 arch=c000003e syscall=59 \
+                    compat=0 ip=0x7f code=0x7ffc0000";
+        assert_eq!(
+            parse_audit_record(line, 42),
+            Some((ScmpArch::X8664, 59)).filter(|_| true)
+        );
+        assert_eq!(parse_audit_record(line, 43), None);
+        assert_eq!(parse_audit_record("type=1300 pid=42", 42), None);
+    }
+
+    #[test]
+    fn profile_shape() {
+        let mut seen = Seen::default();
+        let w = vec![parse_watch("socket:0").unwrap()];
+        let sock = arches::syscall_number(ScmpArch::X8664, "socket").unwrap();
+        seen.record(ScmpArch::X8664, 59, [0; 6], &w);
+        seen.record(ScmpArch::X8664, sock, [1, 0, 0, 0, 0, 0], &w);
+        seen.record(ScmpArch::X8664, sock, [2, 0, 0, 0, 0, 0], &w);
+        let p = profile(&seen, &w);
+        assert_eq!(p["syscalls"][0]["names"], json!(["execve"]));
+        assert_eq!(p["syscalls"].as_array().unwrap().len(), 3);
+        assert_eq!(p["syscalls"][2]["args"][0]["value"], json!(2));
+        assert!(parse_watch("socket:9").is_err());
+        assert!(parse_watch("nosuch:0").is_err());
+    }
+}
