@@ -5,7 +5,7 @@
 mod kernel_util;
 
 use kernel_util::*;
-use pure_seccomp::error::SeccompErrno;
+use pure_seccomp::error::{SeccompErrno, SeccompError};
 use pure_seccomp::*;
 
 /// A filter with everything a newer kernel may lack: KILL_PROCESS default, LOG and NOTIFY
