@@ -125,7 +125,8 @@ if [[ $arch == aarch64 ]]; then
             "32-bit arm (compat) syscalls are NOT checked" >&2
     fi
 fi
-file "$bin" | grep -q "statically linked" || { file "$bin"; echo "kernel-check is not static" >&2; exit 1; }
+file "$bin" | grep -Eq "statically linked|static-pie linked" ||
+    { file "$bin"; echo "kernel-check is not static" >&2; exit 1; }
 
 phase "initramfs: /init = kernel-check, /cases = programs exported here for $arch"
 rm -rf "$work/root" && mkdir -p "$work/root"
