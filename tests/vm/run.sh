@@ -148,7 +148,7 @@ timeout "$timeout_s" "$qemu" "${qemu_args[@]}" -m 512 -nographic -nic none -no-r
     -append "console=$console panic=-1 quiet" </dev/null >"$work/console.log" 2>&1
 rc=$?
 set -e
-grep -E "^(compat: )?(kernel-check|mismatch|PASS|FAIL)" "$work/console.log" || true
+grep -E "^(compat: )?(kernel-check|mismatch|PASS|FAIL|exported/.*swapped)" "$work/console.log" || true
 echo "qemu exit $rc; boot to power-off $((SECONDS - boot))s; total $((SECONDS - t0))s"
 if grep -q "^PASS kernel-check" "$work/console.log"; then
     exit 0
