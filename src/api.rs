@@ -10,7 +10,9 @@ use crate::{check_version, ScmpAction, ScmpVersion};
 ///
 /// Filters loaded afterwards use only what that level allows: level 1 loads with
 /// `prctl(PR_SET_SECCOMP)` and no flags, and actions or attributes above the level are
-/// refused. This is meant for testing code against older kernels; forcing a level above
+/// refused when the filter is built ([`ScmpFilterContext::new`](crate::ScmpFilterContext::new),
+/// `add_rule*`, `set_filter_attr`), as libseccomp refuses them. Without a forced level,
+/// building never depends on the running kernel: see [`get_api`]. This is meant for testing code against older kernels; forcing a level above
 /// what the kernel supports makes loads fail. The level is process-global, like the probed
 /// one; [`reset_global_state`](crate::reset_global_state) goes back to probing.
 ///
@@ -59,6 +61,16 @@ pub fn set_api(level: u32) -> Result<()> {
 /// `seccomp(2)` calls that are invalid on purpose and so change nothing, the way
 /// libseccomp probes; the result is cached in a process-global atomic and shared by all
 /// threads.
+///
+/// # Building does not depend on this level
+///
+/// The probed level says what *this* kernel can load; it does not restrict what a filter may
+/// contain. Unless a level was forced with [`set_api`], [`ScmpFilterContext`](crate::ScmpFilterContext)
+/// accepts every action and attribute while the filter is built and exported, so filters can
+/// be compiled for another machine on a build host, in a container or under an emulator
+/// (qemu-user has no seccomp at all). Loading checks the running kernel: a filter that uses an
+/// action or flag it lacks fails to load with [`SeccompErrno::EOPNOTSUPP`], before anything
+/// is changed. (libseccomp refuses such actions and attributes at build time already.)
 ///
 /// This function corresponds to libseccomp's `seccomp_api_get`.
 ///
@@ -110,43 +122,44 @@ pub(crate) fn ensure_supported_api(msg: &str, min_level: u32, expected: ScmpVers
     }
 }
 
-/// Whether the running kernel supports `action`, as libseccomp's `sys_chk_seccomp_action`
-/// decides it: `Log` and `KillProcess` need API level 3, `Notify` level 5 (each probed on
-/// its own), every other action is always supported.
+/// Whether a filter being built may use `action`: always, unless a level was forced with
+/// [`set_api`], which then decides as libseccomp's `sys_chk_seccomp_action` does: `Log` and
+/// `KillProcess` need API level 3, `Notify` level 5, every other action is always allowed.
+/// The running kernel is checked when the filter is loaded.
 pub(crate) fn action_supported(action: ScmpAction) -> bool {
     match action {
-        ScmpAction::Log => state::supports(state::ACT_LOG),
-        ScmpAction::KillProcess => state::supports(state::ACT_KILL_PROCESS),
-        ScmpAction::Notify => state::supports(state::ACT_NOTIFY),
+        ScmpAction::Log => state::buildable(state::ACT_LOG),
+        ScmpAction::KillProcess => state::buildable(state::ACT_KILL_PROCESS),
+        ScmpAction::Notify => state::buildable(state::ACT_NOTIFY),
         _ => true,
     }
 }
 
-/// Whether TSYNC and a Notify action can be used in one filter
-/// (`SECCOMP_FILTER_FLAG_TSYNC_ESRCH`, API level 6).
+/// Whether TSYNC and a Notify action can be used in one filter being built
+/// (`SECCOMP_FILTER_FLAG_TSYNC_ESRCH`, API level 6, when forced).
 pub(crate) fn tsync_notify_supported() -> bool {
-    state::supports(state::FLAG_TSYNC_ESRCH)
+    state::buildable(state::FLAG_TSYNC_ESRCH)
 }
 
-/// Whether `SCMP_FLTATR_CTL_TSYNC` can be set (`SECCOMP_FILTER_FLAG_TSYNC`).
+/// Whether `SCMP_FLTATR_CTL_TSYNC` can be set (`SECCOMP_FILTER_FLAG_TSYNC`, when forced).
 pub(crate) fn tsync_supported() -> bool {
-    state::supports(state::SYSCALL | state::FLAG_TSYNC)
+    state::buildable(state::SYSCALL | state::FLAG_TSYNC)
 }
 
-/// Whether `SCMP_FLTATR_CTL_LOG` can be set (`SECCOMP_FILTER_FLAG_LOG`).
+/// Whether `SCMP_FLTATR_CTL_LOG` can be set (`SECCOMP_FILTER_FLAG_LOG`, when forced).
 pub(crate) fn log_supported() -> bool {
-    state::supports(state::SYSCALL | state::FLAG_LOG)
+    state::buildable(state::SYSCALL | state::FLAG_LOG)
 }
 
-/// Whether `SCMP_FLTATR_CTL_SSB` can be set (`SECCOMP_FILTER_FLAG_SPEC_ALLOW`).
+/// Whether `SCMP_FLTATR_CTL_SSB` can be set (`SECCOMP_FILTER_FLAG_SPEC_ALLOW`, when forced).
 pub(crate) fn ssb_supported() -> bool {
-    state::supports(state::SYSCALL | state::FLAG_SPEC_ALLOW)
+    state::buildable(state::SYSCALL | state::FLAG_SPEC_ALLOW)
 }
 
 /// Whether `SCMP_FLTATR_CTL_WAITKILL` can be set
-/// (`SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`).
+/// (`SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`, when forced).
 pub(crate) fn waitkill_supported() -> bool {
-    state::supports(state::SYSCALL | state::FLAG_WAIT_KILLABLE_RECV)
+    state::buildable(state::SYSCALL | state::FLAG_WAIT_KILLABLE_RECV)
 }
 
 #[cfg(test)]

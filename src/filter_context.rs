@@ -71,7 +71,7 @@ fn action_valid(action: u32) -> Result<()> {
         Ok(())
     } else {
         Err(einval(format!(
-            "action {action:#010x} is not valid here (ERRNO values must be below {MAX_ERRNO}; LOG, KILL_PROCESS and NOTIFY need kernel support)"
+            "action {action:#010x} is not valid here (ERRNO values must be below {MAX_ERRNO}; LOG and KILL_PROCESS need API level 3, NOTIFY level 5, when a level is forced with set_api)"
         )))
     }
 }
@@ -94,8 +94,9 @@ impl ScmpFilterContext {
     ///
     /// # Errors
     ///
-    /// An invalid default action (e.g. `Errno(n)` with `n >= 4095`, or an action the running
-    /// kernel does not support).
+    /// An invalid default action (e.g. `Errno(n)` with `n >= 4095`, or an action above the
+    /// API level forced with [`set_api`](crate::set_api)). The running kernel's support is
+    /// not checked here but by [`load`](Self::load): see [`get_api`](crate::get_api).
     ///
     /// ```
     /// use pure_seccomp::{ScmpAction, ScmpFilterContext};
@@ -457,7 +458,9 @@ impl ScmpFilterContext {
     /// # Errors
     ///
     /// `EACCES` for `ActDefault` (read-only); `EINVAL` for an invalid bad-arch action;
-    /// `EOPNOTSUPP` for a flag the kernel lacks or an optimize level other than 1 or 2.
+    /// `EOPNOTSUPP` for a flag above the API level forced with [`set_api`](crate::set_api),
+    /// or an optimize level other than 1 or 2. Without a forced level, flags the running
+    /// kernel lacks are accepted here and refused by [`load`](Self::load).
     ///
     /// ```
     /// use pure_seccomp::*;
@@ -474,7 +477,7 @@ impl ScmpFilterContext {
                 Err(SeccompError::with_errno(
                     SeccompErrno::EOPNOTSUPP,
                     format!(
-                        "the running kernel does not support {what} (API level {})",
+                        "API level {} (forced with set_api) does not support {what}",
                         api::get_api()
                     ),
                 ))

@@ -26,6 +26,7 @@ fn load_rule(default: ScmpAction, action: ScmpAction) -> Result<ScmpFilterContex
 
 #[test]
 fn ctx_errno_returns_minus_errno() {
+    require_kernel!();
     run_ok(|| {
         load_rule(ScmpAction::Allow, ScmpAction::Errno(77))?;
         ensure!(syscall0(GETPPID) == Err(77), "{:?}", syscall0(GETPPID));
@@ -36,6 +37,7 @@ fn ctx_errno_returns_minus_errno() {
 
 #[test]
 fn ctx_conditional_errno() {
+    require_kernel!();
     run_ok(|| {
         let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).map_err(|e| e.to_string())?;
         ctx.add_rule_conditional(ScmpAction::Errno(5), getppid(), &[scmp_cmp!($arg0 == 7)])
@@ -50,6 +52,7 @@ fn ctx_conditional_errno() {
 
 #[test]
 fn ctx_allow_and_log_allow() {
+    require_kernel!();
     run_ok(|| {
         // getppid takes the default action, Allow.
         let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).map_err(|e| e.to_string())?;
@@ -71,6 +74,7 @@ fn ctx_allow_and_log_allow() {
 
 #[test]
 fn ctx_kill_thread_and_kill_process_kill_with_sigsys() {
+    require_kernel!();
     let child = in_child(|| {
         load_rule(ScmpAction::Allow, ScmpAction::KillThread)?;
         let _ = syscall0(GETPPID);
@@ -123,6 +127,7 @@ extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
 
 #[test]
 fn ctx_trap_delivers_sigsys_with_the_syscall_number() {
+    require_kernel!();
     run_ok(|| {
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
@@ -140,6 +145,7 @@ fn ctx_trap_delivers_sigsys_with_the_syscall_number() {
 
 #[test]
 fn ctx_export_bpf_mem_loads_with_load_bpf_bytes() {
+    require_kernel!();
     run_ok(|| {
         let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).map_err(|e| e.to_string())?;
         ctx.add_rule(ScmpAction::Errno(12), getppid())
@@ -189,6 +195,7 @@ fn serve(
 
 #[test]
 fn ctx_notify_round_trip_with_the_process_listener() {
+    require_kernel!();
     run_ok(|| {
         let ctx = load_rule(ScmpAction::Allow, ScmpAction::Notify)?;
         let fd = ctx
@@ -228,6 +235,7 @@ fn ctx_notify_round_trip_with_the_process_listener() {
 
 #[test]
 fn ctx_load_with_listener_returns_this_filters_listener() {
+    require_kernel!();
     run_ok(|| {
         let mut plain = ScmpFilterContext::new(ScmpAction::Allow).map_err(|e| e.to_string())?;
         plain

@@ -22,6 +22,7 @@ fn ctx(action: ScmpAction) -> Result<ScmpFilterContext, String> {
 
 #[test]
 fn ctx_tsync_applies_to_all_threads() {
+    require_kernel!();
     run_ok(|| {
         let (go_tx, go_rx) = mpsc::channel::<()>();
         let (res_tx, res_rx) = mpsc::channel();
@@ -42,6 +43,7 @@ fn ctx_tsync_applies_to_all_threads() {
 
 #[test]
 fn ctx_tsync_failure_is_esrch() {
+    require_kernel!();
     run_ok(|| {
         let (loaded_tx, loaded_rx) = mpsc::channel();
         let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -64,6 +66,7 @@ fn ctx_tsync_failure_is_esrch() {
 
 #[test]
 fn ctx_log_ssb_and_waitkill_flags_are_accepted() {
+    require_kernel!();
     run_ok(|| {
         let mut c = ctx(ScmpAction::Errno(9))?;
         c.set_ctl_log(true).map_err(|e| e.to_string())?;
@@ -96,6 +99,7 @@ fn ctx_log_ssb_and_waitkill_flags_are_accepted() {
 
 #[test]
 fn ctx_nnp_and_sysrawrc() {
+    require_kernel!();
     run_ok(|| {
         if unsafe { libc::geteuid() } == 0 {
             ensure!(unsafe { libc::setgid(65534) } == 0, "setgid");
@@ -117,6 +121,7 @@ fn ctx_nnp_and_sysrawrc() {
 
 #[test]
 fn ctx_api_level_1_loads_with_prctl() {
+    require_kernel!();
     run_ok(|| {
         set_api(1).map_err(|e| e.to_string())?;
         let c = ctx(ScmpAction::Errno(8))?;

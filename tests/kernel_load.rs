@@ -19,6 +19,7 @@ fn load(rules: &[(libc::c_long, u32)], default: u32, flags: LoadFlags) -> Result
 
 #[test]
 fn errno_action_returns_minus_errno() {
+    require_kernel!();
     run_ok(|| {
         load(&[(GETPPID, RET_ERRNO | 77)], RET_ALLOW, LoadFlags::new())?;
         // The raw return value is -77, which libc turns into -1 and errno 77.
@@ -39,6 +40,7 @@ fn errno_action_returns_minus_errno() {
 
 #[test]
 fn allow_action_allows() {
+    require_kernel!();
     run_ok(|| {
         load(&[(GETPPID, RET_ALLOW)], RET_ALLOW, LoadFlags::new())?;
         ensure!(syscall0(GETPPID) == Ok(real_ppid()), "getppid");
@@ -48,6 +50,7 @@ fn allow_action_allows() {
 
 #[test]
 fn log_action_allows() {
+    require_kernel!();
     run_ok(|| {
         load(&[(GETPPID, RET_LOG)], RET_ALLOW, LoadFlags::new())?;
         ensure!(syscall0(GETPPID) == Ok(real_ppid()), "getppid");
@@ -57,6 +60,7 @@ fn log_action_allows() {
 
 #[test]
 fn kill_thread_kills_a_single_threaded_process_with_sigsys() {
+    require_kernel!();
     let child = in_child(|| {
         load(&[(GETPPID, RET_KILL_THREAD)], RET_ALLOW, LoadFlags::new())?;
         let _ = syscall0(GETPPID);
@@ -67,6 +71,7 @@ fn kill_thread_kills_a_single_threaded_process_with_sigsys() {
 
 #[test]
 fn kill_thread_kills_only_the_calling_thread() {
+    require_kernel!();
     run_ok(|| {
         load(&[(GETPPID, RET_KILL_THREAD)], RET_ALLOW, LoadFlags::new())?;
         static AFTER: AtomicBool = AtomicBool::new(false);
@@ -87,6 +92,7 @@ fn kill_thread_kills_only_the_calling_thread() {
 
 #[test]
 fn kill_process_kills_every_thread_with_sigsys() {
+    require_kernel!();
     let child = in_child(|| {
         load(&[(GETPPID, RET_KILL_PROCESS)], RET_ALLOW, LoadFlags::new())?;
         std::thread::spawn(|| {
@@ -127,6 +133,7 @@ extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
 
 #[test]
 fn trap_delivers_sigsys_with_the_syscall_number() {
+    require_kernel!();
     run_ok(|| {
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
@@ -156,6 +163,7 @@ fn trap_delivers_sigsys_with_the_syscall_number() {
 
 #[test]
 fn tsync_applies_to_all_threads() {
+    require_kernel!();
     fn other_thread_sees(flags: LoadFlags) -> Result<Result<libc::c_long, i32>, String> {
         let (go_tx, go_rx) = mpsc::channel::<()>();
         let (res_tx, res_rx) = mpsc::channel();
@@ -187,6 +195,7 @@ fn tsync_applies_to_all_threads() {
 
 #[test]
 fn tsync_failure_is_esrch_and_loads_nothing() {
+    require_kernel!();
     run_ok(|| {
         // A thread with a filter of its own cannot be synchronised to the main thread's.
         let (loaded_tx, loaded_rx) = mpsc::channel();
@@ -217,6 +226,7 @@ fn tsync_failure_is_esrch_and_loads_nothing() {
 
 #[test]
 fn every_flag_is_accepted() {
+    require_kernel!();
     let mut cases = vec![
         ("log", LoadFlags::new().log(true)),
         ("spec_allow", LoadFlags::new().spec_allow(true)),
@@ -254,6 +264,7 @@ fn every_flag_is_accepted() {
 
 #[test]
 fn load_bpf_bytes_loads_native_bytes() {
+    require_kernel!();
     run_ok(|| {
         let endian = if cfg!(target_endian = "little") {
             Endian::Little
@@ -275,6 +286,7 @@ fn load_bpf_bytes_loads_native_bytes() {
 
 #[test]
 fn rejected_programs_report_ecanceled_or_the_raw_errno() {
+    require_kernel!();
     run_ok(|| {
         // Jumps past the end: the kernel refuses it with EINVAL.
         let bad = [pure_seccomp::bpf::Instruction {
@@ -303,6 +315,7 @@ fn rejected_programs_report_ecanceled_or_the_raw_errno() {
 
 #[test]
 fn no_new_privs_is_needed_without_cap_sys_admin() {
+    require_kernel!();
     run_ok(|| {
         if unsafe { libc::geteuid() } == 0 {
             // Drop every capability.
@@ -322,6 +335,7 @@ fn no_new_privs_is_needed_without_cap_sys_admin() {
 
 #[test]
 fn api_level_of_this_kernel() {
+    require_kernel!();
     let level = get_api();
     assert!((1..=7).contains(&level));
     // Linux 5.19 has everything libseccomp 2.6 probes for.
@@ -338,6 +352,7 @@ fn api_level_of_this_kernel() {
 
 #[test]
 fn set_api_forces_the_level_and_reset_forgets_it() {
+    require_kernel!();
     let probed = get_api();
     // Process-global: change it in a child only.
     run_ok(move || {
@@ -354,6 +369,7 @@ fn set_api_forces_the_level_and_reset_forgets_it() {
 
 #[test]
 fn level_1_loads_with_prctl_and_refuses_flags() {
+    require_kernel!();
     run_ok(|| {
         set_api(1).map_err(|e| e.to_string())?;
         let prog = filter(&[(GETPPID, RET_ERRNO | 8)], RET_ALLOW);
@@ -367,6 +383,7 @@ fn level_1_loads_with_prctl_and_refuses_flags() {
 
 #[test]
 fn filters_stack() {
+    require_kernel!();
     run_ok(|| {
         load(&[(GETPPID, RET_ERRNO | 10)], RET_ALLOW, LoadFlags::new())?;
         load(&[(GETPPID, RET_ERRNO | 20)], RET_ALLOW, LoadFlags::new())?;

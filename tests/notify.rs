@@ -72,6 +72,7 @@ fn receive(fd: RawFd, target: libc::pid_t) -> Result<ScmpNotifReq, String> {
 
 #[test]
 fn round_trip_value_error_continue_and_addfd() {
+    require_kernel!(5);
     run_ok(|| {
         let listener = notify_getppid(LoadFlags::new().new_listener(true))?;
         let lfd = listener.as_raw_fd();
@@ -166,9 +167,7 @@ fn round_trip_value_error_continue_and_addfd() {
 
 #[test]
 fn wait_killable_recv_and_tsync_with_a_listener() {
-    if get_api() < 7 {
-        return;
-    }
+    require_kernel!(7);
     run_ok(|| {
         let listener = notify_getppid(
             LoadFlags::new()
@@ -195,6 +194,7 @@ extern "C" fn count_signal(_: libc::c_int) {
 
 #[test]
 fn receive_retries_after_a_signal() {
+    require_kernel!(5);
     run_ok(|| {
         // A handler without SA_RESTART: the blocked ioctl fails with EINTR.
         unsafe {
@@ -227,6 +227,7 @@ fn receive_retries_after_a_signal() {
 
 #[test]
 fn answering_a_dead_caller_fails() {
+    require_kernel!(5);
     run_ok(|| {
         let listener = notify_getppid(LoadFlags::new().new_listener(true))?;
         let lfd = listener.as_raw_fd();
@@ -253,6 +254,7 @@ fn answering_a_dead_caller_fails() {
 
 #[test]
 fn no_listener_without_a_loaded_notify_filter() {
+    require_kernel!(5);
     run_ok(|| {
         let ctx = ScmpFilterContext::new(ScmpAction::Allow).map_err(|e| e.to_string())?;
         let e = ctx.get_notify_fd().unwrap_err();
@@ -263,6 +265,7 @@ fn no_listener_without_a_loaded_notify_filter() {
 
 #[test]
 fn calls_on_a_descriptor_that_is_not_a_listener_fail() {
+    require_kernel!(5);
     // Nothing is loaded here: safe in the test process.
     let null = std::fs::File::open("/dev/null").unwrap();
     let fd = null.as_raw_fd();

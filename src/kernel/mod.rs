@@ -8,8 +8,8 @@ pub(crate) mod sys;
 use crate::bpf::Instruction;
 use crate::error::{Result, SeccompErrno, SeccompError};
 use state::{
-    ACT_NOTIFY, FLAG_LOG, FLAG_NEW_LISTENER, FLAG_SPEC_ALLOW, FLAG_TSYNC, FLAG_TSYNC_ESRCH,
-    FLAG_WAIT_KILLABLE_RECV, SYSCALL,
+    ACT_KILL_PROCESS, ACT_LOG, ACT_NOTIFY, FILTERS, FLAG_LOG, FLAG_NEW_LISTENER, FLAG_SPEC_ALLOW,
+    FLAG_TSYNC, FLAG_TSYNC_ESRCH, FLAG_WAIT_KILLABLE_RECV, SYSCALL,
 };
 use std::io;
 use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
@@ -257,6 +257,14 @@ fn install(prog: &[Instruction], nnp: bool, flags: u32, rawrc: bool) -> Result<O
             .map_err(|e| sys_error("prctl(PR_SET_NO_NEW_PRIVS)", &e, rawrc, None))?;
     }
     if !state::supports(SYSCALL) {
+        if !state::supports(FILTERS) {
+            return Err(SeccompError::with_errno(
+                SeccompErrno::EOPNOTSUPP,
+                "seccomp filters cannot be loaded here: seccomp(2) is missing and \
+                 prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) is refused (a kernel without \
+                 CONFIG_SECCOMP_FILTER, or an emulator such as qemu-user); nothing was loaded",
+            ));
+        }
         sys::prctl_set_filter(prog)
             .map_err(|e| sys_error("prctl(PR_SET_SECCOMP)", &e, rawrc, Some(prog)))?;
         return Ok(None);
@@ -329,12 +337,73 @@ fn ctx_flags(o: &LoadOptions, sup: u32, listener_free: bool) -> Result<u32> {
     Ok(flags)
 }
 
+/// The load-time half of the rule that building never depends on the running kernel: a
+/// filter built without a forced API level may use actions and flags this kernel lacks, and
+/// is refused here, before anything is changed, rather than loaded with a different meaning
+/// (the kernel treats an unknown return action as KILL_PROCESS, and would drop flags).
+/// With a level forced by `set_api`, building already refused what that level lacks.
+fn check_ctx_support(
+    prog: &[Instruction],
+    o: &LoadOptions,
+    sup: u32,
+    listener_free: bool,
+) -> Result<()> {
+    if state::forced() || sup & (SYSCALL | FILTERS) == 0 {
+        // Forced: checked while building. No filters at all: `install` says so.
+        return Ok(());
+    }
+    let returns = |action: u32| {
+        prog.iter()
+            .any(|i| i.code == 0x06 && i.k & 0xffff_0000 == action)
+    };
+    let wanted = [
+        (
+            returns(crate::action::RET_KILL_PROCESS),
+            ACT_KILL_PROCESS,
+            "the KILL_PROCESS action",
+        ),
+        (returns(crate::action::RET_LOG), ACT_LOG, "the LOG action"),
+        (
+            returns(crate::action::RET_NOTIFY),
+            ACT_NOTIFY,
+            "the NOTIFY action",
+        ),
+        (o.tsync, SYSCALL | FLAG_TSYNC, "TSYNC"),
+        (o.log, SYSCALL | FLAG_LOG, "the LOG flag"),
+        (o.ssb, SYSCALL | FLAG_SPEC_ALLOW, "the SPEC_ALLOW flag"),
+        (
+            o.waitkill,
+            SYSCALL | FLAG_WAIT_KILLABLE_RECV,
+            "WAIT_KILLABLE_RECV",
+        ),
+        (
+            o.tsync && o.notify_used && listener_free,
+            FLAG_TSYNC_ESRCH,
+            "TSYNC together with a NOTIFY listener (SECCOMP_FILTER_FLAG_TSYNC_ESRCH)",
+        ),
+    ];
+    for (on, bits, what) in wanted {
+        if on && sup & bits != bits {
+            return Err(SeccompError::with_errno(
+                SeccompErrno::EOPNOTSUPP,
+                format!(
+                    "the filter uses {what}, which the running kernel does not support \
+                     (API level {}); nothing was loaded",
+                    state::level_of(sup)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn load_ctx_program(
     prog: &[Instruction],
     o: &LoadOptions,
     listener_free: bool,
 ) -> Result<Option<OwnedFd>> {
     let sup = state::support();
+    check_ctx_support(prog, o, sup, listener_free)?;
     let flags = if sup & SYSCALL != 0 {
         ctx_flags(o, sup, listener_free)?
     } else {
@@ -368,6 +437,11 @@ impl crate::ScmpFilterContext {
     ///   (the message says which call failed and why); with
     ///   [`ApiSysRawRc`](crate::ScmpFilterAttr::ApiSysRawRc) set, the kernel's errno instead
     ///   (see [`SeccompError::sysrawrc`]).
+    /// * [`SeccompErrno::EOPNOTSUPP`] if the filter uses an action (`KillProcess`, `Log`,
+    ///   `Notify`) or a flag attribute the running kernel does not support, or the kernel
+    ///   cannot load seccomp filters at all (qemu-user): building accepted them, since it
+    ///   never depends on the running kernel (see [`get_api`](crate::get_api)); nothing is
+    ///   loaded.
     /// * [`SeccompErrno::ESRCH`] if a thread could not be synchronised with `CtlTsync`
     ///   (libseccomp reports `ECANCELED` when the kernel says so through `TSYNC_ESRCH`; we
     ///   report `ESRCH` either way, the kind `seccomp_load(3)` documents for it).
@@ -536,6 +610,8 @@ mod tests {
     use super::*;
     use state::support_of_level;
 
+    const RET_TRACE_ANY: u32 = 0x7ff0_ffff;
+
     #[test]
     fn decode_round_trips_encode() {
         let prog = vec![
@@ -578,6 +654,69 @@ mod tests {
             check_len(&vec![ret; 4097]).unwrap_err().errno(),
             Some(SeccompErrno::EINVAL)
         );
+    }
+
+    #[test]
+    fn load_checks_what_building_accepted() {
+        // Lib unit tests never force a level, so the check applies (see `state::buildable`).
+        assert!(!state::forced());
+        let ret = |k| Instruction {
+            code: 0x06,
+            jt: 0,
+            jf: 0,
+            k,
+        };
+        let plain = LoadOptions::default();
+        for (k, level) in [
+            (crate::action::RET_KILL_PROCESS, 3),
+            (crate::action::RET_LOG, 3),
+            (crate::action::RET_NOTIFY, 5),
+        ] {
+            let prog = [ret(crate::action::RET_ALLOW), ret(k)];
+            let e =
+                check_ctx_support(&prog, &plain, support_of_level(level - 1), true).unwrap_err();
+            assert_eq!(e.errno(), Some(SeccompErrno::EOPNOTSUPP), "{e}");
+            assert!(e.to_string().contains("nothing was loaded"), "{e}");
+            check_ctx_support(&prog, &plain, support_of_level(level), true).unwrap();
+        }
+        // ERRNO and TRACE data never look like another action.
+        let prog = [ret(crate::action::RET_ERRNO | 0xffff), ret(RET_TRACE_ANY)];
+        check_ctx_support(&prog, &plain, support_of_level(1), true).unwrap();
+        for (o, level) in [
+            (
+                LoadOptions {
+                    tsync: true,
+                    ..plain
+                },
+                2,
+            ),
+            (LoadOptions { log: true, ..plain }, 3),
+            (LoadOptions { ssb: true, ..plain }, 4),
+            (
+                LoadOptions {
+                    waitkill: true,
+                    ..plain
+                },
+                7,
+            ),
+        ] {
+            let prog = [ret(crate::action::RET_ALLOW)];
+            let e = check_ctx_support(&prog, &o, support_of_level(level - 1), true).unwrap_err();
+            assert_eq!(e.errno(), Some(SeccompErrno::EOPNOTSUPP), "{o:?}: {e}");
+            check_ctx_support(&prog, &o, support_of_level(level), true).unwrap();
+        }
+        // TSYNC with a listener needs TSYNC_ESRCH; without a listener to create, it does not.
+        let notify = [ret(crate::action::RET_NOTIFY)];
+        let o = LoadOptions {
+            tsync: true,
+            notify_used: true,
+            ..plain
+        };
+        assert!(check_ctx_support(&notify, &o, support_of_level(5), true).is_err());
+        check_ctx_support(&notify, &o, support_of_level(5), false).unwrap();
+        check_ctx_support(&notify, &o, support_of_level(6), true).unwrap();
+        // No seccomp at all (qemu-user): left to `install`, which refuses everything.
+        check_ctx_support(&notify, &o, 0, true).unwrap();
     }
 
     #[test]

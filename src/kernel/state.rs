@@ -9,6 +9,13 @@
 //!   listener per process, and so do we. [`crate::reset_global_state`] closes it.
 //!
 //! Both are atomics: every function of the crate may be called from any thread.
+//!
+//! **Building is independent of the build host's kernel.** What the kernel supports is
+//! checked when a filter is loaded, not when it is built ([`buildable`]): creating a filter,
+//! adding rules, setting attributes and exporting the program accept every action and flag
+//! this crate knows, whatever the kernel (an emulator, a container, an old build host) can do.
+//! Only a level forced with [`crate::set_api`] restricts building, as in libseccomp, since
+//! it states the kernel the filter is meant for.
 
 use super::sys::{self, flag};
 use std::os::fd::RawFd;
@@ -35,12 +42,18 @@ pub(crate) const FLAG_TSYNC_ESRCH: u32 = 1 << 8;
 /// `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`.
 pub(crate) const FLAG_WAIT_KILLABLE_RECV: u32 = 1 << 9;
 
+/// Filters can be loaded at all: `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)` works (implied
+/// by `seccomp(2)`). Missing under qemu-user and on kernels without `CONFIG_SECCOMP_FILTER`.
+pub(crate) const FILTERS: u32 = 1 << 10;
+
+/// The word was forced by `set_api` rather than probed.
+const FORCED: u32 = 1 << 30;
 /// Set once the word holds probe results (or forced ones).
 const KNOWN: u32 = 1 << 31;
 
 /// What each API level requires, cumulatively (libseccomp's `seccomp_api_get(3)` levels).
 const LEVELS: [u32; 7] = [
-    0,
+    FILTERS,
     SYSCALL | FLAG_TSYNC,
     FLAG_LOG | ACT_LOG | ACT_KILL_PROCESS,
     FLAG_SPEC_ALLOW,
@@ -59,9 +72,13 @@ static NOTIFY_FD: AtomicI32 = AtomicI32::new(-1);
 /// side effects), in the order libseccomp probes.
 pub(crate) fn probe() -> u32 {
     if !sys::probe_seccomp_syscall() {
-        return 0;
+        return if sys::probe_prctl_filter() {
+            FILTERS
+        } else {
+            0
+        };
     }
-    let mut s = SYSCALL;
+    let mut s = SYSCALL | FILTERS;
     let mut add = |bit: u32, ok: bool| {
         if ok {
             s |= bit;
@@ -110,6 +127,20 @@ pub(crate) fn supports(bits: u32) -> bool {
     support() & bits == bits
 }
 
+/// Whether a filter being built may use `bits` (actions, flags): always, unless a level was
+/// forced with `set_api`, in which case that level decides, as in libseccomp. The running
+/// kernel's support is checked at load time instead (see the module documentation). Never
+/// probes the kernel.
+pub(crate) fn buildable(bits: u32) -> bool {
+    let s = SUPPORT.load(Ordering::Acquire);
+    s & FORCED == 0 || s & bits == bits
+}
+
+/// Whether the support word was forced with `set_api` (else it is probed, or not yet known).
+pub(crate) fn forced() -> bool {
+    SUPPORT.load(Ordering::Acquire) & FORCED != 0
+}
+
 /// The API level of a support word: the highest level whose requirements, and those of all
 /// levels below it, are met.
 pub(crate) fn level_of(support: u32) -> u32 {
@@ -135,7 +166,7 @@ pub(crate) fn support_of_level(level: u32) -> u32 {
 
 /// Forces the support word to what `level` stands for (`set_api`).
 pub(crate) fn force_level(level: u32) {
-    SUPPORT.store(support_of_level(level), Ordering::Release);
+    SUPPORT.store(support_of_level(level) | FORCED, Ordering::Release);
 }
 
 /// The listener fd stored by `ScmpFilterContext::load`, or -1.
@@ -175,5 +206,8 @@ mod tests {
         let all = support_of_level(MAX_LEVEL);
         assert_eq!(level_of(all & !FLAG_SPEC_ALLOW), 3);
         assert_eq!(level_of(all & !ACT_NOTIFY), 4);
+        // Without seccomp filters at all the level is still 1, as libseccomp reports it.
+        assert_eq!(level_of(KNOWN), 1);
+        assert_eq!(support_of_level(1) & FILTERS, FILTERS);
     }
 }

@@ -80,6 +80,24 @@ pub(crate) fn probe_seccomp_syscall() -> bool {
     matches!(cvt(rc), Err(e) if e.raw_os_error() == Some(libc::EINVAL))
 }
 
+/// Whether `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL)` gets as far as reading the
+/// (NULL) program: `EFAULT` where filters can be loaded through `prctl(2)`, `EINVAL` where the
+/// kernel has no seccomp filter mode or an emulator refuses it (qemu-user does).
+pub(crate) fn probe_prctl_filter() -> bool {
+    // SAFETY: the program pointer is NULL, so the kernel fails to read it (EFAULT) before it
+    // could install anything; no memory of ours is touched.
+    let rc = unsafe {
+        libc::prctl(
+            PR_SET_SECCOMP,
+            SECCOMP_MODE_FILTER,
+            std::ptr::null::<libc::c_void>(),
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    matches!(cvt_int(rc), Err(e) if e.raw_os_error() == Some(libc::EFAULT))
+}
+
 /// Whether the kernel accepts the filter flags `flags`: `seccomp(SECCOMP_SET_MODE_FILTER,
 /// flags, NULL)` fails with `EFAULT` (reading the NULL program) only once the flags passed
 /// validation, and with `EINVAL` for an unknown flag.
@@ -436,6 +454,7 @@ mod tests {
         // These only ask; the number of filters on this thread stays what it was.
         let before = filters();
         let _ = probe_seccomp_syscall();
+        let _ = probe_prctl_filter();
         for f in [
             flag::TSYNC,
             flag::LOG,

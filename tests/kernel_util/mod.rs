@@ -182,6 +182,82 @@ pub fn run_ok<F: FnOnce() -> Result<(), String>>(f: F) {
     in_child(f).assert_ok();
 }
 
+/// Why this process cannot load seccomp filters, or `None` when it can. Asks the kernel
+/// with `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL)`, which fails with `EFAULT`
+/// (reading the NULL program, nothing loaded) where filters work, and with `EINVAL` on a
+/// kernel without them or under an emulator (qemu-user refuses seccomp for itself).
+pub fn no_seccomp() -> Option<String> {
+    // SAFETY: the program pointer is NULL, so nothing can be installed.
+    let rc = unsafe {
+        libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER,
+            std::ptr::null::<libc::c_void>(),
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    let err = std::io::Error::last_os_error();
+    if rc < 0 && err.raw_os_error() == Some(libc::EFAULT) {
+        None
+    } else {
+        Some(format!(
+            "this process cannot load seccomp filters (prctl(PR_SET_SECCOMP, \
+             SECCOMP_MODE_FILTER, NULL) gave {}; an emulator such as qemu-user, or a kernel \
+             without CONFIG_SECCOMP_FILTER)",
+            if rc < 0 {
+                err.to_string()
+            } else {
+                format!("{rc}")
+            }
+        ))
+    }
+}
+
+/// Prints `skipped: <where>: <why>` and returns true when `why` is `Some`; with
+/// `PURE_SECCOMP_REQUIRE_KERNEL=1` (native CI) a skip is a failure instead. The line goes
+/// to stderr directly, past the test harness's capture, so that it shows in every run.
+pub fn skip(place: &str, why: Option<String>) -> bool {
+    let Some(why) = why else { return false };
+    if std::env::var_os("PURE_SECCOMP_REQUIRE_KERNEL").is_some_and(|v| v == "1") {
+        panic!("{place}: {why}, and PURE_SECCOMP_REQUIRE_KERNEL=1 forbids skipping");
+    }
+    let line = format!("skipped: {place}: {why}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    true
+}
+
+/// Why the running kernel's API level is below `level` (e.g. 5 for user notification), or
+/// `None`. Probes in this process, which never loads a filter itself.
+pub fn below_api(level: u32) -> Option<String> {
+    no_seccomp().or_else(|| {
+        let have = pure_seccomp::get_api();
+        (have < level).then(|| format!("needs API level {level}, the kernel has {have}"))
+    })
+}
+
+/// Returns from the test, with a printed reason, when this process cannot load filters
+/// (`require_kernel!()`) or the kernel's API level is below `n` (`require_kernel!(n)`).
+#[macro_export]
+macro_rules! require_kernel {
+    () => {
+        if $crate::kernel_util::skip(
+            concat!(file!(), ":", line!()),
+            $crate::kernel_util::no_seccomp(),
+        ) {
+            return;
+        }
+    };
+    ($level:expr) => {
+        if $crate::kernel_util::skip(
+            concat!(file!(), ":", line!()),
+            $crate::kernel_util::below_api($level),
+        ) {
+            return;
+        }
+    };
+}
+
 /// `Err(message)` unless `cond`.
 #[macro_export]
 macro_rules! ensure {

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Boots a Debian kernel of another architecture under qemu-system with `kernel-check` (the
+# workspace member) as /init, and passes when it prints its PASS line. See tests/vm/README.md.
+#
+#   tests/vm/run.sh aarch64   # Debian's arm64 cloud kernel, kernel-check built for aarch64 musl
+#   tests/vm/run.sh s390x     # Debian's s390x kernel (big-endian), kernel-check built for s390x
+#
+# Both also load programs exported on this (x86_64) host for the VM's architecture, in its
+# byte order, with the verdicts this host's simulator predicted (kernel-check export).
+# Needs root for apt (it installs what is missing). Work files go to $VM_WORK
+# (default: $CARGO_TARGET_DIR or target, /vm-ARCH). Prints the time of each phase.
+#
+# Exit status: 0 PASS; 1 the check failed (FAIL line, no PASS line, timeout, build error);
+# 3 what it needs could not be installed or downloaded (apt, rustup): nothing was checked.
+set -euo pipefail
+
+arch="${1:?usage: tests/vm/run.sh aarch64|s390x}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+work="${VM_WORK:-$target_dir/vm-$arch}"
+timeout_s="${VM_TIMEOUT:-300}"
+
+case "$arch" in
+aarch64)
+    deb_arch=arm64
+    meta=linux-image-cloud-arm64
+    qemu=qemu-system-aarch64
+    qemu_pkg=qemu-system-arm
+    rust_target=aarch64-unknown-linux-musl
+    qemu_args=(-M virt -cpu cortex-a57)
+    console=ttyAMA0
+    ;;
+s390x)
+    deb_arch=s390x
+    meta=linux-image-s390x
+    qemu=qemu-system-s390x
+    qemu_pkg=qemu-system-misc
+    rust_target=s390x-unknown-linux-gnu
+    qemu_args=(-M s390-ccw-virtio)
+    console=ttysclp0
+    ;;
+*)
+    echo "unknown architecture $arch (aarch64 or s390x)" >&2
+    exit 2
+    ;;
+esac
+
+t0=$SECONDS
+phase() { echo "--- [$arch] $* ($((SECONDS - t0))s so far)"; }
+setup_failed() {
+    echo "!!! [$arch] setup failed: $*; the $arch kernel check did NOT run" >&2
+    exit 3
+}
+
+phase "packages: $qemu, cpio, the $deb_arch kernel"
+need=()
+command -v "$qemu" >/dev/null || need+=("$qemu_pkg")
+command -v cpio >/dev/null || need+=(cpio)
+if [[ $arch == aarch64 ]] && ! command -v arm-linux-gnueabihf-gcc >/dev/null; then
+    # Optional: the 32-bit arm checker (compat ABI). rustup has no arm musl standard library
+    # here, so it is glibc, static, linked by Debian's cross linker.
+    need+=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
+fi
+if [[ $arch == s390x ]] && ! command -v s390x-linux-gnu-gcc >/dev/null; then
+    # The s390x Rust target is glibc-only: a static binary needs Debian's cross linker and
+    # the s390x C library.
+    need+=(gcc-s390x-linux-gnu libc6-dev-s390x-cross)
+fi
+if ! dpkg --print-foreign-architectures | grep -qx "$deb_arch"; then
+    dpkg --add-architecture "$deb_arch" || setup_failed "dpkg --add-architecture $deb_arch"
+    updated=
+else
+    updated=1
+fi
+if [[ ${#need[@]} -gt 0 || -z $updated ]]; then
+    timeout 300 apt-get update -qq || setup_failed "apt-get update"
+fi
+if [[ ${#need[@]} -gt 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends \
+        "${need[@]}" >/dev/null || setup_failed "apt-get install ${need[*]}"
+fi
+# The metapackage names the current kernel package; fetch that one only.
+pkg="$(apt-cache depends "$meta:$deb_arch" | awk '/Depends: linux-image-[0-9]/ { sub(/:.*/, "", $2); print $2; exit }')"
+[[ -n $pkg ]] || setup_failed "no kernel package behind $meta:$deb_arch"
+mkdir -p "$work/deb"
+if [[ ! -f "$work/kernel-$pkg" ]]; then
+    rm -rf "$work/deb"/*
+    (cd "$work/deb" && timeout 300 apt-get download -q "$pkg:$deb_arch" 2>&1 |
+        grep -v "^W: Download is performed unsandboxed" || true)
+    deb="$(ls "$work"/deb/*.deb 2>/dev/null)" || setup_failed "apt-get download $pkg:$deb_arch"
+    mkdir -p "$work/deb/x"
+    dpkg-deb -x "$deb" "$work/deb/x"
+    cp "$(ls "$work"/deb/x/boot/vmlinuz-*)" "$work/kernel-$pkg"
+    rm -rf "$work/deb"
+fi
+echo "kernel: $pkg"
+
+phase "cargo build -p kernel-check --target $rust_target"
+rustup target list --installed | grep -qx "$rust_target" ||
+    timeout 300 rustup target add "$rust_target" || setup_failed "rustup target add $rust_target"
+if [[ $arch == aarch64 ]]; then
+    # Linked by rust-lld, which rustup ships: no C cross toolchain.
+    export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld
+else
+    export CARGO_TARGET_S390X_UNKNOWN_LINUX_GNU_LINKER=s390x-linux-gnu-gcc
+    export CARGO_TARGET_S390X_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static"
+fi
+cargo build --release -q -p kernel-check --target "$rust_target"
+cargo build --release -q -p kernel-check
+bin="$target_dir/$rust_target/release/kernel-check"
+compat_bin=
+if [[ $arch == aarch64 ]]; then
+    # The compat ABI (32-bit arm processes on the arm64 kernel), when it can be built.
+    compat_target=armv7-unknown-linux-gnueabihf
+    if command -v arm-linux-gnueabihf-gcc >/dev/null &&
+        { rustup target list --installed | grep -qx $compat_target ||
+            timeout 300 rustup target add $compat_target; }; then
+        export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc
+        export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS="-C target-feature=+crt-static"
+        cargo build --release -q -p kernel-check --target $compat_target
+        compat_bin="$target_dir/$compat_target/release/kernel-check"
+    else
+        echo "!!! WARNING: no $compat_target build (rustup or arm-linux-gnueabihf-gcc missing):" \
+            "32-bit arm (compat) syscalls are NOT checked" >&2
+    fi
+fi
+file "$bin" | grep -Eq "statically linked|static-pie linked" ||
+    { file "$bin"; echo "kernel-check is not static" >&2; exit 1; }
+
+phase "initramfs: /init = kernel-check, /cases = programs exported here for $arch"
+rm -rf "$work/root" && mkdir -p "$work/root"
+cp "$bin" "$work/root/init"
+"$target_dir/release/kernel-check" export "$arch" "$work/root/cases"
+if [[ -n $compat_bin ]]; then
+    mkdir -p "$work/root/compat"
+    cp "$compat_bin" "$work/root/compat/kernel-check"
+    "$target_dir/release/kernel-check" export arm "$work/root/compat/cases"
+fi
+(cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+
+phase "boot under $qemu (timeout ${timeout_s}s)"
+boot=$SECONDS
+# qemu exits 0 even when the kernel panics: the verdict is the PASS line on the console.
+set +e
+timeout "$timeout_s" "$qemu" "${qemu_args[@]}" -m 512 -nographic -nic none -no-reboot \
+    -kernel "$work/kernel-$pkg" -initrd "$work/initrd.gz" \
+    -append "console=$console panic=-1 quiet" </dev/null >"$work/console.log" 2>&1
+rc=$?
+set -e
+grep -E "^(compat: )?(kernel-check|mismatch|PASS|FAIL|exported/.*swapped)" "$work/console.log" || true
+echo "qemu exit $rc; boot to power-off $((SECONDS - boot))s; total $((SECONDS - t0))s"
+if grep -q "^PASS kernel-check" "$work/console.log"; then
+    exit 0
+fi
+echo "FAIL: no PASS line from kernel-check on the $arch kernel; the console said:" >&2
+tail -40 "$work/console.log" >&2
+exit 1
