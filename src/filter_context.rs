@@ -950,6 +950,29 @@ impl ScmpFilterContext {
     }
 }
 
+#[cfg(feature = "as-ptr")]
+impl ScmpFilterContext {
+    /// The address of this filter as libseccomp's `scmp_filter_ctx` (`void *`), for the C-ABI
+    /// shell `compat/libseccomp-sys` (feature `as-ptr`, which the compatibility crate
+    /// `compat/libseccomp` enables so that `ctx.as_ptr()` works as in the libseccomp crate).
+    ///
+    /// Creating the pointer is safe; using it is up to the shell's `unsafe` functions. The
+    /// pointer is valid while `self` is neither moved nor dropped, and only for reading:
+    /// the shell's functions that change or release a filter refuse a pointer that did not
+    /// come from its own `seccomp_init`.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// assert!(!ctx.as_ptr().is_null());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn as_ptr(&self) -> *mut std::ffi::c_void {
+        (self as *const Self).cast_mut().cast()
+    }
+}
+
 fn write_fd<T: AsFd>(fd: T, bytes: &[u8]) -> Result<()> {
     let owned = fd.as_fd().try_clone_to_owned()?;
     let mut f = std::fs::File::from(owned);
