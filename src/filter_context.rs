@@ -525,10 +525,10 @@ impl ScmpFilterContext {
                 }
             },
             ScmpFilterAttr::ApiSysRawRc => a.sysrawrc = on,
-            ScmpFilterAttr::CtlWaitkill => {
-                need(api::waitkill_supported(), "WAIT_KILLABLE_RECV")?;
-                self.col.attrs.waitkill = on;
-            }
+            // libseccomp 2.6's seccomp_attr_set takes this one unchecked (a kernel without
+            // the flag refuses the load); the API-level check is set_ctl_waitkill's, as in
+            // the libseccomp crate.
+            ScmpFilterAttr::CtlWaitkill => a.waitkill = on,
         }
         self.changed();
         Ok(self)
@@ -631,12 +631,64 @@ bool_attr!(
     ApiSysRawRc,
     "load failures report the kernel's raw errno"
 );
-bool_attr!(
-    get_ctl_waitkill,
-    set_ctl_waitkill,
-    CtlWaitkill,
-    "a notifying syscall waits killably for the response"
-);
+
+/// The libseccomp crate's check on `ctl_waitkill` (API level 7, libseccomp 2.6).
+fn waitkill_api() -> Result<()> {
+    if api::waitkill_supported() {
+        Ok(())
+    } else {
+        Err(SeccompError::with_errno(
+            SeccompErrno::EOPNOTSUPP,
+            format!(
+                "ctl_waitkill needs API level 7 (WAIT_KILLABLE_RECV); the level is {}",
+                api::get_api()
+            ),
+        ))
+    }
+}
+
+impl ScmpFilterContext {
+    /// Whether a notifying syscall waits killably for the response.
+    ///
+    /// # Errors
+    ///
+    /// Below API level 7 (no `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`), as in the libseccomp
+    /// crate.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// if check_api(7, ScmpVersion::from((2, 6, 0)))? {
+    ///     assert!(!ctx.get_ctl_waitkill()?);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get_ctl_waitkill(&self) -> Result<bool> {
+        waitkill_api()?;
+        Ok(self.get_filter_attr(ScmpFilterAttr::CtlWaitkill)? != 0)
+    }
+
+    /// Sets whether a notifying syscall waits killably for the response.
+    ///
+    /// # Errors
+    ///
+    /// Below API level 7, as in the libseccomp crate. (`set_filter_attr` with
+    /// [`ScmpFilterAttr::CtlWaitkill`] does not check, as libseccomp's `seccomp_attr_set`.)
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// if check_api(7, ScmpVersion::from((2, 6, 0)))? {
+    ///     ctx.set_ctl_waitkill(true)?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_ctl_waitkill(&mut self, state: bool) -> Result<&mut Self> {
+        waitkill_api()?;
+        self.set_filter_attr(ScmpFilterAttr::CtlWaitkill, state.into())
+    }
+}
+
 bool_attr!(
     get_api_tskip,
     set_api_tskip,
@@ -958,6 +1010,29 @@ impl ScmpFilterContext {
     /// ```
     pub fn byte_order(&self) -> Endian {
         self.endian()
+    }
+}
+
+#[cfg(feature = "as-ptr")]
+impl ScmpFilterContext {
+    /// The address of this filter as libseccomp's `scmp_filter_ctx` (`void *`), for the C-ABI
+    /// shell `compat/libseccomp-sys` (feature `as-ptr`, which the compatibility crate
+    /// `compat/libseccomp` enables so that `ctx.as_ptr()` works as in the libseccomp crate).
+    ///
+    /// Creating the pointer is safe; using it is up to the shell's `unsafe` functions. The
+    /// pointer is valid while `self` is neither moved nor dropped, and only for reading:
+    /// the shell's functions that change or release a filter refuse a pointer that did not
+    /// come from its own `seccomp_init`.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// assert!(!ctx.as_ptr().is_null());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn as_ptr(&self) -> *mut std::ffi::c_void {
+        (self as *const Self).cast_mut().cast()
     }
 }
 
