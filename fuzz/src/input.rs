@@ -12,13 +12,21 @@ use pure_seccomp::{
 /// An action; errno and trace data are kept small but may be out of range.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub enum Act {
+    /// `Allow`.
     Allow,
+    /// `Errno(n % 4200)`: values of 4095 and up are invalid.
     Errno(u16),
+    /// `KillThread`.
     KillThread,
+    /// `KillProcess`.
     KillProcess,
+    /// `Trap`.
     Trap,
+    /// `Log`.
     Log,
+    /// `Trace(n)`.
     Trace(u16),
+    /// `Notify`.
     Notify,
 }
 
@@ -41,9 +49,13 @@ impl Act {
 /// number (reserved, pseudo, huge and negative ones included).
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub enum Sys {
+    /// A name of [`NAMES`], resolved on the native architecture.
     Name(u8),
+    /// A name of [`NAMES`], resolved on an architecture (a pseudo number where it lacks it).
     NameByArch(u8, u8),
+    /// Any number.
     Raw(i32),
+    /// A number from -5 to 594.
     Small(u16),
 }
 
@@ -63,8 +75,11 @@ impl Sys {
 /// A datum: an edge value, a small number, or anything.
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub enum Datum {
+    /// A value of [`EDGE`].
     Edge(u8),
+    /// 0 to 15.
     Small(u8),
+    /// Any value.
     Any(u64),
 }
 
@@ -81,9 +96,13 @@ impl Datum {
 /// One argument comparison; the index may be 6 (invalid).
 #[derive(Arbitrary, Debug, Clone, Copy)]
 pub struct Cmp {
+    /// The argument index, modulo 7 (6 is invalid).
     pub arg: u8,
+    /// The operator, modulo 7.
     pub op: u8,
+    /// The datum.
     pub datum: Datum,
+    /// The mask of a masked comparison.
     pub mask: Datum,
 }
 
@@ -105,31 +124,52 @@ impl Cmp {
 /// One call on the filter context.
 #[derive(Arbitrary, Debug, Clone)]
 pub enum Op {
+    /// `add_arch`.
     AddArch(u8),
+    /// `remove_arch`.
     RemoveArch(u8),
+    /// `add_rule*`: conditional when `cmps` is not empty, exact when `exact`.
     Rule {
+        /// The action.
         act: Act,
+        /// The syscall.
         sys: Sys,
+        /// Up to 7 comparisons.
         cmps: Vec<Cmp>,
+        /// `add_rule_exact` / `add_rule_conditional_exact`.
         exact: bool,
     },
     /// Many values on one argument of one syscall (the shape the argument-tree pass
     /// rewrites): `count` rules `arg == base + step * i`.
     ValueList {
+        /// The action of every rule.
         act: Act,
+        /// The syscall.
         sys: Sys,
+        /// The argument (modulo 6).
         arg: u8,
+        /// The first value.
         base: Datum,
+        /// The distance between values.
         step: u8,
+        /// How many values (modulo 64).
         count: u8,
     },
+    /// `set_syscall_priority`.
     Priority(Sys, u8),
+    /// `set_filter_attr` on any attribute with any value.
     Attr(u8, u32),
+    /// `set_act_badarch`.
     BadArch(Act),
+    /// `set_api_tskip`.
     Tskip(bool),
+    /// `set_ctl_optimize(2)` when true, else 1.
     Optimize(bool),
+    /// `start_transaction`.
     StartTransaction,
+    /// `reject_transaction`.
     RejectTransaction,
+    /// `commit_transaction`.
     CommitTransaction,
 }
 
@@ -137,10 +177,15 @@ pub enum Op {
 /// syscall numbers to query.
 #[derive(Arbitrary, Debug, Clone)]
 pub struct Case {
+    /// The default action.
     pub default: Act,
+    /// Keep the native architecture (else it is removed first).
     pub keep_native: bool,
+    /// The calls (the first 48).
     pub ops: Vec<Op>,
+    /// The optimizer passes (`Passes` bits).
     pub passes: u8,
+    /// More syscall numbers to query (the first 8).
     pub extra_nrs: Vec<i32>,
 }
 

@@ -5,6 +5,8 @@
 //! stable regression tests, `tests/fuzz_regressions.rs`. [`input`] is the structured input
 //! of `filters`, derived with `arbitrary`.
 
+#![warn(missing_docs)]
+
 pub mod checks;
 pub mod input;
 pub mod policy_check;
