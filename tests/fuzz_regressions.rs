@@ -65,6 +65,35 @@ fn policy_corpus_and_findings() {
     replay("policy", 5, policy_check::check_policy);
 }
 
+/// Found by the `policy` target (debug-assertion run, 5 min): a JSON key `""` made an
+/// error whose path was empty (`field("", "")`), so it named no field. Keys that are empty
+/// or would make a path ambiguous are now quoted: `[""]`, `syscalls[0]["a.b"]`.
+#[cfg(feature = "policy")]
+#[test]
+fn policy_errors_name_empty_and_odd_keys() {
+    use pure_seccomp::policy::Policy;
+    let cases = [
+        (r#"{"defaultAction": "SCMP_ACT_KILL_PROCESS", "": 1}"#, r#"[""]"#),
+        (
+            r#"{"": {"default_action": "trap", "filter_action": "allow",
+                     "filter": [{"syscall": "read", "args": 5}]}}"#,
+            r#"[""].filter[0].args"#,
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "a.b": 1}]}"#,
+            r#"syscalls[0]["a.b"]"#,
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "op": 1}]}"#,
+            "syscalls[0].op",
+        ),
+    ];
+    for (text, path) in cases {
+        let e = Policy::parse(text).unwrap_err();
+        assert_eq!(e.path(), path, "{text}: {e}");
+    }
+}
+
 fn sys(name: &str) -> ScmpSyscall {
     ScmpSyscall::from_name(name).unwrap()
 }
@@ -115,7 +144,13 @@ fn filters_check_on_hand_built_filters() {
             .unwrap();
         ctx.set_act_badarch(ScmpAction::KillThread).unwrap();
         let values = [0x5400, 0x7e02_0000, 0x1000, 0x1_0000_0000, 7, 1];
-        total += checks::check_filter(&mut ctx, passes, &values, &[102, 117, 0x4000_0000], i as u64);
+        total += checks::check_filter(
+            &mut ctx,
+            passes,
+            &values,
+            &[102, 117, 0x4000_0000],
+            i as u64,
+        );
     }
     assert!(total > 1000, "{total} queries");
 }
