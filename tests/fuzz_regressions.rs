@@ -73,7 +73,10 @@ fn policy_corpus_and_findings() {
 fn policy_errors_name_empty_and_odd_keys() {
     use pure_seccomp::policy::Policy;
     let cases = [
-        (r#"{"defaultAction": "SCMP_ACT_KILL_PROCESS", "": 1}"#, r#"[""]"#),
+        (
+            r#"{"defaultAction": "SCMP_ACT_KILL_PROCESS", "": 1}"#,
+            r#"[""]"#,
+        ),
         (
             r#"{"": {"default_action": "trap", "filter_action": "allow",
                      "filter": [{"syscall": "read", "args": 5}]}}"#,
