@@ -4,8 +4,18 @@
 use super::PolicyError;
 use serde_json::{Map, Value};
 
-/// `parent.key`, or `key` at the top.
+/// `parent.key`, or `key` at the top; `parent["key"]` (the key as a JSON string) when the
+/// key is empty or holds characters that would make the path ambiguous, so that every path
+/// names its field (a key `""` at the top is `[""]`, not an empty path).
 pub(super) fn field(parent: &str, key: &str) -> String {
+    let plain = !key.is_empty()
+        && key.chars().all(|c| {
+            !matches!(c, '.' | '[' | ']' | '"' | '\\') && !c.is_whitespace() && !c.is_control()
+        });
+    if !plain {
+        let quoted = serde_json::to_string(key).unwrap_or_else(|_| format!("{key:?}"));
+        return format!("{parent}[{quoted}]");
+    }
     if parent.is_empty() {
         key.to_string()
     } else {

@@ -1,0 +1,12 @@
+//! Fuzz targets of pure-seccomp (cargo-fuzz layout): `filters`, `bpf_bytes` and `policy`.
+//!
+//! [`checks`] (targets `filters` and `bpf_bytes`) and [`policy_check`] (target `policy`)
+//! hold what each target checks; they depend on pure-seccomp alone and are shared with the
+//! stable regression tests, `tests/fuzz_regressions.rs`. [`input`] is the structured input
+//! of `filters`, derived with `arbitrary`.
+
+#![warn(missing_docs)]
+
+pub mod checks;
+pub mod input;
+pub mod policy_check;
