@@ -11,7 +11,7 @@ use std::path::Path;
 /// `disasm FILE [--arch ARCH]`.
 pub fn disasm(file: &Path, arch: Option<ScmpArch>, opts: &PolicyOpts) -> Result<u8, Fail> {
     crate::offline();
-    let source = input::open(Some(file), arch)?;
+    let source = input::open_for_listing(file, arch)?;
     let programs = input::programs(&source, &opts.build(arch.into_iter().collect()), false)?;
     for (i, c) in programs.iter().enumerate() {
         if programs.len() > 1 || matches!(source, Source::Policy { .. }) {

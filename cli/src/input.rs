@@ -122,6 +122,11 @@ pub fn allows(ret: u32) -> bool {
 /// NUL byte, or only pairs of hex digits (the `hex` format), is a compiled program, which
 /// needs `arch`; anything else is a policy.
 pub fn open(path: Option<&Path>, arch: Option<ScmpArch>) -> Result<Source, Fail> {
+    open_with(path, arch, true)
+}
+
+/// [`open`], where a program the kernel would refuse is an error (`strict`) or a warning.
+fn open_with(path: Option<&Path>, arch: Option<ScmpArch>, strict: bool) -> Result<Source, Fail> {
     let Some(path) = path else {
         let policy = Policy::parse(DEFAULT_POLICY)
             .map_err(|e| Fail::input(format!("the embedded default policy: {e}")))?;
@@ -150,10 +155,25 @@ pub fn open(path: Option<&Path>, arch: Option<ScmpArch>) -> Result<Source, Fail>
         if prog.is_empty() {
             return Err(Fail::input(format!("{label}: empty program")));
         }
+        // What the kernel would refuse to load has no verdicts to simulate or audit; `disasm`
+        // shows it anyway, with a warning (see `open_for_listing`).
+        if let Err(e) = bpf::validate(&prog) {
+            let msg = format!("{label}: not a program the kernel would load: {e}");
+            if strict {
+                return Err(Fail::input(msg));
+            }
+            eprintln!("warning: {msg}");
+        }
         return Ok(Source::Program { label, prog, arch });
     }
     let policy = Policy::from_file(path).map_err(|e| Fail::input(format!("{label}: {e}")))?;
     Ok(Source::Policy { label, policy })
+}
+
+/// [`open`] for `disasm`: a program the kernel would refuse is still listed, after a warning
+/// on stderr that says why.
+pub fn open_for_listing(path: &Path, arch: Option<ScmpArch>) -> Result<Source, Fail> {
+    open_with(Some(path), arch, false)
 }
 
 /// The bytes of the `hex` format: whitespace-separated pairs of hex digits, `#` comments.

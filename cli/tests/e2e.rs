@@ -841,3 +841,113 @@ fn learn_falls_back_to_log_with_a_warning() {
     assert!(json["syscalls"][0]["names"].is_array(), "{json}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Bad input to the command, catalogued: each row is a command line, the exit code it must
+/// give (2: bad usage or input) and a piece of the message, which quotes what was wrong. No
+/// row may panic (101) or print a program.
+#[test]
+fn bad_input_is_refused_with_a_clear_error() {
+    let dir = scratch("bad-input");
+    let prog = dir.join("p.bpf");
+    expect(&["compile", "--arch", "x86_64", "-o", s(&prog), "-q"], 0);
+    let bytes = std::fs::read(&prog).unwrap();
+    let write = |name: &str, data: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, data).unwrap();
+        s(&p).to_string()
+    };
+    let truncated = write("truncated.bpf", &bytes[..12]);
+    // `ret ALLOW`, then a jump past the end: the kernel refuses it.
+    let bad_jump = write(
+        "bad-jump.bpf",
+        &[0x06, 0, 0, 0, 0, 0, 0xff, 0x7f, 0x15, 0, 9, 0, 0, 0, 0, 0],
+    );
+    let byte_load = write(
+        "byte-load.bpf",
+        &[0x30, 0, 0, 0, 0, 0, 0, 0, 0x06, 0, 0, 0, 0, 0, 0, 0],
+    );
+    let bad_json = write("bad.json", b"{");
+    let bad_op = write(
+        "bad-op.json",
+        br#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 7, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#,
+    );
+    let bad_action = write(
+        "bad-action.json",
+        br#"{"defaultAction": "SCMP_ACT_SOMETIMES", "syscalls": []}"#,
+    );
+    let missing = s(&dir.join("missing.json")).to_string();
+    let p = s(&prog).to_string();
+    let rows: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["frobnicate"], 2, "frobnicate"),
+        (vec!["compile", "--format", "elf"], 2, "elf"),
+        (vec!["compile", "--optimize", "3"], 2, "3"),
+        (vec!["compile", "--arch", "vax"], 2, "vax"),
+        (vec!["compile", &missing], 2, "missing.json"),
+        (vec!["compile", &bad_json], 2, "not valid JSON"),
+        (vec!["compile", &bad_op], 2, "syscalls[0].args[0].index"),
+        (vec!["compile", &bad_action], 2, "SCMP_ACT_SOMETIMES"),
+        (vec!["compile", "--filter", "nosuch"], 2, "nosuch"),
+        (vec!["disasm", &p], 2, "--arch"),
+        (vec!["disasm", &truncated, "--arch", "x86_64"], 2, "8-byte"),
+        (
+            vec!["sim", &truncated, "--arch", "x86_64", "--syscall", "read"],
+            2,
+            "8-byte",
+        ),
+        (
+            vec!["sim", &bad_jump, "--arch", "x86_64", "--syscall", "read"],
+            2,
+            "kernel would load",
+        ),
+        (
+            vec!["sim", &byte_load, "--arch", "x86_64", "--syscall", "read"],
+            2,
+            "kernel would load",
+        ),
+        (
+            vec!["audit", &bad_jump, "--arch", "x86_64"],
+            2,
+            "kernel would load",
+        ),
+        (vec!["sim", "--syscall", "no_such_call"], 2, "no_such_call"),
+        (vec!["sim", "--syscall", "read", "--args", "1,zz"], 2, "zz"),
+        (
+            vec!["sim", "--syscall", "read", "--args", "1,2,3,4,5,6,7"],
+            2,
+            "at most 6",
+        ),
+        (
+            vec!["resolve", "nosuchcall", "--arch", "x86_64"],
+            2,
+            "nosuchcall",
+        ),
+        (vec!["resolve", "99999", "--arch", "x86_64"], 2, "99999"),
+        (vec!["resolve", "read", "--arch", "vax"], 2, "vax"),
+        (vec!["run", &missing, "--", "/bin/true"], 2, "missing.json"),
+    ];
+    for (args, code, quote) in &rows {
+        let o = cmd(args);
+        assert_eq!(
+            o.status.code(),
+            Some(*code),
+            "pure-seccomp {args:?}\nstderr:\n{}",
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains(quote),
+            "pure-seccomp {args:?}: the message does not quote {quote:?}:\n{}",
+            stderr(&o)
+        );
+        assert!(
+            stdout(&o).is_empty(),
+            "pure-seccomp {args:?} printed:\n{}",
+            stdout(&o)
+        );
+    }
+    // `disasm` still lists a program the kernel would refuse, after saying why.
+    let o = cmd(&["disasm", &bad_jump, "--arch", "x86_64"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning") && stderr(&o).contains("kernel would load"));
+    assert!(stdout(&o).contains("ret"), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
