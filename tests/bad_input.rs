@@ -97,6 +97,15 @@ fn sys(name: &str) -> ScmpSyscall {
     ScmpSyscall::from_name(name).unwrap()
 }
 
+/// An architecture other than the native one.
+fn foreign() -> ScmpArch {
+    if ScmpArch::native() == ScmpArch::Aarch64 {
+        ScmpArch::X8664
+    } else {
+        ScmpArch::Aarch64
+    }
+}
+
 fn only(arch: ScmpArch, default: ScmpAction) -> ScmpFilterContext {
     let mut ctx = ScmpFilterContext::new(default).unwrap();
     ctx.remove_arch(ScmpArch::native()).unwrap();
@@ -479,8 +488,10 @@ fn cases() -> Vec<Case> {
             Errno(EOPNOTSUPP),
         ),
         Case(
-            "an exact rule for a number that is no native syscall",
-            || only(ScmpArch::Aarch64, ScmpAction::Allow),
+            // The number is the native arch's: it is translated through its name into the
+            // filter's arch (on a filter of the native arch it is taken as it is).
+            "an exact rule for a number that is no native syscall, on a foreign arch",
+            || only(foreign(), ScmpAction::Allow),
             |c| c.add_rule_exact(ScmpAction::KillThread, 5000).map(drop),
             Errno(EFAULT),
         ),
@@ -718,11 +729,12 @@ fn bad_free_calls_give_their_error() {
     assert_eq!(kind(set_api(0)), Err(Some(EINVAL)));
 
     // A notification fd requested before any filter with a listener was loaded: EFAULT
-    // (libseccomp's -1 filtered through _rc_filter); EOPNOTSUPP where notification is
-    // unsupported.
+    // (libseccomp's -1 filtered through _rc_filter). Below API level 6 (no notification, or
+    // no seccomp at all as under qemu-user) the libseccomp crate's API-level check refuses
+    // first, with an error that has no errno.
     let ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
-    let want = if get_api() >= 6 { EFAULT } else { EOPNOTSUPP };
-    assert_eq!(kind(ctx.get_notify_fd().map(drop)), Err(Some(want)));
+    let want = if get_api() >= 6 { Some(EFAULT) } else { None };
+    assert_eq!(kind(ctx.get_notify_fd().map(drop)), Err(want));
 
     // Truncated or empty programs are refused before any system call.
     for len in [1, 7, 9, 4095] {
