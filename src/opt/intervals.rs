@@ -193,26 +193,23 @@ impl Builder<'_> {
         for i in run {
             if i.to == common {
                 common_w += i.w;
-                continue;
-            }
-            if n == MAX_EXCEPTIONS {
+            } else if !push_exception(&mut ex, &mut n, i.w) {
                 return None;
             }
-            let mut at = n;
-            while at > 0 && ex[at - 1] < i.w {
-                ex[at] = ex[at - 1];
-                at -= 1;
-            }
-            ex[at] = i.w;
-            n += 1;
         }
-        let cost = ex[..n]
-            .iter()
+        Some((common, self.list_cost(&ex[..n], common_w)))
+    }
+
+    /// What an exception list costs: each exception (weights heaviest first) pays the tests
+    /// up to its own, the common decision pays them all, and each test its size.
+    fn list_cost(&self, ex: &[f64], common_w: f64) -> f64 {
+        let m = ex.len() as f64;
+        ex.iter()
             .enumerate()
             .map(|(k, w)| w * (k + 1) as f64)
             .sum::<f64>()
-            + common_w * n as f64;
-        Some((common, cost + self.size_cost * n as f64))
+            + common_w * m
+            + self.size_cost * m
     }
 
     /// [`Builder::exceptions`] for every sub-run of `ivs[a..b]` of at most [`MAX_RUN`]
@@ -260,15 +257,7 @@ impl Builder<'_> {
                     continue;
                 }
                 table[i * (MAX_RUN + 1) + len] = match common {
-                    Some(c) => {
-                        let cost = ex[..m]
-                            .iter()
-                            .enumerate()
-                            .map(|(k, w)| w * (k + 1) as f64)
-                            .sum::<f64>()
-                            + common_w * m as f64;
-                        Some((c, cost + self.size_cost * m as f64))
-                    }
+                    Some(c) => Some((c, self.list_cost(&ex[..m], common_w))),
                     None => self.exceptions(a + i, a + i + len),
                 };
             }
