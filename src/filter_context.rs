@@ -777,15 +777,14 @@ impl ScmpFilterContext {
 
     fn generate(&self) -> Result<Vec<Instruction>> {
         self.require_arch()?;
-        let compile = |passes: crate::opt::Passes| {
-            let program = crate::opt::optimize(crate::ir::lower::lower(&self.col, passes), passes);
-            crate::emit::emit(&program, passes)
-        };
-        let mut prog = compile(self.passes);
+        let passes = self.passes;
+        let optimized = crate::opt::optimize(crate::ir::lower::lower(&self.col, passes), passes);
+        let mut prog = crate::emit::emit(&optimized.trees, passes);
         // Search trees over argument values are faster than libseccomp's `jeq` lists but
-        // about a fifth longer: where that is too long for the kernel, the lists it is.
-        if prog.len() > bpf::BPF_MAXINSNS && self.passes.contains(crate::opt::Passes::ARG_TREES) {
-            prog = compile(self.passes - crate::opt::Passes::ARG_TREES);
+        // about a fifth longer: where that is too long for the kernel, the lists it is (the
+        // same program as with the pass off).
+        if let (true, Some(lists)) = (prog.len() > bpf::BPF_MAXINSNS, &optimized.lists) {
+            prog = crate::emit::emit(lists, passes - crate::opt::Passes::ARG_TREES);
         }
         crate::emit::check_len(prog)
     }

@@ -79,32 +79,51 @@ impl Default for Passes {
     }
 }
 
-/// Runs the IR passes that `passes` enables until they find nothing more to do.
-pub(crate) fn optimize(mut p: Program, passes: Passes) -> Program {
+/// The IR passes that `passes` enables, run until they find nothing more to do: a program
+/// with argument trees where [`Passes::ARG_TREES`] is on, and the same program before them
+/// (comparisons left as `jeq` lists), which is shorter where trees are long.
+pub(crate) struct Optimized {
+    /// Every enabled pass.
+    pub trees: Program,
+    /// Every enabled pass but [`Passes::ARG_TREES`] (`None` when it is off: `trees` is that
+    /// program).
+    pub lists: Option<Program>,
+}
+
+/// Runs the IR passes that `passes` enables until they find nothing more to do; see
+/// [`Optimized`].
+pub(crate) fn optimize(mut p: Program, passes: Passes) -> Optimized {
     if passes.contains(Passes::JSET) {
         p = jset::run(&p);
     }
     if passes.contains(Passes::PRUNE) {
         p = prune::run(&p);
     }
+    if !passes.contains(Passes::ARG_TREES) {
+        return Optimized {
+            trees: p,
+            lists: None,
+        };
+    }
+    let lists = p;
     // A rewritten chain that leads to more tests can leave tests its new tree decides (the
     // high word of 64-bit values, compared once per value): prune again, and when that
     // removed something, look for chains once more (only then: a tree's own `jeq` lists read
     // as chains, and rebuilding them changes nothing).
-    for _ in 0..2 {
-        if !passes.contains(Passes::ARG_TREES) {
-            break;
-        }
-        let (q, leads_on) = arg_trees::run(&p);
-        p = q;
+    let (mut p, mut leads_on) = arg_trees::run(&lists);
+    for round in 0..2 {
         if !leads_on || !passes.contains(Passes::PRUNE) {
             break;
         }
         let before = p.size();
         p = prune::run(&p);
-        if p.size() >= before {
+        if p.size() >= before || round == 1 {
             break;
         }
+        (p, leads_on) = arg_trees::run(&p);
     }
-    p
+    Optimized {
+        trees: p,
+        lists: Some(lists),
+    }
 }
