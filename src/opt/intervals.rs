@@ -14,6 +14,7 @@
 //! programming, quadratic with Knuth's bound); longer runs are first split where the weight
 //! is balanced.
 
+use crate::ir::hash::FxMap;
 use crate::ir::{DnId, Ir, Op};
 
 /// One range of values `[lo, hi]` and where it leads.
@@ -96,6 +97,9 @@ pub(crate) fn tree(ir: &mut Ir, off: u32, ivs: &[Interval], cost: Cost) -> DnId 
         ivs: ivs.to_vec(),
         size_cost: cost.size,
         exact: cost.exact,
+        dp: Dp::default(),
+        lists: Vec::new(),
+        plans: FxMap::default(),
     };
     b.build(0, ivs.len())
 }
@@ -128,23 +132,74 @@ struct Builder<'a> {
     off: u32,
     ivs: Vec<Interval>,
     prefix: Vec<f64>,
+    /// The exact search's tables, reused from run to run.
+    dp: Dp,
+    /// [`Builder::exception_table`]'s table, reused from run to run.
+    lists: Vec<Option<(DnId, f64)>>,
+    /// The trees already planned for runs without key ranges, by [`Builder::signature`]:
+    /// the runs of a long value list are mostly alike (a value, a gap, a value, ...), and
+    /// the cheapest tree depends only on what the signature holds.
+    plans: FxMap<Vec<u64>, Vec<Step>>,
 }
 
-/// The tables of [`Builder::plan_exact`] for a run of `n` ranges: for the sub-run `i..j`
-/// (at `i * (n + 1) + j`), its cheapest cost, its shape and its best split.
-struct Dp {
-    cost: Vec<f64>,
-    shape: Vec<Shape>,
-    root: Vec<usize>,
+/// One node of a planned tree, in the order [`Builder::emit_plan`] builds them (a split's
+/// upper half first): positions and decisions are relative to the run's start.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Leaf,
+    /// Split before the run's range `at`.
+    Split(u32),
+    /// Exception list whose common decision is that of the run's range `at` (the first
+    /// range with it).
+    Except(u32),
 }
+
+/// The tables of [`Builder::plan_exact`] for a run of `n` ranges. The sub-run `i..j` is at
+/// `i * (n + 1) + j` in `cost`, `root` and `except`, and at `j * (n + 1) + i` in `cost_t`,
+/// so that the costs of a split's two halves are read from consecutive cells.
+#[derive(Default)]
+struct Dp {
+    stride: usize,
+    cost: Vec<f64>,
+    cost_t: Vec<f64>,
+    /// The best split (a split before range `root`, counted from the run's start).
+    root: Vec<u32>,
+    /// The exception list's common decision where it is cheaper than the best split, else
+    /// [`NO_LIST`].
+    except: Vec<DnId>,
+}
+
+/// [`Dp::except`] where the run is split.
+const NO_LIST: DnId = DnId::MAX;
 
 impl Dp {
-    fn new(n: usize) -> Self {
-        let cells = (n + 1) * (n + 1);
-        Dp {
-            cost: vec![0.0; cells],
-            shape: vec![Shape::Leaf; cells],
-            root: vec![0; cells],
+    /// Sets the tables up for a run of `n` ranges. Only the single-range cells are set:
+    /// [`Builder::plan_exact`] writes every longer sub-run's cells before it reads them,
+    /// so the tables are reused between runs without clearing them.
+    fn prepare(&mut self, n: usize) {
+        let stride = n + 1;
+        let cells = stride * stride;
+        if self.cost.len() < cells {
+            self.cost.resize(cells, 0.0);
+            self.cost_t.resize(cells, 0.0);
+            self.root.resize(cells, 0);
+            self.except.resize(cells, NO_LIST);
+        }
+        self.stride = stride;
+        for i in 0..n {
+            self.cost[i * stride + i + 1] = 0.0;
+            self.cost_t[(i + 1) * stride + i] = 0.0;
+            self.root[i * stride + i + 1] = i as u32;
+        }
+    }
+
+    /// The shape of the sub-run `i..j` (relative to the run's start `a`) of at least two
+    /// ranges.
+    fn shape(&self, a: usize, i: usize, j: usize) -> Shape {
+        let at = i * self.stride + j;
+        match self.except[at] {
+            NO_LIST => Shape::Split(a + self.root[at] as usize),
+            c => Shape::Except(c),
         }
     }
 }
@@ -159,6 +214,7 @@ impl Builder<'_> {
 
     /// The exception list for `ivs[a..b]`, if one decision covers all but at most
     /// [`MAX_EXCEPTIONS`] single values: (common decision, cost).
+    #[inline(never)]
     fn exceptions(&self, a: usize, b: usize) -> Option<(DnId, f64)> {
         let run = &self.ivs[a..b];
         // The common decision is the one of every range wider than one value; if all are
@@ -216,9 +272,11 @@ impl Builder<'_> {
     /// ranges, at `start * (MAX_RUN + 1) + len`: one pass from each start, extending the
     /// run by one range at a time, where the runs have a range wider than one value (which
     /// fixes the common decision); the other runs are priced one by one.
-    fn exception_table(&self, a: usize, b: usize) -> Vec<Option<(DnId, f64)>> {
+    #[inline(never)]
+    fn exception_table(&self, a: usize, b: usize, table: &mut Vec<Option<(DnId, f64)>>) {
         let n = b - a;
-        let mut table = vec![None; n * (MAX_RUN + 1)];
+        table.clear();
+        table.resize(n * (MAX_RUN + 1), None);
         for i in 0..n {
             // The run's common decision, once a wide range has fixed it.
             let mut common: Option<DnId> = None;
@@ -262,7 +320,6 @@ impl Builder<'_> {
                 };
             }
         }
-        table
     }
 
     /// The split of `ivs[a..b]` (`b - a >= 2`) that balances the weight.
@@ -334,12 +391,23 @@ impl Builder<'_> {
     fn build_exact(&mut self, a: usize, b: usize) -> DnId {
         let n = b - a;
         let keys = (a..b).filter(|&i| self.ivs[i].key).count();
+        // Key ranges change weights as the search goes: those runs are planned every time.
+        let sig = (keys == 0).then(|| self.signature(a, b));
+        if let Some(plan) = sig.as_ref().and_then(|s| self.plans.get(s)) {
+            let plan = plan.clone();
+            return self.emit_plan(a, b, a, &plan, &mut 0);
+        }
         let limit = (usize::BITS - keys.leading_zeros()) as usize + 1;
-        let mut dp = Dp::new(n);
-        self.plan_exact(a, b, &mut dp);
+        let mut dp = std::mem::take(&mut self.dp);
+        let mut lists = std::mem::take(&mut self.lists);
+        dp.prepare(n);
+        self.plan_exact(a, b, &mut dp, &mut lists);
         for _ in 0..DEPTH_ROUNDS {
+            if keys == 0 {
+                break;
+            }
             let mut depth = vec![0usize; n];
-            self.depths(a, b, a, &dp.shape, n, 0, &mut depth);
+            self.depths(a, b, a, &dp, 0, &mut depth);
             let deep: Vec<usize> = (0..n)
                 .filter(|&i| self.ivs[a + i].key && depth[i] > limit)
                 .collect();
@@ -353,28 +421,81 @@ impl Builder<'_> {
                 *w = (*w * 2.0).max(floor);
             }
             self.prefix = prefix_sums(&self.ivs);
-            self.plan_exact(a, b, &mut dp);
+            self.plan_exact(a, b, &mut dp, &mut lists);
         }
-        self.emit_exact(a, b, a, &dp.shape, n)
+        let mut plan = Vec::with_capacity(n);
+        self.extract_plan(a, b, a, &dp, &mut plan);
+        (self.dp, self.lists) = (dp, lists);
+        let root = self.emit_plan(a, b, a, &plan, &mut 0);
+        if let Some(sig) = sig {
+            self.plans.insert(sig, plan);
+        }
+        root
+    }
+
+    /// What the cheapest tree of `ivs[a..b]` depends on: each range's weight, whether it is
+    /// a single value, and which range of the run first has its decision.
+    fn signature(&self, a: usize, b: usize) -> Vec<u64> {
+        let run = &self.ivs[a..b];
+        let mut sig = Vec::with_capacity(2 * run.len() + 1);
+        // The run's weight as the search computes it (from the prefix sums).
+        sig.push(self.weight(a, b).to_bits());
+        for (k, i) in run.iter().enumerate() {
+            let first = run[..k].iter().position(|j| j.to == i.to).unwrap_or(k);
+            sig.push(i.w.to_bits());
+            sig.push((first as u64) << 1 | u64::from(i.lo == i.hi));
+        }
+        sig
+    }
+
+    /// The tree the tables describe for `ivs[a..b]`, as [`Step`]s.
+    fn extract_plan(&self, a: usize, b: usize, base: usize, dp: &Dp, out: &mut Vec<Step>) {
+        if b - a == 1 {
+            return;
+        }
+        match dp.shape(base, a - base, b - base) {
+            Shape::Leaf => out.push(Step::Leaf),
+            Shape::Except(c) => {
+                let first = (base..b).find(|&i| self.ivs[i].to == c).unwrap_or(a);
+                out.push(Step::Except((first - base) as u32));
+            }
+            Shape::Split(s) => {
+                out.push(Step::Split((s - base) as u32));
+                self.extract_plan(s, b, base, dp, out);
+                self.extract_plan(a, s, base, dp, out);
+            }
+        }
+    }
+
+    /// Builds the tree `plan` describes for `ivs[a..b]` (a sub-run of the run at `base`).
+    fn emit_plan(&mut self, a: usize, b: usize, base: usize, plan: &[Step], at: &mut usize) -> DnId {
+        if b - a == 1 {
+            return self.ivs[a].to;
+        }
+        let step = plan[*at];
+        *at += 1;
+        match step {
+            Step::Leaf => self.ivs[a].to,
+            Step::Except(c) => {
+                let common = self.ivs[base + c as usize].to;
+                self.emit_exceptions(a, b, common)
+            }
+            Step::Split(s) => {
+                let s = base + s as usize;
+                let right = self.emit_plan(s, b, base, plan, at);
+                let left = self.emit_plan(a, s, base, plan, at);
+                self.split_node(s, right, left)
+            }
+        }
     }
 
     /// The number of tests above each range of `ivs[a..b]` in the tree `shape` describes.
-    #[allow(clippy::too_many_arguments)]
-    fn depths(
-        &self,
-        a: usize,
-        b: usize,
-        base: usize,
-        shape: &[Shape],
-        n: usize,
-        d: usize,
-        out: &mut [usize],
-    ) {
+    fn depths(&self, a: usize, b: usize, base: usize, dp: &Dp, d: usize, out: &mut [usize]) {
         if b - a == 1 {
             out[a - base] = d;
             return;
         }
-        match shape[(a - base) * (n + 1) + (b - base)] {
+        match dp.shape(base, a - base, b - base) {
             Shape::Leaf => out[a - base] = d,
             Shape::Except(c) => {
                 let mut ex: Vec<usize> = (a..b).filter(|&i| self.ivs[i].to != c).collect();
@@ -387,62 +508,54 @@ impl Builder<'_> {
                 }
             }
             Shape::Split(s) => {
-                self.depths(a, s, base, shape, n, d + 1, out);
-                self.depths(s, b, base, shape, n, d + 1, out);
+                self.depths(a, s, base, dp, d + 1, out);
+                self.depths(s, b, base, dp, d + 1, out);
             }
         }
     }
 
-    fn plan_exact(&self, a: usize, b: usize, dp: &mut Dp) {
+    fn plan_exact(&self, a: usize, b: usize, dp: &mut Dp, lists: &mut Vec<Option<(DnId, f64)>>) {
         let n = b - a;
-        let idx = |i: usize, j: usize| i * (n + 1) + j;
-        let except = self.exception_table(a, b);
-        let Dp { cost, shape, root } = dp;
-        for i in 0..n {
-            root[idx(i, i + 1)] = i;
-        }
+        let stride = n + 1;
+        self.exception_table(a, b, lists);
+        let Dp {
+            cost,
+            cost_t,
+            root,
+            except,
+            ..
+        } = dp;
         for len in 2..=n {
             for i in 0..=n - len {
                 let j = i + len;
-                let w = self.weight(a + i, a + j);
+                let at = i * stride + j;
+                let w = self.weight(a + i, a + j) + self.size_cost;
+                let lo = (root[at - 1] as usize).max(i + 1);
+                let hi = (root[at + stride] as usize).clamp(lo, j - 1);
+                // cost(i..s) and cost(s..j) for s in lo..=hi.
+                let left = &cost[i * stride + lo..=i * stride + hi];
+                let right = &cost_t[j * stride + lo..=j * stride + hi];
                 let mut best = f64::INFINITY;
                 let mut best_s = i + 1;
-                let lo = root[idx(i, j - 1)].max(i + 1);
-                let hi = root[idx(i + 1, j)].clamp(lo, j - 1);
-                for s in lo..=hi {
-                    let c = w + self.size_cost + cost[idx(i, s)] + cost[idx(s, j)];
+                for (s, (l, r)) in (lo..).zip(left.iter().zip(right)) {
+                    let c = w + l + r;
                     if c < best {
                         best = c;
                         best_s = s;
                     }
                 }
-                root[idx(i, j)] = best_s;
-                let mut best_shape = Shape::Split(a + best_s);
+                root[at] = best_s as u32;
+                except[at] = NO_LIST;
                 if len <= MAX_RUN {
-                    if let Some((common, c)) = except[i * (MAX_RUN + 1) + len] {
+                    if let Some((common, c)) = lists[i * (MAX_RUN + 1) + len] {
                         if c <= best {
                             best = c;
-                            best_shape = Shape::Except(common);
+                            except[at] = common;
                         }
                     }
                 }
-                cost[idx(i, j)] = best;
-                shape[idx(i, j)] = best_shape;
-            }
-        }
-    }
-
-    fn emit_exact(&mut self, a: usize, b: usize, base: usize, shape: &[Shape], n: usize) -> DnId {
-        if b - a == 1 {
-            return self.ivs[a].to;
-        }
-        match shape[(a - base) * (n + 1) + (b - base)] {
-            Shape::Leaf => self.ivs[a].to,
-            Shape::Except(c) => self.emit_exceptions(a, b, c),
-            Shape::Split(s) => {
-                let right = self.emit_exact(s, b, base, shape, n);
-                let left = self.emit_exact(a, s, base, shape, n);
-                self.split_node(s, right, left)
+                cost[at] = best;
+                cost_t[j * stride + i] = best;
             }
         }
     }

@@ -202,9 +202,17 @@ struct Pruner<'a> {
     /// The words each node's sub-graph tests (bit `off / 4`).
     words: FxMap<DnId, u16>,
     memo: FxMap<(DnId, Facts), DnId>,
+    /// How many different facts each node has been rebuilt with.
+    variants: FxMap<DnId, u32>,
     copied: FxMap<DnId, DnId>,
     budget: usize,
 }
+
+/// A node rebuilt with this many different facts is rebuilt with no facts from then on: a
+/// chain of rules on the same words reaches each test with facts from every way the tests
+/// before it can fail, which would make the work grow with the chain's length times the
+/// number of ways, and the rebuilt copies rarely differ.
+const MAX_VARIANTS: u32 = 8;
 
 /// Rebuilds the program without the tests its paths decide.
 pub(crate) fn run(p: &Program) -> Program {
@@ -222,6 +230,7 @@ pub(crate) fn run(p: &Program) -> Program {
         new: Ir::with_capacity(order.len()),
         words,
         memo: FxMap::with_capacity_and_hasher(2 * order.len(), Default::default()),
+        variants: FxMap::with_capacity_and_hasher(order.len(), Default::default()),
         copied: FxMap::with_capacity_and_hasher(order.len(), Default::default()),
         budget: BUDGET + 8 * order.len(),
     };
@@ -246,9 +255,21 @@ impl Pruner<'_> {
             };
             let rel = self.words[&d];
             facts.retain(|(w, _)| rel & (1 << w) != 0);
-            let key = (d, facts);
+            let mut key = (d, facts);
             if let Some(&n) = self.memo.get(&key) {
                 break n;
+            }
+            if !key.1.is_empty() {
+                let seen = self.variants.entry(d).or_insert(0);
+                *seen += 1;
+                if *seen > MAX_VARIANTS {
+                    // Rebuilt with no facts (once, then memoized).
+                    keys.push(key);
+                    key = (d, Vec::new());
+                    if let Some(&n) = self.memo.get(&key) {
+                        break n;
+                    }
+                }
             }
             facts = key.1.clone();
             keys.push(key);
