@@ -253,6 +253,17 @@ impl Pruner<'_> {
             else {
                 break self.copy(d);
             };
+            // A test the facts decide is passed through at once: a long chain on one word
+            // is walked this way from every path that pinned the word.
+            if off >= FIRST_TRACKED {
+                let w = (off / 4) as u8;
+                if let Ok(i) = facts.binary_search_by_key(&w, |(x, _)| *x) {
+                    if let Some(b) = facts[i].1.decide(mask, op, k) {
+                        d = if b { t } else { f };
+                        continue;
+                    }
+                }
+            }
             let rel = self.words[&d];
             facts.retain(|(w, _)| rel & (1 << w) != 0);
             let mut key = (d, facts);
