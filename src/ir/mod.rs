@@ -100,12 +100,13 @@ impl Ir {
     }
 
     fn intern(&mut self, d: Dn) -> DnId {
-        if let Some(&i) = self.memo.get(&d) {
-            return i;
+        match self.memo.entry(d) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                self.nodes.push(d);
+                *e.insert(self.nodes.len() - 1)
+            }
         }
-        self.nodes.push(d);
-        self.memo.insert(d, self.nodes.len() - 1);
-        self.nodes.len() - 1
     }
 
     /// The node `d`.

@@ -6,8 +6,21 @@
 
 use crate::ir::{Dn, Op, Program};
 
-/// Rewrites every masked equality test a `jset` decides.
-pub(crate) fn run(p: &Program) -> Program {
+/// Whether `(w & mask) op k` is a test one `jset` decides.
+fn fits(mask: u32, op: Op, k: u32) -> bool {
+    op == Op::Eq && mask != u32::MAX && (k == 0 || (mask.is_power_of_two() && k == mask))
+}
+
+/// Rewrites every masked equality test a `jset` decides (`p` itself when there is none).
+pub(crate) fn run(p: Program) -> Program {
+    let any = p
+        .ir
+        .postorder(p.root)
+        .into_iter()
+        .any(|d| matches!(p.ir.node(d), Dn::Test { mask, op, k, .. } if fits(mask, op, k)));
+    if !any {
+        return p;
+    }
     p.map(|ir, n| match n {
         Dn::Test {
             off,
@@ -16,7 +29,7 @@ pub(crate) fn run(p: &Program) -> Program {
             k,
             t,
             f,
-        } if mask != u32::MAX && (k == 0 || (mask.is_power_of_two() && k == mask)) => {
+        } if fits(mask, Op::Eq, k) => {
             // `(a & m) == 0` holds when `a & m` is clear; `(a & b) == b` when it is set.
             let (t, f) = if k == 0 { (f, t) } else { (t, f) };
             ir.test(off, u32::MAX, Op::Set, mask, t, f)
@@ -38,7 +51,7 @@ mod tests {
         let zero = ir.test(16, 0x7e02_0000, Op::Eq, 0, a, b);
         let bit = ir.test(24, 0x8, Op::Eq, 0x8, zero, b);
         let two_bits = ir.test(32, 0x3, Op::Eq, 0x1, bit, a);
-        let p = run(&Program { ir, root: two_bits });
+        let p = run(Program { ir, root: two_bits });
         assert_eq!(
             p.dump(),
             "n0: [32] & 0x3 Eq 0x1 ? n1 : n3\n\

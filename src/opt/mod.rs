@@ -94,7 +94,7 @@ pub(crate) struct Optimized {
 /// [`Optimized`].
 pub(crate) fn optimize(mut p: Program, passes: Passes) -> Optimized {
     if passes.contains(Passes::JSET) {
-        p = jset::run(&p);
+        p = jset::run(p);
     }
     if passes.contains(Passes::PRUNE) {
         p = prune::run(&p);
