@@ -525,16 +525,24 @@ impl Builder<'_> {
             except,
             ..
         } = dp;
-        for len in 2..=n {
-            for i in 0..=n - len {
-                let j = i + len;
-                let at = i * stride + j;
-                let w = self.weight(a + i, a + j) + self.size_cost;
-                let lo = (root[at - 1] as usize).max(i + 1);
-                let hi = (root[at + stride] as usize).clamp(lo, j - 1);
+        let prefix = &self.prefix[a..=b];
+        // Row by row from the last, each row from its shortest sub-run: the best splits of
+        // `i..j - 1` (this row) and `i + 1..j` (the row below) are known when `i..j` is
+        // planned, and so are the costs of both halves of every split.
+        for i in (0..n.saturating_sub(1)).rev() {
+            let from = prefix[i];
+            let (root_i, root_below) = root[i * stride..(i + 2) * stride].split_at_mut(stride);
+            let cost_i = &mut cost[i * stride..(i + 1) * stride];
+            let except_i = &mut except[i * stride..(i + 1) * stride];
+            let lists_i = &lists[i * (MAX_RUN + 1)..(i + 1) * (MAX_RUN + 1)];
+            for j in i + 2..=n {
+                let w = prefix[j] - from + self.size_cost;
+                let lo = (root_i[j - 1] as usize).max(i + 1);
+                let hi = (root_below[j] as usize).clamp(lo, j - 1);
                 // cost(i..s) and cost(s..j) for s in lo..=hi.
-                let left = &cost[i * stride + lo..=i * stride + hi];
-                let right = &cost_t[j * stride + lo..=j * stride + hi];
+                let col = j * stride;
+                let left = &cost_i[lo..=hi];
+                let right = &cost_t[col + lo..=col + hi];
                 let mut best = f64::INFINITY;
                 let mut best_s = i + 1;
                 for (s, (l, r)) in (lo..).zip(left.iter().zip(right)) {
@@ -544,18 +552,17 @@ impl Builder<'_> {
                         best_s = s;
                     }
                 }
-                root[at] = best_s as u32;
-                except[at] = NO_LIST;
-                if len <= MAX_RUN {
-                    if let Some((common, c)) = lists[i * (MAX_RUN + 1) + len] {
-                        if c <= best {
-                            best = c;
-                            except[at] = common;
-                        }
+                root_i[j] = best_s as u32;
+                let mut list = NO_LIST;
+                if let Some(&Some((common, c))) = lists_i.get(j - i) {
+                    if c <= best {
+                        best = c;
+                        list = common;
                     }
                 }
-                cost[at] = best;
-                cost_t[j * stride + i] = best;
+                except_i[j] = list;
+                cost_i[j] = best;
+                cost_t[col + i] = best;
             }
         }
     }
