@@ -5,13 +5,12 @@
 //! its word, with its mask, in the accumulator: the high-word `>` and `==` pair of a 64-bit
 //! comparison, a chain or tree of values of one argument, the syscall-number dispatch tree.
 
-use crate::ir::hash::FxSet;
 use crate::ir::{Dn, DnId, Program};
 
 /// The tests that need a load. With `skip` off (the [`crate::opt::Passes::LOADS`] pass
 /// switched off), every test loads.
-pub(super) fn needing_load(p: &Program, order: &[DnId], skip: bool) -> FxSet<DnId> {
-    let mut need = FxSet::default();
+pub(super) fn needing_load(p: &Program, order: &[DnId], skip: bool) -> Vec<bool> {
+    let mut need = vec![false; p.ir.len()];
     for &d in order {
         let Dn::Test {
             off, mask, t, f, ..
@@ -20,7 +19,7 @@ pub(super) fn needing_load(p: &Program, order: &[DnId], skip: bool) -> FxSet<DnI
             continue;
         };
         if !skip || d == p.root {
-            need.insert(d);
+            need[d] = true;
         }
         for c in [t, f] {
             if let Dn::Test {
@@ -28,7 +27,7 @@ pub(super) fn needing_load(p: &Program, order: &[DnId], skip: bool) -> FxSet<DnI
             } = p.ir.node(c)
             {
                 if (co, cm) != (off, mask) {
-                    need.insert(c);
+                    need[c] = true;
                 }
             }
         }

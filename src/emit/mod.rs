@@ -18,7 +18,7 @@ mod loads;
 
 use crate::bpf::{self, Instruction};
 use crate::error::{Result, SeccompErrno, SeccompError};
-use crate::ir::hash::{FxMap, FxSet};
+use crate::ir::hash::FxMap;
 use crate::ir::{Dn, DnId, Op, Program};
 use crate::opt::Passes;
 
@@ -37,9 +37,10 @@ struct Builder<'a> {
     p: &'a Program,
     rev: Vec<Instruction>,
     /// Placed tests: (entry with the load, entry for an accumulator that holds the word).
-    placed: FxMap<DnId, (usize, usize)>,
+    /// Where each placed test starts: (with its load, after it), by node.
+    placed: Vec<(usize, usize)>,
     rets: FxMap<u32, usize>,
-    needs_load: FxSet<DnId>,
+    needs_load: Vec<bool>,
     shared_rets: bool,
 }
 
@@ -92,7 +93,7 @@ impl Builder<'_> {
         match self.p.ir.node(d) {
             Dn::Ret(k) => Target::Ret(k),
             Dn::Test { off, mask, .. } => {
-                let (full, fast) = self.placed[&d];
+                let (full, fast) = self.placed[d];
                 Target::At(if (off, mask) == acc { fast } else { full })
             }
         }
@@ -120,8 +121,8 @@ impl Builder<'_> {
             Op::Set => bpf::BPF_JSET,
         };
         let fast = self.jump(code, k, tt, ft);
-        if !self.needs_load.contains(&d) {
-            self.placed.insert(d, (fast, fast));
+        if !self.needs_load[d] {
+            self.placed[d] = (fast, fast);
             return;
         }
         if acc.1 != u32::MAX {
@@ -134,7 +135,7 @@ impl Builder<'_> {
             bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS,
             off,
         ));
-        self.placed.insert(d, (full, fast));
+        self.placed[d] = (full, fast);
     }
 }
 
@@ -143,37 +144,35 @@ impl Builder<'_> {
 pub(crate) fn emit(p: &Program, passes: Passes) -> Vec<Instruction> {
     let order = p.ir.postorder(p.root);
     // A rough size of each sub-graph, to place the smaller successor next to its test.
-    let mut size: FxMap<DnId, usize> =
-        FxMap::with_capacity_and_hasher(order.len(), Default::default());
+    let mut size = vec![0usize; p.ir.len()];
     for &d in &order {
-        let s = match p.ir.succ(d) {
+        size[d] = match p.ir.succ(d) {
             None => 1,
-            Some((t, f)) => (2 + size[&t] + size[&f]).min(1 << 20),
+            Some((t, f)) => (2 + size[t] + size[f]).min(1 << 20),
         };
-        size.insert(d, s);
     }
     let mut b = Builder {
         p,
         rev: Vec::new(),
-        placed: FxMap::with_capacity_and_hasher(order.len(), Default::default()),
+        placed: vec![(0, 0); p.ir.len()],
         rets: FxMap::default(),
         needs_load: loads::needing_load(p, &order, passes.contains(Passes::LOADS)),
         shared_rets: passes.contains(Passes::SHARED_RETS),
     };
     // Depth-first, successors before their test; the bigger successor first (farther away).
     let mut stack = vec![(p.root, false)];
-    let mut seen = FxSet::default();
+    let mut seen = vec![false; p.ir.len()];
     while let Some((d, expanded)) = stack.pop() {
         if expanded {
             b.place(d);
             continue;
         }
         let Some((t, f)) = p.ir.succ(d) else { continue };
-        if !seen.insert(d) {
+        if std::mem::replace(&mut seen[d], true) {
             continue;
         }
         stack.push((d, true));
-        let (near, far) = if size[&t] <= size[&f] { (t, f) } else { (f, t) };
+        let (near, far) = if size[t] <= size[f] { (t, f) } else { (f, t) };
         stack.push((near, false));
         stack.push((far, false));
     }
@@ -183,7 +182,7 @@ pub(crate) fn emit(p: &Program, passes: Passes) -> Vec<Instruction> {
         }
         Dn::Test { .. } => {
             // The root's entry must be the first instruction.
-            let (full, _) = b.placed[&p.root];
+            let (full, _) = b.placed[p.root];
             if full + 1 != b.rev.len() {
                 let off = (b.rev.len() - full - 1) as u32;
                 b.push(Instruction::stmt(bpf::BPF_JMP | bpf::BPF_JA, off));

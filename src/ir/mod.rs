@@ -109,6 +109,11 @@ impl Ir {
         }
     }
 
+    /// The number of nodes (every [`DnId`] of the graph is below it).
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// The node `d`.
     pub(crate) fn node(&self, d: DnId) -> Dn {
         self.nodes[d]
@@ -213,12 +218,12 @@ impl Program {
     pub(crate) fn map(&self, mut f: impl FnMut(&mut Ir, Dn) -> DnId) -> Program {
         let order = self.ir.postorder(self.root);
         let mut ir = Ir::with_capacity(order.len());
-        let mut new = FxMap::with_capacity_and_hasher(order.len(), Default::default());
+        let mut new = vec![0; self.ir.len()];
         for d in order {
-            let n = self.ir.node(d).map_succ(|x| new[&x]);
-            new.insert(d, f(&mut ir, n));
+            let n = self.ir.node(d).map_succ(|x| new[x]);
+            new[d] = f(&mut ir, n);
         }
-        let root = new[&self.root];
+        let root = new[self.root];
         Program { ir, root }
     }
 

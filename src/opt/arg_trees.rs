@@ -184,14 +184,14 @@ pub(crate) fn run(p: &Program) -> (Program, bool) {
     // nodes its chain leads to, not the chain's own links.
     let mut chains: FxMap<DnId, Chain> = FxMap::default();
     let mut order: Vec<DnId> = Vec::new();
-    let mut seen: FxMap<DnId, bool> = FxMap::with_capacity_and_hasher(1024, Default::default());
+    let mut seen = vec![false; p.ir.len()];
     let mut stack = vec![(p.root, false)];
     while let Some((d, expanded)) = stack.pop() {
         if expanded {
             order.push(d);
             continue;
         }
-        if seen.insert(d, true).is_some() {
+        if std::mem::replace(&mut seen[d], true) {
             continue;
         }
         stack.push((d, true));
@@ -207,15 +207,14 @@ pub(crate) fn run(p: &Program) -> (Program, bool) {
     }
     // Phase 2: build bottom-up.
     let mut ir = crate::ir::Ir::with_capacity(order.len());
-    let mut new: FxMap<DnId, DnId> =
-        FxMap::with_capacity_and_hasher(order.len(), Default::default());
+    let mut new = vec![0; p.ir.len()];
     for d in order {
         let n = if let Some(c) = chains.get(&d) {
             let ivs: Vec<Interval> = c
                 .ivs
                 .iter()
                 .map(|i| Interval {
-                    to: new[&i.to],
+                    to: new[i.to],
                     ..*i
                 })
                 .collect();
@@ -230,9 +229,9 @@ pub(crate) fn run(p: &Program) -> (Program, bool) {
             };
             intervals::tree(&mut ir, c.off, &ivs, cost)
         } else {
-            ir.add(p.ir.node(d).map_succ(|x| new[&x]))
+            ir.add(p.ir.node(d).map_succ(|x| new[x]))
         };
-        new.insert(d, n);
+        new[d] = n;
     }
     let leads_on = chains.values().any(|c| {
         c.ivs
@@ -241,7 +240,7 @@ pub(crate) fn run(p: &Program) -> (Program, bool) {
     });
     (
         Program {
-            root: new[&p.root],
+            root: new[p.root],
             ir,
         },
         leads_on,

@@ -200,11 +200,12 @@ struct Pruner<'a> {
     old: &'a Ir,
     new: Ir,
     /// The words each node's sub-graph tests (bit `off / 4`).
-    words: FxMap<DnId, u16>,
+    words: Vec<u16>,
     memo: FxMap<(DnId, Facts), DnId>,
     /// How many different facts each node has been rebuilt with.
     variants: FxMap<DnId, u32>,
-    copied: FxMap<DnId, DnId>,
+    /// Each node's copy (as it is) in the new graph, or [`NOT_COPIED`].
+    copied: Vec<DnId>,
     budget: usize,
 }
 
@@ -214,16 +215,18 @@ struct Pruner<'a> {
 /// number of ways, and the rebuilt copies rarely differ.
 const MAX_VARIANTS: u32 = 8;
 
+/// [`Pruner::copied`] of a node not copied yet.
+const NOT_COPIED: DnId = DnId::MAX;
+
 /// Rebuilds the program without the tests its paths decide.
 pub(crate) fn run(p: &Program) -> Program {
     let order = p.ir.postorder(p.root);
-    let mut words = FxMap::with_capacity_and_hasher(order.len(), Default::default());
+    let mut words = vec![0u16; p.ir.len()];
     for &d in &order {
-        let w = match p.ir.node(d) {
+        words[d] = match p.ir.node(d) {
             Dn::Ret(_) => 0,
-            Dn::Test { off, t, f, .. } => tracked(off) | words[&t] | words[&f],
+            Dn::Test { off, t, f, .. } => tracked(off) | words[t] | words[f],
         };
-        words.insert(d, w);
     }
     let mut pr = Pruner {
         old: &p.ir,
@@ -231,7 +234,7 @@ pub(crate) fn run(p: &Program) -> Program {
         words,
         memo: FxMap::with_capacity_and_hasher(2 * order.len(), Default::default()),
         variants: FxMap::with_capacity_and_hasher(order.len(), Default::default()),
-        copied: FxMap::with_capacity_and_hasher(order.len(), Default::default()),
+        copied: vec![NOT_COPIED; p.ir.len()],
         budget: BUDGET + 8 * order.len(),
     };
     let root = pr.go(p.root, Vec::new(), 0);
@@ -264,7 +267,7 @@ impl Pruner<'_> {
                     }
                 }
             }
-            let rel = self.words[&d];
+            let rel = self.words[d];
             facts.retain(|(w, _)| rel & (1 << w) != 0);
             let mut key = (d, facts);
             if let Some(&n) = self.memo.get(&key) {
@@ -326,12 +329,12 @@ impl Pruner<'_> {
 
     /// `d`'s sub-graph copied as it is.
     fn copy(&mut self, d: DnId) -> DnId {
-        if let Some(&n) = self.copied.get(&d) {
-            return n;
+        if self.copied[d] != NOT_COPIED {
+            return self.copied[d];
         }
         let mut stack = vec![(d, false)];
         while let Some((x, expanded)) = stack.pop() {
-            if self.copied.contains_key(&x) {
+            if self.copied[x] != NOT_COPIED {
                 continue;
             }
             let node = self.old.node(x);
@@ -342,12 +345,12 @@ impl Pruner<'_> {
                     stack.push((t, false));
                 }
                 _ => {
-                    let n = self.new.add(node.map_succ(|c| self.copied[&c]));
-                    self.copied.insert(x, n);
+                    let n = self.new.add(node.map_succ(|c| self.copied[c]));
+                    self.copied[x] = n;
                 }
             }
         }
-        self.copied[&d]
+        self.copied[d]
     }
 }
 
