@@ -779,14 +779,25 @@ impl ScmpFilterContext {
         self.require_arch()?;
         let passes = self.passes;
         let optimized = crate::opt::optimize(crate::ir::lower::lower(&self.col, passes), passes);
-        let mut prog = crate::emit::emit(&optimized.trees, passes);
         // Search trees over argument values are faster than libseccomp's `jeq` lists but
         // about a fifth longer: where that is too long for the kernel, the lists it is (the
-        // same program as with the pass off).
-        if let (true, Some(lists)) = (prog.len() > bpf::BPF_MAXINSNS, &optimized.lists) {
-            prog = crate::emit::emit(lists, passes - crate::opt::Passes::ARG_TREES);
+        // same program as with the pass off). A program with more tests than the kernel
+        // takes instructions is too long before it is emitted.
+        let Some(lists) = optimized.lists else {
+            return crate::emit::check_len(crate::emit::emit(&optimized.trees, passes));
+        };
+        let trees = &optimized.trees;
+        // (Counting is needed only where the graph has that many nodes at all.)
+        if trees.ir.len() < bpf::BPF_MAXINSNS || trees.tests() < bpf::BPF_MAXINSNS {
+            let prog = crate::emit::emit(trees, passes);
+            if prog.len() <= bpf::BPF_MAXINSNS {
+                return Ok(prog);
+            }
         }
-        crate::emit::check_len(prog)
+        crate::emit::check_len(crate::emit::emit(
+            &lists,
+            passes - crate::opt::Passes::ARG_TREES,
+        ))
     }
 
     /// libseccomp refuses to export or load a filter with no architecture.

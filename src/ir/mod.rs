@@ -232,6 +232,16 @@ impl Program {
         self.ir.postorder(self.root).len()
     }
 
+    /// The number of reachable tests: each is one jump in the emitted program, so the
+    /// program is longer than this.
+    pub(crate) fn tests(&self) -> usize {
+        self.ir
+            .postorder(self.root)
+            .into_iter()
+            .filter(|&d| self.ir.succ(d).is_some())
+            .count()
+    }
+
     /// A readable dump, one node a line (for golden tests and debugging).
     #[cfg(test)]
     pub(crate) fn dump(&self) -> String {
