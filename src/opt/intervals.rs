@@ -468,7 +468,14 @@ impl Builder<'_> {
     }
 
     /// Builds the tree `plan` describes for `ivs[a..b]` (a sub-run of the run at `base`).
-    fn emit_plan(&mut self, a: usize, b: usize, base: usize, plan: &[Step], at: &mut usize) -> DnId {
+    fn emit_plan(
+        &mut self,
+        a: usize,
+        b: usize,
+        base: usize,
+        plan: &[Step],
+        at: &mut usize,
+    ) -> DnId {
         if b - a == 1 {
             return self.ivs[a].to;
         }

@@ -13,11 +13,10 @@ fn fits(mask: u32, op: Op, k: u32) -> bool {
 
 /// Rewrites every masked equality test a `jset` decides (`p` itself when there is none).
 pub(crate) fn run(p: Program) -> Program {
-    let any = p
-        .ir
-        .postorder(p.root)
-        .into_iter()
-        .any(|d| matches!(p.ir.node(d), Dn::Test { mask, op, k, .. } if fits(mask, op, k)));
+    let any =
+        p.ir.postorder(p.root)
+            .into_iter()
+            .any(|d| matches!(p.ir.node(d), Dn::Test { mask, op, k, .. } if fits(mask, op, k)));
     if !any {
         return p;
     }
