@@ -778,18 +778,23 @@ impl ScmpFilterContext {
     fn generate(&self) -> Result<Vec<Instruction>> {
         self.require_arch()?;
         let passes = self.passes;
-        let optimized = crate::opt::optimize(crate::ir::lower::lower(&self.col, passes), passes);
+        let crate::opt::Optimized { trees, lists } =
+            crate::opt::optimize(crate::ir::lower::lower(&self.col, passes), passes);
+        let Some(lists) = lists else {
+            // Without argument trees, the one program.
+            let program = trees.expect("the program without argument trees");
+            return crate::emit::check_len(crate::emit::emit(&program, passes));
+        };
         // Search trees over argument values are faster than libseccomp's `jeq` lists but
         // about a fifth longer: where that is too long for the kernel, the lists it is (the
         // same program as with the pass off). A program with more tests than the kernel
-        // takes instructions is too long before it is emitted.
-        let Some(lists) = optimized.lists else {
-            return crate::emit::check_len(crate::emit::emit(&optimized.trees, passes));
+        // takes instructions is too long before it is emitted (counted only where the graph
+        // has that many nodes at all).
+        let fits = |t: &crate::ir::Program| {
+            t.ir.len() < bpf::BPF_MAXINSNS || t.tests() < bpf::BPF_MAXINSNS
         };
-        let trees = &optimized.trees;
-        // (Counting is needed only where the graph has that many nodes at all.)
-        if trees.ir.len() < bpf::BPF_MAXINSNS || trees.tests() < bpf::BPF_MAXINSNS {
-            let prog = crate::emit::emit(trees, passes);
+        if let Some(trees) = trees.filter(fits) {
+            let prog = crate::emit::emit(&trees, passes);
             if prog.len() <= bpf::BPF_MAXINSNS {
                 return Ok(prog);
             }

@@ -88,6 +88,8 @@ impl Op {
 pub(crate) struct Ir {
     nodes: Vec<Dn>,
     memo: FxMap<Dn, DnId>,
+    /// How many of the nodes are tests.
+    tests: usize,
 }
 
 impl Ir {
@@ -96,6 +98,7 @@ impl Ir {
         Ir {
             nodes: Vec::with_capacity(n),
             memo: FxMap::with_capacity_and_hasher(n, Default::default()),
+            tests: 0,
         }
     }
 
@@ -103,6 +106,7 @@ impl Ir {
         match self.memo.entry(d) {
             std::collections::hash_map::Entry::Occupied(e) => *e.get(),
             std::collections::hash_map::Entry::Vacant(e) => {
+                self.tests += usize::from(matches!(d, Dn::Test { .. }));
                 self.nodes.push(d);
                 *e.insert(self.nodes.len() - 1)
             }
@@ -112,6 +116,11 @@ impl Ir {
     /// The number of nodes (every [`DnId`] of the graph is below it).
     pub(crate) fn len(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// The number of test nodes (reachable from some root or not).
+    pub(crate) fn test_count(&self) -> usize {
+        self.tests
     }
 
     /// The node `d`.

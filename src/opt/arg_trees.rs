@@ -178,7 +178,11 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
 /// Rewrites every chain of comparisons on one argument word as a search tree; says whether
 /// a rewritten chain leads to more tests (which the new tree's bounds may decide, so that
 /// pruning again can pay; a chain that ends in verdicts only leaves nothing to prune).
-pub(crate) fn run(p: &Program) -> (Program, bool) {
+///
+/// With `max_tests`, gives up (`None`) as soon as the new graph has that many tests where
+/// no later pruning could remove any (no rewritten chain leads to more tests): every node
+/// the rewrite builds is reachable, so the program would have at least that many jumps.
+pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, bool)> {
     let mut budget = BUDGET;
     // Phase 1: from the root, the nodes the new graph needs; a chain head needs only the
     // nodes its chain leads to, not the chain's own links.
@@ -205,6 +209,12 @@ pub(crate) fn run(p: &Program) -> (Program, bool) {
             stack.push((t, false));
         }
     }
+    let leads_on = chains.values().any(|c| {
+        c.ivs
+            .iter()
+            .any(|i| matches!(p.ir.node(i.to), Dn::Test { .. }))
+    });
+    let max_tests = max_tests.filter(|_| !leads_on);
     // Phase 2: build bottom-up.
     let mut ir = crate::ir::Ir::with_capacity(order.len());
     let mut new = vec![0; p.ir.len()];
@@ -232,19 +242,17 @@ pub(crate) fn run(p: &Program) -> (Program, bool) {
             ir.add(p.ir.node(d).map_succ(|x| new[x]))
         };
         new[d] = n;
+        if max_tests.is_some_and(|m| ir.test_count() >= m) {
+            return None;
+        }
     }
-    let leads_on = chains.values().any(|c| {
-        c.ivs
-            .iter()
-            .any(|i| matches!(p.ir.node(i.to), Dn::Test { .. }))
-    });
-    (
+    Some((
         Program {
             root: new[p.root],
             ir,
         },
         leads_on,
-    )
+    ))
 }
 
 #[cfg(test)]
@@ -262,7 +270,7 @@ mod tests {
             root = ir.test(24, u32::MAX, Op::Eq, 0x5400 + 2 * v, allow, root);
         }
         let before = Program { ir, root };
-        let (after, leads_on) = run(&before);
+        let (after, leads_on) = run(&before, None).expect("no limit");
         assert!(!leads_on, "the chain leads to verdicts only");
         // Every value needs at most ~log2(400) tests.
         let walk = |p: &Program, v: u32| {

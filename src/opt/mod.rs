@@ -83,8 +83,9 @@ impl Default for Passes {
 /// with argument trees where [`Passes::ARG_TREES`] is on, and the same program before them
 /// (comparisons left as `jeq` lists), which is shorter where trees are long.
 pub(crate) struct Optimized {
-    /// Every enabled pass.
-    pub trees: Program,
+    /// Every enabled pass; `None` when the trees alone make the program longer than the
+    /// kernel takes (more tests than [`crate::bpf::BPF_MAXINSNS`]), so `lists` it is.
+    pub trees: Option<Program>,
     /// Every enabled pass but [`Passes::ARG_TREES`] (`None` when it is off: `trees` is that
     /// program).
     pub lists: Option<Program>,
@@ -101,29 +102,33 @@ pub(crate) fn optimize(mut p: Program, passes: Passes) -> Optimized {
     }
     if !passes.contains(Passes::ARG_TREES) {
         return Optimized {
-            trees: p,
+            trees: Some(p),
             lists: None,
         };
     }
     let lists = p;
+    let max = Some(crate::bpf::BPF_MAXINSNS);
     // A rewritten chain that leads to more tests can leave tests its new tree decides (the
     // high word of 64-bit values, compared once per value): prune again, and when that
     // removed something, look for chains once more (only then: a tree's own `jeq` lists read
     // as chains, and rebuilding them changes nothing).
-    let (mut p, mut leads_on) = arg_trees::run(&lists);
-    for round in 0..2 {
-        if !leads_on || !passes.contains(Passes::PRUNE) {
-            break;
+    let trees = (|| {
+        let (mut p, mut leads_on) = arg_trees::run(&lists, max)?;
+        for round in 0..2 {
+            if !leads_on || !passes.contains(Passes::PRUNE) {
+                break;
+            }
+            let before = p.size();
+            p = prune::run(&p);
+            if p.size() >= before || round == 1 {
+                break;
+            }
+            (p, leads_on) = arg_trees::run(&p, max)?;
         }
-        let before = p.size();
-        p = prune::run(&p);
-        if p.size() >= before || round == 1 {
-            break;
-        }
-        (p, leads_on) = arg_trees::run(&p);
-    }
+        Some(p)
+    })();
     Optimized {
-        trees: p,
+        trees,
         lists: Some(lists),
     }
 }

@@ -285,30 +285,32 @@ impl Pruner<'_> {
                     }
                 }
             }
-            facts = key.1.clone();
             keys.push(key);
             if self.budget == 0 || depth > MAX_DEPTH {
                 break self.copy(d);
             }
             self.budget -= 1;
+            // The facts here (the memo key just pushed), copied only for the successors.
+            let here = &keys[keys.len() - 1].1;
             if off < FIRST_TRACKED {
-                let (f0, f1) = (facts.clone(), facts);
+                let (f0, f1) = (here.clone(), here.clone());
                 let nt = self.go(t, f0, depth);
                 let nf = self.go(f, f1, depth);
                 break self.new.test(off, mask, op, k, nt, nf);
             }
             let w = (off / 4) as u8;
-            let at = facts.binary_search_by_key(&w, |(x, _)| *x);
+            let at = here.binary_search_by_key(&w, |(x, _)| *x);
             let fact = match at {
-                Ok(i) => facts[i].1,
+                Ok(i) => here[i].1,
                 Err(_) => Fact::default(),
             };
             if let Some(b) = fact.decide(mask, op, k) {
+                facts = here.clone();
                 d = if b { t } else { f };
                 continue;
             }
             let with = |holds: bool| {
-                let mut v = facts.clone();
+                let mut v = here.clone();
                 let nf = fact.assume(mask, op, k, holds);
                 match at {
                     Ok(i) => v[i].1 = nf,
