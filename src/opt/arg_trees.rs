@@ -60,7 +60,8 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
     }
     // The values still undecided are [lo, hi] minus the points already taken.
     let (mut lo, mut hi) = (0u64, u64::from(u32::MAX));
-    let mut points: FxMap<u32, DnId> = FxMap::default();
+    // (Value, successor) in chain order: the first test of a value decides it.
+    let mut points: Vec<(u32, DnId)> = Vec::new();
     let mut ranges: Vec<(u32, u32, DnId)> = Vec::new();
     let mut d = head;
     let mut len = 0;
@@ -88,7 +89,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
         match op {
             Op::Eq => {
                 if (lo..=hi).contains(&k64) {
-                    points.entry(k).or_insert(t);
+                    points.push((k, t));
                 }
                 d = f;
             }
@@ -128,8 +129,10 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
         base.push((lo as u32, hi as u32, end, GAP_WEIGHT));
     }
     base.sort_by_key(|r| r.0);
-    let mut pts: Vec<(u32, DnId)> = points.into_iter().collect();
-    pts.sort_unstable_by_key(|x| x.0);
+    // Sorted by value, the first of equal values kept (the sort is stable).
+    let mut pts = points;
+    pts.sort_by_key(|x| x.0);
+    pts.dedup_by_key(|x| x.0);
     // Punch the points into the ranges they lie in.
     let mut ivs = Vec::with_capacity(base.len() + 2 * pts.len());
     let mut pi = 0;

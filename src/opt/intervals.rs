@@ -219,17 +219,20 @@ impl Builder<'_> {
         let run = &self.ivs[a..b];
         // The common decision is the one of every range wider than one value; if all are
         // single values, the heaviest one's.
-        let mut common: Option<DnId> = None;
-        for i in run {
-            if i.lo != i.hi {
-                match common {
-                    Some(c) if c != i.to => return None,
-                    _ => common = Some(i.to),
+        let common = match run.iter().position(|i| i.lo != i.hi) {
+            Some(p) => {
+                // (Stops at the first wide range with another decision or the first
+                // exception too many: a long run is rarely a list.)
+                let c = run[p].to;
+                let mut others = 0;
+                for i in run.iter().filter(|i| i.to != c) {
+                    others += 1;
+                    if i.lo != i.hi || others > MAX_EXCEPTIONS {
+                        return None;
+                    }
                 }
+                c
             }
-        }
-        let common = match common {
-            Some(c) => c,
             None if run.len() > 2 * MAX_EXCEPTIONS => return None,
             None => {
                 let mut best: Option<(DnId, f64)> = None;
