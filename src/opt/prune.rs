@@ -393,4 +393,52 @@ mod tests {
         let p = run(&Program { ir, root });
         assert_eq!(p.size(), 5);
     }
+
+    /// The decision the program takes for words 16 and 20 = `v16`, `v20`.
+    fn eval(p: &Program, v16: u32, v20: u32) -> DnId {
+        let mut d = p.root;
+        loop {
+            match p.ir.node(d) {
+                Dn::Ret(k) => return k as DnId,
+                Dn::Test {
+                    off,
+                    mask,
+                    op,
+                    k,
+                    t,
+                    f,
+                } => {
+                    let w = if off == 16 { v16 } else { v20 };
+                    d = if op.holds(w & mask, k) { t } else { f };
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_node_reached_with_many_fact_sets_keeps_every_verdict() {
+        // Level i: `w16 > 40 + i` leads to `w20 == i ? X : level i + 1`, so X (`w16 == 60`)
+        // is reached with 12 different lower bounds on w16: more than MAX_VARIANTS.
+        let mut ir = Ir::default();
+        let allow = ir.ret(1);
+        let deny = ir.ret(2);
+        let x = ir.test(16, u32::MAX, Op::Eq, 60, allow, deny);
+        let mut next = deny;
+        for i in (0..12).rev() {
+            let mid = ir.test(20, u32::MAX, Op::Eq, i, x, next);
+            next = ir.test(16, u32::MAX, Op::Gt, 40 + i, mid, deny);
+        }
+        let before = Program { ir, root: next };
+        let after = run(&before);
+        for v16 in 0..80 {
+            for v20 in 0..14 {
+                assert_eq!(
+                    eval(&before, v16, v20),
+                    eval(&after, v16, v20),
+                    "w16 {v16} w20 {v20}"
+                );
+            }
+        }
+        assert!(after.size() <= before.size());
+    }
 }
