@@ -788,10 +788,10 @@ impl ScmpFilterContext {
         // Search trees over argument values are faster than libseccomp's `jeq` lists but
         // about a fifth longer: where that is too long for the kernel, the lists it is (the
         // same program as with the pass off). A program with more tests than the kernel
-        // takes instructions is too long before it is emitted (counted only where the graph
-        // has that many nodes at all).
+        // takes instructions is too long before it is emitted (the reachable ones counted
+        // only where the graph has that many at all).
         let fits = |t: &crate::ir::Program| {
-            t.ir.len() < bpf::BPF_MAXINSNS || t.tests() < bpf::BPF_MAXINSNS
+            t.ir.test_count() < bpf::BPF_MAXINSNS || t.tests() < bpf::BPF_MAXINSNS
         };
         if let Some(trees) = trees.filter(fits) {
             let prog = crate::emit::emit(&trees, passes);

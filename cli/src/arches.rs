@@ -3,7 +3,7 @@
 //! syscall names and numbers.
 
 use pure_seccomp::policy::parse_arch;
-use pure_seccomp::{Endian, ScmpArch, ScmpSyscall};
+use pure_seccomp::{bpf, Endian, ScmpArch, ScmpSyscall};
 
 /// Bit 30, set in every x32 syscall number.
 pub const X32_BIT: u32 = 0x4000_0000;
@@ -55,38 +55,8 @@ pub fn short(arch: ScmpArch) -> &'static str {
 /// The `AUDIT_ARCH_*` value the kernel puts in `seccomp_data.arch` for a call of this ABI
 /// (x32 calls carry x86_64's value, with bit 30 set in the number).
 pub fn audit(arch: ScmpArch) -> u32 {
-    const B64: u32 = 0x8000_0000;
-    const LE: u32 = 0x4000_0000;
-    match arch {
-        ScmpArch::X86 => 3 | LE,
-        ScmpArch::X8664 | ScmpArch::X32 => 62 | B64 | LE,
-        ScmpArch::Arm => 40 | LE,
-        ScmpArch::Aarch64 => 183 | B64 | LE,
-        ScmpArch::Loongarch64 => 258 | B64 | LE,
-        ScmpArch::M68k => 4,
-        ScmpArch::Mips => 8,
-        ScmpArch::Mipsel => 8 | LE,
-        ScmpArch::Mips64 => 8 | B64,
-        ScmpArch::Mipsel64 => 8 | B64 | LE,
-        ScmpArch::Mips64N32 => 8 | B64 | 0x2000_0000,
-        ScmpArch::Mipsel64N32 => 8 | B64 | LE | 0x2000_0000,
-        ScmpArch::Ppc => 20,
-        ScmpArch::Ppc64 => 21 | B64,
-        ScmpArch::Ppc64Le => 21 | B64 | LE,
-        ScmpArch::S390 => 22,
-        ScmpArch::S390X => 22 | B64,
-        ScmpArch::Parisc => 15,
-        ScmpArch::Parisc64 => 15 | B64,
-        ScmpArch::Riscv64 => 243 | B64 | LE,
-        ScmpArch::Sheb => 42,
-        ScmpArch::Sh => 42 | LE,
-        ScmpArch::Native => match ScmpArch::native() {
-            ScmpArch::Native => 0,
-            a => audit(a),
-        },
-        // An architecture added to the library after this table: no AUDIT_ARCH value known.
-        _ => 0,
-    }
+    // (0 where no `AUDIT_ARCH_*` value is known: `Native` on an unsupported target.)
+    bpf::audit_arch(arch).unwrap_or(0)
 }
 
 /// The byte order of the ABI's `seccomp_data` (and of its programs).

@@ -42,6 +42,27 @@ pub use simulate::{simulate, simulate_path};
 pub use validate::{check_classic, validate};
 
 use crate::arch::Endian;
+use crate::ScmpArch;
+
+/// The `AUDIT_ARCH_*` value the kernel puts in `seccomp_data.arch` for a call of `arch`'s
+/// ABI (x32 calls carry x86_64's, with bit 30 set in the number), as [`cacheable`] and
+/// [`SeccompData::arch`] take it; `None` for an architecture this machine cannot name
+/// ([`ScmpArch::Native`] on a target libseccomp does not support).
+///
+/// ```
+/// use pure_seccomp::{bpf::audit_arch, ScmpArch};
+/// assert_eq!(audit_arch(ScmpArch::X8664), Some(0xc000_003e));
+/// assert_eq!(audit_arch(ScmpArch::X32), Some(0xc000_003e));
+/// assert_eq!(audit_arch(ScmpArch::S390X), Some(0x8000_0016));
+/// ```
+pub fn audit_arch(arch: ScmpArch) -> Option<u32> {
+    let arch = if arch == ScmpArch::Native {
+        ScmpArch::native()
+    } else {
+        arch
+    };
+    arch.info().map(|i| i.audit)
+}
 
 /// One classic BPF instruction, laid out like the kernel's `struct sock_filter`.
 ///

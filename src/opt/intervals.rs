@@ -118,7 +118,6 @@ fn prefix_sums(ivs: &[Interval]) -> Vec<f64> {
 /// How a run of ranges is decided.
 #[derive(Debug, Clone, Copy)]
 enum Shape {
-    Leaf,
     /// Split before range `at`.
     Split(usize),
     /// Exception list with this common decision.
@@ -146,7 +145,6 @@ struct Builder<'a> {
 /// upper half first): positions and decisions are relative to the run's start.
 #[derive(Debug, Clone, Copy)]
 enum Step {
-    Leaf,
     /// Split before the run's range `at`.
     Split(u32),
     /// Exception list whose common decision is that of the run's range `at` (the first
@@ -214,7 +212,6 @@ impl Builder<'_> {
 
     /// The exception list for `ivs[a..b]`, if one decision covers all but at most
     /// [`MAX_EXCEPTIONS`] single values: (common decision, cost).
-    #[inline(never)]
     fn exceptions(&self, a: usize, b: usize) -> Option<(DnId, f64)> {
         let run = &self.ivs[a..b];
         // The common decision is the one of every range wider than one value; if all are
@@ -275,7 +272,6 @@ impl Builder<'_> {
     /// ranges, at `start * (MAX_RUN + 1) + len`: one pass from each start, extending the
     /// run by one range at a time, where the runs have a range wider than one value (which
     /// fixes the common decision); the other runs are priced one by one.
-    #[inline(never)]
     fn exception_table(&self, a: usize, b: usize, table: &mut Vec<Option<(DnId, f64)>>) {
         let n = b - a;
         table.clear();
@@ -351,15 +347,10 @@ impl Builder<'_> {
         if b - a <= self.exact {
             return self.build_exact(a, b);
         }
-        let (common_cost, shape) = match self.exceptions(a, b) {
-            Some((c, cost)) => (Some(cost), Shape::Except(c)),
-            None => (None, Shape::Leaf),
-        };
         // Long runs: an exception list is taken only when it is clearly cheap (a few
         // exceptions in one wide range); otherwise split where the weight balances.
-        if let (Some(cost), Shape::Except(c)) = (common_cost, shape) {
-            let w = self.weight(a, b);
-            if cost <= w * ((b - a) as f64).log2() {
+        if let Some((c, cost)) = self.exceptions(a, b) {
+            if cost <= self.weight(a, b) * ((b - a) as f64).log2() {
                 return self.emit_exceptions(a, b, c);
             }
         }
@@ -396,9 +387,10 @@ impl Builder<'_> {
         let keys = (a..b).filter(|&i| self.ivs[i].key).count();
         // Key ranges change weights as the search goes: those runs are planned every time.
         let sig = (keys == 0).then(|| self.signature(a, b));
-        if let Some(plan) = sig.as_ref().and_then(|s| self.plans.get(s)) {
-            let plan = plan.clone();
-            return self.emit_plan(a, b, a, &plan, &mut 0);
+        if let Some((sig, plan)) = sig.as_ref().and_then(|s| self.plans.remove_entry(s)) {
+            let root = self.emit_plan(a, b, a, &plan, &mut 0);
+            self.plans.insert(sig, plan);
+            return root;
         }
         let limit = (usize::BITS - keys.leading_zeros()) as usize + 1;
         let mut dp = std::mem::take(&mut self.dp);
@@ -457,7 +449,6 @@ impl Builder<'_> {
             return;
         }
         match dp.shape(base, a - base, b - base) {
-            Shape::Leaf => out.push(Step::Leaf),
             Shape::Except(c) => {
                 let first = (base..b).find(|&i| self.ivs[i].to == c).unwrap_or(a);
                 out.push(Step::Except((first - base) as u32));
@@ -485,7 +476,6 @@ impl Builder<'_> {
         let step = plan[*at];
         *at += 1;
         match step {
-            Step::Leaf => self.ivs[a].to,
             Step::Except(c) => {
                 let common = self.ivs[base + c as usize].to;
                 self.emit_exceptions(a, b, common)
@@ -506,7 +496,6 @@ impl Builder<'_> {
             return;
         }
         match dp.shape(base, a - base, b - base) {
-            Shape::Leaf => out[a - base] = d,
             Shape::Except(c) => {
                 let mut ex: Vec<usize> = (a..b).filter(|&i| self.ivs[i].to != c).collect();
                 ex.sort_by(|&x, &y| self.ivs[y].w.total_cmp(&self.ivs[x].w).then(x.cmp(&y)));

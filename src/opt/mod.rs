@@ -107,28 +107,30 @@ pub(crate) fn optimize(mut p: Program, passes: Passes) -> Optimized {
         };
     }
     let lists = p;
-    let max = Some(crate::bpf::BPF_MAXINSNS);
-    // A rewritten chain that leads to more tests can leave tests its new tree decides (the
-    // high word of 64-bit values, compared once per value): prune again, and when that
-    // removed something, look for chains once more (only then: a tree's own `jeq` lists read
-    // as chains, and rebuilding them changes nothing).
-    let trees = (|| {
-        let (mut p, mut leads_on) = arg_trees::run(&lists, max)?;
-        for round in 0..2 {
-            if !leads_on || !passes.contains(Passes::PRUNE) {
-                break;
-            }
-            let before = p.size();
-            p = prune::run(&p);
-            if p.size() >= before || round == 1 {
-                break;
-            }
-            (p, leads_on) = arg_trees::run(&p, max)?;
-        }
-        Some(p)
-    })();
     Optimized {
-        trees,
+        trees: with_trees(&lists, passes),
         lists: Some(lists),
     }
+}
+
+/// [`arg_trees`] on `lists`, and [`prune`] again where a rewritten chain leads to more tests
+/// (the new tree's bounds can decide them: the high word of 64-bit values, compared once per
+/// value); when that removed something, chains are looked for once more (only then: a
+/// tree's own `jeq` lists read as chains, and rebuilding them changes nothing). `None` when
+/// the trees alone are too long for the kernel.
+fn with_trees(lists: &Program, passes: Passes) -> Option<Program> {
+    let max = Some(crate::bpf::BPF_MAXINSNS);
+    let (mut p, mut leads_on) = arg_trees::run(lists, max)?;
+    for round in 0..2 {
+        if !leads_on || !passes.contains(Passes::PRUNE) {
+            break;
+        }
+        let before = p.size();
+        p = prune::run(&p);
+        if p.size() >= before || round == 1 {
+            break;
+        }
+        (p, leads_on) = arg_trees::run(&p, max)?;
+    }
+    Some(p)
 }

@@ -203,7 +203,7 @@ struct Pruner<'a> {
     words: Vec<u16>,
     memo: FxMap<(DnId, Facts), DnId>,
     /// How many different facts each node has been rebuilt with.
-    variants: FxMap<DnId, u32>,
+    variants: Vec<u32>,
     /// Each node's copy (as it is) in the new graph, or [`NOT_COPIED`].
     copied: Vec<DnId>,
     budget: usize,
@@ -233,7 +233,7 @@ pub(crate) fn run(p: &Program) -> Program {
         new: Ir::with_capacity(order.len()),
         words,
         memo: FxMap::with_capacity_and_hasher(2 * order.len(), Default::default()),
-        variants: FxMap::with_capacity_and_hasher(order.len(), Default::default()),
+        variants: vec![0; p.ir.len()],
         copied: vec![NOT_COPIED; p.ir.len()],
         budget: BUDGET + 8 * order.len(),
     };
@@ -260,11 +260,13 @@ impl Pruner<'_> {
             // is walked this way from every path that pinned the word.
             if off >= FIRST_TRACKED {
                 let w = (off / 4) as u8;
-                if let Ok(i) = facts.binary_search_by_key(&w, |(x, _)| *x) {
-                    if let Some(b) = facts[i].1.decide(mask, op, k) {
-                        d = if b { t } else { f };
-                        continue;
-                    }
+                let fact = match facts.binary_search_by_key(&w, |(x, _)| *x) {
+                    Ok(i) => facts[i].1,
+                    Err(_) => Fact::default(),
+                };
+                if let Some(b) = fact.decide(mask, op, k) {
+                    d = if b { t } else { f };
+                    continue;
                 }
             }
             let rel = self.words[d];
@@ -274,9 +276,8 @@ impl Pruner<'_> {
                 break n;
             }
             if !key.1.is_empty() {
-                let seen = self.variants.entry(d).or_insert(0);
-                *seen += 1;
-                if *seen > MAX_VARIANTS {
+                self.variants[d] += 1;
+                if self.variants[d] > MAX_VARIANTS {
                     // Rebuilt with no facts (once, then memoized).
                     keys.push(key);
                     key = (d, Vec::new());
@@ -304,11 +305,7 @@ impl Pruner<'_> {
                 Ok(i) => here[i].1,
                 Err(_) => Fact::default(),
             };
-            if let Some(b) = fact.decide(mask, op, k) {
-                facts = here.clone();
-                d = if b { t } else { f };
-                continue;
-            }
+            // (Undecided: see the pass-through above.)
             let with = |holds: bool| {
                 let mut v = here.clone();
                 let nf = fact.assume(mask, op, k, holds);

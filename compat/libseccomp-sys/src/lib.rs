@@ -65,31 +65,12 @@ pub const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 8;
 /// Filter flag: report TSYNC failures as `ESRCH`.
 pub const SECCOMP_FILTER_FLAG_TSYNC_ESRCH: u32 = 16;
 
-/// Filter return: kill the process.
-pub const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
-/// Filter return: kill the thread.
-pub const SECCOMP_RET_KILL_THREAD: u32 = 0x0000_0000;
-/// Filter return: kill the thread (old name).
-pub const SECCOMP_RET_KILL: u32 = SECCOMP_RET_KILL_THREAD;
-/// Filter return: raise `SIGSYS`.
-pub const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
-/// Filter return: fail with the errno in the data bits.
-pub const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
-/// Filter return: ask the user-notification listener.
-pub const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
-/// Filter return: notify the tracer.
-pub const SECCOMP_RET_TRACE: u32 = 0x7ff0_0000;
-/// Filter return: allow and log.
-pub const SECCOMP_RET_LOG: u32 = 0x7ffc_0000;
-/// Filter return: allow.
-pub const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
-
-/// Mask of the action bits, with the sign bit.
-pub const SECCOMP_RET_ACTION_FULL: u32 = 0xffff_0000;
-/// Mask of the action bits, without the sign bit.
-pub const SECCOMP_RET_ACTION: u32 = 0x7fff_0000;
-/// Mask of the data bits.
-pub const SECCOMP_RET_DATA: u32 = 0x0000_ffff;
+/// The filter return values and masks (`SECCOMP_RET_*`), the core's own.
+pub use pure_seccomp::bpf::{
+    SECCOMP_RET_ACTION, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_DATA,
+    SECCOMP_RET_ERRNO, SECCOMP_RET_KILL, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD,
+    SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF,
+};
 
 /// The syscall a filter sees (`struct seccomp_data`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
