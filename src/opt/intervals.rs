@@ -152,18 +152,20 @@ enum Step {
     Except(u32),
 }
 
-/// The tables of [`Builder::plan_exact`] for a run of `n` ranges. The sub-run `i..j` is at
-/// `i * (n + 1) + j` in `cost`, `root` and `except`, and at `j * (n + 1) + i` in `cost_t`,
-/// so that the costs of a split's two halves are read from consecutive cells.
+/// The tables of [`Builder::plan_exact`] for a run of `n` ranges, triangular: row `i` holds
+/// the sub-runs `i..j` for `j` in `i + 1..=n`, at [`Dp::at`]`(i, j)`. (Knuth's bound leaves
+/// a few candidate splits a sub-run, so reading the upper halves' costs down a column is
+/// cheap; a transposed copy of the costs, or a square table, would only cost memory, and
+/// memory the allocator returns to the system between builds costs page faults.)
 #[derive(Default)]
 struct Dp {
-    stride: usize,
+    n: usize,
     cost: Vec<f64>,
-    cost_t: Vec<f64>,
     /// The best split (a split before range `root`, counted from the run's start).
     root: Vec<u32>,
     /// The exception list's common decision where it is cheaper than the best split, else
-    /// [`NO_LIST`].
+    /// [`NO_LIST`]: only runs of at most [`MAX_RUN`] ranges have a list, so the sub-run
+    /// `i..j` is at `i * (MAX_RUN + 1) + j - i` (as in [`Builder::exception_table`]).
     except: Vec<DnId>,
 }
 
@@ -171,32 +173,45 @@ struct Dp {
 const NO_LIST: DnId = DnId::MAX;
 
 impl Dp {
+    /// Where row `i` starts.
+    fn row(&self, i: usize) -> usize {
+        i * self.n - i * i.saturating_sub(1) / 2
+    }
+
+    /// Where the sub-run `i..j` is.
+    fn at(&self, i: usize, j: usize) -> usize {
+        self.row(i) + j - i - 1
+    }
+
     /// Sets the tables up for a run of `n` ranges. Only the single-range cells are set:
     /// [`Builder::plan_exact`] writes every longer sub-run's cells before it reads them,
     /// so the tables are reused between runs without clearing them.
     fn prepare(&mut self, n: usize) {
-        let stride = n + 1;
-        let cells = stride * stride;
+        self.n = n;
+        let cells = n * (n + 1) / 2;
         if self.cost.len() < cells {
             self.cost.resize(cells, 0.0);
-            self.cost_t.resize(cells, 0.0);
             self.root.resize(cells, 0);
-            self.except.resize(cells, NO_LIST);
         }
-        self.stride = stride;
+        if self.except.len() < n * (MAX_RUN + 1) {
+            self.except.resize(n * (MAX_RUN + 1), NO_LIST);
+        }
         for i in 0..n {
-            self.cost[i * stride + i + 1] = 0.0;
-            self.cost_t[(i + 1) * stride + i] = 0.0;
-            self.root[i * stride + i + 1] = i as u32;
+            let at = self.row(i);
+            self.cost[at] = 0.0;
+            self.root[at] = i as u32;
         }
     }
 
     /// The shape of the sub-run `i..j` (relative to the run's start `a`) of at least two
     /// ranges.
     fn shape(&self, a: usize, i: usize, j: usize) -> Shape {
-        let at = i * self.stride + j;
-        match self.except[at] {
-            NO_LIST => Shape::Split(a + self.root[at] as usize),
+        let list = match j - i {
+            len if len <= MAX_RUN => self.except[i * (MAX_RUN + 1) + len],
+            _ => NO_LIST,
+        };
+        match list {
+            NO_LIST => Shape::Split(a + self.root[self.at(i, j)] as usize),
             c => Shape::Except(c),
         }
     }
@@ -515,53 +530,42 @@ impl Builder<'_> {
 
     fn plan_exact(&self, a: usize, b: usize, dp: &mut Dp, lists: &mut Vec<Option<(DnId, f64)>>) {
         let n = b - a;
-        let stride = n + 1;
         self.exception_table(a, b, lists);
-        let Dp {
-            cost,
-            cost_t,
-            root,
-            except,
-            ..
-        } = dp;
         let prefix = &self.prefix[a..=b];
         // Row by row from the last, each row from its shortest sub-run: the best splits of
         // `i..j - 1` (this row) and `i + 1..j` (the row below) are known when `i..j` is
         // planned, and so are the costs of both halves of every split.
         for i in (0..n.saturating_sub(1)).rev() {
             let from = prefix[i];
-            let (root_i, root_below) = root[i * stride..(i + 2) * stride].split_at_mut(stride);
-            let cost_i = &mut cost[i * stride..(i + 1) * stride];
-            let except_i = &mut except[i * stride..(i + 1) * stride];
+            let (row_i, row_below) = (dp.row(i), dp.row(i + 1));
             let lists_i = &lists[i * (MAX_RUN + 1)..(i + 1) * (MAX_RUN + 1)];
             for j in i + 2..=n {
                 let w = prefix[j] - from + self.size_cost;
-                let lo = (root_i[j - 1] as usize).max(i + 1);
-                let hi = (root_below[j] as usize).clamp(lo, j - 1);
-                // cost(i..s) and cost(s..j) for s in lo..=hi.
-                let col = j * stride;
-                let left = &cost_i[lo..=hi];
-                let right = &cost_t[col + lo..=col + hi];
+                let lo = (dp.root[row_i + j - i - 2] as usize).max(i + 1);
+                let hi = (dp.root[row_below + j - i - 2] as usize).clamp(lo, j - 1);
+                // cost(i..s) + cost(s..j) for s in lo..=hi.
                 let mut best = f64::INFINITY;
                 let mut best_s = i + 1;
-                for (s, (l, r)) in (lo..).zip(left.iter().zip(right)) {
-                    let c = w + l + r;
+                for s in lo..=hi {
+                    let c = w + dp.cost[row_i + s - i - 1] + dp.cost[dp.at(s, j)];
                     if c < best {
                         best = c;
                         best_s = s;
                     }
                 }
-                root_i[j] = best_s as u32;
-                let mut list = NO_LIST;
-                if let Some(&Some((common, c))) = lists_i.get(j - i) {
-                    if c <= best {
-                        best = c;
-                        list = common;
+                let at = row_i + j - i - 1;
+                dp.root[at] = best_s as u32;
+                if j - i <= MAX_RUN {
+                    let mut list = NO_LIST;
+                    if let Some((common, c)) = lists_i[j - i] {
+                        if c <= best {
+                            best = c;
+                            list = common;
+                        }
                     }
+                    dp.except[i * (MAX_RUN + 1) + j - i] = list;
                 }
-                except_i[j] = list;
-                cost_i[j] = best;
-                cost_t[col + i] = best;
+                dp.cost[at] = best;
             }
         }
     }
