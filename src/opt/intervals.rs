@@ -169,13 +169,18 @@ struct Dp {
     except: Vec<DnId>,
 }
 
+/// Where row `i` of a triangular table over `n` ranges starts (see [`Dp`]).
+fn row_start(n: usize, i: usize) -> usize {
+    i * n - i * i.saturating_sub(1) / 2
+}
+
 /// [`Dp::except`] where the run is split.
 const NO_LIST: DnId = DnId::MAX;
 
 impl Dp {
     /// Where row `i` starts.
     fn row(&self, i: usize) -> usize {
-        i * self.n - i * i.saturating_sub(1) / 2
+        row_start(self.n, i)
     }
 
     /// Where the sub-run `i..j` is.
@@ -532,29 +537,44 @@ impl Builder<'_> {
         let n = b - a;
         self.exception_table(a, b, lists);
         let prefix = &self.prefix[a..=b];
+        let row = |i: usize| row_start(n, i);
+        let Dp {
+            cost, root, except, ..
+        } = dp;
         // Row by row from the last, each row from its shortest sub-run: the best splits of
         // `i..j - 1` (this row) and `i + 1..j` (the row below) are known when `i..j` is
         // planned, and so are the costs of both halves of every split.
         for i in (0..n.saturating_sub(1)).rev() {
             let from = prefix[i];
-            let (row_i, row_below) = (dp.row(i), dp.row(i + 1));
+            // Row i is `i..i + 1`, ..., `i..n`; the rows below it follow.
+            let (row_i, below) = (row(i), row(i + 1));
+            let (cost_i, cost_below) = cost.split_at_mut(below);
+            let cost_i = &mut cost_i[row_i..];
+            let (root_i, root_below) = root.split_at_mut(below);
+            let root_i = &mut root_i[row_i..];
             let lists_i = &lists[i * (MAX_RUN + 1)..(i + 1) * (MAX_RUN + 1)];
+            let except_i = &mut except[i * (MAX_RUN + 1)..(i + 1) * (MAX_RUN + 1)];
+            // The best split of `i..j - 1`.
+            let mut prev = root_i[0] as usize;
             for j in i + 2..=n {
                 let w = prefix[j] - from + self.size_cost;
-                let lo = (dp.root[row_i + j - i - 2] as usize).max(i + 1);
-                let hi = (dp.root[row_below + j - i - 2] as usize).clamp(lo, j - 1);
-                // cost(i..s) + cost(s..j) for s in lo..=hi.
+                let lo = prev.max(i + 1);
+                let hi = (root_below[j - i - 2] as usize).max(lo).min(j - 1);
+                // cost(i..s) + cost(s..j) for s in lo..=hi: along row i, and down column j
+                // (row s + 1 starts n - s cells after row s, one sub-run shorter).
                 let mut best = f64::INFINITY;
                 let mut best_s = i + 1;
-                for s in lo..=hi {
-                    let c = w + dp.cost[row_i + s - i - 1] + dp.cost[dp.at(s, j)];
+                let mut right = row(lo) + j - lo - 1 - below;
+                for s in lo..hi + 1 {
+                    let c = w + cost_i[s - i - 1] + cost_below[right];
                     if c < best {
                         best = c;
                         best_s = s;
                     }
+                    right += n - s - 1;
                 }
-                let at = row_i + j - i - 1;
-                dp.root[at] = best_s as u32;
+                prev = best_s;
+                root_i[j - i - 1] = best_s as u32;
                 if j - i <= MAX_RUN {
                     let mut list = NO_LIST;
                     if let Some((common, c)) = lists_i[j - i] {
@@ -563,9 +583,9 @@ impl Builder<'_> {
                             list = common;
                         }
                     }
-                    dp.except[i * (MAX_RUN + 1) + j - i] = list;
+                    except_i[j - i] = list;
                 }
-                dp.cost[at] = best;
+                cost_i[j - i - 1] = best;
             }
         }
     }
