@@ -96,7 +96,8 @@ pub(crate) fn tree(ir: &mut Ir, off: u32, ivs: &[Interval], cost: Cost) -> DnId 
         prefix: prefix_sums(ivs),
         ivs: ivs.to_vec(),
         size_cost: cost.size,
-        exact: cost.exact,
+        // (Splits are stored as u16: see `Dp::root`.)
+        exact: cost.exact.min(usize::from(u16::MAX)),
         dp: Dp::default(),
         lists: Vec::new(),
         plans: FxMap::default(),
@@ -161,8 +162,9 @@ enum Step {
 struct Dp {
     n: usize,
     cost: Vec<f64>,
-    /// The best split (a split before range `root`, counted from the run's start).
-    root: Vec<u32>,
+    /// The best split (a split before range `root`, counted from the run's start; runs
+    /// searched exactly are far shorter than 65536 ranges).
+    root: Vec<u16>,
     /// The exception list's common decision where it is cheaper than the best split, else
     /// [`NO_LIST`]: only runs of at most [`MAX_RUN`] ranges have a list, so the sub-run
     /// `i..j` is at `i * (MAX_RUN + 1) + j - i` (as in [`Builder::exception_table`]).
@@ -204,7 +206,7 @@ impl Dp {
         for i in 0..n {
             let at = self.row(i);
             self.cost[at] = 0.0;
-            self.root[at] = i as u32;
+            self.root[at] = i as u16;
         }
     }
 
@@ -574,7 +576,7 @@ impl Builder<'_> {
                     right += n - s - 1;
                 }
                 prev = best_s;
-                root_i[j - i - 1] = best_s as u32;
+                root_i[j - i - 1] = best_s as u16;
                 if j - i <= MAX_RUN {
                     let mut list = NO_LIST;
                     if let Some((common, c)) = lists_i[j - i] {
