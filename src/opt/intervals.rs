@@ -388,15 +388,32 @@ impl Builder<'_> {
     }
 
     fn emit_exceptions(&mut self, a: usize, b: usize, common: DnId) -> DnId {
-        let mut ex: Vec<Interval> = self.ivs[a..b]
-            .iter()
-            .filter(|i| i.to != common)
-            .copied()
-            .collect();
-        ex.sort_by(|x, y| y.w.total_cmp(&x.w).then(x.lo.cmp(&y.lo)));
+        // Lists are priced by `exceptions` or `exception_table` first, so there are at
+        // most MAX_EXCEPTIONS exceptions: on the stack (a longer list would go to the heap).
+        let mut stack = [(0.0f64, 0u32, common); MAX_EXCEPTIONS];
+        let mut heap = Vec::new();
+        let mut m = 0;
+        for i in self.ivs[a..b].iter().filter(|i| i.to != common) {
+            let e = (i.w, i.lo, i.to);
+            match stack.get_mut(m) {
+                Some(slot) => *slot = e,
+                None if heap.is_empty() => heap.extend_from_slice(&stack),
+                None => {}
+            }
+            if m >= MAX_EXCEPTIONS {
+                heap.push(e);
+            }
+            m += 1;
+        }
+        let ex = if heap.is_empty() {
+            &mut stack[..m]
+        } else {
+            &mut heap[..]
+        };
+        ex.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
         let mut node = common;
-        for e in ex.iter().rev() {
-            node = self.ir.test(self.off, u32::MAX, Op::Eq, e.lo, e.to, node);
+        for &(_, lo, to) in ex.iter().rev() {
+            node = self.ir.test(self.off, u32::MAX, Op::Eq, lo, to, node);
         }
         node
     }
@@ -680,6 +697,40 @@ mod tests {
         assert_eq!(walk(&ir, root, 17).0, deny);
         assert_eq!(walk(&ir, root, 101).0, deny);
         assert_eq!(walk(&ir, root, 100).0, allow);
+    }
+
+    #[test]
+    fn a_list_longer_than_priced_still_holds_every_exception() {
+        let mut ir = Ir::default();
+        let allow = ir.ret(1);
+        let r: Vec<DnId> = (0..9).map(|k| ir.ret(10 + k)).collect();
+        // 0..=100 allowed but nine single values.
+        let mut ivs = vec![iv(0, 9, allow, 1.0)];
+        for (k, &to) in r.iter().enumerate() {
+            let v = 10 + 2 * k as u32;
+            ivs.push(iv(v, v, to, 1.0 + k as f64));
+            ivs.push(iv(v + 1, v + 1, allow, 1.0));
+        }
+        ivs.push(iv(28, u32::MAX, allow, 1.0));
+        let n = ivs.len();
+        let mut b = Builder {
+            ir: &mut ir,
+            off: 0,
+            prefix: prefix_sums(&ivs),
+            ivs: ivs.clone(),
+            size_cost: 0.0,
+            exact: 40,
+            dp: Dp::default(),
+            lists: Vec::new(),
+            plans: FxMap::default(),
+        };
+        let root = b.emit_exceptions(0, n, allow);
+        for i in &ivs {
+            assert_eq!(walk(&ir, root, i.lo).0, i.to, "{}", i.lo);
+        }
+        // Heaviest first.
+        assert_eq!(walk(&ir, root, 26).1, 1);
+        assert_eq!(walk(&ir, root, 10).1, 9);
     }
 
     #[test]
