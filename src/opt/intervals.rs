@@ -420,7 +420,9 @@ impl Builder<'_> {
 
     /// The cheapest tree for `ivs[a..b]` by dynamic programming over sub-runs, with Knuth's
     /// bound on where the best split of a run lies (between the best splits of the run
-    /// without its last and without its first range), so the work is quadratic.
+    /// without its last and without its first range), so the work is quadratic. A round that
+    /// raises key ranges' weights plans again only the sub-runs holding one of them (the
+    /// others' costs are the same: the weights' sums are exact, see `weights::UNRULED`).
     fn build_exact(&mut self, a: usize, b: usize) -> DnId {
         let n = b - a;
         let keys = (a..b).filter(|&i| self.ivs[i].key).count();
@@ -435,7 +437,7 @@ impl Builder<'_> {
         let mut dp = std::mem::take(&mut self.dp);
         let mut lists = std::mem::take(&mut self.lists);
         dp.prepare(n);
-        self.plan_exact(a, b, &mut dp, &mut lists);
+        self.plan_exact(a, b, &mut dp, &mut lists, &[]);
         for _ in 0..DEPTH_ROUNDS {
             if keys == 0 {
                 break;
@@ -450,12 +452,12 @@ impl Builder<'_> {
             }
             // A range of weight W / 2^d sits at depth d or about in the cheapest tree.
             let floor = self.weight(a, b) / (1u64 << (limit - 1).min(60)) as f64;
-            for i in deep {
+            for &i in &deep {
                 let w = &mut self.ivs[a + i].w;
                 *w = (*w * 2.0).max(floor);
             }
             self.prefix = prefix_sums(&self.ivs);
-            self.plan_exact(a, b, &mut dp, &mut lists);
+            self.plan_exact(a, b, &mut dp, &mut lists, &deep);
         }
         let mut plan = Vec::with_capacity(n);
         self.extract_plan(a, b, a, &dp, &mut plan);
@@ -552,7 +554,17 @@ impl Builder<'_> {
         }
     }
 
-    fn plan_exact(&self, a: usize, b: usize, dp: &mut Dp, lists: &mut Vec<Option<(DnId, f64)>>) {
+    /// Fills the tables for `ivs[a..b]`. With `changed` (ascending positions in the run),
+    /// the tables hold the plan of the same run before the weights of those ranges changed:
+    /// only the sub-runs that hold one of them are planned again.
+    fn plan_exact(
+        &self,
+        a: usize,
+        b: usize,
+        dp: &mut Dp,
+        lists: &mut Vec<Option<(DnId, f64)>>,
+        changed: &[usize],
+    ) {
         let n = b - a;
         self.exception_table(a, b, lists);
         let prefix = &self.prefix[a..=b];
@@ -574,8 +586,18 @@ impl Builder<'_> {
             let lists_i = &lists[i * (MAX_RUN + 1)..(i + 1) * (MAX_RUN + 1)];
             let except_i = &mut except[i * (MAX_RUN + 1)..(i + 1) * (MAX_RUN + 1)];
             // The best split of `i..j - 1`.
-            let mut prev = root_i[0] as usize;
-            for j in i + 2..=n {
+            // The first sub-run of the row to plan: all of them, or those that hold the first
+            // changed range at or after i.
+            let first = if changed.is_empty() {
+                i + 2
+            } else {
+                match changed.iter().find(|&&k| k >= i) {
+                    Some(&k) => (k + 1).max(i + 2),
+                    None => continue,
+                }
+            };
+            let mut prev = root_i[first - i - 2] as usize;
+            for j in first..=n {
                 let w = prefix[j] - from + self.size_cost;
                 let lo = prev.max(i + 1);
                 let hi = (root_below[j - i - 2] as usize).max(lo).min(j - 1);
@@ -731,6 +753,78 @@ mod tests {
         // Heaviest first.
         assert_eq!(walk(&ir, root, 26).1, 1);
         assert_eq!(walk(&ir, root, 10).1, 9);
+    }
+
+    #[test]
+    fn planning_again_after_a_raise_matches_planning_afresh() {
+        let mut ir = Ir::default();
+        let r: Vec<DnId> = (0..5).map(|k| ir.ret(k)).collect();
+        let mut seed = 7u64;
+        let mut next = move |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for n in [2usize, 3, 9, 30, 61] {
+            let ivs: Vec<Interval> = (0..n)
+                .map(|i| {
+                    let lo = 4 * i as u32;
+                    let hi = if i + 1 == n {
+                        u32::MAX
+                    } else {
+                        lo + (i % 2) as u32 * 3
+                    };
+                    let w = [1.0, 0.03125, 4.0, 1.25, 0.25][next(5) as usize];
+                    iv(lo, hi, r[next(5) as usize], w)
+                })
+                .collect();
+            let mut b = Builder {
+                ir: &mut ir,
+                off: 0,
+                prefix: prefix_sums(&ivs),
+                ivs,
+                size_cost: 0.1,
+                exact: 320,
+                dp: Dp::default(),
+                lists: Vec::new(),
+                plans: FxMap::default(),
+            };
+            let (mut again, mut lists) = (Dp::default(), Vec::new());
+            again.prepare(n);
+            b.plan_exact(0, n, &mut again, &mut lists, &[]);
+            for _ in 0..3 {
+                let mut changed: Vec<usize> =
+                    (0..1 + next(4)).map(|_| next(n as u64) as usize).collect();
+                changed.sort_unstable();
+                changed.dedup();
+                for &k in &changed {
+                    b.ivs[k].w *= 2.0;
+                }
+                b.prefix = prefix_sums(&b.ivs);
+                b.plan_exact(0, n, &mut again, &mut lists, &changed);
+                let mut fresh = Dp::default();
+                fresh.prepare(n);
+                b.plan_exact(0, n, &mut fresh, &mut lists, &[]);
+                let cells = n * (n + 1) / 2;
+                assert_eq!(
+                    again.cost[..cells],
+                    fresh.cost[..cells],
+                    "n {n} {changed:?}"
+                );
+                assert_eq!(
+                    again.root[..cells],
+                    fresh.root[..cells],
+                    "n {n} {changed:?}"
+                );
+                let band = n * (MAX_RUN + 1);
+                assert_eq!(
+                    again.except[..band],
+                    fresh.except[..band],
+                    "n {n} {changed:?}"
+                );
+            }
+        }
     }
 
     #[test]

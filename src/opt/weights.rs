@@ -65,8 +65,14 @@ pub(crate) const HOT_FACTOR: f64 = 4.0;
 /// three ABIs' allowed calls from 11.7 to 10.8 instructions, and x86_64's alone from 8.9 to
 /// 9.2 (at most 11 either way).
 pub(crate) const X32_FACTOR: f64 = 0.25;
-/// Weight of a range of numbers without a rule (the default action).
-pub(crate) const UNRULED: f64 = 0.05;
+/// Weight of a range of numbers without a rule (the default action): 1/32.
+///
+/// Every weight is a sum of products of these factors, all with short binary fractions, so
+/// sums of weights are exact: the dispatch search (`intervals`) gets the same costs whatever
+/// order it adds them in, and when it raises a few ranges' weights it plans again only the
+/// sub-runs that hold them. (0.05, before, made the sums round differently after a raise,
+/// and broke ties between equally cheap trees by rounding noise.)
+pub(crate) const UNRULED: f64 = 0.03125;
 
 /// The numbers of the hot syscalls on `arch` (only those the ABI has its own number for).
 pub(crate) fn hot_numbers(arch: ScmpArch) -> Vec<u32> {
