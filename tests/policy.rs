@@ -872,3 +872,52 @@ fn byte_orders_of_named_arches() {
     assert_eq!(r.build().unwrap().byte_order(), Endian::Big);
     assert_eq!(byte_order(ScmpArch::S390X), Endian::Big);
 }
+
+/// Docker's x86_64 allow-list at level 2, as the benchmark measures it (`bench-c`, row
+/// `[x86_64 only]`): each syscall with an unconditional ALLOW rule, queried once on the
+/// x86_64 ABI with all arguments 0 (x32 check included). The optimizer issue's target is a
+/// mean of at most 10 and a maximum of 11; the benchmark meets it (9.2 / 11, libseccomp
+/// 14.8 / 17) on the rules both libraries know. With the syscalls libseccomp 2.5.4 does not
+/// know (mseal, listmount, ...: 9 more rules) seven calls take 12, so this guards the mean
+/// and a maximum of 12.
+#[test]
+fn docker_x86_64_allow_list_runs_few_instructions() {
+    let Some(dir) = policies_dir("docker_x86_64_allow_list_runs_few_instructions") else {
+        return;
+    };
+    let arch = ScmpArch::X8664;
+    let policy = Policy::from_file(dir.join("docker-default.json"))
+        .unwrap()
+        .with_arch(arch);
+    let mut recipe = policy.filters(&Target::new(arch)).unwrap().remove(0);
+    recipe.optimize = Some(2);
+    let prog = recipe.build().unwrap().export_bpf_mem().unwrap();
+    let prog = bpf::decode(&prog, Endian::Little).unwrap();
+    let mut runs = Vec::new();
+    for rule in &recipe.rules {
+        if rule.action != ScmpAction::Allow || !rule.conditions.is_empty() {
+            continue;
+        }
+        let Ok(nr) = ScmpSyscall::from_name_by_arch(&rule.syscall, arch) else {
+            continue;
+        };
+        let nr = i32::from(nr);
+        if nr < 0 {
+            continue;
+        }
+        let data = SeccompData {
+            nr,
+            arch: bpf::audit_arch(arch).unwrap(),
+            ..Default::default()
+        };
+        let out = bpf::simulate(&prog, &data, Endian::Little).unwrap();
+        assert_eq!(out.ret, bpf::SECCOMP_RET_ALLOW, "{}", rule.syscall);
+        runs.push(out.executed);
+    }
+    assert!(runs.len() > 250, "{} allowed syscalls", runs.len());
+    let max = runs.iter().max().copied().unwrap();
+    let mean = runs.iter().sum::<usize>() as f64 / runs.len() as f64;
+    eprintln!("{} allowed syscalls: mean {mean:.2}, max {max}", runs.len());
+    assert!(max <= 12, "max {max}");
+    assert!(mean <= 10.0, "mean {mean:.2}");
+}

@@ -324,7 +324,7 @@ fn range_dispatch(
         let x32 = merged.split_off(at);
         if !x32.is_empty() {
             let w = x32.iter().map(|i| i.w).sum();
-            let to = intervals::tree(ir, NR, &x32, weights::COST);
+            let to = intervals::tree(ir, NR, &x32, weights::SECONDARY_COST);
             merged.push(Interval {
                 lo: X32_BIT,
                 hi: u32::MAX,
@@ -334,5 +334,10 @@ fn range_dispatch(
             });
         }
     }
-    intervals::tree(ir, NR, &merged, weights::COST)
+    let cost = if primary {
+        weights::COST
+    } else {
+        weights::SECONDARY_COST
+    };
+    intervals::tree(ir, NR, &merged, cost)
 }
