@@ -135,7 +135,7 @@ struct Builder<'a> {
     /// The exact search's tables, reused from run to run.
     dp: Dp,
     /// [`Builder::exception_table`]'s table, reused from run to run.
-    lists: Vec<Option<(DnId, f64)>>,
+    lists: Vec<List>,
     /// The trees already planned for runs without key ranges, by [`Builder::signature`]:
     /// the runs of a long value list are mostly alike (a value, a gap, a value, ...), and
     /// the cheapest tree depends only on what the signature holds.
@@ -175,6 +175,9 @@ struct Dp {
 fn row_start(n: usize, i: usize) -> usize {
     i * n - i * i.saturating_sub(1) / 2
 }
+
+/// An exception list's common decision and cost ([`NO_LIST`]: none).
+type List = (DnId, f64);
 
 /// [`Dp::except`] where the run is split.
 const NO_LIST: DnId = DnId::MAX;
@@ -291,20 +294,36 @@ impl Builder<'_> {
     }
 
     /// [`Builder::exceptions`] for every sub-run of `ivs[a..b]` of at most [`MAX_RUN`]
-    /// ranges, at `start * (MAX_RUN + 1) + len`: one pass from each start, extending the
-    /// run by one range at a time, where the runs have a range wider than one value (which
-    /// fixes the common decision); the other runs are priced one by one.
-    fn exception_table(&self, a: usize, b: usize, table: &mut Vec<Option<(DnId, f64)>>) {
+    /// ranges, at `start * (MAX_RUN + 1) + len` ([`NO_LIST`] where there is none): one pass
+    /// from each start, extending the run by one range at a time. With `changed` (as in
+    /// [`Builder::plan_exact`]), only the runs that can hold a changed range are priced again.
+    fn exception_table(&self, a: usize, b: usize, table: &mut Vec<List>, changed: &[usize]) {
         let n = b - a;
-        table.clear();
-        table.resize(n * (MAX_RUN + 1), None);
+        if changed.is_empty() {
+            table.clear();
+            table.resize(n * (MAX_RUN + 1), (NO_LIST, 0.0));
+        }
         for i in 0..n {
+            if !changed.is_empty() && !changed.iter().any(|&k| (i..i + MAX_RUN).contains(&k)) {
+                continue;
+            }
+            let row = &mut table[i * (MAX_RUN + 1)..(i + 1) * (MAX_RUN + 1)];
+            row.fill((NO_LIST, 0.0));
             // The run's common decision, once a wide range has fixed it.
             let mut common: Option<DnId> = None;
             let mut ex = [0.0f64; MAX_EXCEPTIONS];
             let mut m = 0;
             let mut common_w = 0.0;
-            for len in 1..=MAX_RUN.min(n - i) {
+            // While every range is a single value: each decision's weight, in the order the
+            // decisions first appear (the heaviest, the first of equals, is the common one).
+            let mut tally = [(NO_LIST, 0.0f64); MAX_RUN];
+            let mut kinds = 0;
+            let lens = row
+                .iter_mut()
+                .enumerate()
+                .take(MAX_RUN.min(n - i) + 1)
+                .skip(1);
+            for (len, slot) in lens {
                 let iv = &self.ivs[a + i + len - 1];
                 if common.is_none() && iv.lo != iv.hi {
                     // The first wide range: the sums restart over the whole run in order,
@@ -331,16 +350,45 @@ impl Builder<'_> {
                         // has a list either.
                         break;
                     }
+                } else {
+                    match tally[..kinds].iter_mut().find(|(d, _)| *d == iv.to) {
+                        Some(t) => t.1 += iv.w,
+                        None => {
+                            tally[kinds] = (iv.to, iv.w);
+                            kinds += 1;
+                        }
+                    }
                 }
                 if len < 2 {
                     continue;
                 }
-                table[i * (MAX_RUN + 1) + len] = match common {
-                    Some(c) => Some((c, self.list_cost(&ex[..m], common_w))),
-                    None => self.exceptions(a + i, a + i + len),
+                *slot = match common {
+                    Some(c) => (c, self.list_cost(&ex[..m], common_w)),
+                    None => self.singles_list(&self.ivs[a + i..a + i + len], &tally[..kinds]),
                 };
             }
         }
+    }
+
+    /// [`Builder::exceptions`] for a run of single values whose decisions weigh `tally`.
+    fn singles_list(&self, run: &[Interval], tally: &[(DnId, f64)]) -> List {
+        if run.len() > 2 * MAX_EXCEPTIONS {
+            return (NO_LIST, 0.0);
+        }
+        let mut best = tally[0];
+        for &t in &tally[1..] {
+            if t.1 > best.1 {
+                best = t;
+            }
+        }
+        let mut ex = [0.0f64; MAX_EXCEPTIONS];
+        let mut m = 0;
+        for r in run.iter().filter(|r| r.to != best.0) {
+            if !push_exception(&mut ex, &mut m, r.w) {
+                return (NO_LIST, 0.0);
+            }
+        }
+        (best.0, self.list_cost(&ex[..m], best.1))
     }
 
     /// The split of `ivs[a..b]` (`b - a >= 2`) that balances the weight.
@@ -562,11 +610,11 @@ impl Builder<'_> {
         a: usize,
         b: usize,
         dp: &mut Dp,
-        lists: &mut Vec<Option<(DnId, f64)>>,
+        lists: &mut Vec<List>,
         changed: &[usize],
     ) {
         let n = b - a;
-        self.exception_table(a, b, lists);
+        self.exception_table(a, b, lists, changed);
         let prefix = &self.prefix[a..=b];
         let row = |i: usize| row_start(n, i);
         let Dp {
@@ -618,11 +666,10 @@ impl Builder<'_> {
                 root_i[j - i - 1] = best_s as u16;
                 if j - i <= MAX_RUN {
                     let mut list = NO_LIST;
-                    if let Some((common, c)) = lists_i[j - i] {
-                        if c <= best {
-                            best = c;
-                            list = common;
-                        }
+                    let (common, c) = lists_i[j - i];
+                    if common != NO_LIST && c <= best {
+                        best = c;
+                        list = common;
                     }
                     except_i[j - i] = list;
                 }
