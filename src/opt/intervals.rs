@@ -169,6 +169,8 @@ struct Dp {
     /// [`NO_LIST`]: only runs of at most [`MAX_RUN`] ranges have a list, so the sub-run
     /// `i..j` is at `i * (MAX_RUN + 1) + j - i` (as in [`Builder::exception_table`]).
     except: Vec<DnId>,
+    /// Where each row starts ([`row_start`]).
+    rows: Vec<usize>,
 }
 
 /// Where row `i` of a triangular table over `n` ranges starts (see [`Dp`]).
@@ -206,6 +208,8 @@ impl Dp {
         if self.except.len() < n * (MAX_RUN + 1) {
             self.except.resize(n * (MAX_RUN + 1), NO_LIST);
         }
+        self.rows.clear();
+        self.rows.extend((0..=n).map(|i| row_start(n, i)));
         for i in 0..n {
             let at = self.row(i);
             self.cost[at] = 0.0;
@@ -616,9 +620,12 @@ impl Builder<'_> {
         let n = b - a;
         self.exception_table(a, b, lists, changed);
         let prefix = &self.prefix[a..=b];
-        let row = |i: usize| row_start(n, i);
         let Dp {
-            cost, root, except, ..
+            cost,
+            root,
+            except,
+            rows,
+            ..
         } = dp;
         // Row by row from the last, each row from its shortest sub-run: the best splits of
         // `i..j - 1` (this row) and `i + 1..j` (the row below) are known when `i..j` is
@@ -626,14 +633,13 @@ impl Builder<'_> {
         for i in (0..n.saturating_sub(1)).rev() {
             let from = prefix[i];
             // Row i is `i..i + 1`, ..., `i..n`; the rows below it follow.
-            let (row_i, below) = (row(i), row(i + 1));
+            let (row_i, below) = (rows[i], rows[i + 1]);
             let (cost_i, cost_below) = cost.split_at_mut(below);
             let cost_i = &mut cost_i[row_i..];
             let (root_i, root_below) = root.split_at_mut(below);
             let root_i = &mut root_i[row_i..];
             let lists_i = &lists[i * (MAX_RUN + 1)..(i + 1) * (MAX_RUN + 1)];
             let except_i = &mut except[i * (MAX_RUN + 1)..(i + 1) * (MAX_RUN + 1)];
-            // The best split of `i..j - 1`.
             // The first sub-run of the row to plan: all of them, or those that hold the first
             // changed range at or after i.
             let first = if changed.is_empty() {
@@ -644,6 +650,7 @@ impl Builder<'_> {
                     None => continue,
                 }
             };
+            // The best split of `i..j - 1`.
             let mut prev = root_i[first - i - 2] as usize;
             for j in first..=n {
                 let w = prefix[j] - from + self.size_cost;
@@ -651,22 +658,22 @@ impl Builder<'_> {
                 let hi = (root_below[j - i - 2] as usize).max(lo).min(j - 1);
                 // cost(i..s) + cost(s..j) for s in lo..=hi: along row i, and down column j
                 // (row s + 1 starts n - s cells after row s, one sub-run shorter).
-                let mut best = f64::INFINITY;
-                let mut best_s = i + 1;
-                let mut right = row(lo) + j - lo - 1 - below;
-                for s in lo..hi + 1 {
-                    let c = w + cost_i[s - i - 1] + cost_below[right];
+                let left = &cost_i[lo - i - 1..hi - i];
+                let mut right = rows[lo] + j - lo - 1 - below;
+                let mut best = w + left[0] + cost_below[right];
+                let mut best_s = lo;
+                for (s, &l) in (lo + 1..).zip(&left[1..]) {
+                    right += n - s;
+                    let c = w + l + cost_below[right];
                     if c < best {
                         best = c;
                         best_s = s;
                     }
-                    right += n - s - 1;
                 }
                 prev = best_s;
                 root_i[j - i - 1] = best_s as u16;
-                if j - i <= MAX_RUN {
+                if let Some(&(common, c)) = lists_i.get(j - i) {
                     let mut list = NO_LIST;
-                    let (common, c) = lists_i[j - i];
                     if common != NO_LIST && c <= best {
                         best = c;
                         list = common;
