@@ -12,6 +12,8 @@ macro_rules! abi_tables {
         $(
             mod $module {
                 include!(concat!("../../arch-tables/", $file));
+                /// [`BY_NAME`] hashed (built at compile time).
+                pub(super) const NAME_INDEX: super::NameIndex = super::NameIndex::of(BY_NAME);
             }
         )*
     };
@@ -62,6 +64,8 @@ pub(crate) struct Abi {
     pub table: &'static str,
     /// `(name, number)` sorted by name; numbers carry the ABI's offset.
     pub by_name: &'static [(&'static str, i32)],
+    /// `by_name` hashed.
+    pub name_index: &'static NameIndex,
     /// `(number, name)` sorted by number, then name.
     pub by_num: &'static [(i32, &'static str)],
     /// `socketcall(2)` / `ipc(2)` numbers where socket and IPC calls are multiplexed, so that
@@ -76,6 +80,7 @@ macro_rules! abi {
         Abi {
             table: stringify!($module),
             by_name: $module::BY_NAME,
+            name_index: &$module::NAME_INDEX,
             by_num: $module::BY_NUM,
             mux: crate::arch::mux_of($arch),
             num_munge: $munge,
@@ -111,6 +116,7 @@ pub(crate) const fn abi(arch: ScmpArch) -> Option<Abi> {
 
 /// Pseudo numbers of the names that at least one ABI lacks, sorted by name.
 pub(crate) const PNR_BY_NAME: &[(&str, i32)] = pnr::BY_NAME;
+const PNR_INDEX: &NameIndex = &pnr::NAME_INDEX;
 /// The same sorted by number, then name.
 pub(crate) const PNR_BY_NUM: &[(i32, &str)] = pnr::BY_NUM;
 
@@ -185,6 +191,92 @@ const fn cmp_str(a: &str, b: &str) -> core::cmp::Ordering {
     }
 }
 
+/// Slots of a [`NameIndex`]: a power of two over twice the longest table (462 names).
+const INDEX_SLOTS: usize = 1024;
+/// An empty slot.
+const NO_ENTRY: u16 = u16::MAX;
+
+/// A name table hashed, open addressing with linear probing: a slot holds the position of
+/// a name in the table or [`NO_ENTRY`]. Built by the compiler (const evaluation), so a
+/// lookup hashes the name once and compares it with one or two names, where a binary
+/// search takes nine probes whose direction the processor cannot predict.
+pub(crate) struct NameIndex {
+    slots: [u16; INDEX_SLOTS],
+}
+
+impl core::fmt::Debug for NameIndex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let used = self.slots.iter().filter(|&&e| e != NO_ENTRY).count();
+        write!(f, "NameIndex({used} of {INDEX_SLOTS} slots)")
+    }
+}
+
+/// FNV-1a over the name's bytes, folded to a slot.
+const fn name_slot(name: &str) -> usize {
+    let b = name.as_bytes();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < b.len() {
+        h ^= b[i] as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    ((h ^ (h >> 32)) as usize) & (INDEX_SLOTS - 1)
+}
+
+/// Whether two strings are equal, usable in const context.
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl NameIndex {
+    /// The index of `table`, whose names are distinct.
+    pub(crate) const fn of(table: &[(&str, i32)]) -> NameIndex {
+        assert!(
+            table.len() < INDEX_SLOTS / 2,
+            "name table too long for its index"
+        );
+        let mut slots = [NO_ENTRY; INDEX_SLOTS];
+        let mut i = 0;
+        while i < table.len() {
+            let mut s = name_slot(table[i].0);
+            while slots[s] != NO_ENTRY {
+                s = (s + 1) & (INDEX_SLOTS - 1);
+            }
+            slots[s] = i as u16;
+            i += 1;
+        }
+        NameIndex { slots }
+    }
+
+    /// `name`'s number in `table` (the table this index was built of).
+    pub(crate) const fn find(&self, table: &[(&str, i32)], name: &str) -> Option<i32> {
+        let mut s = name_slot(name);
+        loop {
+            let e = self.slots[s];
+            if e == NO_ENTRY {
+                return None;
+            }
+            let (n, nr) = table[e as usize];
+            if str_eq(n, name) {
+                return Some(nr);
+            }
+            s = (s + 1) & (INDEX_SLOTS - 1);
+        }
+    }
+}
+
 /// Binary search of a table sorted by name.
 pub(crate) const fn find_name(table: &[(&str, i32)], name: &str) -> Option<i32> {
     use core::cmp::Ordering;
@@ -223,12 +315,12 @@ pub(crate) const fn resolve_name(arch: ScmpArch, name: &str) -> Option<i32> {
             return Some(pseudo);
         }
     }
-    if let Some(nr) = find_name(abi.by_name, name) {
+    if let Some(nr) = abi.name_index.find(abi.by_name, name) {
         return Some(nr);
     }
     // Every name of the tables that some ABI lacks is in the pseudo table; a name not there
     // either is known to no ABI.
-    find_name(PNR_BY_NAME, name)
+    PNR_INDEX.find(PNR_BY_NAME, name)
 }
 
 /// `seccomp_syscall_resolve_name_rewrite()`: see `super::resolve_name_rewrite`.
@@ -274,7 +366,7 @@ pub(crate) fn resolve_num(arch: ScmpArch, nr: i32) -> Option<&'static str> {
 #[allow(dead_code)] // the rule database's (src/db) entry point
 pub(crate) const fn direct_num(arch: ScmpArch, name: &str) -> Option<i32> {
     match abi(arch) {
-        Some(abi) => find_name(abi.by_name, name),
+        Some(abi) => abi.name_index.find(abi.by_name, name),
         None => None,
     }
 }
@@ -389,6 +481,19 @@ mod tests {
             for b in words {
                 assert_eq!(cmp_str(a, b), a.cmp(b), "{a:?} {b:?}");
             }
+        }
+    }
+
+    #[test]
+    fn name_indexes_find_every_name_and_no_other() {
+        let mut tables: Vec<(&[(&str, i32)], &NameIndex)> = vec![(PNR_BY_NAME, PNR_INDEX)];
+        tables.extend(all_abis().map(|(_, t)| (t.by_name, t.name_index)));
+        for (table, index) in tables {
+            for &(name, nr) in table {
+                assert_eq!(index.find(table, name), Some(nr), "{name}");
+                assert_eq!(index.find(table, &format!("{name}_")), None, "{name}_");
+            }
+            assert_eq!(index.find(table, ""), None);
         }
     }
 }
