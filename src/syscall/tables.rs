@@ -156,6 +156,8 @@ pub(crate) const MUX_FAMILY: &[(&str, i32)] = &[
     ("socket", -101),
     ("socketpair", -108),
 ];
+/// [`MUX_FAMILY`] hashed.
+const MUX_INDEX: &NameIndex = &NameIndex::of(MUX_FAMILY);
 
 /// Whether `nr` is in the socketcall pseudo range (-101..=-120).
 pub(crate) const fn is_socket_pseudo(nr: i32) -> bool {
@@ -311,7 +313,7 @@ pub(crate) const fn resolve_name(arch: ScmpArch, name: &str) -> Option<i32> {
         return None;
     };
     if abi.mux.is_some() {
-        if let Some(pseudo) = find_name(MUX_FAMILY, name) {
+        if let Some(pseudo) = MUX_INDEX.find(MUX_FAMILY, name) {
             return Some(pseudo);
         }
     }
@@ -486,7 +488,8 @@ mod tests {
 
     #[test]
     fn name_indexes_find_every_name_and_no_other() {
-        let mut tables: Vec<(&[(&str, i32)], &NameIndex)> = vec![(PNR_BY_NAME, PNR_INDEX)];
+        let mut tables: Vec<(&[(&str, i32)], &NameIndex)> =
+            vec![(PNR_BY_NAME, PNR_INDEX), (MUX_FAMILY, MUX_INDEX)];
         tables.extend(all_abis().map(|(_, t)| (t.by_name, t.name_index)));
         for (table, index) in tables {
             for &(name, nr) in table {
