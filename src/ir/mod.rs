@@ -83,11 +83,96 @@ impl Op {
     }
 }
 
+/// A node as the graph stores it: successors as 32-bit indexes, 24 bytes where a [`Dn`] is
+/// 40, so that the graph and its hash-consing table take about half the memory (the tables
+/// of a large filter outgrow the caches) and a key hashes as three words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Packed {
+    off: u32,
+    mask: u32,
+    k: u32,
+    t: u32,
+    f: u32,
+    /// The [`Op`] of a test, or [`RET`] (the value in `k`, every other field zero).
+    op: u8,
+}
+
+/// [`Packed::op`] of a return.
+const RET: u8 = 4;
+
+impl std::hash::Hash for Packed {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(u64::from(self.off) | u64::from(self.mask) << 32);
+        h.write_u64(u64::from(self.k) | u64::from(self.t) << 32);
+        h.write_u64(u64::from(self.f) | u64::from(self.op) << 32);
+    }
+}
+
+/// A node index as [`Packed`] holds it. A graph has fewer than 2^32 nodes: each is 24 bytes
+/// and reachable from a filter the kernel takes (at most 4096 instructions) or from a rule
+/// database that holds more than that many bytes itself.
+fn pack_id(d: DnId) -> u32 {
+    u32::try_from(d).expect("fewer than 2^32 nodes in a graph")
+}
+
+impl Packed {
+    fn of(d: Dn) -> Self {
+        match d {
+            Dn::Ret(k) => Packed {
+                off: 0,
+                mask: 0,
+                k,
+                t: 0,
+                f: 0,
+                op: RET,
+            },
+            Dn::Test {
+                off,
+                mask,
+                op,
+                k,
+                t,
+                f,
+            } => Packed {
+                off,
+                mask,
+                k,
+                t: pack_id(t),
+                f: pack_id(f),
+                op: match op {
+                    Op::Eq => 0,
+                    Op::Gt => 1,
+                    Op::Ge => 2,
+                    Op::Set => 3,
+                },
+            },
+        }
+    }
+
+    fn dn(self) -> Dn {
+        let op = match self.op {
+            0 => Op::Eq,
+            1 => Op::Gt,
+            2 => Op::Ge,
+            3 => Op::Set,
+            _ => return Dn::Ret(self.k),
+        };
+        Dn::Test {
+            off: self.off,
+            mask: self.mask,
+            op,
+            k: self.k,
+            t: self.t as DnId,
+            f: self.f as DnId,
+        }
+    }
+}
+
 /// A hash-consed decision graph.
 #[derive(Debug, Default)]
 pub(crate) struct Ir {
-    nodes: Vec<Dn>,
-    memo: FxMap<Dn, DnId>,
+    nodes: Vec<Packed>,
+    memo: FxMap<Packed, u32>,
     /// How many of the nodes are tests.
     tests: usize,
 }
@@ -103,12 +188,15 @@ impl Ir {
     }
 
     fn intern(&mut self, d: Dn) -> DnId {
-        match self.memo.entry(d) {
-            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+        let p = Packed::of(d);
+        match self.memo.entry(p) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get() as DnId,
             std::collections::hash_map::Entry::Vacant(e) => {
-                self.tests += usize::from(matches!(d, Dn::Test { .. }));
-                self.nodes.push(d);
-                *e.insert(self.nodes.len() - 1)
+                let id = self.nodes.len();
+                self.tests += usize::from(p.op != RET);
+                self.nodes.push(p);
+                e.insert(pack_id(id));
+                id
             }
         }
     }
@@ -125,7 +213,7 @@ impl Ir {
 
     /// The node `d`.
     pub(crate) fn node(&self, d: DnId) -> Dn {
-        self.nodes[d]
+        self.nodes[d].dn()
     }
 
     pub(crate) fn ret(&mut self, k: u32) -> DnId {
@@ -183,10 +271,8 @@ impl Ir {
 
     /// The successors of `d` (none for a return).
     pub(crate) fn succ(&self, d: DnId) -> Option<(DnId, DnId)> {
-        match self.nodes[d] {
-            Dn::Ret(_) => None,
-            Dn::Test { t, f, .. } => Some((t, f)),
-        }
+        let p = self.nodes[d];
+        (p.op != RET).then_some((p.t as DnId, p.f as DnId))
     }
 
     /// The nodes reachable from `root`, each after all its successors (iterative, so a long
