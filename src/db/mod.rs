@@ -8,12 +8,13 @@
 //! added twice: to the direct syscall (where the architecture has one) and to the multiplexer
 //! with `args[0]` equal to the call number.
 
+mod entries;
 pub(crate) mod tree;
 
 use crate::arch::{ArchInfo, Endian, ScmpArch, NATIVE};
 use crate::error::{Result, SeccompErrno, SeccompError};
 use crate::syscall::{direct_num, resolve_name, resolve_num};
-use std::collections::BTreeMap;
+use entries::Entries;
 use tree::{Cmp, Id, OrigOp, PruneState, Tree};
 
 /// Priority bits: user hint in bits 16..24, `0xffff - node count` below.
@@ -66,7 +67,7 @@ impl SysEntry {
 #[derive(Debug, Clone)]
 pub(crate) struct ArchFilter {
     pub arch: ScmpArch,
-    pub syscalls: BTreeMap<i32, SysEntry>,
+    pub syscalls: Entries,
     /// On an architecture that multiplexes socket/ipc calls: every number the tables give a
     /// name of those calls (from the first rule that needs them).
     mux_numbers: Option<Vec<i32>>,
@@ -76,7 +77,7 @@ impl ArchFilter {
     pub(crate) fn new(arch: ScmpArch) -> Self {
         ArchFilter {
             arch,
-            syscalls: BTreeMap::new(),
+            syscalls: Entries::default(),
             mux_numbers: None,
         }
     }
@@ -342,18 +343,17 @@ fn db_rule_add(
     rule: &Rule,
     journal: &mut Journal,
 ) -> Result<()> {
-    use std::collections::btree_map::Entry;
     let info = filter.info();
     let journaled = journal.find(sys).is_some();
-    let entry = match filter.syscalls.entry(sys) {
-        Entry::Occupied(o) => o.into_mut(),
-        Entry::Vacant(v) => {
-            if !journaled {
-                journal.recs.push((journal.filter, sys, None));
-            }
-            let mut tree = Tree::default();
-            let (chains, node_cnt) = rule_gen(&mut tree, info, rule);
-            v.insert(SysEntry {
+    let Some(entry) = filter.syscalls.get_mut(&sys) else {
+        if !journaled {
+            journal.recs.push((journal.filter, sys, None));
+        }
+        let mut tree = Tree::default();
+        let (chains, node_cnt) = rule_gen(&mut tree, info, rule);
+        filter.syscalls.insert(
+            sys,
+            SysEntry {
                 num: sys,
                 priority: chain_priority(node_cnt),
                 chains,
@@ -362,9 +362,9 @@ fn db_rule_add(
                 valid: true,
                 counted: true,
                 tree,
-            });
-            return Ok(());
-        }
+            },
+        );
+        return Ok(());
     };
     if !journaled {
         entry.tree.begin();
