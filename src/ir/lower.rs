@@ -248,7 +248,6 @@ fn range_dispatch(
     } else {
         1.0
     };
-    // The background: what a number without a rule gets.
     // The background: what a number without a rule gets, and whether the number belongs to
     // the other ABI (the bad-arch action, whatever the rules say).
     let bg: &[(u32, u32, bool)] = match mode {
