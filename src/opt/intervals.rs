@@ -244,7 +244,7 @@ impl Builder<'_> {
     fn exceptions(&self, a: usize, b: usize) -> Option<(DnId, f64)> {
         let run = &self.ivs[a..b];
         // The common decision is the one of every range wider than one value; if all are
-        // single values, the heaviest one's.
+        // single values, the one whose list costs least.
         let common = match run.iter().position(|i| i.lo != i.hi) {
             Some(p) => {
                 // (Stops at the first wide range with another decision or the first
@@ -261,14 +261,19 @@ impl Builder<'_> {
             }
             None if run.len() > 2 * MAX_EXCEPTIONS => return None,
             None => {
-                let mut best: Option<(DnId, f64)> = None;
+                let mut tally = [(NO_LIST, 0.0f64); 2 * MAX_EXCEPTIONS];
+                let mut kinds = 0;
                 for i in run {
-                    let w: f64 = run.iter().filter(|j| j.to == i.to).map(|j| j.w).sum();
-                    if best.map_or(true, |(_, bw)| w > bw) {
-                        best = Some((i.to, w));
+                    match tally[..kinds].iter_mut().find(|(d, _)| *d == i.to) {
+                        Some(t) => t.1 += i.w,
+                        None => {
+                            tally[kinds] = (i.to, i.w);
+                            kinds += 1;
+                        }
                     }
                 }
-                best?.0
+                let (c, cost) = self.singles_list(run, &tally[..kinds]);
+                return (c != NO_LIST).then_some((c, cost));
             }
         };
         // The exceptions' weights, heaviest first (at most MAX_EXCEPTIONS of them).
@@ -319,7 +324,7 @@ impl Builder<'_> {
             let mut m = 0;
             let mut common_w = 0.0;
             // While every range is a single value: each decision's weight, in the order the
-            // decisions first appear (the heaviest, the first of equals, is the common one).
+            // decisions first appear (see `singles_list` for the common one).
             let mut tally = [(NO_LIST, 0.0f64); MAX_RUN];
             let mut kinds = 0;
             let lens = row
@@ -374,25 +379,32 @@ impl Builder<'_> {
         }
     }
 
-    /// [`Builder::exceptions`] for a run of single values whose decisions weigh `tally`.
+    /// [`Builder::exceptions`] for a run of single values whose decisions weigh `tally` (in
+    /// the order they first appear): the common decision is the one whose list costs least
+    /// (the first of equals). Not simply the heaviest: a rare value on each side of a ruled
+    /// syscall is one test for the syscall with the rare ones common, where the syscall
+    /// common would pay a test for each rare one.
     fn singles_list(&self, run: &[Interval], tally: &[(DnId, f64)]) -> List {
         if run.len() > 2 * MAX_EXCEPTIONS {
             return (NO_LIST, 0.0);
         }
-        let mut best = tally[0];
-        for &t in &tally[1..] {
-            if t.1 > best.1 {
-                best = t;
+        let mut best = (NO_LIST, 0.0);
+        for &(c, common_w) in tally {
+            let mut ex = [0.0f64; MAX_EXCEPTIONS];
+            let mut m = 0;
+            if !run
+                .iter()
+                .filter(|r| r.to != c)
+                .all(|r| push_exception(&mut ex, &mut m, r.w))
+            {
+                continue;
+            }
+            let cost = self.list_cost(&ex[..m], common_w);
+            if best.0 == NO_LIST || cost < best.1 {
+                best = (c, cost);
             }
         }
-        let mut ex = [0.0f64; MAX_EXCEPTIONS];
-        let mut m = 0;
-        for r in run.iter().filter(|r| r.to != best.0) {
-            if !push_exception(&mut ex, &mut m, r.w) {
-                return (NO_LIST, 0.0);
-            }
-        }
-        (best.0, self.list_cost(&ex[..m], best.1))
+        best
     }
 
     /// The split of `ivs[a..b]` (`b - a >= 2`) that balances the weight.
@@ -773,6 +785,95 @@ mod tests {
         assert_eq!(walk(&ir, root, 17).0, deny);
         assert_eq!(walk(&ir, root, 101).0, deny);
         assert_eq!(walk(&ir, root, 100).0, allow);
+    }
+
+    fn builder<'a>(ir: &'a mut Ir, ivs: &[Interval]) -> Builder<'a> {
+        Builder {
+            ir,
+            off: 0,
+            prefix: prefix_sums(ivs),
+            ivs: ivs.to_vec(),
+            size_cost: 0.0,
+            exact: 40,
+            dp: Dp::default(),
+            lists: Vec::new(),
+            plans: FxMap::default(),
+        }
+    }
+
+    #[test]
+    fn a_hot_value_between_rare_ones_is_the_exception() {
+        let mut ir = Ir::default();
+        let (other, deny, hot) = (ir.ret(1), ir.ret(2), ir.ret(3));
+        let rare = 1.0 / 32.0;
+        // Only 135 has rules; 134 and 136 are rare and denied, the wide ranges around them
+        // decided otherwise.
+        let ivs = vec![
+            iv(0, 133, other, 0.5),
+            iv(134, 134, deny, rare),
+            iv(135, 135, hot, 1.0),
+            iv(136, 136, deny, rare),
+            iv(137, u32::MAX, other, 0.5),
+        ];
+        // One test for the hot value (the rare ones common), not one for each rare value.
+        let b = builder(&mut ir, &ivs);
+        assert_eq!(b.exceptions(1, 4), Some((deny, 1.0 + 2.0 * rare)));
+        let root = tree(&mut ir, 0, &ivs, TEST_COST);
+        for i in &ivs {
+            assert_eq!(walk(&ir, root, i.lo).0, i.to);
+        }
+        let mut alone = Ir::default();
+        let (d, h) = (alone.ret(2), alone.ret(3));
+        let run = [
+            iv(0, 134, d, rare),
+            iv(135, 135, h, 1.0),
+            iv(136, u32::MAX, d, rare),
+        ];
+        let root = tree(&mut alone, 0, &run, TEST_COST);
+        assert_eq!(walk(&alone, root, 135), (h, 1));
+    }
+
+    /// The table the exact search reads holds, for every short sub-run, what
+    /// [`Builder::exceptions`] finds for it alone.
+    #[test]
+    fn the_exception_table_agrees_with_exceptions() {
+        let mut ir = Ir::default();
+        let r: Vec<DnId> = (0..4).map(|k| ir.ret(k)).collect();
+        let mut seed = 11u64;
+        let mut next = move |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for _ in 0..200 {
+            let n = 2 + next(30) as usize;
+            let mut ivs = Vec::new();
+            let mut lo = 0u32;
+            for k in 0..n {
+                let wide = next(3) == 0;
+                let hi = if k + 1 == n {
+                    u32::MAX
+                } else if wide {
+                    lo + 1 + next(5) as u32
+                } else {
+                    lo
+                };
+                let w = [1.0 / 32.0, 0.5, 1.0, 3.0][next(4) as usize];
+                ivs.push(iv(lo, hi, r[next(4) as usize], w));
+                lo = hi.wrapping_add(1);
+            }
+            let b = builder(&mut ir, &ivs);
+            let mut table = Vec::new();
+            b.exception_table(0, n, &mut table, &[]);
+            for i in 0..n {
+                for len in 2..=MAX_RUN.min(n - i) {
+                    let got = table[i * (MAX_RUN + 1) + len];
+                    let want = b.exceptions(i, i + len).unwrap_or((NO_LIST, 0.0));
+                    assert_eq!(got, want, "{ivs:?} {i} {len}");
+                }
+            }
+        }
     }
 
     #[test]
