@@ -111,7 +111,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             let num = (x >> 33) as i32 % 97 - 20;
             match step % 7 {
-                0 | 1 | 2 | 3 => {
+                0..=3 => {
                     e.insert(num, entry(num));
                     m.insert(num, num);
                 }
