@@ -877,9 +877,8 @@ fn byte_orders_of_named_arches() {
 /// `[x86_64 only]`): each syscall with an unconditional ALLOW rule, queried once on the
 /// x86_64 ABI with all arguments 0 (x32 check included). The optimizer issue's target is a
 /// mean of at most 10 and a maximum of 11; the benchmark meets it (9.2 / 11, libseccomp
-/// 14.8 / 17) on the rules both libraries know. With the syscalls libseccomp 2.5.4 does not
-/// know (mseal, listmount, ...: 9 more rules) seven calls take 12, so this guards the mean
-/// and a maximum of 12.
+/// 14.8 / 17) on the rules both libraries know, and so does the whole profile here, with the
+/// syscalls libseccomp 2.5.4 does not know (mseal, listmount, ...: 9 more rules): 9.25 / 11.
 #[test]
 fn docker_x86_64_allow_list_runs_few_instructions() {
     let Some(dir) = policies_dir("docker_x86_64_allow_list_runs_few_instructions") else {
@@ -918,6 +917,6 @@ fn docker_x86_64_allow_list_runs_few_instructions() {
     let max = runs.iter().max().copied().unwrap();
     let mean = runs.iter().sum::<usize>() as f64 / runs.len() as f64;
     eprintln!("{} allowed syscalls: mean {mean:.2}, max {max}", runs.len());
-    assert!(max <= 12, "max {max}");
+    assert!(max <= 11, "max {max}");
     assert!(mean <= 10.0, "mean {mean:.2}");
 }
