@@ -211,6 +211,11 @@ impl Ir {
         self.tests
     }
 
+    /// Every node of the graph, reachable from a given root or not.
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = Dn> + '_ {
+        self.nodes.iter().map(|p| p.dn())
+    }
+
     /// The node `d`.
     pub(crate) fn node(&self, d: DnId) -> Dn {
         self.nodes[d].dn()

@@ -13,10 +13,11 @@ fn fits(mask: u32, op: Op, k: u32) -> bool {
 
 /// Rewrites every masked equality test a `jset` decides (`p` itself when there is none).
 pub(crate) fn run(p: Program) -> Program {
+    // (Every node, not only the reachable ones: no walk, and the rewrite below keeps only
+    // what the root reaches anyway.)
     let any =
-        p.ir.postorder(p.root)
-            .into_iter()
-            .any(|d| matches!(p.ir.node(d), Dn::Test { mask, op, k, .. } if fits(mask, op, k)));
+        p.ir.nodes()
+            .any(|d| matches!(d, Dn::Test { mask, op, k, .. } if fits(mask, op, k)));
     if !any {
         return p;
     }
