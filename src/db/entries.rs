@@ -71,6 +71,11 @@ impl Entries {
         v.into_iter()
     }
 
+    /// The number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Every entry, to change, in no particular order.
     pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut SysEntry> {
         self.entries.iter_mut()

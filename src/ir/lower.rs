@@ -128,10 +128,19 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         };
         // The syscalls with rules; of two entries for one number (-1 in both x86_64 and
         // x32), the first member's judges, as in the evaluator.
-        let mut syscalls: Vec<SysDecision> = Vec::new();
-        let mut seen = FxSet::default();
+        // (Sized for every entry, so that the tables are not grown step by step.)
+        let entries: usize = members.iter().map(|g| g.syscalls.len()).sum();
+        let mut syscalls: Vec<SysDecision> = Vec::with_capacity(entries);
+        let mut seen = FxSet::with_capacity_and_hasher(entries, Default::default());
         // Weights of numbers (rules, hot syscalls, priorities), for the level-2 tree.
-        let mut weight: FxMap<u32, f64> = FxMap::default();
+        let mut weight: FxMap<u32, f64> = FxMap::with_capacity_and_hasher(
+            if weighted {
+                entries + weights::HOT.len()
+            } else {
+                0
+            },
+            Default::default(),
+        );
         for g in &members {
             let x32 = mode == X32Mode::Both && g.arch == ScmpArch::X32;
             let arch_factor = if x32 { weights::X32_FACTOR } else { 1.0 };
