@@ -261,13 +261,13 @@ impl Builder<'_> {
             }
             None if run.len() > 2 * MAX_EXCEPTIONS => return None,
             None => {
-                let mut tally = [(NO_LIST, 0.0f64); 2 * MAX_EXCEPTIONS];
+                let mut tally = [(NO_LIST, 0.0f64, 0usize); 2 * MAX_EXCEPTIONS];
                 let mut kinds = 0;
                 for i in run {
-                    match tally[..kinds].iter_mut().find(|(d, _)| *d == i.to) {
-                        Some(t) => t.1 += i.w,
+                    match tally[..kinds].iter_mut().find(|(d, ..)| *d == i.to) {
+                        Some(t) => (t.1, t.2) = (t.1 + i.w, t.2 + 1),
                         None => {
-                            tally[kinds] = (i.to, i.w);
+                            tally[kinds] = (i.to, i.w, 1);
                             kinds += 1;
                         }
                     }
@@ -325,7 +325,7 @@ impl Builder<'_> {
             let mut common_w = 0.0;
             // While every range is a single value: each decision's weight, in the order the
             // decisions first appear (see `singles_list` for the common one).
-            let mut tally = [(NO_LIST, 0.0f64); MAX_RUN];
+            let mut tally = [(NO_LIST, 0.0f64, 0usize); MAX_RUN];
             let mut kinds = 0;
             let lens = row
                 .iter_mut()
@@ -360,10 +360,10 @@ impl Builder<'_> {
                         break;
                     }
                 } else {
-                    match tally[..kinds].iter_mut().find(|(d, _)| *d == iv.to) {
-                        Some(t) => t.1 += iv.w,
+                    match tally[..kinds].iter_mut().find(|(d, ..)| *d == iv.to) {
+                        Some(t) => (t.1, t.2) = (t.1 + iv.w, t.2 + 1),
                         None => {
-                            tally[kinds] = (iv.to, iv.w);
+                            tally[kinds] = (iv.to, iv.w, 1);
                             kinds += 1;
                         }
                     }
@@ -380,26 +380,45 @@ impl Builder<'_> {
     }
 
     /// [`Builder::exceptions`] for a run of single values whose decisions weigh `tally` (in
-    /// the order they first appear): the common decision is the one whose list costs least
-    /// (the first of equals). Not simply the heaviest: a rare value on each side of a ruled
-    /// syscall is one test for the syscall with the rare ones common, where the syscall
-    /// common would pay a test for each rare one.
-    fn singles_list(&self, run: &[Interval], tally: &[(DnId, f64)]) -> List {
-        if run.len() > 2 * MAX_EXCEPTIONS {
+    /// the order they first appear: decision, weight, how many values): the common decision
+    /// is the one whose list costs least (the first of equals). Not simply the heaviest: a
+    /// rare value on each side of a ruled syscall is one test for the syscall with the rare
+    /// ones common, where the syscall common would pay a test for each rare one.
+    ///
+    /// Each decision is priced as [`Builder::list_cost`] prices its list (same terms, same
+    /// order), from one ordering of the whole run: the exceptions of any common decision are
+    /// the others in that order.
+    fn singles_list(&self, run: &[Interval], tally: &[(DnId, f64, usize)]) -> List {
+        if run.len() > 2 * MAX_EXCEPTIONS || tally.iter().all(|t| run.len() - t.2 > MAX_EXCEPTIONS)
+        {
             return (NO_LIST, 0.0);
         }
+        // The run heaviest first, equal weights in run order (as `push_exception` orders).
+        let mut order = [(0.0f64, NO_LIST); 2 * MAX_EXCEPTIONS];
+        for (n, r) in run.iter().enumerate() {
+            let mut at = n;
+            while at > 0 && order[at - 1].0 < r.w {
+                order[at] = order[at - 1];
+                at -= 1;
+            }
+            order[at] = (r.w, r.to);
+        }
+        let order = &order[..run.len()];
         let mut best = (NO_LIST, 0.0);
-        for &(c, common_w) in tally {
-            let mut ex = [0.0f64; MAX_EXCEPTIONS];
-            let mut m = 0;
-            if !run
-                .iter()
-                .filter(|r| r.to != c)
-                .all(|r| push_exception(&mut ex, &mut m, r.w))
-            {
+        for &(c, common_w, count) in tally {
+            let m = run.len() - count;
+            if m > MAX_EXCEPTIONS {
                 continue;
             }
-            let cost = self.list_cost(&ex[..m], common_w);
+            let mut listed = 0.0;
+            let mut k = 0;
+            for &(w, d) in order {
+                if d != c {
+                    k += 1;
+                    listed += w * k as f64;
+                }
+            }
+            let cost = listed + common_w * m as f64 + self.size_cost * m as f64;
             if best.0 == NO_LIST || cost < best.1 {
                 best = (c, cost);
             }
@@ -833,6 +852,37 @@ mod tests {
         assert_eq!(walk(&alone, root, 135), (h, 1));
     }
 
+    /// [`Builder::singles_list`] the plain way: every decision of the run as the common one,
+    /// its exceptions listed by [`push_exception`] and priced by [`Builder::list_cost`].
+    fn singles_by_lists(b: &Builder, run: &[Interval]) -> List {
+        if run.len() > 2 * MAX_EXCEPTIONS {
+            return (NO_LIST, 0.0);
+        }
+        let mut best = (NO_LIST, 0.0);
+        let mut tried = Vec::new();
+        for r in run {
+            if tried.contains(&r.to) {
+                continue;
+            }
+            tried.push(r.to);
+            let common_w: f64 = run.iter().filter(|x| x.to == r.to).map(|x| x.w).sum();
+            let mut ex = [0.0f64; MAX_EXCEPTIONS];
+            let mut m = 0;
+            if !run
+                .iter()
+                .filter(|x| x.to != r.to)
+                .all(|x| push_exception(&mut ex, &mut m, x.w))
+            {
+                continue;
+            }
+            let cost = b.list_cost(&ex[..m], common_w);
+            if best.0 == NO_LIST || cost < best.1 {
+                best = (r.to, cost);
+            }
+        }
+        best
+    }
+
     /// The table the exact search reads holds, for every short sub-run, what
     /// [`Builder::exceptions`] finds for it alone.
     #[test]
@@ -871,6 +921,10 @@ mod tests {
                     let got = table[i * (MAX_RUN + 1) + len];
                     let want = b.exceptions(i, i + len).unwrap_or((NO_LIST, 0.0));
                     assert_eq!(got, want, "{ivs:?} {i} {len}");
+                    let run = &ivs[i..i + len];
+                    if run.iter().all(|r| r.lo == r.hi) {
+                        assert_eq!(want, singles_by_lists(&b, run), "{run:?}");
+                    }
                 }
             }
         }
