@@ -854,7 +854,7 @@ mod tests {
 
     /// [`Builder::singles_list`] the plain way: every decision of the run as the common one,
     /// its exceptions listed by [`push_exception`] and priced by [`Builder::list_cost`].
-    fn singles_by_lists(b: &Builder, run: &[Interval]) -> List {
+    fn singles_by_lists(b: &Builder<'_>, run: &[Interval]) -> List {
         if run.len() > 2 * MAX_EXCEPTIONS {
             return (NO_LIST, 0.0);
         }
