@@ -243,7 +243,10 @@ pub(crate) fn run(p: &Program) -> Program {
 
 impl Pruner<'_> {
     fn go(&mut self, mut d: DnId, mut facts: Facts, depth: usize) -> DnId {
-        let mut keys = Vec::new();
+        // The memo keys this call fills in: the node with its facts, and, past
+        // MAX_VARIANTS, with none (two at most: on the stack, not in a vector).
+        let mut keys: [Option<(DnId, Facts)>; 2] = [None, None];
+        let mut n_keys = 0;
         let out = loop {
             let Dn::Test {
                 off,
@@ -279,22 +282,24 @@ impl Pruner<'_> {
                 self.variants[d] += 1;
                 if self.variants[d] > MAX_VARIANTS {
                     // Rebuilt with no facts (once, then memoized).
-                    keys.push(key);
+                    keys[n_keys] = Some(key);
+                    n_keys += 1;
                     key = (d, Vec::new());
                     if let Some(&n) = self.memo.get(&key) {
                         break n;
                     }
                 }
             }
-            keys.push(key);
+            keys[n_keys] = Some(key);
+            n_keys += 1;
             if self.budget == 0 || depth > MAX_DEPTH {
                 break self.copy(d);
             }
             self.budget -= 1;
-            // The facts here (the memo key just pushed), copied only for the successors.
-            let here = &keys[keys.len() - 1].1;
+            // The facts here (the memo key just stored), copied only for the successors.
+            let here: &[(u8, Fact)] = keys[n_keys - 1].as_ref().map_or(&[], |k| &k.1);
             if off < FIRST_TRACKED {
-                let (f0, f1) = (here.clone(), here.clone());
+                let (f0, f1) = (here.to_vec(), here.to_vec());
                 let nt = self.go(t, f0, depth);
                 let nf = self.go(f, f1, depth);
                 break self.new.test(off, mask, op, k, nt, nf);
@@ -307,7 +312,9 @@ impl Pruner<'_> {
             };
             // (Undecided: see the pass-through above.)
             let with = |holds: bool| {
-                let mut v = here.clone();
+                // (Room for one more: a fact on a new word is inserted.)
+                let mut v = Vec::with_capacity(here.len() + 1);
+                v.extend_from_slice(here);
                 let nf = fact.assume(mask, op, k, holds);
                 match at {
                     Ok(i) => v[i].1 = nf,
@@ -320,7 +327,7 @@ impl Pruner<'_> {
             let nf = self.go(f, ff, depth + 1);
             break self.new.test(off, mask, op, k, nt, nf);
         };
-        for key in keys {
+        for key in keys.into_iter().flatten() {
             self.memo.insert(key, out);
         }
         out
