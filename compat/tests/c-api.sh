@@ -24,7 +24,7 @@ cp "$rel/libseccomp.so" "$work/lib/libseccomp.so.2"
 ln -s libseccomp.so.2 "$work/lib/libseccomp.so"
 
 echo "--- SONAME and symbols"
-objdump -p "$work/lib/libseccomp.so.2" | grep -q "SONAME *libseccomp.so.2$" \
+objdump -p "$work/lib/libseccomp.so.2" | grep "SONAME *libseccomp.so.2$" >/dev/null \
     || { echo "FAIL: SONAME is not libseccomp.so.2" >&2; exit 1; }
 exported=$(objdump -T "$work/lib/libseccomp.so.2" | awk '$2 == "g" && $4 == ".text" {print $NF}' | sort)
 declared=$(grep -oE "\bseccomp_[a-z_]+\(" "$inc/seccomp.h" | tr -d '(' | sort -u)
@@ -43,14 +43,14 @@ diff -u "$inc/seccomp-syscalls.h" "$work/seccomp-syscalls.h" \
 echo "--- api.c: our header, our shared library"
 gcc -Wall -Werror -I"$inc" "$here/c/api.c" -o "$work/api-shared" -L"$work/lib" -lseccomp
 LD_LIBRARY_PATH=$work/lib "$work/api-shared"
-LD_LIBRARY_PATH=$work/lib ldd "$work/api-shared" | grep -q "libseccomp.so.2 => $work/lib/" \
+LD_LIBRARY_PATH=$work/lib ldd "$work/api-shared" | grep "libseccomp.so.2 => $work/lib/" >/dev/null \
     || { echo "FAIL: api-shared did not resolve libseccomp.so.2 to ours" >&2; exit 1; }
 
 echo "--- api.c: our header, our static library"
 gcc -Wall -Werror -I"$inc" "$here/c/api.c" -o "$work/api-static" "$rel/libseccomp.a" \
     -lgcc_s -lutil -lrt -lpthread -lm -ldl
 "$work/api-static"
-if ldd "$work/api-static" | grep -q seccomp; then
+if ldd "$work/api-static" | grep seccomp >/dev/null; then
     echo "FAIL: the static build links a libseccomp.so" >&2
     exit 1
 fi
@@ -59,7 +59,7 @@ echo "--- api.c: libseccomp's own header and -lseccomp, run on ours"
 if [ -f /usr/include/seccomp.h ] && ls /usr/lib/*/libseccomp.so >/dev/null 2>&1; then
     gcc -Wall -Werror "$here/c/api.c" -o "$work/api-theirs" -lseccomp
     LD_LIBRARY_PATH=$work/lib "$work/api-theirs"
-    LD_LIBRARY_PATH=$work/lib ldd "$work/api-theirs" | grep -q "libseccomp.so.2 => $work/lib/" \
+    LD_LIBRARY_PATH=$work/lib ldd "$work/api-theirs" | grep "libseccomp.so.2 => $work/lib/" >/dev/null \
         || { echo "FAIL: api-theirs did not resolve libseccomp.so.2 to ours" >&2; exit 1; }
 else
     echo "!!! WARNING: libseccomp-dev is not installed: the build against libseccomp's header was skipped" >&2

@@ -107,7 +107,7 @@ for suite in $suites; do
     echo "built $built test programs; not built: ${unbuilt[*]:-none}"
     for t in "${unbuilt[@]}"; do sed 's/^/    /' "$work/$t.build.log" | head -n 5; done
     # The programs must run on our library, not a system one.
-    if ! ldd "$src/tests/01-sim-allow" | grep -q "libseccomp.so.2 => $dist/lib/"; then
+    if ! ldd "$src/tests/01-sim-allow" | grep "libseccomp.so.2 => $dist/lib/" >/dev/null; then
         ldd "$src/tests/01-sim-allow" >&2
         die "the test programs do not resolve libseccomp.so.2 to ours"
     fi

@@ -67,7 +67,7 @@ if [[ $arch == s390x ]] && ! command -v s390x-linux-gnu-gcc >/dev/null; then
     # the s390x C library.
     need+=(gcc-s390x-linux-gnu libc6-dev-s390x-cross)
 fi
-if ! dpkg --print-foreign-architectures | grep -qx "$deb_arch"; then
+if ! dpkg --print-foreign-architectures | grep -x "$deb_arch" >/dev/null; then
     dpkg --add-architecture "$deb_arch" || setup_failed "dpkg --add-architecture $deb_arch"
     updated=
 else
@@ -97,7 +97,7 @@ fi
 echo "kernel: $pkg"
 
 phase "cargo build -p kernel-check --target $rust_target"
-rustup target list --installed | grep -qx "$rust_target" ||
+rustup target list --installed | grep -x "$rust_target" >/dev/null ||
     timeout 300 rustup target add "$rust_target" || setup_failed "rustup target add $rust_target"
 if [[ $arch == aarch64 ]]; then
     # Linked by rust-lld, which rustup ships: no C cross toolchain.
@@ -114,7 +114,7 @@ if [[ $arch == aarch64 ]]; then
     # The compat ABI (32-bit arm processes on the arm64 kernel), when it can be built.
     compat_target=armv7-unknown-linux-gnueabihf
     if command -v arm-linux-gnueabihf-gcc >/dev/null &&
-        { rustup target list --installed | grep -qx $compat_target ||
+        { rustup target list --installed | grep -x $compat_target >/dev/null ||
             timeout 300 rustup target add $compat_target; }; then
         export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc
         export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS="-C target-feature=+crt-static"
