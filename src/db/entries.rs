@@ -9,6 +9,9 @@
 use super::SysEntry;
 use crate::ir::hash::FxMap;
 
+/// The room the first entry makes for more.
+const FIRST_ROOM: usize = 64;
+
 /// Syscall entries by number (the API of the `BTreeMap` it replaces, as far as used).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Entries {
@@ -30,10 +33,16 @@ impl Entries {
 
     /// Adds `e` as the entry of syscall `num` (replacing one there was).
     pub(crate) fn insert(&mut self, num: i32, e: SysEntry) {
-        match self.index.get(&num) {
-            Some(&i) => self.entries[i] = e,
-            None => {
-                self.index.insert(num, self.entries.len());
+        if self.entries.is_empty() {
+            // Room for a typical filter's syscalls at once, not grown (and rehashed) from one.
+            self.entries.reserve(FIRST_ROOM);
+            self.index.reserve(FIRST_ROOM);
+        }
+        let next = self.entries.len();
+        match self.index.entry(num) {
+            std::collections::hash_map::Entry::Occupied(o) => self.entries[*o.get()] = e,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(next);
                 self.entries.push(e);
             }
         }
