@@ -13,7 +13,7 @@ pub(crate) mod tree;
 
 use crate::arch::{ArchInfo, Endian, ScmpArch, NATIVE};
 use crate::error::{Result, SeccompErrno, SeccompError};
-use crate::syscall::{direct_num, resolve_name, resolve_num};
+use crate::syscall::{direct_num, name_slot, resolve_name, resolve_name_at, resolve_num};
 use entries::Entries;
 use tree::{Cmp, Id, OrigOp, PruneState, Tree};
 
@@ -437,10 +437,12 @@ fn translate(arch: ScmpArch, nr: i32) -> Result<i32> {
     Translation::new(nr).to(arch)
 }
 
-/// A native syscall number, translated by name for each architecture (the name looked up once).
+/// A native syscall number, translated by name for each architecture (the name looked up and
+/// hashed once).
 struct Translation {
     nr: i32,
-    native_name: Option<Option<&'static str>>,
+    /// The native name and its slot in the name indexes, once looked up.
+    native_name: Option<Option<(&'static str, usize)>>,
 }
 
 impl Translation {
@@ -469,11 +471,11 @@ impl Translation {
             )
         };
         let native = NATIVE.ok_or_else(efault)?;
-        let name = *self
+        let found = *self
             .native_name
-            .get_or_insert_with(|| resolve_num(native, nr));
-        let name = name.ok_or_else(efault)?;
-        resolve_name(arch, name).ok_or_else(|| {
+            .get_or_insert_with(|| resolve_num(native, nr).map(|n| (n, name_slot(n))));
+        let (name, slot) = found.ok_or_else(efault)?;
+        resolve_name_at(arch, name, slot).ok_or_else(|| {
             SeccompError::with_errno(
                 SeccompErrno::EFAULT,
                 format!("syscall {name:?} cannot be resolved on {arch}"),

@@ -379,6 +379,17 @@ pub(crate) fn resolve_name(arch: ScmpArch, name: &str) -> Option<i32> {
     tables::resolve_name(arch, name)
 }
 
+/// A name's slot in the name indexes, for [`resolve_name_at`].
+pub(crate) fn name_slot(name: &str) -> usize {
+    tables::name_slot(name)
+}
+
+/// [`resolve_name`] with the name's [`name_slot`] already computed: one name resolved on
+/// several architectures is hashed once.
+pub(crate) fn resolve_name_at(arch: ScmpArch, name: &str, slot: usize) -> Option<i32> {
+    tables::resolve_name_at(arch, name, slot)
+}
+
 /// from_name_by_arch_rewrite: like resolve_name, but socket-family / ipc-family pseudo numbers become the arch's socketcall / ipc number.
 pub(crate) fn resolve_name_rewrite(arch: ScmpArch, name: &str) -> Option<i32> {
     tables::resolve_name_rewrite(arch, name)

@@ -214,7 +214,7 @@ impl core::fmt::Debug for NameIndex {
 }
 
 /// FNV-1a over the name's bytes, folded to a slot.
-const fn name_slot(name: &str) -> usize {
+pub(crate) const fn name_slot(name: &str) -> usize {
     let b = name.as_bytes();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut i = 0;
@@ -264,7 +264,12 @@ impl NameIndex {
 
     /// `name`'s number in `table` (the table this index was built of).
     pub(crate) const fn find(&self, table: &[(&str, i32)], name: &str) -> Option<i32> {
-        let mut s = name_slot(name);
+        self.find_at(table, name, name_slot(name))
+    }
+
+    /// [`NameIndex::find`] with `name`'s [`name_slot`] already computed.
+    const fn find_at(&self, table: &[(&str, i32)], name: &str, slot: usize) -> Option<i32> {
+        let mut s = slot;
         loop {
             let e = self.slots[s];
             if e == NO_ENTRY {
@@ -309,20 +314,26 @@ fn names_of(table: &'static [(i32, &'static str)], nr: i32) -> impl Iterator<Ite
 
 /// `seccomp_syscall_resolve_name_arch()`: see `super::resolve_name`.
 pub(crate) const fn resolve_name(arch: ScmpArch, name: &str) -> Option<i32> {
+    resolve_name_at(arch, name, name_slot(name))
+}
+
+/// [`resolve_name`] with `name`'s [`name_slot`] already computed (every index hashes a name
+/// alike, so one name resolved on several architectures is hashed once).
+pub(crate) const fn resolve_name_at(arch: ScmpArch, name: &str, slot: usize) -> Option<i32> {
     let Some(abi) = abi(arch) else {
         return None;
     };
     if abi.mux.is_some() {
-        if let Some(pseudo) = MUX_INDEX.find(MUX_FAMILY, name) {
+        if let Some(pseudo) = MUX_INDEX.find_at(MUX_FAMILY, name, slot) {
             return Some(pseudo);
         }
     }
-    if let Some(nr) = abi.name_index.find(abi.by_name, name) {
+    if let Some(nr) = abi.name_index.find_at(abi.by_name, name, slot) {
         return Some(nr);
     }
     // Every name of the tables that some ABI lacks is in the pseudo table; a name not there
     // either is known to no ABI.
-    PNR_INDEX.find(PNR_BY_NAME, name)
+    PNR_INDEX.find_at(PNR_BY_NAME, name, slot)
 }
 
 /// `seccomp_syscall_resolve_name_rewrite()`: see `super::resolve_name_rewrite`.
