@@ -13,7 +13,9 @@ pub(crate) mod tree;
 
 use crate::arch::{ArchInfo, Endian, ScmpArch, NATIVE};
 use crate::error::{Result, SeccompErrno, SeccompError};
-use crate::syscall::{direct_num, name_slot, resolve_name, resolve_name_at, resolve_num};
+use crate::syscall::{
+    direct_num, name_slot, native_name, resolve_name, resolve_name_at, resolve_num,
+};
 use entries::Entries;
 use tree::{Cmp, Id, OrigOp, PruneState, Tree};
 
@@ -470,10 +472,10 @@ impl Translation {
                 format!("syscall number {nr} is not a syscall of the native architecture"),
             )
         };
-        let native = NATIVE.ok_or_else(efault)?;
+        // (No native architecture: no native name either, the same error.)
         let found = *self
             .native_name
-            .get_or_insert_with(|| resolve_num(native, nr).map(|n| (n, name_slot(n))));
+            .get_or_insert_with(|| native_name(nr).map(|n| (n, name_slot(n))));
         let (name, slot) = found.ok_or_else(efault)?;
         resolve_name_at(arch, name, slot).ok_or_else(|| {
             SeccompError::with_errno(

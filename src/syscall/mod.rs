@@ -379,6 +379,11 @@ pub(crate) fn resolve_name(arch: ScmpArch, name: &str) -> Option<i32> {
     tables::resolve_name(arch, name)
 }
 
+/// `resolve_num(NATIVE, nr)`, from an index by number where the native table covers `nr`.
+pub(crate) fn native_name(nr: i32) -> Option<&'static str> {
+    tables::native_name(nr)
+}
+
 /// A name's slot in the name indexes, for [`resolve_name_at`].
 pub(crate) fn name_slot(name: &str) -> usize {
     tables::name_slot(name)

@@ -375,6 +375,68 @@ pub(crate) fn resolve_num(arch: ScmpArch, nr: i32) -> Option<&'static str> {
     names_of(PNR_BY_NUM, key).find(|name| find_name(abi.by_name, name).is_none())
 }
 
+/// The native ABI's `BY_NUM` table (empty where the crate's target is not an architecture
+/// libseccomp knows).
+const NATIVE_BY_NUM: &[(i32, &str)] = match crate::arch::NATIVE {
+    Some(native) => match abi(native) {
+        Some(abi) => abi.by_num,
+        None => &[],
+    },
+    None => &[],
+};
+
+/// The native numbers [`NATIVE_POSITIONS`] covers: from the table's lowest non-negative
+/// number, how many.
+const NATIVE_RANGE: (i32, usize) = {
+    let t = NATIVE_BY_NUM;
+    let mut i = 0;
+    while i < t.len() && t[i].0 < 0 {
+        i += 1;
+    }
+    if i == t.len() {
+        (0, 0)
+    } else {
+        (t[i].0, (t[t.len() - 1].0 - t[i].0 + 1) as usize)
+    }
+};
+
+/// Where each native number of [`NATIVE_RANGE`] is in [`NATIVE_BY_NUM`] (`u16::MAX`: a
+/// number without a syscall), built by the compiler: every rule added to a filter of several
+/// architectures looks its native name up, and this is one read where a binary search took
+/// nine unpredictable steps.
+static NATIVE_POSITIONS: [u16; NATIVE_RANGE.1] = {
+    let mut out = [u16::MAX; NATIVE_RANGE.1];
+    let t = NATIVE_BY_NUM;
+    let mut i = t.len();
+    // Backwards, so that of two names of one number the first (in name order) stays.
+    while i > 0 {
+        i -= 1;
+        let k = t[i].0 - NATIVE_RANGE.0;
+        if k >= 0 && (k as usize) < NATIVE_RANGE.1 {
+            assert!(
+                i < u16::MAX as usize,
+                "native table too long for its positions"
+            );
+            out[k as usize] = i as u16;
+        }
+    }
+    out
+};
+
+/// `resolve_num(NATIVE, nr)`, by [`NATIVE_POSITIONS`] where it covers `nr`.
+pub(crate) fn native_name(nr: i32) -> Option<&'static str> {
+    let native = crate::arch::NATIVE?;
+    let covered = nr
+        .checked_sub(NATIVE_RANGE.0)
+        .and_then(|k| usize::try_from(k).ok())
+        .and_then(|k| NATIVE_POSITIONS.get(k));
+    match covered {
+        Some(&u16::MAX) => None,
+        Some(&at) => Some(NATIVE_BY_NUM[usize::from(at)].1),
+        None => resolve_num(native, nr),
+    }
+}
+
 /// The kernel's number for `name` on `arch`, with the ABI's offset: see `super::direct_num`.
 #[allow(dead_code)] // the rule database's (src/db) entry point
 pub(crate) const fn direct_num(arch: ScmpArch, name: &str) -> Option<i32> {
@@ -395,6 +457,23 @@ mod tests {
     type Tables = (&'static str, ByName, ByNum);
     type ByName = &'static [(&'static str, i32)];
     type ByNum = &'static [(i32, &'static str)];
+
+    /// The native number index agrees with resolving numbers the general way, in its range
+    /// and around it.
+    #[test]
+    fn native_names_are_the_resolved_ones() {
+        let Some(native) = crate::arch::NATIVE else {
+            return;
+        };
+        let (first, count) = NATIVE_RANGE;
+        assert!(count > 300, "{count} native numbers covered");
+        let mut named = 0;
+        for nr in (first - 300..first + count as i32 + 3).chain([-1, -101, -10001, i32::MIN]) {
+            assert_eq!(native_name(nr), resolve_num(native, nr), "{nr}");
+            named += usize::from(native_name(nr).is_some());
+        }
+        assert!(named > 300, "{named} names");
+    }
 
     #[test]
     fn tables_are_sorted_and_consistent() {
