@@ -90,19 +90,7 @@ fn push_exception(ex: &mut [f64; MAX_EXCEPTIONS], m: &mut usize, w: f64) -> bool
 /// Each test also costs `cost.size`, which keeps sparse value lists from becoming trees twice
 /// their size.
 pub(crate) fn tree(ir: &mut Ir, off: u32, ivs: &[Interval], cost: Cost) -> DnId {
-    let mut b = Builder {
-        ir,
-        off,
-        prefix: prefix_sums(ivs),
-        ivs: ivs.to_vec(),
-        size_cost: cost.size,
-        // (Splits are stored as u16: see `Dp::root`.)
-        exact: cost.exact.min(usize::from(u16::MAX)),
-        dp: Dp::default(),
-        lists: Vec::new(),
-        plans: FxMap::default(),
-    };
-    b.build(0, ivs.len())
+    Builder::new(ir, off, ivs, cost).build(0, ivs.len())
 }
 
 fn prefix_sums(ivs: &[Interval]) -> Vec<f64> {
@@ -234,6 +222,35 @@ impl Dp {
 /// Rounds of raising the weights of key ranges that sit too deep.
 const DEPTH_ROUNDS: usize = 3;
 
+impl<'a> Builder<'a> {
+    fn new(ir: &'a mut Ir, off: u32, ivs: &[Interval], cost: Cost) -> Self {
+        Builder {
+            ir,
+            off,
+            prefix: prefix_sums(ivs),
+            ivs: ivs.to_vec(),
+            size_cost: cost.size,
+            // (Splits are stored as u16: see `Dp::root`.)
+            exact: cost.exact.min(usize::from(u16::MAX)),
+            dp: Dp::default(),
+            lists: Vec::new(),
+            plans: FxMap::default(),
+        }
+    }
+}
+
+/// Adds a single value's decision and weight to a run's `tally` (each decision once, in the
+/// order they first appear: decision, weight, how many values), of which `*kinds` are used.
+fn tally_add(tally: &mut [(DnId, f64, usize)], kinds: &mut usize, to: DnId, w: f64) {
+    match tally[..*kinds].iter_mut().find(|(d, ..)| *d == to) {
+        Some(t) => (t.1, t.2) = (t.1 + w, t.2 + 1),
+        None => {
+            tally[*kinds] = (to, w, 1);
+            *kinds += 1;
+        }
+    }
+}
+
 impl Builder<'_> {
     fn weight(&self, a: usize, b: usize) -> f64 {
         self.prefix[b] - self.prefix[a]
@@ -264,13 +281,7 @@ impl Builder<'_> {
                 let mut tally = [(NO_LIST, 0.0f64, 0usize); 2 * MAX_EXCEPTIONS];
                 let mut kinds = 0;
                 for i in run {
-                    match tally[..kinds].iter_mut().find(|(d, ..)| *d == i.to) {
-                        Some(t) => (t.1, t.2) = (t.1 + i.w, t.2 + 1),
-                        None => {
-                            tally[kinds] = (i.to, i.w, 1);
-                            kinds += 1;
-                        }
-                    }
+                    tally_add(&mut tally, &mut kinds, i.to, i.w);
                 }
                 let (c, cost) = self.singles_list(run, &tally[..kinds]);
                 return (c != NO_LIST).then_some((c, cost));
@@ -360,13 +371,7 @@ impl Builder<'_> {
                         break;
                     }
                 } else {
-                    match tally[..kinds].iter_mut().find(|(d, ..)| *d == iv.to) {
-                        Some(t) => (t.1, t.2) = (t.1 + iv.w, t.2 + 1),
-                        None => {
-                            tally[kinds] = (iv.to, iv.w, 1);
-                            kinds += 1;
-                        }
-                    }
+                    tally_add(&mut tally, &mut kinds, iv.to, iv.w);
                 }
                 if len < 2 {
                     continue;
@@ -806,17 +811,13 @@ mod tests {
         assert_eq!(walk(&ir, root, 100).0, allow);
     }
 
-    fn builder<'a>(ir: &'a mut Ir, ivs: &[Interval]) -> Builder<'a> {
-        Builder {
-            ir,
-            off: 0,
-            prefix: prefix_sums(ivs),
-            ivs: ivs.to_vec(),
-            size_cost: 0.0,
-            exact: 40,
-            dp: Dp::default(),
-            lists: Vec::new(),
-            plans: FxMap::default(),
+    /// A seeded linear congruential generator: `next(m)` is below `m`.
+    fn lcg(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |m| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
         }
     }
 
@@ -835,7 +836,7 @@ mod tests {
             iv(137, u32::MAX, other, 0.5),
         ];
         // One test for the hot value (the rare ones common), not one for each rare value.
-        let b = builder(&mut ir, &ivs);
+        let b = Builder::new(&mut ir, 0, &ivs, TEST_COST);
         assert_eq!(b.exceptions(1, 4), Some((deny, 1.0 + 2.0 * rare)));
         let root = tree(&mut ir, 0, &ivs, TEST_COST);
         for i in &ivs {
@@ -889,13 +890,7 @@ mod tests {
     fn the_exception_table_agrees_with_exceptions() {
         let mut ir = Ir::default();
         let r: Vec<DnId> = (0..4).map(|k| ir.ret(k)).collect();
-        let mut seed = 11u64;
-        let mut next = move |m: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % m
-        };
+        let mut next = lcg(11);
         for _ in 0..200 {
             let n = 2 + next(30) as usize;
             let mut ivs = Vec::new();
@@ -913,7 +908,7 @@ mod tests {
                 ivs.push(iv(lo, hi, r[next(4) as usize], w));
                 lo = hi.wrapping_add(1);
             }
-            let b = builder(&mut ir, &ivs);
+            let b = Builder::new(&mut ir, 0, &ivs, TEST_COST);
             let mut table = Vec::new();
             b.exception_table(0, n, &mut table, &[]);
             for i in 0..n {
@@ -944,17 +939,7 @@ mod tests {
         }
         ivs.push(iv(28, u32::MAX, allow, 1.0));
         let n = ivs.len();
-        let mut b = Builder {
-            ir: &mut ir,
-            off: 0,
-            prefix: prefix_sums(&ivs),
-            ivs: ivs.clone(),
-            size_cost: 0.0,
-            exact: 40,
-            dp: Dp::default(),
-            lists: Vec::new(),
-            plans: FxMap::default(),
-        };
+        let mut b = Builder::new(&mut ir, 0, &ivs, TEST_COST);
         let root = b.emit_exceptions(0, n, allow);
         for i in &ivs {
             assert_eq!(walk(&ir, root, i.lo).0, i.to, "{}", i.lo);
@@ -968,13 +953,7 @@ mod tests {
     fn planning_again_after_a_raise_matches_planning_afresh() {
         let mut ir = Ir::default();
         let r: Vec<DnId> = (0..5).map(|k| ir.ret(k)).collect();
-        let mut seed = 7u64;
-        let mut next = move |m: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % m
-        };
+        let mut next = lcg(7);
         for n in [2usize, 3, 9, 30, 61] {
             let ivs: Vec<Interval> = (0..n)
                 .map(|i| {
@@ -988,17 +967,11 @@ mod tests {
                     iv(lo, hi, r[next(5) as usize], w)
                 })
                 .collect();
-            let mut b = Builder {
-                ir: &mut ir,
-                off: 0,
-                prefix: prefix_sums(&ivs),
-                ivs,
-                size_cost: 0.1,
+            let cost = Cost {
+                size: 0.1,
                 exact: 320,
-                dp: Dp::default(),
-                lists: Vec::new(),
-                plans: FxMap::default(),
             };
+            let mut b = Builder::new(&mut ir, 0, &ivs, cost);
             let (mut again, mut lists) = (Dp::default(), Vec::new());
             again.prepare(n);
             b.plan_exact(0, n, &mut again, &mut lists, &[]);
