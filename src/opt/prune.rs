@@ -188,8 +188,9 @@ fn tracked(off: u32) -> u16 {
     }
 }
 
-/// Facts on some words: (word index = offset / 4, fact), sorted by word.
-type Facts = Vec<(u8, Fact)>;
+/// A fact on one word: (word index = offset / 4, fact). A call's facts are a run of these
+/// sorted by word.
+type WordFact = (u8, Fact);
 
 /// Steps allowed beyond the graph's own size before the rest is copied.
 const BUDGET: usize = 200_000;
@@ -201,13 +202,23 @@ struct Pruner<'a> {
     new: Ir,
     /// The words each node's sub-graph tests (bit `off / 4`).
     words: Vec<u16>,
-    memo: FxMap<(DnId, Facts), DnId>,
+    /// Every set of facts a node has been rebuilt with, numbered ([`NO_FACTS`] is the
+    /// empty one): the memo names a set by its number, so a lookup hashes two integers, and
+    /// each set is stored once however many nodes it reaches.
+    sets: FxMap<Vec<WordFact>, u32>,
+    memo: FxMap<(DnId, u32), DnId>,
+    /// The facts of the calls in progress, each call's on top of its caller's: the
+    /// successors' facts are built here, so a call allocates nothing.
+    stack: Vec<WordFact>,
     /// How many different facts each node has been rebuilt with.
     variants: Vec<u32>,
     /// Each node's copy (as it is) in the new graph, or [`NOT_COPIED`].
     copied: Vec<DnId>,
     budget: usize,
 }
+
+/// The number of the empty set of facts in [`Pruner::sets`].
+const NO_FACTS: u32 = 0;
 
 /// A node rebuilt with this many different facts is rebuilt with no facts from then on: a
 /// chain of rules on the same words reaches each test with facts from every way the tests
@@ -228,24 +239,29 @@ pub(crate) fn run(p: &Program) -> Program {
             Dn::Test { off, t, f, .. } => tracked(off) | words[t] | words[f],
         };
     }
+    let mut sets = FxMap::default();
+    sets.insert(Vec::new(), NO_FACTS);
     let mut pr = Pruner {
         old: &p.ir,
         new: Ir::with_capacity(order.len()),
         words,
+        sets,
         memo: FxMap::with_capacity_and_hasher(2 * order.len(), Default::default()),
+        stack: Vec::new(),
         variants: vec![0; p.ir.len()],
         copied: vec![NOT_COPIED; p.ir.len()],
         budget: BUDGET + 8 * order.len(),
     };
-    let root = pr.go(p.root, Vec::new(), 0);
+    let root = pr.go(p.root, 0, 0);
     Program { ir: pr.new, root }
 }
 
 impl Pruner<'_> {
-    fn go(&mut self, mut d: DnId, mut facts: Facts, depth: usize) -> DnId {
+    /// Rebuilds `d` with the facts `self.stack[start..]`, and leaves the stack at `start`.
+    fn go(&mut self, mut d: DnId, start: usize, depth: usize) -> DnId {
         // The memo keys this call fills in: the node with its facts, and, past
-        // MAX_VARIANTS, with none (two at most: on the stack, not in a vector).
-        let mut keys: [Option<(DnId, Facts)>; 2] = [None, None];
+        // MAX_VARIANTS, with none (two at most).
+        let mut keys = [(0, NO_FACTS); 2];
         let mut n_keys = 0;
         let out = loop {
             let Dn::Test {
@@ -263,6 +279,7 @@ impl Pruner<'_> {
             // is walked this way from every path that pinned the word.
             if off >= FIRST_TRACKED {
                 let w = (off / 4) as u8;
+                let facts = &self.stack[start..];
                 let fact = match facts.binary_search_by_key(&w, |(x, _)| *x) {
                     Ok(i) => facts[i].1,
                     Err(_) => Fact::default(),
@@ -272,65 +289,85 @@ impl Pruner<'_> {
                     continue;
                 }
             }
+            // Only the facts on words the sub-graph tests.
             let rel = self.words[d];
-            facts.retain(|(w, _)| rel & (1 << w) != 0);
-            let mut key = (d, facts);
+            let mut kept = start;
+            for i in start..self.stack.len() {
+                if rel & (1 << self.stack[i].0) != 0 {
+                    self.stack[kept] = self.stack[i];
+                    kept += 1;
+                }
+            }
+            self.stack.truncate(kept);
+            let set = self.set_number(start);
+            let mut key = (d, set);
             if let Some(&n) = self.memo.get(&key) {
                 break n;
             }
-            if !key.1.is_empty() {
+            if set != NO_FACTS {
                 self.variants[d] += 1;
                 if self.variants[d] > MAX_VARIANTS {
                     // Rebuilt with no facts (once, then memoized).
-                    keys[n_keys] = Some(key);
+                    keys[n_keys] = key;
                     n_keys += 1;
-                    key = (d, Vec::new());
+                    key = (d, NO_FACTS);
+                    self.stack.truncate(start);
                     if let Some(&n) = self.memo.get(&key) {
                         break n;
                     }
                 }
             }
-            keys[n_keys] = Some(key);
+            keys[n_keys] = key;
             n_keys += 1;
             if self.budget == 0 || depth > MAX_DEPTH {
                 break self.copy(d);
             }
             self.budget -= 1;
-            // The facts here (the memo key just stored), copied only for the successors.
-            let here: &[(u8, Fact)] = keys[n_keys - 1].as_ref().map_or(&[], |k| &k.1);
+            // Each successor's facts: a copy of these on top of the stack (with the tested
+            // word's fact updated, or inserted where no test on it was known).
+            let top = self.stack.len();
             if off < FIRST_TRACKED {
-                let (f0, f1) = (here.to_vec(), here.to_vec());
-                let nt = self.go(t, f0, depth);
-                let nf = self.go(f, f1, depth);
+                self.stack.extend_from_within(start..top);
+                let nt = self.go(t, top, depth);
+                self.stack.extend_from_within(start..top);
+                let nf = self.go(f, top, depth);
                 break self.new.test(off, mask, op, k, nt, nf);
             }
             let w = (off / 4) as u8;
-            let at = here.binary_search_by_key(&w, |(x, _)| *x);
+            let at = self.stack[start..top].binary_search_by_key(&w, |(x, _)| *x);
             let fact = match at {
-                Ok(i) => here[i].1,
+                Ok(i) => self.stack[start + i].1,
                 Err(_) => Fact::default(),
             };
             // (Undecided: see the pass-through above.)
-            let with = |holds: bool| {
-                // (Room for one more: a fact on a new word is inserted.)
-                let mut v = Vec::with_capacity(here.len() + 1);
-                v.extend_from_slice(here);
+            let mut next = [NOT_COPIED; 2];
+            for (holds, to) in [(true, t), (false, f)] {
+                self.stack.extend_from_within(start..top);
                 let nf = fact.assume(mask, op, k, holds);
                 match at {
-                    Ok(i) => v[i].1 = nf,
-                    Err(i) => v.insert(i, (w, nf)),
+                    Ok(i) => self.stack[top + i].1 = nf,
+                    Err(i) => self.stack.insert(top + i, (w, nf)),
                 }
-                v
-            };
-            let (ft, ff) = (with(true), with(false));
-            let nt = self.go(t, ft, depth + 1);
-            let nf = self.go(f, ff, depth + 1);
-            break self.new.test(off, mask, op, k, nt, nf);
+                next[usize::from(!holds)] = self.go(to, top, depth + 1);
+            }
+            break self.new.test(off, mask, op, k, next[0], next[1]);
         };
-        for key in keys.into_iter().flatten() {
+        for &key in &keys[..n_keys] {
             self.memo.insert(key, out);
         }
+        self.stack.truncate(start);
         out
+    }
+
+    /// The number of the set of facts `self.stack[start..]`, numbering it if it is new.
+    fn set_number(&mut self, start: usize) -> u32 {
+        let facts = &self.stack[start..];
+        if let Some(&n) = self.sets.get(facts) {
+            return n;
+        }
+        let n = self.sets.len() as u32;
+        self.sets.insert(facts.to_vec(), n);
+        n
     }
 
     /// `d`'s sub-graph copied as it is.
