@@ -207,6 +207,10 @@ struct Pruner<'a> {
     /// each set is stored once however many nodes it reaches.
     sets: FxMap<Vec<WordFact>, u32>,
     memo: FxMap<(DnId, u32), DnId>,
+    /// Whether more than one path from the root reaches each node: a node only one path
+    /// reaches is rebuilt once at most, so it is neither looked up in the memo nor kept
+    /// there (nor its facts numbered).
+    shared: Vec<bool>,
     /// The facts of the calls in progress, each call's on top of its caller's: the
     /// successors' facts are built here, so a call allocates nothing.
     stack: Vec<WordFact>,
@@ -239,6 +243,18 @@ pub(crate) fn run(p: &Program) -> Program {
             Dn::Test { off, t, f, .. } => tracked(off) | words[t] | words[f],
         };
     }
+    // Which nodes more than one path from the root reaches (parents before children).
+    let mut paths = vec![0u8; p.ir.len()];
+    paths[p.root] = 1;
+    for &d in order.iter().rev() {
+        if let Some((t, f)) = p.ir.succ(d) {
+            for c in [t, f] {
+                paths[c] = paths[c].saturating_add(paths[d]).min(2);
+            }
+        }
+    }
+    let shared: Vec<bool> = paths.iter().map(|&n| n > 1).collect();
+    let memo_room = 2 * shared.iter().filter(|&&s| s).count();
     let mut sets = FxMap::default();
     sets.insert(Vec::new(), NO_FACTS);
     let mut pr = Pruner {
@@ -246,7 +262,8 @@ pub(crate) fn run(p: &Program) -> Program {
         new: Ir::with_capacity(order.len()),
         words,
         sets,
-        memo: FxMap::with_capacity_and_hasher(2 * order.len(), Default::default()),
+        memo: FxMap::with_capacity_and_hasher(memo_room, Default::default()),
+        shared,
         stack: Vec::new(),
         variants: vec![0; p.ir.len()],
         copied: vec![NOT_COPIED; p.ir.len()],
@@ -299,26 +316,28 @@ impl Pruner<'_> {
                 }
             }
             self.stack.truncate(kept);
-            let set = self.set_number(start);
-            let mut key = (d, set);
-            if let Some(&n) = self.memo.get(&key) {
-                break n;
-            }
-            if set != NO_FACTS {
-                self.variants[d] += 1;
-                if self.variants[d] > MAX_VARIANTS {
-                    // Rebuilt with no facts (once, then memoized).
-                    keys[n_keys] = key;
-                    n_keys += 1;
-                    key = (d, NO_FACTS);
-                    self.stack.truncate(start);
-                    if let Some(&n) = self.memo.get(&key) {
-                        break n;
+            if self.shared[d] {
+                let set = self.set_number(start);
+                let mut key = (d, set);
+                if let Some(&n) = self.memo.get(&key) {
+                    break n;
+                }
+                if set != NO_FACTS {
+                    self.variants[d] += 1;
+                    if self.variants[d] > MAX_VARIANTS {
+                        // Rebuilt with no facts (once, then memoized).
+                        keys[n_keys] = key;
+                        n_keys += 1;
+                        key = (d, NO_FACTS);
+                        self.stack.truncate(start);
+                        if let Some(&n) = self.memo.get(&key) {
+                            break n;
+                        }
                     }
                 }
+                keys[n_keys] = key;
+                n_keys += 1;
             }
-            keys[n_keys] = key;
-            n_keys += 1;
             if self.budget == 0 || depth > MAX_DEPTH {
                 break self.copy(d);
             }
