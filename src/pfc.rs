@@ -74,19 +74,19 @@ fn level(out: &mut String, tree: &Tree, start: Id, lvl: usize, arg64: bool) {
         // An action ends a branch; a next level is only followed when there is no action.
         if let Some(a) = n.act_t {
             action(out, lvl + 1, a);
-        } else if let Some(t) = n.nxt_t {
+        } else if let Some(t) = n.nxt_t.get() {
             level(out, tree, t, lvl + 1, arg64);
         }
         if let Some(a) = n.act_f {
             indent(out, lvl);
             out.push_str("else\n");
             action(out, lvl + 1, a);
-        } else if let Some(f) = n.nxt_f {
+        } else if let Some(f) = n.nxt_f.get() {
             indent(out, lvl);
             out.push_str("else\n");
             level(out, tree, f, lvl + 1, arg64);
         }
-        cur = n.lvl_nxt;
+        cur = n.lvl_nxt.get();
     }
 }
 

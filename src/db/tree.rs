@@ -27,6 +27,35 @@ use std::ops::RangeBounds;
 /// Index of a node in its [`Tree`] arena.
 pub(crate) type Id = usize;
 
+/// A link to a node ([`Node`]'s successor levels and level neighbours): an `Option<Id>` in
+/// four bytes (a node is 80 bytes instead of 128; a tree of a few thousand rules' nodes is
+/// allocated, grown and logged for undo in every build).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Link(Option<std::num::NonZeroU32>);
+
+impl Link {
+    pub(crate) const NONE: Link = Link(None);
+
+    /// The node linked to.
+    #[inline]
+    pub(crate) fn get(self) -> Option<Id> {
+        self.0.map(|n| n.get() as usize - 1)
+    }
+}
+
+impl From<Option<Id>> for Link {
+    #[inline]
+    fn from(id: Option<Id>) -> Self {
+        // Ids count nodes in memory: far fewer than 2^32 - 1 of 80 bytes each.
+        Link(id.map(|i| {
+            u32::try_from(i + 1)
+                .ok()
+                .and_then(std::num::NonZeroU32::new)
+                .expect("a tree of fewer than 2^32 - 1 nodes")
+        }))
+    }
+}
+
 /// `Node::slot` of a node whose level has no index.
 const NO_SLOT: u32 = u32::MAX;
 
@@ -87,10 +116,10 @@ pub(crate) struct Node {
     pub datum_full: u64,
     pub act_t: Option<u32>,
     pub act_f: Option<u32>,
-    pub nxt_t: Option<Id>,
-    pub nxt_f: Option<Id>,
-    pub lvl_prv: Option<Id>,
-    pub lvl_nxt: Option<Id>,
+    pub nxt_t: Link,
+    pub nxt_f: Link,
+    pub lvl_prv: Link,
+    pub lvl_nxt: Link,
     refcnt: u32,
     /// The index of this node's level among the tree's level indexes (`NO_SLOT`: none). A
     /// node that left its level may keep a stale slot; `in_idx` tells.
@@ -126,10 +155,10 @@ impl Node {
             datum_full,
             act_t: None,
             act_f: None,
-            nxt_t: None,
-            nxt_f: None,
-            lvl_prv: None,
-            lvl_nxt: None,
+            nxt_t: Link::NONE,
+            nxt_f: Link::NONE,
+            lvl_prv: Link::NONE,
+            lvl_nxt: Link::NONE,
             refcnt: 0,
             slot: NO_SLOT,
             seq: 0,
@@ -141,9 +170,9 @@ impl Node {
     /// The successor level and the action on the true (`t`) or false edge.
     fn edge(&self, t: bool) -> (Option<Id>, Option<u32>) {
         if t {
-            (self.nxt_t, self.act_t)
+            (self.nxt_t.get(), self.act_t)
         } else {
-            (self.nxt_f, self.act_f)
+            (self.nxt_f.get(), self.act_f)
         }
     }
 
@@ -152,7 +181,7 @@ impl Node {
     }
 
     fn is_leaf(&self) -> bool {
-        self.nxt_t.is_none() && self.nxt_f.is_none()
+        self.nxt_t.get().is_none() && self.nxt_f.get().is_none()
     }
 
     fn has_children(&self) -> bool {
@@ -619,8 +648,8 @@ impl Tree {
         let mut done: Vec<Id> = Vec::new();
         let push = |todo: &mut Vec<Id>, x: Id| {
             let x = &self.nodes[x];
-            todo.extend(x.nxt_t);
-            todo.extend(x.nxt_f);
+            todo.extend(x.nxt_t.get());
+            todo.extend(x.nxt_f.get());
         };
         push(&mut todo, n);
         while let Some(d) = todo.pop() {
@@ -673,7 +702,9 @@ impl Tree {
 
     /// Sets the successor level on the true (`t`) or false edge of `id`.
     pub(crate) fn set_next(&mut self, id: Id, t: bool, next: Option<Id>) {
-        self.edit(id, |n| *if t { &mut n.nxt_t } else { &mut n.nxt_f } = next);
+        self.edit(id, |n| {
+            *if t { &mut n.nxt_t } else { &mut n.nxt_f } = Link::from(next)
+        });
     }
 
     /// Sets the action on the true (`t`) or false edge of `id`.
@@ -725,7 +756,7 @@ impl Tree {
             return;
         }
         let mut start = id;
-        while let Some(p) = self.nodes[start].lvl_prv {
+        while let Some(p) = self.nodes[start].lvl_prv.get() {
             start = p;
         }
         let mut sorted = true;
@@ -737,7 +768,7 @@ impl Tree {
             sorted &= k <= prev;
             prev = k;
             len += 1;
-            c = self.nodes[i].lvl_nxt;
+            c = self.nodes[i].lvl_nxt.get();
         }
         if len < INDEX_AFTER || len >= SEQ_END as usize {
             return;
@@ -761,7 +792,7 @@ impl Tree {
                 l.next_seq += 1;
                 l.add(pos(n), i, Summary::of(n));
             }
-            c = n.lvl_nxt;
+            c = n.lvl_nxt.get();
         }
         if sorted {
             let a = self.aux.as_deref_mut().expect("created");
@@ -779,7 +810,7 @@ impl Tree {
             return;
         };
         let kn = key(&self.nodes[n]);
-        let (p, q) = (self.nodes[n].lvl_prv, self.nodes[n].lvl_nxt);
+        let (p, q) = (self.nodes[n].lvl_prv.get(), self.nodes[n].lvl_nxt.get());
         let sorted = p.map_or(true, |p| key(&self.nodes[p]) >= kn)
             && q.map_or(true, |q| key(&self.nodes[q]) < kn);
         let seq = self.level(s).next_seq;
@@ -815,7 +846,7 @@ impl Tree {
         if let Some(s) = self.indexed(id) {
             return *self.level(s).by_pos.values().next().expect("holds id");
         }
-        while let Some(p) = self.nodes[id].lvl_prv {
+        while let Some(p) = self.nodes[id].lvl_prv.get() {
             id = p;
         }
         id
@@ -896,7 +927,7 @@ impl Tree {
         let mut x = s;
         let mut steps = 0;
         let spot = loop {
-            let Some(nx) = self.nodes[x].lvl_nxt else {
+            let Some(nx) = self.nodes[x].lvl_nxt.get() else {
                 break Spot::After(x);
             };
             x = nx;
@@ -924,34 +955,34 @@ impl Tree {
         self.nm(n).refcnt = r;
         if r == 0 {
             self.left(n);
-            let mut lvl_p = self.nodes[n].lvl_prv;
-            let mut lvl_n = self.nodes[n].lvl_nxt;
-            let mut nxt_t = self.nodes[n].nxt_t;
-            let mut nxt_f = self.nodes[n].nxt_f;
+            let mut lvl_p = self.nodes[n].lvl_prv.get();
+            let mut lvl_n = self.nodes[n].lvl_nxt.get();
+            let mut nxt_t = self.nodes[n].nxt_t.get();
+            let mut nxt_f = self.nodes[n].nxt_f.get();
             if let Some(p) = lvl_p {
-                self.nm(p).lvl_nxt = None;
+                self.nm(p).lvl_nxt = Link::NONE;
             }
             if let Some(x) = lvl_n {
-                self.nm(x).lvl_prv = None;
+                self.nm(x).lvl_prv = Link::NONE;
             }
             cnt += self.node_put(&mut lvl_p);
             cnt += self.node_put(&mut lvl_n);
             if let Some(p) = lvl_p {
                 let g = self.get(lvl_n);
-                self.nm(p).lvl_nxt = g;
+                self.nm(p).lvl_nxt = Link::from(g);
             }
             if let Some(x) = lvl_n {
                 let g = self.get(lvl_p);
-                self.nm(x).lvl_prv = g;
+                self.nm(x).lvl_prv = Link::from(g);
             }
             *node = lvl_p.or(lvl_n);
             cnt += self.tree_put(&mut nxt_t);
             cnt += self.tree_put(&mut nxt_f);
             let dead = self.nm(n);
-            dead.nxt_t = None;
-            dead.nxt_f = None;
-            dead.lvl_prv = None;
-            dead.lvl_nxt = None;
+            dead.nxt_t = Link::NONE;
+            dead.nxt_f = Link::NONE;
+            dead.lvl_prv = Link::NONE;
+            dead.lvl_nxt = Link::NONE;
             cnt += 1;
         }
         cnt
@@ -962,12 +993,12 @@ impl Tree {
         let start = self.level_start(node);
         let mut n = Some(start);
         while let Some(i) = n {
-            let links = u32::from(self.nodes[i].lvl_prv.is_some())
-                + u32::from(self.nodes[i].lvl_nxt.is_some());
+            let links = u32::from(self.nodes[i].lvl_prv.get().is_some())
+                + u32::from(self.nodes[i].lvl_nxt.get().is_some());
             if self.nodes[i].refcnt > links {
                 return 0;
             }
-            n = self.nodes[i].lvl_nxt;
+            n = self.nodes[i].lvl_nxt.get();
         }
         let mut cnt = 0;
         let mut n = Some(start);
@@ -1013,14 +1044,14 @@ impl Tree {
             let remove = if ci == node {
                 true
             } else {
-                let mut nt = self.nodes[ci].nxt_t;
+                let mut nt = self.nodes[ci].nxt_t.get();
                 cnt += self.tree_remove(&mut nt, node);
-                if nt != self.nodes[ci].nxt_t {
+                if nt != self.nodes[ci].nxt_t.get() {
                     self.set_next(ci, true, nt);
                 }
-                let mut nf = self.nodes[ci].nxt_f;
+                let mut nf = self.nodes[ci].nxt_f.get();
                 cnt += self.tree_remove(&mut nf, node);
-                if nf != self.nodes[ci].nxt_f {
+                if nf != self.nodes[ci].nxt_f.get() {
                     self.set_next(ci, false, nf);
                 }
                 self.nodes[ci].is_zombie()
@@ -1028,23 +1059,26 @@ impl Tree {
             if remove {
                 self.left(ci);
                 if Some(ci) == *tree {
-                    *tree = self.nodes[ci].lvl_prv.or(self.nodes[ci].lvl_nxt);
+                    *tree = self.nodes[ci]
+                        .lvl_prv
+                        .get()
+                        .or(self.nodes[ci].lvl_nxt.get());
                 }
-                let (p, x) = (self.nodes[ci].lvl_prv, self.nodes[ci].lvl_nxt);
+                let (p, x) = (self.nodes[ci].lvl_prv.get(), self.nodes[ci].lvl_nxt.get());
                 if let Some(p) = p {
-                    self.nm(p).lvl_nxt = x;
+                    self.nm(p).lvl_nxt = Link::from(x);
                 }
                 if let Some(x) = x {
-                    self.nm(x).lvl_prv = p;
+                    self.nm(x).lvl_prv = Link::from(p);
                 }
                 let c = self.nm(ci);
-                c.lvl_prv = None;
-                c.lvl_nxt = None;
+                c.lvl_prv = Link::NONE;
+                c.lvl_nxt = Link::NONE;
                 let mut cc = Some(ci);
                 cnt += self.node_put(&mut cc);
                 return cnt;
             }
-            c = self.nodes[ci].lvl_nxt;
+            c = self.nodes[ci].lvl_nxt.get();
             if cnt != 0 {
                 break;
             }
@@ -1062,7 +1096,7 @@ impl Tree {
             return l.acts.keys().all(|&a| a == action)
                 && l.inner.values().all(|&i| {
                     let n = &self.nodes[i];
-                    self.act_check(n.nxt_t, action) && self.act_check(n.nxt_f, action)
+                    self.act_check(n.nxt_t.get(), action) && self.act_check(n.nxt_f.get(), action)
                 });
         }
         let mut c = Some(start);
@@ -1071,10 +1105,10 @@ impl Tree {
             if n.act_t.is_some_and(|a| a != action) || n.act_f.is_some_and(|a| a != action) {
                 return false;
             }
-            if !self.act_check(n.nxt_t, action) || !self.act_check(n.nxt_f, action) {
+            if !self.act_check(n.nxt_t.get(), action) || !self.act_check(n.nxt_f.get(), action) {
                 return false;
             }
-            c = n.lvl_nxt;
+            c = n.lvl_nxt.get();
         }
         true
     }
@@ -1139,7 +1173,7 @@ impl Tree {
                     self.build(xi);
                 }
             }
-            let x_next = self.nodes[xi].lvl_nxt;
+            let x_next = self.nodes[xi].lvl_nxt.get();
             let mut xcur = Some(xi);
             if chain_eq(&self.nodes[xi], &self.nodes[n_iter]) {
                 state_new.flags |= IST_MATCHSET;
@@ -1150,13 +1184,13 @@ impl Tree {
                     state_new.flags |= IST_X_FINISHED;
                 }
                 let (x, n) = (&self.nodes[xi], &self.nodes[n_iter]);
-                if (x.act_t.is_some() || x.nxt_t.is_some())
-                    && !(n.act_t.is_some() || n.nxt_t.is_some())
+                if (x.act_t.is_some() || x.nxt_t.get().is_some())
+                    && !(n.act_t.is_some() || n.nxt_t.get().is_some())
                 {
                     return self.prune_return(state, state_new, cnt);
                 }
-                if (x.act_f.is_some() || x.nxt_f.is_some())
-                    && !(n.act_f.is_some() || n.nxt_f.is_some())
+                if (x.act_f.is_some() || x.nxt_f.get().is_some())
+                    && !(n.act_f.is_some() || n.nxt_f.get().is_some())
                 {
                     return self.prune_return(state, state_new, cnt);
                 }
@@ -1279,8 +1313,8 @@ impl Tree {
             return c;
         }
         let mut n = self.nodes[id].clone();
-        n.lvl_prv = None;
-        n.lvl_nxt = None;
+        n.lvl_prv = Link::NONE;
+        n.lvl_nxt = Link::NONE;
         n.refcnt = 0;
         n.slot = NO_SLOT;
         n.in_idx = false;
@@ -1288,9 +1322,9 @@ impl Tree {
         memo.insert(id, c);
         for t in [true, false] {
             let child = if t {
-                self.nodes[c].nxt_t
+                self.nodes[c].nxt_t.get()
             } else {
-                self.nodes[c].nxt_f
+                self.nodes[c].nxt_f.get()
             };
             if let Some(ch) = child {
                 let cc = self.clone_subtree(ch, memo);
@@ -1318,7 +1352,7 @@ impl Tree {
             return Ok(());
         };
         let mut n = new;
-        if self.nodes[n].lvl_prv.is_some() || self.nodes[n].lvl_nxt.is_some() {
+        if self.nodes[n].lvl_prv.get().is_some() || self.nodes[n].lvl_nxt.get().is_some() {
             n = self.clone_subtree(n, &mut std::collections::HashMap::new());
         }
         match self.locate(x, n) {
@@ -1376,24 +1410,24 @@ impl Tree {
             }
             Spot::After(x) => {
                 let g = self.get(Some(x));
-                self.nm(n).lvl_prv = g;
+                self.nm(n).lvl_prv = Link::from(g);
                 let g = self.get(Some(n));
-                self.nm(x).lvl_nxt = g;
+                self.nm(x).lvl_nxt = Link::from(g);
                 self.joined(n, x);
             }
             Spot::Before(x) => {
-                if let Some(p) = self.nodes[x].lvl_prv {
+                if let Some(p) = self.nodes[x].lvl_prv.get() {
                     let g = self.get(Some(n));
-                    self.nm(p).lvl_nxt = g;
-                    self.nm(n).lvl_prv = Some(p);
+                    self.nm(p).lvl_nxt = Link::from(g);
+                    self.nm(n).lvl_prv = Link::from(Some(p));
                     let g = self.get(Some(n));
-                    self.nm(x).lvl_prv = g;
-                    self.nm(n).lvl_nxt = Some(x);
+                    self.nm(x).lvl_prv = Link::from(g);
+                    self.nm(n).lvl_nxt = Link::from(Some(x));
                 } else {
                     let g = self.get(Some(n));
-                    self.nm(x).lvl_prv = g;
+                    self.nm(x).lvl_prv = Link::from(g);
                     let g = self.get(Some(x));
-                    self.nm(n).lvl_nxt = g;
+                    self.nm(n).lvl_nxt = Link::from(g);
                 }
                 self.joined(n, x);
                 if *existing == Some(x) {
@@ -1414,9 +1448,9 @@ impl Tree {
             let n = &self.nodes[ci];
             let taken = n.test(word(n.offset));
             let (nxt, act) = if taken {
-                (n.nxt_t, n.act_t)
+                (n.nxt_t.get(), n.act_t)
             } else {
-                (n.nxt_f, n.act_f)
+                (n.nxt_f.get(), n.act_f)
             };
             if let Some(child) = nxt {
                 if let Some(a) = self.eval(child, word) {
@@ -1425,7 +1459,7 @@ impl Tree {
             } else if let Some(a) = act {
                 return Some(a);
             }
-            c = n.lvl_nxt;
+            c = n.lvl_nxt.get();
         }
         None
     }
@@ -1480,9 +1514,9 @@ impl Tree {
                 Cmp::Ge => v >= n.datum,
             };
             let (nxt, act) = if taken {
-                (n.nxt_t, n.act_t)
+                (n.nxt_t.get(), n.act_t)
             } else {
-                (n.nxt_f, n.act_f)
+                (n.nxt_f.get(), n.act_f)
             };
             match (nxt, act) {
                 (Some(c), _) => {
@@ -1490,13 +1524,15 @@ impl Tree {
                         match o {
                             Stale::Ret(a) => out.push(Stale::Ret(a)),
                             Stale::Fell(rt2) => {
-                                out.extend(self.stale_from(n.lvl_nxt, after, rt2, word))
+                                out.extend(self.stale_from(n.lvl_nxt.get(), after, rt2, word))
                             }
                         }
                     }
                 }
                 (None, Some(a)) => out.push(Stale::Ret(a)),
-                (None, None) => out.extend(self.stale_from(n.lvl_nxt, after, (off, mask), word)),
+                (None, None) => {
+                    out.extend(self.stale_from(n.lvl_nxt.get(), after, (off, mask), word))
+                }
             }
         }
         out.dedup();
@@ -1537,8 +1573,8 @@ impl Tree {
                         n.datum,
                         n.datum_full,
                     ),
-                    (n.act_t, n.act_f, n.nxt_t, n.nxt_f),
-                    (n.lvl_prv, n.lvl_nxt, n.refcnt),
+                    (n.act_t, n.act_f, n.nxt_t.get(), n.nxt_f.get()),
+                    (n.lvl_prv.get(), n.lvl_nxt.get(), n.refcnt),
                 )
             })
             .collect()
@@ -1561,14 +1597,15 @@ impl Tree {
                 continue;
             };
             assert_eq!(
-                self.nodes[first].lvl_prv, None,
+                self.nodes[first].lvl_prv.get(),
+                None,
                 "index {s}: not the list head"
             );
             let mut list = Vec::new();
             let mut c = Some(first);
             while let Some(i) = c {
                 list.push(i);
-                c = self.nodes[i].lvl_nxt;
+                c = self.nodes[i].lvl_nxt.get();
             }
             let ids: Vec<Id> = l.by_pos.values().copied().collect();
             assert_eq!(ids, list, "index {s}: not the list");
@@ -1608,6 +1645,27 @@ impl Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_is_an_optional_id_in_four_bytes() {
+        for id in [
+            None,
+            Some(0),
+            Some(1),
+            Some(4095),
+            Some(u32::MAX as usize - 1),
+        ] {
+            assert_eq!(Link::from(id).get(), id);
+        }
+        assert_eq!(Link::NONE.get(), None);
+        assert_eq!(std::mem::size_of::<Link>(), 4);
+        // Every rule's nodes are allocated, grown and logged for undo: keep them small.
+        assert!(
+            std::mem::size_of::<Node>() <= 80,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
+    }
 
     #[test]
     fn key_and_sig_are_the_sibling_relations() {

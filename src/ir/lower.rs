@@ -64,7 +64,7 @@ fn conv_level(
     let mut c = Some(start);
     while let Some(i) = c {
         siblings.push(i);
-        c = tree.nodes[i].lvl_nxt;
+        c = tree.nodes[i].lvl_nxt.get();
     }
     let mut next = cont;
     for &i in siblings.iter().rev() {
@@ -74,8 +74,8 @@ fn conv_level(
             (None, Some(a)) => ir.ret(a),
             (None, None) => next,
         };
-        let t = edge(n.nxt_t, n.act_t);
-        let f = edge(n.nxt_f, n.act_f);
+        let t = edge(n.nxt_t.get(), n.act_t);
+        let f = edge(n.nxt_f.get(), n.act_f);
         let op = match n.op {
             Cmp::Eq | Cmp::MaskedEq => Op::Eq,
             Cmp::Gt => Op::Gt,
