@@ -14,6 +14,7 @@
 pub(crate) mod hash;
 pub(crate) mod lower;
 
+#[cfg(test)]
 use hash::FxMap;
 
 /// Index of a node in its [`Ir`].
@@ -172,9 +173,22 @@ impl Packed {
 #[derive(Debug, Default)]
 pub(crate) struct Ir {
     nodes: Vec<Packed>,
-    memo: FxMap<Packed, u32>,
+    /// The hash-consing table: open addressing with linear probing over the nodes' hashes,
+    /// each slot a node's index plus one (0: empty), at most half full, its length a power
+    /// of two. A lookup compares against `nodes`, so a slot is 4 bytes where a map from
+    /// nodes to indexes took about 30 (every pass builds a graph, and the graphs of large
+    /// filters outgrow the caches).
+    table: Vec<u32>,
     /// How many of the nodes are tests.
     tests: usize,
+}
+
+/// [`Ir::table`]'s slot of a node, from its hash's top bits (`bits`: the table's log2).
+fn slot_of(p: &Packed, bits: u32) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = hash::FxHasher::default();
+    p.hash(&mut h);
+    (h.finish() >> (64 - bits)) as usize
 }
 
 impl Ir {
@@ -182,22 +196,45 @@ impl Ir {
     pub(crate) fn with_capacity(n: usize) -> Self {
         Ir {
             nodes: Vec::with_capacity(n),
-            memo: FxMap::with_capacity_and_hasher(n, Default::default()),
+            table: vec![0; (2 * n).next_power_of_two().max(16)],
             tests: 0,
         }
     }
 
     fn intern(&mut self, d: Dn) -> DnId {
         let p = Packed::of(d);
-        match self.memo.entry(p) {
-            std::collections::hash_map::Entry::Occupied(e) => *e.get() as DnId,
-            std::collections::hash_map::Entry::Vacant(e) => {
-                let id = self.nodes.len();
-                self.tests += usize::from(p.op != RET);
-                self.nodes.push(p);
-                e.insert(pack_id(id));
-                id
+        if 2 * (self.nodes.len() + 1) > self.table.len() {
+            self.grow();
+        }
+        let bits = self.table.len().trailing_zeros();
+        let mask = self.table.len() - 1;
+        let mut i = slot_of(&p, bits);
+        loop {
+            match self.table[i] {
+                0 => break,
+                e if self.nodes[e as usize - 1] == p => return e as usize - 1,
+                _ => i = (i + 1) & mask,
             }
+        }
+        let id = self.nodes.len();
+        self.tests += usize::from(p.op != RET);
+        self.nodes.push(p);
+        self.table[i] = pack_id(id + 1);
+        id
+    }
+
+    /// Doubles [`Ir::table`] (at least 16 slots) and puts every node in again.
+    fn grow(&mut self) {
+        let len = (2 * self.table.len()).max(16);
+        let (bits, mask) = (len.trailing_zeros(), len - 1);
+        self.table.clear();
+        self.table.resize(len, 0);
+        for (id, p) in self.nodes.iter().enumerate() {
+            let mut i = slot_of(p, bits);
+            while self.table[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.table[i] = pack_id(id + 1);
         }
     }
 
@@ -379,5 +416,44 @@ impl Program {
             };
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_nodes_are_one_node_as_the_table_grows() {
+        let mut ir = Ir::default();
+        let (allow, deny) = (ir.ret(1), ir.ret(2));
+        let mut ids = Vec::new();
+        for k in 0..5000u32 {
+            ids.push(ir.test(16 + 4 * (k % 3), u32::MAX, Op::Eq, k, allow, deny));
+        }
+        assert_eq!(ir.len(), 5002);
+        assert_eq!(ir.test_count(), 5000);
+        // Interned again, every node is found, whatever the table's size when it was added.
+        for k in 0..5000u32 {
+            let id = ir.test(16 + 4 * (k % 3), u32::MAX, Op::Eq, k, allow, deny);
+            assert_eq!(id, ids[k as usize]);
+            assert_eq!(
+                ir.node(id),
+                Dn::Test {
+                    off: 16 + 4 * (k % 3),
+                    mask: u32::MAX,
+                    op: Op::Eq,
+                    k,
+                    t: allow,
+                    f: deny
+                }
+            );
+        }
+        assert_eq!((ir.ret(1), ir.ret(2), ir.len()), (allow, deny, 5002));
+        // A node that differs in one field only is another node.
+        let other = ir.test(16, u32::MAX, Op::Ge, 0x10, allow, deny);
+        assert_eq!(other, 5002);
+        let presized = Ir::with_capacity(3);
+        assert!(presized.table.len() >= 6);
     }
 }
