@@ -30,21 +30,28 @@ pub(crate) struct Interval {
 }
 
 /// Sorts `v` by value and merges adjacent ranges that lead to the same decision. The ranges
-/// must not overlap.
+/// must not overlap (so their starts are distinct, and an unstable sort, which needs no
+/// scratch buffer, orders them as a stable one would). Merged in place: the lists of long
+/// value chains are tens of thousands of bytes, and this runs on every chain.
 pub(crate) fn merge(mut v: Vec<Interval>) -> Vec<Interval> {
-    v.sort_by_key(|i| i.lo);
-    let mut out: Vec<Interval> = Vec::with_capacity(v.len());
-    for i in v {
-        match out.last_mut() {
+    v.sort_unstable_by_key(|i| i.lo);
+    let mut n: usize = 0;
+    for r in 0..v.len() {
+        let i = v[r];
+        match n.checked_sub(1).map(|l| &mut v[l]) {
             Some(l) if l.to == i.to && l.hi.checked_add(1) == Some(i.lo) => {
                 l.hi = i.hi;
                 l.w += i.w;
                 l.key |= i.key;
             }
-            _ => out.push(i),
+            _ => {
+                v[n] = i;
+                n += 1;
+            }
         }
     }
-    out
+    v.truncate(n);
+    v
 }
 
 /// How [`tree`] prices a tree.
