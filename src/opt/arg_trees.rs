@@ -221,6 +221,7 @@ pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, boo
     // Phase 2: build bottom-up.
     let mut ir = crate::ir::Ir::with_capacity(order.len());
     let mut new = vec![0; p.ir.len()];
+    let mut planner = intervals::Planner::default();
     for d in order {
         let n = if let Some(c) = chains.get(&d) {
             let ivs: Vec<Interval> = c
@@ -240,7 +241,7 @@ pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, boo
             } else {
                 COST
             };
-            intervals::tree(&mut ir, c.off, &ivs, cost)
+            planner.tree(&mut ir, c.off, &ivs, cost)
         } else {
             ir.add(p.ir.node(d).map_succ(|x| new[x]))
         };

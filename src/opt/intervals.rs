@@ -97,7 +97,32 @@ fn push_exception(ex: &mut [f64; MAX_EXCEPTIONS], m: &mut usize, w: f64) -> bool
 /// Each test also costs `cost.size`, which keeps sparse value lists from becoming trees twice
 /// their size.
 pub(crate) fn tree(ir: &mut Ir, off: u32, ivs: &[Interval], cost: Cost) -> DnId {
-    Builder::new(ir, off, ivs, cost).build(0, ivs.len())
+    Planner::default().tree(ir, off, ivs, cost)
+}
+
+/// [`tree`] for many lists, keeping from one to the next the exact search's tables and the
+/// trees already planned: the value lists of a filter's argument chains are mostly alike
+/// (Docker's or a generated policy's rules compare a few values each), and a plan depends
+/// only on what [`Builder::signature`] holds.
+#[derive(Default)]
+pub(crate) struct Planner {
+    /// The exact search's tables, reused from run to run.
+    dp: Dp,
+    /// [`Builder::exception_table`]'s table, reused from run to run.
+    lists: Vec<List>,
+    /// The trees already planned for runs without key ranges, by [`Builder::signature`].
+    plans: FxMap<Vec<u64>, Vec<Step>>,
+}
+
+impl Planner {
+    /// [`tree`], with what this planner kept from the lists before.
+    pub(crate) fn tree(&mut self, ir: &mut Ir, off: u32, ivs: &[Interval], cost: Cost) -> DnId {
+        let mut b = Builder::new(ir, off, ivs, cost);
+        b.planner = std::mem::take(self);
+        let root = b.build(0, ivs.len());
+        *self = std::mem::take(&mut b.planner);
+        root
+    }
 }
 
 fn prefix_sums(ivs: &[Interval]) -> Vec<f64> {
@@ -127,14 +152,9 @@ struct Builder<'a> {
     off: u32,
     ivs: Vec<Interval>,
     prefix: Vec<f64>,
-    /// The exact search's tables, reused from run to run.
-    dp: Dp,
-    /// [`Builder::exception_table`]'s table, reused from run to run.
-    lists: Vec<List>,
-    /// The trees already planned for runs without key ranges, by [`Builder::signature`]:
-    /// the runs of a long value list are mostly alike (a value, a gap, a value, ...), and
-    /// the cheapest tree depends only on what the signature holds.
-    plans: FxMap<Vec<u64>, Vec<Step>>,
+    /// Tables and plans, kept from run to run (the runs of a long value list are mostly
+    /// alike: a value, a gap, a value, ...) and, through [`Planner::tree`], from list to list.
+    planner: Planner,
 }
 
 /// One node of a planned tree, in the order [`Builder::emit_plan`] builds them (a split's
@@ -239,9 +259,7 @@ impl<'a> Builder<'a> {
             size_cost: cost.size,
             // (Splits are stored as u16: see `Dp::root`.)
             exact: cost.exact.min(usize::from(u16::MAX)),
-            dp: Dp::default(),
-            lists: Vec::new(),
-            plans: FxMap::default(),
+            planner: Planner::default(),
         }
     }
 }
@@ -523,14 +541,17 @@ impl Builder<'_> {
         let keys = (a..b).filter(|&i| self.ivs[i].key).count();
         // Key ranges change weights as the search goes: those runs are planned every time.
         let sig = (keys == 0).then(|| self.signature(a, b));
-        if let Some((sig, plan)) = sig.as_ref().and_then(|s| self.plans.remove_entry(s)) {
+        if let Some((sig, plan)) = sig
+            .as_ref()
+            .and_then(|s| self.planner.plans.remove_entry(s))
+        {
             let root = self.emit_plan(a, b, a, &plan, &mut 0);
-            self.plans.insert(sig, plan);
+            self.planner.plans.insert(sig, plan);
             return root;
         }
         let limit = (usize::BITS - keys.leading_zeros()) as usize + 1;
-        let mut dp = std::mem::take(&mut self.dp);
-        let mut lists = std::mem::take(&mut self.lists);
+        let mut dp = std::mem::take(&mut self.planner.dp);
+        let mut lists = std::mem::take(&mut self.planner.lists);
         dp.prepare(n);
         self.plan_exact(a, b, &mut dp, &mut lists, &[]);
         for _ in 0..DEPTH_ROUNDS {
@@ -556,19 +577,21 @@ impl Builder<'_> {
         }
         let mut plan = Vec::with_capacity(n);
         self.extract_plan(a, b, a, &dp, &mut plan);
-        (self.dp, self.lists) = (dp, lists);
+        (self.planner.dp, self.planner.lists) = (dp, lists);
         let root = self.emit_plan(a, b, a, &plan, &mut 0);
         if let Some(sig) = sig {
-            self.plans.insert(sig, plan);
+            self.planner.plans.insert(sig, plan);
         }
         root
     }
 
-    /// What the cheapest tree of `ivs[a..b]` depends on: each range's weight, whether it is
-    /// a single value, and which range of the run first has its decision.
+    /// What the cheapest tree of `ivs[a..b]` depends on: the price of a test, each range's
+    /// weight, whether it is a single value, and which range of the run first has its
+    /// decision.
     fn signature(&self, a: usize, b: usize) -> Vec<u64> {
         let run = &self.ivs[a..b];
-        let mut sig = Vec::with_capacity(2 * run.len() + 1);
+        let mut sig = Vec::with_capacity(2 * run.len() + 2);
+        sig.push(self.size_cost.to_bits());
         // The run's weight as the search computes it (from the prefix sums).
         sig.push(self.weight(a, b).to_bits());
         for (k, i) in run.iter().enumerate() {
@@ -826,6 +849,62 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (seed >> 33) % m
         }
+    }
+
+    #[test]
+    fn a_planner_kept_from_list_to_list_plans_as_a_fresh_one() {
+        // Value lists like an argument chain's (values, gaps between them, a few decisions),
+        // many alike, at two prices of a test: the planner's cached plans must be the trees a
+        // fresh search finds (hash-consing makes equal trees the same node).
+        let mut next = lcg(7);
+        let mut ir = Ir::default();
+        let outs: Vec<DnId> = (0..4).map(|k| ir.ret(k)).collect();
+        let mut planner = Planner::default();
+        for round in 0..300 {
+            // Mostly short lists with gaps of a few values (many alike), now and then a long
+            // one with single-value gaps too.
+            let long = round % 10 == 0;
+            let n = 1 + next(if long { 40 } else { 4 }) as u32;
+            let mut ivs = Vec::new();
+            let mut at = next(3) as u32;
+            if at > 0 {
+                ivs.push(Interval {
+                    key: false,
+                    ..iv(0, at - 1, outs[0], 0.25)
+                });
+            }
+            for _ in 0..n {
+                let to = outs[1 + next(if long { 3 } else { 2 }) as usize];
+                ivs.push(Interval {
+                    key: false,
+                    ..iv(at, at, to, 1.0)
+                });
+                let gap = if long {
+                    next(3) as u32
+                } else {
+                    2 + next(2) as u32
+                };
+                if gap > 0 {
+                    ivs.push(Interval {
+                        key: false,
+                        ..iv(at + 1, at + gap, outs[0], 0.25)
+                    });
+                }
+                at += gap + 1;
+            }
+            ivs.push(Interval {
+                key: false,
+                ..iv(at, u32::MAX, outs[0], 0.25)
+            });
+            let ivs = merge(ivs);
+            let cost = Cost {
+                size: [0.0, 50.0][round % 2],
+                exact: 32,
+            };
+            let kept = planner.tree(&mut ir, 16, &ivs, cost);
+            assert_eq!(kept, tree(&mut ir, 16, &ivs, cost), "list {round}: {ivs:?}");
+        }
+        assert!(!planner.plans.is_empty());
     }
 
     #[test]
