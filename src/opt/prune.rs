@@ -26,7 +26,7 @@ pub(crate) struct Fact {
     zeros: u32,
     /// A few values the word is known not to have (sorted, `ne_len` of them).
     ne: [u32; MAX_NE],
-    ne_len: u8,
+    ne_len: u32,
 }
 
 const MAX_NE: usize = 8;
@@ -46,22 +46,24 @@ impl Default for Fact {
 
 impl Fact {
     fn ne(&self) -> &[u32] {
-        &self.ne[..usize::from(self.ne_len)]
+        &self.ne[..self.ne_len as usize]
     }
 
-    /// Keeps the known-not values in `(lo, hi)`.
+    /// Keeps the known-not values in `(lo, hi)`. (The unused slots are zero, for `Eq` and
+    /// `Hash`; the list is built whole and stored at once: zeroing the tail in place became a
+    /// `memset` call whose stores the next loads of the fact waited on.)
     fn retain_ne(&mut self) {
         let (lo, hi) = (self.lo, self.hi);
+        let mut ne = [0; MAX_NE];
         let mut n = 0;
-        for i in 0..usize::from(self.ne_len) {
-            let v = self.ne[i];
+        for &v in &self.ne[..self.ne_len as usize] {
             if v > lo && v < hi {
-                self.ne[n] = v;
+                ne[n] = v;
                 n += 1;
             }
         }
-        self.ne[n..].fill(0);
-        self.ne_len = n as u8;
+        self.ne = ne;
+        self.ne_len = n as u32;
     }
 
     /// The outcome of `(w & mask) op k`, if the facts fix it.
@@ -124,7 +126,7 @@ impl Fact {
                 } else if k == n.hi {
                     n.hi = n.hi.wrapping_sub(1);
                 } else if let Err(at) = n.ne().binary_search(&k) {
-                    let len = usize::from(n.ne_len);
+                    let len = n.ne_len as usize;
                     if len < MAX_NE {
                         n.ne.copy_within(at..len, at + 1);
                         n.ne[at] = k;
