@@ -143,11 +143,11 @@ impl Ends {
     }
 }
 
-/// The graph of a single rule, generated into `tree`: (top node, node count).
 /// The nodes a syscall's rule tree has room for at its first rule with arguments: three rules
 /// comparing two 64-bit arguments each (12 nodes of 80 bytes: a small allocation).
 const FIRST_NODES: usize = 12;
 
+/// The graph of a single rule, generated into `tree`: (top node, node count).
 fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) {
     use tree::Node;
     if rule.args.iter().all(Option::is_none) {

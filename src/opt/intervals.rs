@@ -35,22 +35,16 @@ pub(crate) struct Interval {
 /// value chains are tens of thousands of bytes, and this runs on every chain.
 pub(crate) fn merge(mut v: Vec<Interval>) -> Vec<Interval> {
     v.sort_unstable_by_key(|i| i.lo);
-    let mut n: usize = 0;
-    for r in 0..v.len() {
-        let i = v[r];
-        match n.checked_sub(1).map(|l| &mut v[l]) {
-            Some(l) if l.to == i.to && l.hi.checked_add(1) == Some(i.lo) => {
-                l.hi = i.hi;
-                l.w += i.w;
-                l.key |= i.key;
-            }
-            _ => {
-                v[n] = i;
-                n += 1;
-            }
+    // (`i` follows the kept range `l`; merged into it, it goes.)
+    v.dedup_by(|i, l| {
+        let adjacent = l.to == i.to && l.hi.checked_add(1) == Some(i.lo);
+        if adjacent {
+            l.hi = i.hi;
+            l.w += i.w;
+            l.key |= i.key;
         }
-    }
-    v.truncate(n);
+        adjacent
+    });
     v
 }
 

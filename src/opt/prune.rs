@@ -56,7 +56,7 @@ impl Fact {
         let (lo, hi) = (self.lo, self.hi);
         let mut ne = [0; MAX_NE];
         let mut n = 0;
-        for &v in &self.ne[..self.ne_len as usize] {
+        for &v in Fact::ne(self) {
             if v > lo && v < hi {
                 ne[n] = v;
                 n += 1;
@@ -209,10 +209,10 @@ struct Pruner<'a> {
     /// each set is stored once however many nodes it reaches.
     sets: FxMap<Vec<WordFact>, u32>,
     memo: FxMap<(DnId, u32), DnId>,
-    /// Whether more than one path from the root reaches each node: a node only one path
+    /// How many paths from the root reach each node (1, or 2 for more): a node only one path
     /// reaches is rebuilt once at most, so it is neither looked up in the memo nor kept
     /// there (nor its facts numbered).
-    shared: Vec<bool>,
+    paths: Vec<u8>,
     /// The facts of the calls in progress, each call's on top of its caller's: the
     /// successors' facts are built here, so a call allocates nothing.
     stack: Vec<WordFact>,
@@ -255,8 +255,7 @@ pub(crate) fn run(p: &Program) -> Program {
             }
         }
     }
-    let shared: Vec<bool> = paths.iter().map(|&n| n > 1).collect();
-    let memo_room = 2 * shared.iter().filter(|&&s| s).count();
+    let memo_room = 2 * paths.iter().filter(|&&n| n > 1).count();
     let mut sets = FxMap::default();
     sets.insert(Vec::new(), NO_FACTS);
     let mut pr = Pruner {
@@ -265,7 +264,7 @@ pub(crate) fn run(p: &Program) -> Program {
         words,
         sets,
         memo: FxMap::with_capacity_and_hasher(memo_room, Default::default()),
-        shared,
+        paths,
         stack: Vec::new(),
         variants: vec![0; p.ir.len()],
         copied: vec![NOT_COPIED; p.ir.len()],
@@ -318,7 +317,7 @@ impl Pruner<'_> {
                 }
             }
             self.stack.truncate(kept);
-            if self.shared[d] {
+            if self.paths[d] > 1 {
                 let set = self.set_number(start);
                 let mut key = (d, set);
                 if let Some(&n) = self.memo.get(&key) {
