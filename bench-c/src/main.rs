@@ -331,21 +331,79 @@ fn timed<T>(quick: bool, mut f: impl FnMut() -> T) -> (Duration, T) {
     let t = kernel::thread_cpu_ns();
     let first = f();
     let t0 = cpu_since(t);
-    let budget = if quick { 0.05 } else { 0.4 };
-    let mut reps = ((budget / t0.as_secs_f64().max(1e-7)) as usize).clamp(2, 200);
-    if t0 > Duration::from_secs(2) || (quick && t0 > Duration::from_millis(300)) {
-        reps = 0;
-    } else if t0 > Duration::from_millis(500) {
-        reps = 2;
-    }
     let mut times = vec![t0];
-    for _ in 0..reps {
+    sample(&mut times, repetitions(quick, t0), &mut f);
+    (median(times), first)
+}
+
+/// Repetitions (rounds, for two functions) after a first run that took `slow` (of the slower
+/// of two): a budget of about 0.4 s (0.05 s quick), at least 2 and at most 200; none after a
+/// run over 2 s (300 ms quick), 2 after one over 500 ms.
+fn repetitions(quick: bool, slow: Duration) -> usize {
+    let budget = if quick { 0.05 } else { 0.4 };
+    if slow > Duration::from_secs(2) || (quick && slow > Duration::from_millis(300)) {
+        0
+    } else if slow > Duration::from_millis(500) {
+        2
+    } else {
+        ((budget / slow.as_secs_f64().max(1e-7)) as usize).clamp(2, 200)
+    }
+}
+
+/// How many runs of a function taking `t` a run fill one run of one taking `slow` (1 to 200).
+fn reps_per_round(slow: Duration, t: Duration) -> usize {
+    ((slow.as_secs_f64() / t.as_secs_f64().max(1e-7)).round() as usize).clamp(1, 200)
+}
+
+/// Runs `f` `n` times, adding each run's CPU time to `times`.
+fn sample<T>(times: &mut Vec<Duration>, n: usize, f: &mut impl FnMut() -> T) {
+    for _ in 0..n {
         let t = kernel::thread_cpu_ns();
         std::hint::black_box(f());
         times.push(cpu_since(t));
     }
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
-    (times[times.len() / 2], first)
+    times[times.len() / 2]
+}
+
+/// [`timed`] for two functions at once, in alternation: each round runs the slower one once
+/// and the faster one as many times as take as long, so that both medians come from the same
+/// stretch of time. On a shared machine the speed changes in phases of tens of
+/// milliseconds (the same build took 230 µs in one phase and 470 µs in the next); measured
+/// one after the other, a fast function's 80 ms of runs fall in one phase and a slow one's
+/// 400 ms average over several (Docker's x86_64 speed-up read 28x to 68x over thirteen runs).
+fn timed_pair<A, B>(
+    quick: bool,
+    mut a: impl FnMut() -> A,
+    mut b: impl FnMut() -> B,
+) -> ((Duration, A), (Duration, B)) {
+    let t = kernel::thread_cpu_ns();
+    let first_a = a();
+    let ta = cpu_since(t);
+    let t = kernel::thread_cpu_ns();
+    let first_b = b();
+    let tb = cpu_since(t);
+    let slow = ta.max(tb);
+    let (ka, kb) = (reps_per_round(slow, ta), reps_per_round(slow, tb));
+    // (The budget is each function's, as in `timed`: a round spends about `slow` on each.)
+    let rounds = repetitions(quick, slow);
+    let (mut times_a, mut times_b) = (vec![ta], vec![tb]);
+    for _ in 0..rounds {
+        sample(&mut times_b, kb, &mut b);
+        sample(&mut times_a, ka, &mut a);
+    }
+    if rounds == 0 {
+        // The slower one runs too long to repeat (seconds): the faster still gets its runs.
+        if ta < tb {
+            sample(&mut times_a, ka, &mut a);
+        } else {
+            sample(&mut times_b, kb, &mut b);
+        }
+    }
+    ((median(times_a), first_a), (median(times_b), first_b))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -502,8 +560,11 @@ fn build_section(opts: &Opts, cases: &mut [Case], report: &mut Report) {
         eprintln!("build: {}", case.label);
         for level in [1u32, 2] {
             let calls = with_level(&case.recipe, level);
-            let (t_ours, ours) = timed(opts.quick, || replay::ours(&calls));
-            let (t_theirs, theirs) = timed(opts.quick, || replay::theirs(&calls));
+            let ((t_ours, ours), (t_theirs, theirs)) = timed_pair(
+                opts.quick,
+                || replay::ours(&calls),
+                || replay::theirs(&calls),
+            );
             for (who, r) in [("pure-seccomp", &ours), ("libseccomp", &theirs)] {
                 if let Err(e) = r {
                     let note = format!("{}: {who} fails: {e}", case.label);
@@ -632,21 +693,34 @@ fn scaling_section(opts: &Opts, report: &mut Report) {
         .collect();
     cases.push(synthetic("10 syscalls x 400 values of $arg0", ten));
 
+    // libseccomp's times, by case and level, for the growth rows.
+    let mut theirs_times: Vec<(String, u32, Duration)> = Vec::new();
     for case in &cases {
         eprintln!("scaling: {}", case.name);
         for level in [1u32, 2] {
             let calls = with_level(case, level);
-            let (t_ours, ours) = timed(opts.quick, || replay::ours(&calls));
-            // libseccomp's generator is super-linear: in a child, stopped after a limit.
+            // libseccomp's generator is super-linear: in a child, stopped after a limit, with
+            // ours timed beside it there; alone here when it is stopped.
             let limit = Duration::from_secs(if opts.quick { 4 } else { 60 });
             let quick = opts.quick;
             let child = kernel::in_child(limit, || {
-                let (t, r) = timed(quick, || replay::theirs(&calls));
-                encode(t, &r)
+                let ((t_ours, _), (t, r)) =
+                    timed_pair(quick, || replay::ours(&calls), || replay::theirs(&calls));
+                let mut out = (t_ours.as_nanos() as u64).to_le_bytes().to_vec();
+                out.extend(encode(t, &r));
+                out
             });
-            let (t_theirs, theirs) = match child.as_deref().and_then(decode) {
+            let paired = child.as_deref().and_then(|b| {
+                let t_ours = Duration::from_nanos(u64::from_le_bytes(b.get(..8)?.try_into().ok()?));
+                Some((t_ours, decode(&b[8..])?))
+            });
+            let ours = replay::ours(&calls);
+            let (t_ours, (t_theirs, theirs)) = match paired {
                 Some(x) => x,
-                None => (limit, Err(format!("stopped after {}", fmt_time(limit)))),
+                None => (
+                    timed(opts.quick, || replay::ours(&calls)).0,
+                    (limit, Err(format!("stopped after {}", fmt_time(limit)))),
+                ),
             };
             eprintln!(
                 "  level {level}: ours {}, libseccomp {}",
@@ -680,6 +754,9 @@ fn scaling_section(opts: &Opts, report: &mut Report) {
                     },
                 ),
             );
+            if theirs.is_ok() {
+                theirs_times.push((case.name.clone(), level, t_theirs));
+            }
             if let Err(e) = &theirs {
                 if e.starts_with("stopped") {
                     report.note(format!(
@@ -716,6 +793,56 @@ fn scaling_section(opts: &Opts, report: &mut Report) {
                     ));
                 }
             }
+        }
+    }
+    growth_rows(opts, &cases, &theirs_times, report);
+}
+
+/// Growth with 10x the rules, spread and piled: our two builds timed in alternation (the rows
+/// above time each case apart, and 10x the rules costs at most 12x the time is a target);
+/// libseccomp's from its rows.
+fn growth_rows(
+    opts: &Opts,
+    cases: &[Recipe],
+    theirs_times: &[(String, u32, Duration)],
+    report: &mut Report,
+) {
+    let find = |prefix: &str, what: &str| {
+        cases
+            .iter()
+            .find(|c| c.name.starts_with(prefix) && c.name.contains(what))
+    };
+    for (what, label) in [
+        ("rules over", "100 -> 1000 rules over many syscalls"),
+        ("values of", "100 -> 1000 values of ioctl $arg1"),
+    ] {
+        let (Some(small), Some(large)) = (find("100 ", what), find("1000 ", what)) else {
+            continue;
+        };
+        eprintln!("scaling: growth, {label}");
+        for level in [1u32, 2] {
+            let (cs, cl) = (with_level(small, level), with_level(large, level));
+            let ((ts, _), (tl, _)) =
+                timed_pair(opts.quick, || replay::ours(&cs), || replay::ours(&cl));
+            let theirs_t = |name: &str| {
+                theirs_times
+                    .iter()
+                    .find(|(n, l, _)| n == name && *l == level)
+                    .map(|x| x.2)
+            };
+            let growth =
+                |s: Duration, l: Duration| format!("{:.1}x", l.as_secs_f64() / s.as_secs_f64());
+            let theirs = match (theirs_t(&small.name), theirs_t(&large.name)) {
+                (Some(s), Some(l)) => growth(s, l),
+                _ => String::new(),
+            };
+            report.set(
+                "scaling",
+                &format!("growth, {label}"),
+                "time x (10x the rules)",
+                level,
+                (growth(ts, tl), theirs, String::new()),
+            );
         }
     }
 }
