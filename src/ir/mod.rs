@@ -320,9 +320,12 @@ impl Ir {
     /// The nodes reachable from `root`, each after all its successors (iterative, so a long
     /// chain cannot overflow the stack).
     pub(crate) fn postorder(&self, root: DnId) -> Vec<DnId> {
-        let mut out = Vec::new();
+        // (Room for every node at once: the order is built for most of a graph's nodes,
+        // and growing it by doubling cost more than the walk.)
+        let mut out = Vec::with_capacity(self.nodes.len());
         let mut seen = vec![false; self.nodes.len()];
-        let mut stack = vec![(root, false)];
+        let mut stack = Vec::with_capacity(64);
+        stack.push((root, false));
         while let Some((d, expanded)) = stack.pop() {
             if expanded {
                 out.push(d);
