@@ -787,11 +787,15 @@ impl ScmpFilterContext {
         };
         // Search trees over argument values are faster than libseccomp's `jeq` lists but
         // about a fifth longer: where that is too long for the kernel, the lists it is (the
-        // same program as with the pass off). A program with more tests than the kernel
-        // takes instructions is too long before it is emitted (the reachable ones counted
-        // only where the graph has that many at all).
+        // same program as with the pass off). A program whose lower bound on its length
+        // (`Program::min_len`: a jump a test, a load before a test reached from another
+        // word, a `ret` a return) is over the kernel's limit is too long before it is
+        // emitted. (The bound is at most two instructions a node; it walks the graph only
+        // where the same count over every node, reachable or not, exceeds the limit.)
         let fits = |t: &crate::ir::Program| {
-            t.ir.test_count() < bpf::BPF_MAXINSNS || t.tests() < bpf::BPF_MAXINSNS
+            2 * t.ir.len() <= bpf::BPF_MAXINSNS
+                || t.min_len_ceiling() <= bpf::BPF_MAXINSNS
+                || t.min_len() <= bpf::BPF_MAXINSNS
         };
         if let Some(trees) = trees.filter(fits) {
             let prog = crate::emit::emit(&trees, passes);
@@ -1057,4 +1061,111 @@ fn write_fd<T: AsFd>(fd: T, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes)?;
     f.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ScmpAction;
+
+    /// xorshift64*
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+        }
+
+        fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+            xs[self.below(xs.len() as u64) as usize]
+        }
+    }
+
+    /// A filter of random rules on a few syscalls, on one of several sets of architectures.
+    fn random_filter(r: &mut Rng, rules: usize) -> ScmpFilterContext {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
+        let arches: &[ScmpArch] = r.pick(&[
+            &[ScmpArch::X8664, ScmpArch::X86, ScmpArch::X32][..],
+            &[ScmpArch::Aarch64, ScmpArch::Arm][..],
+            &[ScmpArch::S390X, ScmpArch::S390][..],
+            &[ScmpArch::Riscv64][..],
+        ]);
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        for &a in arches {
+            ctx.add_arch(a).unwrap();
+        }
+        let names = [
+            "ioctl", "fcntl", "socket", "read", "write", "mmap", "openat", "kill",
+        ];
+        for _ in 0..rules {
+            let action = r.pick(&[
+                ScmpAction::Allow,
+                ScmpAction::Allow,
+                ScmpAction::Errno(2),
+                ScmpAction::Trap,
+                ScmpAction::Log,
+            ]);
+            let n = r.below(4);
+            let mut cmps = Vec::new();
+            for _ in 0..n {
+                let mask = r.pick(&[0xff, 0xf000, u64::MAX, 0xffff_0000_0000]);
+                let op = r.pick(&[
+                    ScmpCompareOp::Equal,
+                    ScmpCompareOp::Equal,
+                    ScmpCompareOp::NotEqual,
+                    ScmpCompareOp::Less,
+                    ScmpCompareOp::LessOrEqual,
+                    ScmpCompareOp::Greater,
+                    ScmpCompareOp::GreaterEqual,
+                    ScmpCompareOp::MaskedEqual(mask),
+                ]);
+                let datum = match r.below(8) {
+                    0 => 0x1_0000_0000 + r.below(4),
+                    1 => u64::MAX - r.below(3),
+                    _ => r.below(300),
+                };
+                cmps.push(ScmpArgCompare::new(r.below(3) as u32, op, datum));
+            }
+            let sys = ScmpSyscall::from_name(r.pick(&names)).unwrap();
+            ctx.add_rule_conditional(action, sys, &cmps).ok();
+        }
+        ctx
+    }
+
+    /// `Program::min_len` lets `generate` skip emitting a form it proves too long, so it must
+    /// never exceed what `emit` makes, whatever the filter and the passes.
+    #[test]
+    fn the_length_bound_is_never_over_the_emitted_length() {
+        let mut r = Rng(0x5eed_1e57);
+        let mut checked = 0;
+        for round in 0..300 {
+            let mut ctx = random_filter(&mut r, 1 + round % 60);
+            for level in [1, 2] {
+                ctx.set_ctl_optimize(level).unwrap();
+                let all = Passes::all();
+                let mut sets = vec![all];
+                sets.extend(all.iter().map(|p| all - p));
+                for passes in sets {
+                    let crate::opt::Optimized { trees, lists } =
+                        crate::opt::optimize(crate::ir::lower::lower(&ctx.col, passes), passes);
+                    let forms = [(trees, passes), (lists, passes - Passes::ARG_TREES)];
+                    for (p, passes) in forms {
+                        let Some(p) = p else { continue };
+                        let len = crate::emit::emit(&p, passes).len();
+                        assert!(p.min_len() <= p.min_len_ceiling());
+                        assert!(
+                            p.min_len() <= len,
+                            "round {round}, level {level}, {passes:?}: bound {} over {len}",
+                            p.min_len()
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000);
+    }
 }
