@@ -790,14 +790,8 @@ impl ScmpFilterContext {
         // same program as with the pass off). A program whose lower bound on its length
         // (`Program::min_len`: a jump a test, a load before a test reached from another
         // word, a `ret` a return) is over the kernel's limit is too long before it is
-        // emitted. (The bound is at most two instructions a node; it walks the graph only
-        // where the same count over every node, reachable or not, exceeds the limit.)
-        let fits = |t: &crate::ir::Program| {
-            2 * t.ir.len() <= bpf::BPF_MAXINSNS
-                || t.min_len_ceiling() <= bpf::BPF_MAXINSNS
-                || t.min_len() <= bpf::BPF_MAXINSNS
-        };
-        if let Some(trees) = trees.filter(fits) {
+        // emitted.
+        if let Some(trees) = trees.filter(|t| t.may_fit(bpf::BPF_MAXINSNS)) {
             let prog = crate::emit::emit(&trees, passes);
             if prog.len() <= bpf::BPF_MAXINSNS {
                 return Ok(prog);

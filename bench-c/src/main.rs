@@ -714,13 +714,14 @@ fn scaling_section(opts: &Opts, report: &mut Report) {
                 let t_ours = Duration::from_nanos(u64::from_le_bytes(b.get(..8)?.try_into().ok()?));
                 Some((t_ours, decode(&b[8..])?))
             });
-            let ours = replay::ours(&calls);
-            let (t_ours, (t_theirs, theirs)) = match paired {
-                Some(x) => x,
-                None => (
-                    timed(opts.quick, || replay::ours(&calls)).0,
-                    (limit, Err(format!("stopped after {}", fmt_time(limit)))),
-                ),
+            // (The child sends its times only: our program is built here once more.)
+            let (t_ours, ours, (t_theirs, theirs)) = match paired {
+                Some((t_ours, theirs)) => (t_ours, replay::ours(&calls), theirs),
+                None => {
+                    let (t_ours, ours) = timed(opts.quick, || replay::ours(&calls));
+                    let stopped = Err(format!("stopped after {}", fmt_time(limit)));
+                    (t_ours, ours, (limit, stopped))
+                }
             };
             eprintln!(
                 "  level {level}: ours {}, libseccomp {}",

@@ -387,6 +387,14 @@ impl Program {
         self.length_bound(0..self.ir.len())
     }
 
+    /// Whether the emitted program may be at most `limit` instructions long: false only when
+    /// [`Program::min_len`] is over it. The bound is at most two instructions a node, and the
+    /// graph is walked only where the same count over every node, reachable or not, is over
+    /// `limit`.
+    pub(crate) fn may_fit(&self, limit: usize) -> bool {
+        2 * self.ir.len() <= limit || self.min_len_ceiling() <= limit || self.min_len() <= limit
+    }
+
     /// The bound of [`Program::min_len`] over `nodes` (each at most once).
     fn length_bound(&self, nodes: impl IntoIterator<Item = DnId>) -> usize {
         let mut loads = vec![false; self.ir.len()];

@@ -56,6 +56,7 @@ impl Fact {
         let (lo, hi) = (self.lo, self.hi);
         let mut ne = [0; MAX_NE];
         let mut n = 0;
+        // (`Fact::ne`: on `&mut self`, `self.ne()` would find `PartialEq::ne`.)
         for &v in Fact::ne(self) {
             if v > lo && v < hi {
                 ne[n] = v;
