@@ -210,10 +210,10 @@ struct Pruner<'a> {
     /// each set is stored once however many nodes it reaches.
     sets: FxMap<Vec<WordFact>, u32>,
     memo: FxMap<(DnId, u32), DnId>,
-    /// How many paths from the root reach each node (1, or 2 for more): a node only one path
-    /// reaches is rebuilt once at most, so it is neither looked up in the memo nor kept
-    /// there (nor its facts numbered).
-    paths: Vec<u8>,
+    /// How many times the walk can reach each node (1, or 2 for more; see [`reaches`]): a
+    /// node reached once at most is rebuilt once at most, so it is neither looked up in the
+    /// memo nor kept there (nor its facts numbered).
+    reaches: Vec<u8>,
     /// The facts of the calls in progress, each call's on top of its caller's: the
     /// successors' facts are built here, so a call allocates nothing.
     stack: Vec<WordFact>,
@@ -246,17 +246,8 @@ pub(crate) fn run(p: &Program) -> Program {
             Dn::Test { off, t, f, .. } => tracked(off) | words[t] | words[f],
         };
     }
-    // Which nodes more than one path from the root reaches (parents before children).
-    let mut paths = vec![0u8; p.ir.len()];
-    paths[p.root] = 1;
-    for &d in order.iter().rev() {
-        if let Some((t, f)) = p.ir.succ(d) {
-            for c in [t, f] {
-                paths[c] = paths[c].saturating_add(paths[d]).min(2);
-            }
-        }
-    }
-    let memo_room = 2 * paths.iter().filter(|&&n| n > 1).count();
+    let reaches = reaches(&p.ir, p.root, &order);
+    let memo_room = 2 * reaches.iter().filter(|&&n| n > 1).count();
     let mut sets = FxMap::default();
     sets.insert(Vec::new(), NO_FACTS);
     let mut pr = Pruner {
@@ -265,7 +256,7 @@ pub(crate) fn run(p: &Program) -> Program {
         words,
         sets,
         memo: FxMap::with_capacity_and_hasher(memo_room, Default::default()),
-        paths,
+        reaches,
         stack: Vec::new(),
         variants: vec![0; p.ir.len()],
         copied: vec![NOT_COPIED; p.ir.len()],
@@ -273,6 +264,45 @@ pub(crate) fn run(p: &Program) -> Program {
     };
     let root = pr.go(p.root, 0, 0);
     Program { ir: pr.new, root }
+}
+
+/// How many times [`Pruner::go`] can reach each node of the graph whose postorder from
+/// `root` is `order` (1, or 2 for more).
+///
+/// A node is reached once for each time one of its parents is *left* towards it. A parent
+/// is left as often as paths from the root reach it, but at most once when every such path
+/// tests only words whose facts are not tracked (the dispatch on the architecture and the
+/// number): it is then always reached with no facts, so it is rebuilt once and every later
+/// reach finds it in the memo. Counting root paths alone would make every node below a
+/// join of the dispatch (the x32 check, which both halves of the number's first test reach)
+/// a node of many paths, memoized for nothing.
+fn reaches(ir: &Ir, root: DnId, order: &[DnId]) -> Vec<u8> {
+    let mut reaches = vec![0u8; ir.len()];
+    // Every path from the root to the node tests untracked words only (its own test aside).
+    let mut clean = vec![true; ir.len()];
+    reaches[root] = 1;
+    // (Parents before children.)
+    for &d in order.iter().rev() {
+        if let Dn::Test {
+            off,
+            mask,
+            op,
+            k,
+            t,
+            f,
+        } = ir.node(d)
+        {
+            // (A clean test is walked, never passed through: with no facts, only a test that
+            // does not depend on the word would be decided, and `Ir::test` folds those.)
+            debug_assert!(Fact::default().decide(mask, op, k).is_none());
+            let left = if clean[d] { 1 } else { reaches[d] };
+            for c in [t, f] {
+                reaches[c] = reaches[c].saturating_add(left).min(2);
+                clean[c] &= clean[d] && tracked(off) == 0;
+            }
+        }
+    }
+    reaches
 }
 
 impl Pruner<'_> {
@@ -318,7 +348,7 @@ impl Pruner<'_> {
                 }
             }
             self.stack.truncate(kept);
-            if self.paths[d] > 1 {
+            if self.reaches[d] > 1 {
                 let set = self.set_number(start);
                 let mut key = (d, set);
                 if let Some(&n) = self.memo.get(&key) {
@@ -454,6 +484,26 @@ mod tests {
         let root = ir.test(24, u32::MAX, Op::Eq, 0, lo1, b);
         let p = run(&Program { ir, root });
         assert_eq!(p.size(), 5);
+    }
+
+    #[test]
+    fn a_join_of_the_dispatch_is_left_once() {
+        let mut ir = Ir::default();
+        let allow = ir.ret(1);
+        let deny = ir.ret(2);
+        // Below the join `nr == 3` (both `nr >= 8` and `nr == 1` lead to it): an argument
+        // chain whose last test two others lead to.
+        let last = ir.test(20, u32::MAX, Op::Eq, 9, allow, deny);
+        let other = ir.test(24, u32::MAX, Op::Eq, 0, last, deny);
+        let first = ir.test(16, u32::MAX, Op::Eq, 7, last, other);
+        let join = ir.test(0, u32::MAX, Op::Eq, 3, first, deny);
+        let mid = ir.test(0, u32::MAX, Op::Eq, 1, deny, join);
+        let root = ir.test(0, u32::MAX, Op::Ge, 8, join, mid);
+        let r = reaches(&ir, root, &ir.postorder(root));
+        assert_eq!((r[root], r[mid], r[join]), (1, 1, 2));
+        // The join is rebuilt once (then found in the memo), so the chain's first test is
+        // reached once, as is `other`; the last test, twice.
+        assert_eq!((r[first], r[other], r[last]), (1, 1, 2));
     }
 
     /// The decision the program takes for words 16 and 20 = `v16`, `v20`.
