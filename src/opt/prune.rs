@@ -277,9 +277,11 @@ pub(crate) fn run(p: &Program) -> Program {
 /// join of the dispatch (the x32 check, which both halves of the number's first test reach)
 /// a node of many paths, memoized for nothing.
 fn reaches(ir: &Ir, root: DnId, order: &[DnId]) -> Vec<u8> {
+    // Per node: the count (1, or 2 for more) and whether some path from the root to it tests
+    // a tracked word (its own test aside), in one byte.
+    const COUNT: u8 = 3;
+    const TRACKED: u8 = 4;
     let mut reaches = vec![0u8; ir.len()];
-    // Every path from the root to the node tests untracked words only (its own test aside).
-    let mut clean = vec![true; ir.len()];
     reaches[root] = 1;
     // (Parents before children.)
     for &d in order.iter().rev() {
@@ -295,12 +297,20 @@ fn reaches(ir: &Ir, root: DnId, order: &[DnId]) -> Vec<u8> {
             // (A clean test is walked, never passed through: with no facts, only a test that
             // does not depend on the word would be decided, and `Ir::test` folds those.)
             debug_assert!(Fact::default().decide(mask, op, k).is_none());
-            let left = if clean[d] { 1 } else { reaches[d] };
+            let r = reaches[d];
+            let (left, below) = match r & TRACKED {
+                0 if tracked(off) == 0 => (1, 0),
+                0 => (1, TRACKED),
+                _ => (r & COUNT, TRACKED),
+            };
             for c in [t, f] {
-                reaches[c] = reaches[c].saturating_add(left).min(2);
-                clean[c] &= clean[d] && tracked(off) == 0;
+                let n = reaches[c];
+                reaches[c] = ((n & COUNT) + left).min(2) | (n & TRACKED) | below;
             }
         }
+    }
+    for r in &mut reaches {
+        *r &= COUNT;
     }
     reaches
 }
