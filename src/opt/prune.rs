@@ -209,6 +209,12 @@ struct Pruner<'a> {
     /// empty one): the memo names a set by its number, so a lookup hashes two integers, and
     /// each set is stored once however many nodes it reaches.
     sets: FxMap<Vec<WordFact>, u32>,
+    /// Each memoized node's first rebuild: its facts (in `arena`) and the result. Most
+    /// memoized nodes are rebuilt once (a test that several others lead to is passed
+    /// through from most of them), so their facts are only copied, never hashed.
+    first: Vec<First>,
+    arena: Vec<WordFact>,
+    /// The later rebuilds, by node and number of the set of facts.
     memo: FxMap<(DnId, u32), DnId>,
     /// How many times the walk can reach each node (1, or 2 for more; see [`reaches`]): a
     /// node reached once at most is rebuilt once at most, so it is neither looked up in the
@@ -222,6 +228,15 @@ struct Pruner<'a> {
     /// Each node's copy (as it is) in the new graph, or [`NOT_COPIED`].
     copied: Vec<DnId>,
     budget: usize,
+}
+
+/// A node's first rebuild: the facts `arena[at..at + len]` gave `out` ([`NOT_COPIED`]: not
+/// rebuilt yet, or being rebuilt).
+#[derive(Clone, Copy)]
+struct First {
+    at: u32,
+    len: u32,
+    out: DnId,
 }
 
 /// The number of the empty set of facts in [`Pruner::sets`].
@@ -247,7 +262,6 @@ pub(crate) fn run(p: &Program) -> Program {
         };
     }
     let reaches = reaches(&p.ir, p.root, &order);
-    let memo_room = 2 * reaches.iter().filter(|&&n| n > 1).count();
     let mut sets = FxMap::default();
     sets.insert(Vec::new(), NO_FACTS);
     let mut pr = Pruner {
@@ -255,7 +269,16 @@ pub(crate) fn run(p: &Program) -> Program {
         new: Ir::with_capacity(order.len()),
         words,
         sets,
-        memo: FxMap::with_capacity_and_hasher(memo_room, Default::default()),
+        first: vec![
+            First {
+                at: 0,
+                len: 0,
+                out: NOT_COPIED,
+            };
+            p.ir.len()
+        ],
+        arena: Vec::new(),
+        memo: FxMap::default(),
         reaches,
         stack: Vec::new(),
         variants: vec![0; p.ir.len()],
@@ -322,6 +345,8 @@ impl Pruner<'_> {
         // MAX_VARIANTS, with none (two at most).
         let mut keys = [(0, NO_FACTS); 2];
         let mut n_keys = 0;
+        // The node whose first rebuild this is, if it is memoized.
+        let mut first = None;
         let out = loop {
             let Dn::Test {
                 off,
@@ -359,26 +384,23 @@ impl Pruner<'_> {
             }
             self.stack.truncate(kept);
             if self.reaches[d] > 1 {
-                let set = self.set_number(start);
-                let mut key = (d, set);
-                if let Some(&n) = self.memo.get(&key) {
+                let seen = self.first[d];
+                if seen.out == NOT_COPIED {
+                    // Nothing is kept for `d` yet: its facts go beside its first result.
+                    if start < self.stack.len() {
+                        self.variants[d] += 1;
+                    }
+                    let at = self.arena.len();
+                    self.arena.extend_from_slice(&self.stack[start..]);
+                    self.first[d].at = at as u32;
+                    self.first[d].len = (self.arena.len() - at) as u32;
+                    first = Some(d);
+                } else if self.arena[seen.at as usize..][..seen.len as usize] == self.stack[start..]
+                {
+                    break seen.out;
+                } else if let Some(n) = self.later(d, start, &mut keys, &mut n_keys) {
                     break n;
                 }
-                if set != NO_FACTS {
-                    self.variants[d] += 1;
-                    if self.variants[d] > MAX_VARIANTS {
-                        // Rebuilt with no facts (once, then memoized).
-                        keys[n_keys] = key;
-                        n_keys += 1;
-                        key = (d, NO_FACTS);
-                        self.stack.truncate(start);
-                        if let Some(&n) = self.memo.get(&key) {
-                            break n;
-                        }
-                    }
-                }
-                keys[n_keys] = key;
-                n_keys += 1;
             }
             if self.budget == 0 || depth > MAX_DEPTH {
                 break self.copy(d);
@@ -413,11 +435,52 @@ impl Pruner<'_> {
             }
             break self.new.test(off, mask, op, k, next[0], next[1]);
         };
+        if let Some(x) = first {
+            self.first[x].out = out;
+        }
         for &key in &keys[..n_keys] {
             self.memo.insert(key, out);
         }
         self.stack.truncate(start);
         out
+    }
+
+    /// A later rebuild of the memoized node `d` (its first is done) with the facts
+    /// `self.stack[start..]`: what the memo holds for them, if anything. The keys to fill in
+    /// with the result go to `keys`; past [`MAX_VARIANTS`], the facts are dropped from the
+    /// stack and `d` is rebuilt with none.
+    fn later(
+        &mut self,
+        d: DnId,
+        start: usize,
+        keys: &mut [(DnId, u32); 2],
+        n_keys: &mut usize,
+    ) -> Option<DnId> {
+        let set = self.set_number(start);
+        let mut key = (d, set);
+        if let Some(&n) = self.memo.get(&key) {
+            return Some(n);
+        }
+        if set != NO_FACTS {
+            self.variants[d] += 1;
+            if self.variants[d] > MAX_VARIANTS {
+                // Rebuilt with no facts (once, then memoized).
+                keys[*n_keys] = key;
+                *n_keys += 1;
+                key = (d, NO_FACTS);
+                self.stack.truncate(start);
+                let seen = self.first[d];
+                if seen.len == 0 {
+                    return Some(seen.out);
+                }
+                if let Some(&n) = self.memo.get(&key) {
+                    return Some(n);
+                }
+            }
+        }
+        keys[*n_keys] = key;
+        *n_keys += 1;
+        None
     }
 
     /// The number of the set of facts `self.stack[start..]`, numbering it if it is new.
@@ -550,12 +613,21 @@ mod tests {
             let mid = ir.test(20, u32::MAX, Op::Eq, i, x, next);
             next = ir.test(16, u32::MAX, Op::Gt, 40 + i, mid, deny);
         }
-        let before = Program { ir, root: next };
-        let after = run(&before);
+        // Reached first with no facts on w16 (w20 == 99 leads there first), then from each
+        // level.
+        let first = ir.test(20, u32::MAX, Op::Eq, 99, x, next);
+        let mut p = Program { ir, root: next };
+        keeps_every_verdict(&p);
+        p.root = first;
+        keeps_every_verdict(&p);
+    }
+
+    fn keeps_every_verdict(before: &Program) {
+        let after = run(before);
         for v16 in 0..80 {
-            for v20 in 0..14 {
+            for v20 in [0, 1, 5, 11, 12, 13, 99] {
                 assert_eq!(
-                    eval(&before, v16, v20),
+                    eval(before, v16, v20),
                     eval(&after, v16, v20),
                     "w16 {v16} w20 {v20}"
                 );
