@@ -1129,6 +1129,36 @@ mod tests {
         ctx
     }
 
+    /// `opt::arg_trees` says when pruning its result again cannot pay (no chain it rewrote has
+    /// its word tested again on a path through it), and then `opt` does not prune again: so
+    /// pruning again must then remove nothing.
+    #[test]
+    fn pruning_a_rewrite_said_to_leave_nothing_removes_nothing() {
+        let mut r = Rng(0x0a26_7ee5);
+        let (mut idle, mut rewritten) = (0, 0);
+        for round in 0..400 {
+            let mut ctx = random_filter(&mut r, 1 + round % 60);
+            for level in [1, 2] {
+                ctx.set_ctl_optimize(level).unwrap();
+                let passes = Passes::all();
+                let lowered = crate::ir::lower::lower(&ctx.col, passes);
+                let lists = crate::opt::prune::run(&crate::opt::jset::run(lowered));
+                let (p, leads_on) = crate::opt::arg_trees::run(&lists, None).unwrap();
+                if leads_on {
+                    continue;
+                }
+                idle += 1;
+                if p.size() != lists.size() {
+                    rewritten += 1;
+                }
+                let again = crate::opt::prune::run(&p);
+                assert_eq!(again.size(), p.size(), "round {round}, level {level}");
+            }
+        }
+        eprintln!("{idle} idle rewrites, {rewritten} of them changed the graph");
+        assert!(rewritten > 40);
+    }
+
     /// `Program::min_len` lets `generate` skip emitting a form it proves too long, so it must
     /// never exceed what `emit` makes, whatever the filter and the passes.
     #[test]

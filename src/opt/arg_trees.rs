@@ -179,8 +179,8 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
 }
 
 /// Rewrites every chain of comparisons on one argument word as a search tree; says whether
-/// a rewritten chain leads to more tests (which the new tree's bounds may decide, so that
-/// pruning again can pay; a chain that ends in verdicts only leaves nothing to prune).
+/// pruning again can pay: whether a rewritten chain leads to more tests and its word is
+/// tested again below it or above it (see [`leads_on`]).
 ///
 /// With `max_tests`, gives up (`None`) as soon as the new graph has that many tests where
 /// no later pruning could remove any (no rewritten chain leads to more tests): every node
@@ -212,11 +212,7 @@ pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, boo
             stack.push((t, false));
         }
     }
-    let leads_on = chains.values().any(|c| {
-        c.ivs
-            .iter()
-            .any(|i| matches!(p.ir.node(i.to), Dn::Test { .. }))
-    });
+    let leads_on = leads_on(p, &order, &chains);
     let max_tests = max_tests.filter(|_| !leads_on);
     // Phase 2: build bottom-up.
     let mut ir = crate::ir::Ir::with_capacity(order.len());
@@ -259,10 +255,95 @@ pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, boo
     ))
 }
 
+/// Whether pruning the rewritten graph again can remove something that pruning the graph
+/// before did not (`order`: the graph's nodes as the rewrite visits them, each after what it
+/// leads to; a chain head leads to its chain's successors).
+///
+/// A tree tells the paths through it nothing the chain did not, but about its own word: the
+/// bounds of its ranges (a value that fell through a chain is only known to differ from the
+/// chain's values). So a test that pruning can newly decide is one of a chain's word, below
+/// the chain or, inside the new tree, below a test of that word above the chain. Where no
+/// chain leads to more tests, or none has its word tested again on a path through it, there
+/// is none (a chain of a few values whose successors test other words, as when a syscall has
+/// two or three rules on two arguments: pruning again walked the whole graph for nothing,
+/// a fifth of the build of 1000 such rules).
+fn leads_on(p: &Program, order: &[DnId], chains: &FxMap<DnId, Chain>) -> bool {
+    let test = |d: DnId| matches!(p.ir.node(d), Dn::Test { .. });
+    if !chains.values().any(|c| c.ivs.iter().any(|i| test(i.to))) {
+        return false;
+    }
+    let bit = |off: u32| 1u16 << (off / 4);
+    // The words tested at or below each node, and on some path from the root to it.
+    let mut below = vec![0u16; p.ir.len()];
+    for &d in order {
+        if let Dn::Test { off, t, f, .. } = p.ir.node(d) {
+            below[d] = bit(off)
+                | match chains.get(&d) {
+                    Some(c) => c.ivs.iter().fold(0, |w, i| w | below[i.to]),
+                    None => below[t] | below[f],
+                };
+        }
+    }
+    let mut above = vec![0u16; p.ir.len()];
+    for &d in order.iter().rev() {
+        if let Dn::Test { off, t, f, .. } = p.ir.node(d) {
+            let on = above[d] | bit(off);
+            match chains.get(&d) {
+                Some(c) => c.ivs.iter().for_each(|i| above[i.to] |= on),
+                None => [t, f].into_iter().for_each(|c| above[c] |= on),
+            }
+        }
+    }
+    chains.iter().any(|(&head, c)| {
+        let after = c.ivs.iter().fold(0, |w, i| w | below[i.to]);
+        after != 0 && (after | above[head]) & bit(c.off) != 0
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ir::Ir;
+
+    /// The chain `w16 == 10 ? x : w16 == 20 ? x : w16 == 30 ? x : deny`.
+    fn chain(ir: &mut Ir, x: DnId, deny: DnId) -> DnId {
+        let mut d = deny;
+        for v in [30, 20, 10] {
+            d = ir.test(16, u32::MAX, Op::Eq, v, x, d);
+        }
+        d
+    }
+
+    #[test]
+    fn pruning_again_pays_only_where_the_chain_word_is_tested_again() {
+        let leads = |build: &dyn Fn(&mut Ir, DnId, DnId) -> DnId| {
+            let mut ir = Ir::default();
+            let allow = ir.ret(1);
+            let deny = ir.ret(2);
+            let root = build(&mut ir, allow, deny);
+            run(&Program { ir, root }, None).expect("no limit").1
+        };
+        // Verdicts only below: nothing to prune.
+        assert!(!leads(&|ir, allow, deny| chain(ir, allow, deny)));
+        // Tests of another word below (a second argument compared): nothing the tree's
+        // bounds can decide.
+        assert!(!leads(&|ir, allow, deny| {
+            let x = ir.test(24, u32::MAX, Op::Eq, 7, allow, deny);
+            chain(ir, x, deny)
+        }));
+        // The chain's word again below: the tree's ranges may decide it.
+        assert!(leads(&|ir, allow, deny| {
+            let x = ir.test(16, u32::MAX, Op::Gt, 15, allow, deny);
+            chain(ir, x, deny)
+        }));
+        // The chain's word tested above it (by a test the chain does not take in, a masked
+        // one): facts that may decide the tree's own tests.
+        assert!(leads(&|ir, allow, deny| {
+            let x = ir.test(24, u32::MAX, Op::Eq, 7, allow, deny);
+            let c = chain(ir, x, deny);
+            ir.test(16, 0xff00, Op::Eq, 0, c, deny)
+        }));
+    }
 
     #[test]
     fn a_long_value_list_becomes_a_tree() {
