@@ -114,8 +114,8 @@ pub(crate) fn optimize(mut p: Program, passes: Passes) -> Optimized {
 }
 
 /// [`arg_trees`] on `lists`, and [`prune`] again where a rewritten chain leads to more tests
-/// (the new tree's bounds can decide them: the high word of 64-bit values, compared once per
-/// value); when that removed something, chains are looked for once more (only then: a
+/// that the new tree's bounds may decide (its word tested again on a path through it: the
+/// high word of 64-bit values, compared once per value); when that removed something, chains are looked for once more (only then: a
 /// tree's own `jeq` lists read as chains, and rebuilding them changes nothing). `None` when
 /// the trees alone are too long for the kernel.
 fn with_trees(lists: &Program, passes: Passes) -> Option<Program> {
