@@ -12,7 +12,6 @@
 //! optimize level 1 keeps libseccomp's priority order.
 
 use super::intervals::{self, Interval};
-use crate::ir::hash::FxMap;
 use crate::ir::{Dn, DnId, Op, Program};
 
 /// Chains shorter than this stay as they are.
@@ -35,6 +34,8 @@ const COST: intervals::Cost = intervals::Cost {
 /// above it is as good (the trees of the shared policies, all shorter, are unchanged).
 const LONG: usize = 256;
 const LONG_EXACT: usize = 12;
+/// [`run`]'s chain index of a node no chain starts at.
+const NO_CHAIN: u32 = u32::MAX;
 /// The first offset rewritten (offsets 0 and 4 are the syscall number and the arch).
 const FIRST_OFF: u32 = 8;
 
@@ -189,7 +190,9 @@ pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, boo
     let mut budget = BUDGET;
     // Phase 1: from the root, the nodes the new graph needs; a chain head needs only the
     // nodes its chain leads to, not the chain's own links.
-    let mut chains: FxMap<DnId, Chain> = FxMap::default();
+    // The chains read, and which one starts at each node (NO_CHAIN: none).
+    let mut chains: Vec<Chain> = Vec::new();
+    let mut chain_of = vec![NO_CHAIN; p.ir.len()];
     let mut order: Vec<DnId> = Vec::new();
     let mut seen = vec![false; p.ir.len()];
     let mut stack = vec![(p.root, false)];
@@ -206,20 +209,22 @@ pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, boo
             for i in c.ivs.iter().rev() {
                 stack.push((i.to, false));
             }
-            chains.insert(d, c);
+            chain_of[d] = chains.len() as u32;
+            chains.push(c);
         } else if let Some((t, f)) = p.ir.succ(d) {
             stack.push((f, false));
             stack.push((t, false));
         }
     }
-    let leads_on = leads_on(p, &order, &chains);
+    let chain_at = |d: DnId| chains.get(chain_of[d] as usize);
+    let leads_on = leads_on(p, &order, &chain_at);
     let max_tests = max_tests.filter(|_| !leads_on);
     // Phase 2: build bottom-up.
     let mut ir = crate::ir::Ir::with_capacity(order.len());
     let mut new = vec![0; p.ir.len()];
     let mut planner = intervals::Planner::default();
     for d in order {
-        let n = if let Some(c) = chains.get(&d) {
+        let n = if let Some(c) = chain_at(d) {
             let ivs: Vec<Interval> = c
                 .ivs
                 .iter()
@@ -267,9 +272,14 @@ pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, boo
 /// is none (a chain of a few values whose successors test other words, as when a syscall has
 /// two or three rules on two arguments: pruning again walked the whole graph for nothing,
 /// a fifth of the build of 1000 such rules).
-fn leads_on(p: &Program, order: &[DnId], chains: &FxMap<DnId, Chain>) -> bool {
+fn leads_on<'c>(
+    p: &Program,
+    order: &[DnId],
+    chain_at: &impl Fn(DnId) -> Option<&'c Chain>,
+) -> bool {
     let test = |d: DnId| matches!(p.ir.node(d), Dn::Test { .. });
-    if !chains.values().any(|c| c.ivs.iter().any(|i| test(i.to))) {
+    let heads = || order.iter().filter_map(|&d| Some((d, chain_at(d)?)));
+    if !heads().any(|(_, c)| c.ivs.iter().any(|i| test(i.to))) {
         return false;
     }
     let bit = |off: u32| 1u16 << (off / 4);
@@ -278,7 +288,7 @@ fn leads_on(p: &Program, order: &[DnId], chains: &FxMap<DnId, Chain>) -> bool {
     for &d in order {
         if let Dn::Test { off, t, f, .. } = p.ir.node(d) {
             below[d] = bit(off)
-                | match chains.get(&d) {
+                | match chain_at(d) {
                     Some(c) => c.ivs.iter().fold(0, |w, i| w | below[i.to]),
                     None => below[t] | below[f],
                 };
@@ -288,13 +298,13 @@ fn leads_on(p: &Program, order: &[DnId], chains: &FxMap<DnId, Chain>) -> bool {
     for &d in order.iter().rev() {
         if let Dn::Test { off, t, f, .. } = p.ir.node(d) {
             let on = above[d] | bit(off);
-            match chains.get(&d) {
+            match chain_at(d) {
                 Some(c) => c.ivs.iter().for_each(|i| above[i.to] |= on),
                 None => [t, f].into_iter().for_each(|c| above[c] |= on),
             }
         }
     }
-    chains.iter().any(|(&head, c)| {
+    heads().any(|(head, c)| {
         let after = c.ivs.iter().fold(0, |w, i| w | below[i.to]);
         after != 0 && (after | above[head]) & bit(c.off) != 0
     })
