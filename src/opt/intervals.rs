@@ -712,38 +712,74 @@ impl Builder<'_> {
             };
             // The best split of `i..j - 1`.
             let mut prev = root_i[first - i - 2] as usize;
-            for j in first..=n {
+            // Sub-runs that may be exception lists (at most MAX_RUN ranges), then the others.
+            let listed = first..=n.min(i + MAX_RUN);
+            for j in listed.clone() {
                 let w = prefix[j] - from + self.size_cost;
-                let lo = prev.max(i + 1);
-                let hi = (root_below[j - i - 2] as usize).max(lo).min(j - 1);
-                // cost(i..s) + cost(s..j) for s in lo..=hi: along row i, and down column j
-                // (row s + 1 starts n - s cells after row s, one sub-run shorter).
-                let left = &cost_i[lo - i - 1..hi - i];
-                let mut right = rows[lo] + j - lo - 1 - below;
-                let mut best = w + left[0] + cost_below[right];
-                let mut best_s = lo;
-                for (s, &l) in (lo + 1..).zip(&left[1..]) {
-                    right += n - s;
-                    let c = w + l + cost_below[right];
-                    if c < best {
-                        best = c;
-                        best_s = s;
-                    }
+                let (mut best, s) = best_split(
+                    i, j, n, below, prev, w, cost_i, cost_below, root_below, rows,
+                );
+                prev = s;
+                root_i[j - i - 1] = s as u16;
+                let (common, c) = lists_i[j - i];
+                let mut list = NO_LIST;
+                if common != NO_LIST && c <= best {
+                    best = c;
+                    list = common;
                 }
-                prev = best_s;
-                root_i[j - i - 1] = best_s as u16;
-                if let Some(&(common, c)) = lists_i.get(j - i) {
-                    let mut list = NO_LIST;
-                    if common != NO_LIST && c <= best {
-                        best = c;
-                        list = common;
-                    }
-                    except_i[j - i] = list;
-                }
+                except_i[j - i] = list;
+                cost_i[j - i - 1] = best;
+            }
+            for j in (*listed.end() + 1).max(first)..=n {
+                let w = prefix[j] - from + self.size_cost;
+                let (best, s) = best_split(
+                    i, j, n, below, prev, w, cost_i, cost_below, root_below, rows,
+                );
+                prev = s;
+                root_i[j - i - 1] = s as u16;
                 cost_i[j - i - 1] = best;
             }
         }
     }
+}
+
+/// [`Builder::plan_exact`]'s search for the best split of the sub-run `i..j` between `prev`
+/// (the best split of `i..j - 1`) and the best split of `i + 1..j`, each split costing `w`
+/// more than its halves: (cost, split). `cost_i` is row `i`, `cost_below` the rows after it
+/// (from row `i + 1`, at `below`), `root_below` their best splits, `rows` where rows start.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn best_split(
+    i: usize,
+    j: usize,
+    n: usize,
+    below: usize,
+    prev: usize,
+    w: f64,
+    cost_i: &[f64],
+    cost_below: &[f64],
+    root_below: &[u16],
+    rows: &[usize],
+) -> (f64, usize) {
+    let lo = prev.max(i + 1);
+    // (A sub-run's best split is inside it: `i + 1..j`'s is at most `j - 1`.)
+    let hi = (root_below[j - i - 2] as usize).max(lo);
+    debug_assert!(hi < j);
+    // cost(i..s) + cost(s..j) for s in lo..=hi: along row i, and down column j (row s + 1
+    // starts n - s cells after row s, one sub-run shorter).
+    let left = &cost_i[lo - i - 1..hi - i];
+    let mut right = rows[lo] + j - lo - 1 - below;
+    let mut best = w + left[0] + cost_below[right];
+    let mut best_s = lo;
+    for (s, &l) in (lo + 1..).zip(&left[1..]) {
+        right += n - s;
+        let c = w + l + cost_below[right];
+        if c < best {
+            best = c;
+            best_s = s;
+        }
+    }
+    (best, best_s)
 }
 
 #[cfg(test)]
