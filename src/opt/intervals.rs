@@ -710,8 +710,9 @@ impl Builder<'_> {
                     None => continue,
                 }
             };
-            // The best split of `i..j - 1`.
-            let mut prev = root_i[first - i - 2] as usize;
+            // The best split of `i..j - 1` (of a single range, `i`: the first split then is
+            // at `i + 1`).
+            let mut prev = (root_i[first - i - 2] as usize).max(i + 1);
             // Sub-runs that may be exception lists (at most MAX_RUN ranges), then the others.
             let listed = first..=n.min(i + MAX_RUN);
             for j in listed.clone() {
@@ -744,7 +745,7 @@ impl Builder<'_> {
 }
 
 /// [`Builder::plan_exact`]'s search for the best split of the sub-run `i..j` between `prev`
-/// (the best split of `i..j - 1`) and the best split of `i + 1..j`, each split costing `w`
+/// (the best split of `i..j - 1`, at least `i + 1`) and the best split of `i + 1..j`, each split costing `w`
 /// more than its halves: (cost, split). `cost_i` is row `i`, `cost_below` the rows after it
 /// (from row `i + 1`, at `below`), `root_below` their best splits, `rows` where rows start.
 #[inline(always)]
@@ -761,7 +762,7 @@ fn best_split(
     root_below: &[u16],
     rows: &[usize],
 ) -> (f64, usize) {
-    let lo = prev.max(i + 1);
+    let lo = prev;
     // (A sub-run's best split is inside it: `i + 1..j`'s is at most `j - 1`.)
     let hi = (root_below[j - i - 2] as usize).max(lo);
     debug_assert!(hi < j);
