@@ -317,8 +317,9 @@ fn reaches(ir: &Ir, root: DnId, order: &[DnId]) -> Vec<u8> {
             f,
         } = ir.node(d)
         {
-            // (A clean test is walked, never passed through: with no facts, only a test that
-            // does not depend on the word would be decided, and `Ir::test` folds those.)
+            // (No facts decide only a test that does not depend on its word, and `Ir::test`
+            // folds those: a clean test, reached with no facts, is walked, never passed
+            // through.)
             debug_assert!(Fact::default().decide(mask, op, k).is_none());
             let r = reaches[d];
             let (left, below) = match r & TRACKED {
