@@ -184,7 +184,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
 /// tested again below it or above it (see [`leads_on`]).
 ///
 /// With `max_tests`, gives up (`None`) as soon as the new graph has that many tests where
-/// no later pruning could remove any (no rewritten chain leads to more tests): every node
+/// no later pruning could remove any (pruning again cannot pay, as above): every node
 /// the rewrite builds is reachable, so the program would have at least that many jumps.
 pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, bool)> {
     let mut budget = BUDGET;
