@@ -340,6 +340,13 @@ impl Recipe {
     /// # Ok::<(), pure_seccomp::policy::PolicyError>(())
     /// ```
     pub fn calls(&self) -> Vec<Call> {
+        let mut calls = self.setup_calls();
+        calls.extend(self.rules.iter().cloned().map(Call::AddRule));
+        calls
+    }
+
+    /// [`calls`](Self::calls) without the rules.
+    fn setup_calls(&self) -> Vec<Call> {
         let mut calls = vec![Call::New(self.default_action)];
         let native = ScmpArch::native();
         if native != ScmpArch::Native && !self.arches.contains(&native) {
@@ -352,7 +359,6 @@ impl Recipe {
                 .map(|&(attr, v)| Call::SetFilterAttr(attr, v)),
         );
         calls.extend(self.optimize.map(Call::SetCtlOptimize));
-        calls.extend(self.rules.iter().cloned().map(Call::AddRule));
         calls
     }
 
@@ -373,9 +379,11 @@ impl Recipe {
     /// ```
     pub fn build(&self) -> Result<ScmpFilterContext> {
         let mut ctx = ScmpFilterContext::new(self.default_action)?;
-        for call in self.calls().into_iter().skip(1) {
+        // (The rules are read in place: cloning each, name and conditions, only to read it
+        // was a tenth of the time to build Docker's profile.)
+        for call in self.setup_calls().into_iter().skip(1) {
             match call {
-                Call::New(_) => {}
+                Call::New(_) | Call::AddRule(_) => {}
                 Call::RemoveArch(a) => {
                     ctx.remove_arch(a)?;
                 }
@@ -388,14 +396,14 @@ impl Recipe {
                 Call::SetCtlOptimize(level) => {
                     ctx.set_ctl_optimize(level)?;
                 }
-                Call::AddRule(rule) => {
-                    let sys = ScmpSyscall::from_name(&rule.syscall)?;
-                    if rule.conditions.is_empty() {
-                        ctx.add_rule(rule.action, sys)?;
-                    } else {
-                        ctx.add_rule_conditional(rule.action, sys, &rule.conditions)?;
-                    }
-                }
+            }
+        }
+        for rule in &self.rules {
+            let sys = ScmpSyscall::from_name(&rule.syscall)?;
+            if rule.conditions.is_empty() {
+                ctx.add_rule(rule.action, sys)?;
+            } else {
+                ctx.add_rule_conditional(rule.action, sys, &rule.conditions)?;
             }
         }
         Ok(ctx)
