@@ -14,7 +14,7 @@ pub(crate) mod tree;
 use crate::arch::{ArchInfo, Endian, ScmpArch, NATIVE};
 use crate::error::{Result, SeccompErrno, SeccompError};
 use crate::syscall::{
-    direct_num, name_slot, native_name, resolve_name, resolve_name_at, resolve_num,
+    direct_num, name_slot, native_name, native_to, resolve_name, resolve_name_at, resolve_num,
 };
 use entries::Entries;
 use tree::{Cmp, Id, OrigOp, PruneState, Tree};
@@ -473,6 +473,9 @@ impl Translation {
         let nr = self.nr;
         if self.as_given(arch) {
             return Ok(nr);
+        }
+        if let Some(to) = native_to(arch, nr) {
+            return Ok(to);
         }
         let efault = || {
             SeccompError::with_errno(

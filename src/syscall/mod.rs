@@ -384,6 +384,12 @@ pub(crate) fn native_name(nr: i32) -> Option<&'static str> {
     tables::native_name(nr)
 }
 
+/// `resolve_name_at(arch, native_name(nr))` from a table built by the compiler, where it
+/// covers `nr` and the name resolves on `arch` (`None`: resolve by name).
+pub(crate) fn native_to(arch: ScmpArch, nr: i32) -> Option<i32> {
+    tables::native_to(arch, nr)
+}
+
 /// A name's slot in the name indexes, for [`resolve_name_at`].
 pub(crate) fn name_slot(name: &str) -> usize {
     tables::name_slot(name)
