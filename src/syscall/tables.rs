@@ -3,7 +3,8 @@
 //!
 //! Everything that resolves a name is a `const fn`, so that `ScmpSyscall::new` (feature
 //! `const-syscall`) resolves at compile time with the very code the runtime uses. Name lookups
-//! are binary searches over tables sorted by name.
+//! hash the name into indexes the compiler builds ([`NameIndex`]); native numbers are
+//! translated to other architectures by a table the compiler builds ([`native_to`]).
 
 use crate::arch::{Mux, ScmpArch};
 
@@ -170,6 +171,7 @@ pub(crate) const fn is_ipc_pseudo(nr: i32) -> bool {
 }
 
 /// Byte-wise comparison of two strings (`str`'s `Ord`), usable in const context.
+#[cfg(test)]
 const fn cmp_str(a: &str, b: &str) -> core::cmp::Ordering {
     use core::cmp::Ordering;
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -284,7 +286,8 @@ impl NameIndex {
     }
 }
 
-/// Binary search of a table sorted by name.
+/// Binary search of a table sorted by name (the tests' reference for the hash indexes).
+#[cfg(test)]
 pub(crate) const fn find_name(table: &[(&str, i32)], name: &str) -> Option<i32> {
     use core::cmp::Ordering;
     let (mut lo, mut hi) = (0, table.len());
@@ -372,7 +375,7 @@ pub(crate) fn resolve_num(arch: ScmpArch, nr: i32) -> Option<&'static str> {
     }
     // A pseudo number names the first syscall (in name order) with that number that this
     // ABI lacks; libseccomp gives two names -10191.
-    names_of(PNR_BY_NUM, key).find(|name| find_name(abi.by_name, name).is_none())
+    names_of(PNR_BY_NUM, key).find(|name| abi.name_index.find(abi.by_name, name).is_none())
 }
 
 /// The native ABI's `BY_NUM` table (empty where the crate's target is not an architecture
