@@ -1,39 +1,60 @@
-//! The syscall entries of one architecture, found by number in one hash probe.
+//! The syscall entries of one architecture, found by number in one read.
 //!
 //! Every rule add looks its syscall's entry up, and most add one. A `BTreeMap` did both with
 //! a linear scan of each node on the way down (branches the processor cannot predict) and
 //! moved the 72-byte entries within its nodes on every insertion: about a seventh of the
 //! time to build Docker's profile. Here the entries sit in a vector in insertion order,
-//! indexed by a hash map; the few readers that need number order sort references.
+//! indexed by number ([`ByNumber`]: arrays where the ABIs' numbers are dense, a hash map for
+//! the others); the few readers that need number order sort references.
 
+use super::by_number::ByNumber;
 use super::SysEntry;
-use crate::ir::hash::FxMap;
 
 /// The room the first entry makes for more.
 const FIRST_ROOM: usize = 64;
 /// The room made when the first room is full: about every syscall of an ABI (Docker's profile
 /// has rules for about 370 an ABI), in one step instead of three doublings, each of which
-/// copied the 72-byte entries and rehashed the index (4 % of the time to build Docker's
-/// profile).
+/// copied the 72-byte entries (and rehashed the index, when it was a hash map: 4 % of the time
+/// to build Docker's profile).
 const FULL_ROOM: usize = 512;
 
+/// [`Entries::index`] where a number has no entry.
+const NO_ENTRY: u32 = u32::MAX;
+
 /// Syscall entries by number (the API of the `BTreeMap` it replaces, as far as used).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Entries {
     entries: Vec<SysEntry>,
-    /// The position in `entries` of each number's entry.
-    index: FxMap<i32, usize>,
+    /// The position in `entries` of each number's entry ([`NO_ENTRY`]: none).
+    index: ByNumber<u32>,
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries {
+            entries: Vec::new(),
+            index: ByNumber::new(NO_ENTRY),
+        }
+    }
 }
 
 impl Entries {
+    /// Where the entry of syscall `num` is.
+    fn position(&self, num: i32) -> Option<usize> {
+        match self.index.get(num as u32) {
+            NO_ENTRY => None,
+            i => Some(i as usize),
+        }
+    }
+
     /// The entry of syscall `num`.
     pub(crate) fn get(&self, num: &i32) -> Option<&SysEntry> {
-        self.index.get(num).map(|&i| &self.entries[i])
+        self.position(*num).map(|i| &self.entries[i])
     }
 
     /// The entry of syscall `num`, to change.
     pub(crate) fn get_mut(&mut self, num: &i32) -> Option<&mut SysEntry> {
-        self.index.get(num).map(|&i| &mut self.entries[i])
+        self.position(*num).map(|i| &mut self.entries[i])
     }
 
     /// Adds `e` as the entry of syscall `num` (replacing one there was).
@@ -48,23 +69,26 @@ impl Entries {
                 n => 2 * n,
             };
             self.entries.reserve_exact(room - next);
-            self.index.reserve(room - next);
         }
-        match self.index.entry(num) {
-            std::collections::hash_map::Entry::Occupied(o) => self.entries[*o.get()] = e,
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(next);
+        match self.index.slot(num as u32) {
+            slot if *slot == NO_ENTRY => {
+                // (Positions fit: 2^32 - 1 entries of 72 bytes would take 300 GiB.)
+                *slot = next as u32;
                 self.entries.push(e);
             }
+            slot => self.entries[*slot as usize] = e,
         }
     }
 
     /// Removes the entry of syscall `num`.
     pub(crate) fn remove(&mut self, num: &i32) -> Option<SysEntry> {
-        let i = self.index.remove(num)?;
-        let e = self.entries.swap_remove(i);
-        if let Some(moved) = self.entries.get(i) {
-            self.index.insert(moved.num, i);
+        let i = std::mem::replace(self.index.slot(*num as u32), NO_ENTRY);
+        if i == NO_ENTRY {
+            return None;
+        }
+        let e = self.entries.swap_remove(i as usize);
+        if let Some(moved) = self.entries.get(i as usize) {
+            *self.index.slot(moved.num as u32) = i;
         }
         Some(e)
     }
@@ -80,8 +104,9 @@ impl Entries {
 
     fn reindex(&mut self) {
         self.index.clear();
-        self.index
-            .extend(self.entries.iter().enumerate().map(|(i, e)| (e.num, i)));
+        for (i, e) in self.entries.iter().enumerate() {
+            *self.index.slot(e.num as u32) = i as u32;
+        }
     }
 
     /// Every entry, in ascending (signed) number order.

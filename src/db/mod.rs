@@ -8,6 +8,7 @@
 //! added twice: to the direct syscall (where the architecture has one) and to the multiplexer
 //! with `args[0]` equal to the call number.
 
+pub(crate) mod by_number;
 mod entries;
 pub(crate) mod tree;
 

@@ -15,6 +15,7 @@
 use super::hash::FxMap;
 use super::{DnId, Ir, Op, Program};
 use crate::arch::ScmpArch;
+use crate::db::by_number::ByNumber;
 use crate::db::tree::{Cmp, Id, Tree};
 use crate::db::{Collection, SysEntry};
 use crate::opt::intervals::{self, Interval};
@@ -38,56 +39,6 @@ enum X32Mode {
     X32Only,
     /// Both in one section.
     Both,
-}
-
-/// Values by syscall number: the numbers of the ABIs' tables (below [`ByNumber::DENSE`], or
-/// x32's just above bit 30) in arrays, any other (-1, pseudo numbers, numbers given raw) in a
-/// map. (A hash map for all of them took a third of the time to lower Docker's profile:
-/// every insertion probed a table just allocated.)
-struct ByNumber<T> {
-    low: Vec<T>,
-    x32: Vec<T>,
-    rest: FxMap<u32, T>,
-    none: T,
-}
-
-impl<T: Copy> ByNumber<T> {
-    /// Numbers the arrays cover from 0 and from the x32 bit: every table number of the ABIs
-    /// whose numbers start at 0 (MIPS's start at 4000, 5000 and 6000 and go to the map).
-    const DENSE: u32 = 512;
-
-    /// A table where every number has `none`.
-    fn new(none: T) -> Self {
-        ByNumber {
-            low: Vec::new(),
-            x32: Vec::new(),
-            rest: FxMap::default(),
-            none,
-        }
-    }
-
-    /// Number `nr`'s value, to change.
-    fn slot(&mut self, nr: u32) -> &mut T {
-        let (v, k) = match nr {
-            n if n < Self::DENSE => (&mut self.low, n),
-            n if n.wrapping_sub(X32_BIT) < Self::DENSE => (&mut self.x32, n - X32_BIT),
-            n => return self.rest.entry(n).or_insert(self.none),
-        };
-        if v.is_empty() {
-            v.resize(Self::DENSE as usize, self.none);
-        }
-        &mut v[k as usize]
-    }
-
-    /// Number `nr`'s value.
-    fn get(&self, nr: u32) -> T {
-        let (v, k) = match nr {
-            n if n < Self::DENSE => (&self.low, n),
-            n if n.wrapping_sub(X32_BIT) < Self::DENSE => (&self.x32, n - X32_BIT),
-            n => return self.rest.get(&n).copied().unwrap_or(self.none),
-        };
-        v.get(k as usize).copied().unwrap_or(self.none)
-    }
 }
 
 /// One syscall of a section.
@@ -397,44 +348,4 @@ fn range_dispatch(
         weights::SECONDARY_COST
     };
     intervals::tree(ir, NR, &merged, cost)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every number keeps its own value, in the arrays (both ends of each) and in the map,
-    /// and a number never set reads as `none`.
-    #[test]
-    fn numbers_keep_their_values_in_arrays_and_map() {
-        let dense = ByNumber::<f64>::DENSE;
-        let nrs = [
-            0,
-            1,
-            dense - 1,
-            dense,
-            4000,
-            6500,
-            X32_BIT - 1,
-            X32_BIT,
-            X32_BIT + dense - 1,
-            X32_BIT + dense,
-            u32::MAX,
-            u32::MAX - 1,
-        ];
-        let mut t = ByNumber::new(f64::NAN);
-        assert!(t.get(5).is_nan() && t.get(X32_BIT + 5).is_nan() && t.get(u32::MAX).is_nan());
-        for (k, &nr) in nrs.iter().enumerate() {
-            *t.slot(nr) = k as f64;
-        }
-        for (k, &nr) in nrs.iter().enumerate() {
-            assert_eq!(t.get(nr), k as f64, "{nr:#x}");
-        }
-        assert!(t.get(2).is_nan() && t.get(X32_BIT + 2).is_nan() && t.get(7000).is_nan());
-        assert_eq!(t.rest.len(), 7, "the numbers outside the arrays");
-        let mut seen = ByNumber::new(false);
-        assert!(!std::mem::replace(seen.slot(X32_BIT + 3), true));
-        assert!(std::mem::replace(seen.slot(X32_BIT + 3), true));
-        assert!(!seen.get(3));
-    }
 }
