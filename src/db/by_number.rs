@@ -33,6 +33,7 @@ impl<T: Copy> ByNumber<T> {
     }
 
     /// Number `nr`'s value, to change.
+    #[inline]
     pub(crate) fn slot(&mut self, nr: u32) -> &mut T {
         let (v, k) = match nr {
             n if n < Self::DENSE => (&mut self.low, n),
@@ -46,6 +47,7 @@ impl<T: Copy> ByNumber<T> {
     }
 
     /// Number `nr`'s value.
+    #[inline]
     pub(crate) fn get(&self, nr: u32) -> T {
         let (v, k) = match nr {
             n if n < Self::DENSE => (&self.low, n),
