@@ -116,6 +116,11 @@ impl Entries {
         v.into_iter()
     }
 
+    /// Every entry, in no particular order.
+    pub(crate) fn values_unordered(&self) -> impl Iterator<Item = &SysEntry> {
+        self.entries.iter()
+    }
+
     /// The number of entries.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
