@@ -167,7 +167,7 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                 });
             }
             if weighted {
-                for nr in weights::hot_numbers(g.arch) {
+                for &nr in weights::hot_numbers(g.arch) {
                     let w = weight.slot(nr);
                     *w = if w.is_nan() { arch_factor } else { *w } * weights::HOT_FACTOR;
                 }

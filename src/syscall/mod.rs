@@ -17,6 +17,9 @@
 
 mod tables;
 
+/// Tables by architecture the compiler builds (the optimizer's hot syscalls).
+pub(crate) use tables::{arch_row, resolve_on_every_arch, ARCH_ROWS};
+
 use crate::arch::ScmpArch;
 use crate::error::{Result, SeccompError};
 use std::fmt;

@@ -457,6 +457,34 @@ const TRANSLATED: [ScmpArch; 23] = [
     ScmpArch::Sheb,
 ];
 
+/// How many concrete architectures there are (rows of tables by architecture).
+pub(crate) const ARCH_ROWS: usize = TRANSLATED.len();
+
+/// The row of `arch` in tables by architecture ([`NATIVE_TO`], ...; `None` for `Native`).
+pub(crate) const fn arch_row(arch: ScmpArch) -> Option<usize> {
+    translated_row(arch)
+}
+
+/// `resolve_name` of each of `names` on every architecture (row [`arch_row`]; `None` where
+/// no ABI has the name), for tables the compiler builds. `N` is `names.len()`.
+pub(crate) const fn resolve_on_every_arch<const N: usize>(
+    names: &[&str],
+) -> [[Option<i32>; N]; ARCH_ROWS] {
+    assert!(names.len() == N, "N is the number of names");
+    let mut out = [[None; N]; ARCH_ROWS];
+    let mut k = 0;
+    while k < N {
+        let slot = name_slot(names[k]);
+        let mut r = 0;
+        while r < ARCH_ROWS {
+            out[r][k] = resolve_name_at(TRANSLATED[r], names[k], slot);
+            r += 1;
+        }
+        k += 1;
+    }
+    out
+}
+
 /// [`NATIVE_TO`]'s row of `arch` (`None` for `Native`).
 const fn translated_row(arch: ScmpArch) -> Option<usize> {
     let mut r = 0;
