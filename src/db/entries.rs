@@ -40,6 +40,7 @@ impl Default for Entries {
 
 impl Entries {
     /// Where the entry of syscall `num` is.
+    #[inline]
     fn position(&self, num: i32) -> Option<usize> {
         match self.index.get(num as u32) {
             NO_ENTRY => None,
@@ -48,11 +49,13 @@ impl Entries {
     }
 
     /// The entry of syscall `num`.
+    #[inline]
     pub(crate) fn get(&self, num: &i32) -> Option<&SysEntry> {
         self.position(*num).map(|i| &self.entries[i])
     }
 
     /// The entry of syscall `num`, to change.
+    #[inline]
     pub(crate) fn get_mut(&mut self, num: &i32) -> Option<&mut SysEntry> {
         self.position(*num).map(|i| &mut self.entries[i])
     }
