@@ -152,7 +152,7 @@ pub fn syscall_range(arch: ScmpArch) -> Range<u32> {
 }
 
 /// Bit 30, set in every x32 syscall number.
-const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+const X32_SYSCALL_BIT: u32 = crate::syscall::X32_SYSCALL_BIT as u32;
 
 #[cfg(test)]
 mod tests {

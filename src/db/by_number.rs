@@ -3,7 +3,7 @@
 use crate::ir::hash::FxMap;
 
 /// Bit 30 of the syscall number marks x32 calls.
-const X32_BIT: u32 = 0x4000_0000;
+const X32_BIT: u32 = crate::syscall::X32_SYSCALL_BIT as u32;
 
 /// Values by syscall number: the numbers of the ABIs' tables (below [`ByNumber::DENSE`], or
 /// x32's just above bit 30) in arrays, any other (-1, pseudo numbers, numbers given raw) in a

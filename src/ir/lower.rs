@@ -26,7 +26,7 @@ const NR: u32 = 0;
 /// Offset of the architecture token.
 const ARCH: u32 = 4;
 /// Bit 30 of the syscall number marks x32 calls.
-const X32_BIT: u32 = 0x4000_0000;
+const X32_BIT: u32 = crate::syscall::X32_SYSCALL_BIT as u32;
 
 /// How a section treats bit 30 of the syscall number (x86_64 and x32 share an audit token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
