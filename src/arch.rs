@@ -131,7 +131,7 @@ const MUX_O32: Option<Mux> = Some(Mux {
 });
 
 /// The descriptors, as a constant so that const code (`ScmpSyscall::new`) can read them.
-const ARCH_TABLE: [ArchInfo; 23] = [
+pub(crate) const ARCH_TABLE: [ArchInfo; 23] = [
     info!(
         X86,
         "x86",

@@ -430,39 +430,21 @@ const fn native_positions() -> [u16; NATIVE_RANGE.1] {
     out
 }
 
-/// The concrete architectures, in the order of [`NATIVE_TO`]'s rows.
-const TRANSLATED: [ScmpArch; 23] = [
-    ScmpArch::X86,
-    ScmpArch::X8664,
-    ScmpArch::X32,
-    ScmpArch::Arm,
-    ScmpArch::Aarch64,
-    ScmpArch::Loongarch64,
-    ScmpArch::M68k,
-    ScmpArch::Mips,
-    ScmpArch::Mips64,
-    ScmpArch::Mips64N32,
-    ScmpArch::Mipsel,
-    ScmpArch::Mipsel64,
-    ScmpArch::Mipsel64N32,
-    ScmpArch::Ppc,
-    ScmpArch::Ppc64,
-    ScmpArch::Ppc64Le,
-    ScmpArch::S390,
-    ScmpArch::S390X,
-    ScmpArch::Parisc,
-    ScmpArch::Parisc64,
-    ScmpArch::Riscv64,
-    ScmpArch::Sh,
-    ScmpArch::Sheb,
-];
-
 /// How many concrete architectures there are (rows of tables by architecture).
-pub(crate) const ARCH_ROWS: usize = TRANSLATED.len();
+pub(crate) const ARCH_ROWS: usize = crate::arch::ARCH_TABLE.len();
 
-/// The row of `arch` in tables by architecture ([`NATIVE_TO`], ...; `None` for `Native`).
+/// The architecture of row `r` of tables by architecture (`ScmpArch` declaration order).
+const fn row_arch(r: usize) -> ScmpArch {
+    crate::arch::ARCH_TABLE[r].arch
+}
+
+/// The row of `arch` in tables by architecture ([`NATIVE_TO`], ...; `None` for `Native`):
+/// declaration order, after `Native`, as `arch::ARCHES`.
 pub(crate) const fn arch_row(arch: ScmpArch) -> Option<usize> {
-    translated_row(arch)
+    match arch {
+        ScmpArch::Native => None,
+        a => Some(a as usize - 1),
+    }
 }
 
 /// `resolve_name` of each of `names` on every architecture (row [`arch_row`]; `None` where
@@ -477,24 +459,12 @@ pub(crate) const fn resolve_on_every_arch<const N: usize>(
         let slot = name_slot(names[k]);
         let mut r = 0;
         while r < ARCH_ROWS {
-            out[r][k] = resolve_name_at(TRANSLATED[r], names[k], slot);
+            out[r][k] = resolve_name_at(row_arch(r), names[k], slot);
             r += 1;
         }
         k += 1;
     }
     out
-}
-
-/// [`NATIVE_TO`]'s row of `arch` (`None` for `Native`).
-const fn translated_row(arch: ScmpArch) -> Option<usize> {
-    let mut r = 0;
-    while r < TRANSLATED.len() {
-        if TRANSLATED[r] as u32 == arch as u32 {
-            return Some(r);
-        }
-        r += 1;
-    }
-    None
 }
 
 /// A [`NATIVE_TO`] cell without a number.
@@ -524,23 +494,23 @@ const fn cell_nr(arch: ScmpArch, cell: i16) -> Option<i32> {
 }
 
 /// Each native number's syscall resolved by name on every architecture (`resolve_name_at`
-/// of its [`native_name`]), built by the compiler: row [`translated_row`], column
+/// of its [`native_name`]), built by the compiler: row [`arch_row`], column
 /// `nr - NATIVE_RANGE.0`. A rule added to a filter of several architectures is translated to
 /// each by one read here; by name it took hashing the name and three dependent reads (hash
 /// slot, table entry, name bytes) an architecture, a twelfth of the time to build Docker's
 /// profile for x86_64, x86 and x32. (23 x 2 bytes a native number: 21 KiB on x86_64.)
 #[allow(long_running_const_eval)]
-static NATIVE_TO: [[i16; NATIVE_RANGE.1]; TRANSLATED.len()] = {
+static NATIVE_TO: [[i16; NATIVE_RANGE.1]; ARCH_ROWS] = {
     let positions = native_positions();
-    let mut out = [[NO_NR; NATIVE_RANGE.1]; TRANSLATED.len()];
+    let mut out = [[NO_NR; NATIVE_RANGE.1]; ARCH_ROWS];
     let mut k = 0;
     while k < NATIVE_RANGE.1 {
         if positions[k] != u16::MAX {
             let name = NATIVE_BY_NUM[positions[k] as usize].1;
             let slot = name_slot(name);
             let mut r = 0;
-            while r < TRANSLATED.len() {
-                let arch = TRANSLATED[r];
+            while r < ARCH_ROWS {
+                let arch = row_arch(r);
                 if let Some(nr) = resolve_name_at(arch, name, slot) {
                     let cell = nr_cell(arch, nr);
                     assert!(
@@ -561,7 +531,7 @@ static NATIVE_TO: [[i16; NATIVE_RANGE.1]; TRANSLATED.len()] = {
 /// name resolves there (`None`: resolve by name, for the number or the error).
 pub(crate) fn native_to(arch: ScmpArch, nr: i32) -> Option<i32> {
     let k = usize::try_from(nr.checked_sub(NATIVE_RANGE.0)?).ok()?;
-    let cell = *NATIVE_TO.get(translated_row(arch)?)?.get(k)?;
+    let cell = *NATIVE_TO.get(arch_row(arch)?)?.get(k)?;
     cell_nr(arch, cell)
 }
 
@@ -626,8 +596,11 @@ mod tests {
             return;
         }
         let (first, count) = NATIVE_RANGE;
+        for arch in ScmpArch::all() {
+            assert_eq!(arch_row(arch).map(row_arch), Some(arch), "{arch}'s row");
+        }
         let (mut translated, mut pseudo) = (0, 0);
-        for arch in TRANSLATED {
+        for arch in ScmpArch::all() {
             for nr in (first - 300..first + count as i32 + 3).chain([-1, -101, -10001, i32::MIN]) {
                 let by_name = native_name(nr).and_then(|n| resolve_name(arch, n));
                 let covered = nr >= first && nr < first + count as i32;
