@@ -380,7 +380,7 @@ impl Recipe {
     pub fn build(&self) -> Result<ScmpFilterContext> {
         let mut ctx = ScmpFilterContext::new(self.default_action)?;
         // (The rules are read in place: cloning each, name and conditions, only to read it
-        // was a tenth of the time to build Docker's profile.)
+        // was 6 % of the instructions of a build of Docker's profile.)
         for call in self.setup_calls().into_iter().skip(1) {
             match call {
                 Call::New(_) | Call::AddRule(_) => {}
