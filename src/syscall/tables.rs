@@ -611,7 +611,8 @@ mod tests {
             }
         }
         assert!(translated > 20 * 300, "{translated} translations");
-        assert!(pseudo > 100, "{pseudo} names some architecture lacks");
+        // (67 from aarch64, whose table is the smallest, 1000-odd from x86_64.)
+        assert!(pseudo > 50, "{pseudo} names some architecture lacks");
         assert_eq!(native_to(ScmpArch::Native, first), None);
         // The cells that hold a number apart: x32's bit, a MIPS base.
         let read = resolve_name(crate::arch::NATIVE.unwrap(), "read").unwrap();
