@@ -388,20 +388,35 @@ const NATIVE_BY_NUM: &[(i32, &str)] = match crate::arch::NATIVE {
     None => &[],
 };
 
-/// The native numbers [`NATIVE_POSITIONS`] covers: from the table's lowest non-negative
-/// number, how many.
-const NATIVE_RANGE: (i32, usize) = {
-    let t = NATIVE_BY_NUM;
+/// The native numbers [`NATIVE_POSITIONS`] and [`NATIVE_TO`] cover ([`covered_range`] of
+/// the native table); numbers past it are looked up in the tables.
+const NATIVE_RANGE: (i32, usize) = covered_range(NATIVE_BY_NUM);
+
+/// The numbers of a table sorted by number that tables by number cover: from its lowest
+/// non-negative number to its highest less than [`NATIVE_SPAN`] above that, as (first, how
+/// many).
+const fn covered_range(t: &[(i32, &str)]) -> (i32, usize) {
     let mut i = 0;
     while i < t.len() && t[i].0 < 0 {
         i += 1;
     }
     if i == t.len() {
-        (0, 0)
-    } else {
-        (t[i].0, (t[t.len() - 1].0 - t[i].0 + 1) as usize)
+        return (0, 0);
     }
-};
+    let first = t[i].0;
+    let mut last = first;
+    while i < t.len() && t[i].0 - first < NATIVE_SPAN {
+        last = t[i].0;
+        i += 1;
+    }
+    (first, (last - first + 1) as usize)
+}
+
+/// How far past the native table's first number the covered range may reach: every ABI's
+/// numbers lie within 600 of its first, but for ARM's private calls (`cacheflush` is
+/// 0xf0002), which would stretch the tables to 983,047 numbers (2 MB of positions, 45 MB of
+/// translations on 32-bit ARM).
+const NATIVE_SPAN: i32 = 1024;
 
 /// Where each native number of [`NATIVE_RANGE`] is in [`NATIVE_BY_NUM`] (`u16::MAX`: a
 /// number without a syscall), built by the compiler: every rule added to a filter of several
@@ -470,18 +485,19 @@ pub(crate) const fn resolve_on_every_arch<const N: usize>(
 /// A [`NATIVE_TO`] cell without a number.
 const NO_NR: i16 = i16::MIN;
 
-/// `nr` as a [`NATIVE_TO`] cell of `arch` (x32 numbers without their bit, so that every
-/// number fits: tables reach 6,5xx (MIPS n32), pseudo numbers -10,3xx).
-const fn nr_cell(arch: ScmpArch, nr: i32) -> i16 {
+/// `nr` as a [`NATIVE_TO`] cell of `arch` (x32 numbers without their bit; tables reach
+/// 6,5xx (MIPS n32), pseudo numbers -10,3xx), or `None` where it does not fit (ARM's private
+/// calls, 0xf0001..): those are translated by name.
+const fn nr_cell(arch: ScmpArch, nr: i32) -> Option<i16> {
     let v = match arch {
         ScmpArch::X32 if nr >= 0 => nr & !X32_SYSCALL_BIT,
         _ => nr,
     };
-    assert!(
-        v > NO_NR as i32 && v <= i16::MAX as i32,
-        "a syscall number does not fit a translation cell"
-    );
-    v as i16
+    if v > NO_NR as i32 && v <= i16::MAX as i32 {
+        Some(v as i16)
+    } else {
+        None
+    }
 }
 
 /// The number a [`NATIVE_TO`] cell of `arch` holds.
@@ -512,12 +528,13 @@ static NATIVE_TO: [[i16; NATIVE_RANGE.1]; ARCH_ROWS] = {
             while r < ARCH_ROWS {
                 let arch = row_arch(r);
                 if let Some(nr) = resolve_name_at(arch, name, slot) {
-                    let cell = nr_cell(arch, nr);
-                    assert!(
-                        matches!(cell_nr(arch, cell), Some(back) if back == nr),
-                        "a translation cell does not give its number back"
-                    );
-                    out[r][k] = cell;
+                    if let Some(cell) = nr_cell(arch, nr) {
+                        assert!(
+                            matches!(cell_nr(arch, cell), Some(back) if back == nr),
+                            "a translation cell does not give its number back"
+                        );
+                        out[r][k] = cell;
+                    }
                 }
                 r += 1;
             }
@@ -579,6 +596,15 @@ mod tests {
         };
         let (first, count) = NATIVE_RANGE;
         assert!(count > 300, "{count} native numbers covered");
+        // Every ABI's range is its own numbers, ARM's without its private calls (0xf0001..).
+        for (arch, t) in all_abis() {
+            let (first, n) = covered_range(t.by_num);
+            assert!((300..600).contains(&n), "{arch}: {n} numbers from {first}");
+        }
+        assert_eq!(
+            abi(ScmpArch::Arm).map(|t| covered_range(t.by_num).0),
+            Some(0)
+        );
         let mut named = 0;
         for nr in (first - 300..first + count as i32 + 3).chain([-1, -101, -10001, i32::MIN]) {
             assert_eq!(native_name(nr), resolve_num(native, nr), "{nr}");
@@ -604,7 +630,9 @@ mod tests {
             for nr in (first - 300..first + count as i32 + 3).chain([-1, -101, -10001, i32::MIN]) {
                 let by_name = native_name(nr).and_then(|n| resolve_name(arch, n));
                 let covered = nr >= first && nr < first + count as i32;
-                let want = if covered { by_name } else { None };
+                // (Numbers that do not fit a cell are left to the name.)
+                let fits = by_name.is_some_and(|n| nr_cell(arch, n).is_some());
+                let want = if covered && fits { by_name } else { None };
                 assert_eq!(native_to(arch, nr), want, "{arch} {nr}");
                 translated += usize::from(want.is_some());
                 pseudo += usize::from(matches!(want, Some(n) if n <= -10000));
