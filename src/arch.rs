@@ -299,9 +299,9 @@ pub(crate) static ARCHES: [ArchInfo; 23] = ARCH_TABLE;
 /// The multiplexer numbers of an architecture (`None` for `Native` and for architectures
 /// without socketcall/ipc), usable in const code.
 pub(crate) const fn mux_of(arch: ScmpArch) -> Option<Mux> {
-    match arch {
-        ScmpArch::Native => None,
-        a => ARCH_TABLE[a as usize - 1].mux,
+    match arch.index() {
+        Some(i) => ARCH_TABLE[i].mux,
+        None => None,
     }
 }
 
@@ -381,6 +381,15 @@ impl ScmpArch {
         NATIVE.unwrap_or(ScmpArch::Native)
     }
 
+    /// This architecture's position in [`ARCH_TABLE`] / [`ARCHES`] and in the other tables
+    /// by architecture: declaration order, after `Native` (`None`).
+    pub(crate) const fn index(self) -> Option<usize> {
+        match self {
+            ScmpArch::Native => None,
+            a => Some(a as usize - 1),
+        }
+    }
+
     /// The concrete architecture: `Native` resolved to the compiled-for one.
     pub(crate) fn resolve(self) -> Option<ScmpArch> {
         match self {
@@ -391,9 +400,7 @@ impl ScmpArch {
 
     /// The descriptor of this architecture (`Native` resolved), if it has one.
     pub(crate) fn info(self) -> Option<&'static ArchInfo> {
-        let a = self.resolve()?;
-        // `ARCHES` follows the declaration order, starting after `Native`.
-        Some(&ARCHES[a as usize - 1])
+        Some(&ARCHES[self.resolve()?.index()?])
     }
 
     /// The architecture with the given `SCMP_ARCH_*` token.

@@ -7,7 +7,7 @@
 //! well-behaved program rarely makes.
 
 use crate::arch::ScmpArch;
-use crate::syscall::{arch_row, resolve_on_every_arch, ARCH_ROWS};
+use crate::syscall::{resolve_on_every_arch, ARCH_ROWS};
 
 /// Syscalls that dominate the syscall mix of servers, runtimes and interactive programs.
 pub(crate) const HOT: &[&str] = &[
@@ -77,14 +77,14 @@ pub(crate) const UNRULED: f64 = 0.03125;
 /// The numbers of the hot syscalls on `arch` (only those the ABI has its own number for),
 /// ascending, each once.
 pub(crate) fn hot_numbers(arch: ScmpArch) -> &'static [u32] {
-    let Some(row) = arch_row(arch) else {
+    let Some(row) = arch.index() else {
         return &[];
     };
     let (nrs, len) = &HOT_NUMBERS[row];
     &nrs[..*len]
 }
 
-/// [`hot_numbers`] of every architecture (row [`arch_row`]), built by the compiler:
+/// [`hot_numbers`] of every architecture (row [`ScmpArch::index`]), built by the compiler:
 /// each section of a level-2 build resolved the names, sorted and deduplicated them (2 % of
 /// the time to build Docker's profile).
 static HOT_NUMBERS: [([u32; HOT.len()], usize); ARCH_ROWS] = {

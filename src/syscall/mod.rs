@@ -18,7 +18,7 @@
 mod tables;
 
 /// Tables by architecture the compiler builds (the optimizer's hot syscalls), and the x32 bit.
-pub(crate) use tables::{arch_row, resolve_on_every_arch, ARCH_ROWS, X32_SYSCALL_BIT};
+pub(crate) use tables::{resolve_on_every_arch, ARCH_ROWS, X32_SYSCALL_BIT};
 
 use crate::arch::ScmpArch;
 use crate::error::{Result, SeccompError};

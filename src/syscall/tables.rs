@@ -448,22 +448,26 @@ const fn native_positions() -> [u16; NATIVE_RANGE.1] {
 /// How many concrete architectures there are (rows of tables by architecture).
 pub(crate) const ARCH_ROWS: usize = crate::arch::ARCH_TABLE.len();
 
-/// The architecture of row `r` of tables by architecture (`ScmpArch` declaration order).
+/// The architecture of row `r` of tables by architecture ([`ScmpArch::index`]).
 const fn row_arch(r: usize) -> ScmpArch {
     crate::arch::ARCH_TABLE[r].arch
 }
 
-/// The row of `arch` in tables by architecture ([`NATIVE_TO`], ...; `None` for `Native`):
-/// declaration order, after `Native`, as `arch::ARCHES`.
-pub(crate) const fn arch_row(arch: ScmpArch) -> Option<usize> {
-    match arch {
-        ScmpArch::Native => None,
-        a => Some(a as usize - 1),
+/// Every architecture's `resolve_name_at` of `name` (row [`ScmpArch::index`]), for tables
+/// the compiler builds.
+const fn resolve_everywhere(name: &str) -> [Option<i32>; ARCH_ROWS] {
+    let slot = name_slot(name);
+    let mut out = [None; ARCH_ROWS];
+    let mut r = 0;
+    while r < ARCH_ROWS {
+        out[r] = resolve_name_at(row_arch(r), name, slot);
+        r += 1;
     }
+    out
 }
 
-/// `resolve_name` of each of `names` on every architecture (row [`arch_row`]; `None` where
-/// no ABI has the name), for tables the compiler builds. `N` is `names.len()`.
+/// `resolve_name` of each of `names` on every architecture (row [`ScmpArch::index`]; `None`
+/// where no ABI has the name), for tables the compiler builds. `N` is `names.len()`.
 pub(crate) const fn resolve_on_every_arch<const N: usize>(
     names: &[&str],
 ) -> [[Option<i32>; N]; ARCH_ROWS] {
@@ -471,10 +475,10 @@ pub(crate) const fn resolve_on_every_arch<const N: usize>(
     let mut out = [[None; N]; ARCH_ROWS];
     let mut k = 0;
     while k < N {
-        let slot = name_slot(names[k]);
+        let resolved = resolve_everywhere(names[k]);
         let mut r = 0;
         while r < ARCH_ROWS {
-            out[r][k] = resolve_name_at(row_arch(r), names[k], slot);
+            out[r][k] = resolved[r];
             r += 1;
         }
         k += 1;
@@ -510,7 +514,7 @@ const fn cell_nr(arch: ScmpArch, cell: i16) -> Option<i32> {
 }
 
 /// Each native number's syscall resolved by name on every architecture (`resolve_name_at`
-/// of its [`native_name`]), built by the compiler: row [`arch_row`], column
+/// of its [`native_name`]), built by the compiler: row [`ScmpArch::index`], column
 /// `nr - NATIVE_RANGE.0`. A rule added to a filter of several architectures is translated to
 /// each by one read here; by name it took hashing the name and three dependent reads (hash
 /// slot, table entry, name bytes) an architecture, a twelfth of the time to build Docker's
@@ -522,12 +526,11 @@ static NATIVE_TO: [[i16; NATIVE_RANGE.1]; ARCH_ROWS] = {
     let mut k = 0;
     while k < NATIVE_RANGE.1 {
         if positions[k] != u16::MAX {
-            let name = NATIVE_BY_NUM[positions[k] as usize].1;
-            let slot = name_slot(name);
+            let resolved = resolve_everywhere(NATIVE_BY_NUM[positions[k] as usize].1);
             let mut r = 0;
             while r < ARCH_ROWS {
                 let arch = row_arch(r);
-                if let Some(nr) = resolve_name_at(arch, name, slot) {
+                if let Some(nr) = resolved[r] {
                     if let Some(cell) = nr_cell(arch, nr) {
                         assert!(
                             matches!(cell_nr(arch, cell), Some(back) if back == nr),
@@ -548,7 +551,7 @@ static NATIVE_TO: [[i16; NATIVE_RANGE.1]; ARCH_ROWS] = {
 /// name resolves there (`None`: resolve by name, for the number or the error).
 pub(crate) fn native_to(arch: ScmpArch, nr: i32) -> Option<i32> {
     let k = usize::try_from(nr.checked_sub(NATIVE_RANGE.0)?).ok()?;
-    let cell = *NATIVE_TO.get(arch_row(arch)?)?.get(k)?;
+    let cell = *NATIVE_TO.get(arch.index()?)?.get(k)?;
     cell_nr(arch, cell)
 }
 
@@ -623,7 +626,7 @@ mod tests {
         }
         let (first, count) = NATIVE_RANGE;
         for arch in ScmpArch::all() {
-            assert_eq!(arch_row(arch).map(row_arch), Some(arch), "{arch}'s row");
+            assert_eq!(arch.index().map(row_arch), Some(arch), "{arch}'s row");
         }
         let (mut translated, mut pseudo) = (0, 0);
         for arch in ScmpArch::all() {
