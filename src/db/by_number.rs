@@ -39,12 +39,26 @@ impl<T: Copy> ByNumber<T> {
         let (v, k) = match nr {
             n if n < Self::DENSE => (&mut self.low, n),
             n if n.wrapping_sub(X32_BIT) < Self::DENSE => (&mut self.x32, n - X32_BIT),
-            n => return self.rest.entry(n).or_insert(self.none),
+            n => return self.rest_slot(n),
         };
         if v.is_empty() {
-            v.resize(Self::DENSE as usize, self.none);
+            Self::fill(v, self.none);
         }
         &mut v[k as usize]
+    }
+
+    /// [`ByNumber::slot`] of a number outside the arrays (out of line: `slot` is inlined
+    /// into the hot loops, which mostly see the arrays' numbers).
+    #[inline(never)]
+    fn rest_slot(&mut self, nr: u32) -> &mut T {
+        self.rest.entry(nr).or_insert(self.none)
+    }
+
+    /// An array's first use.
+    #[cold]
+    #[inline(never)]
+    fn fill(v: &mut Vec<T>, none: T) {
+        v.resize(Self::DENSE as usize, none);
     }
 
     /// Number `nr`'s value.

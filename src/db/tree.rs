@@ -19,7 +19,7 @@
 //! * while a rule is added, the tree logs what it changes ([`Tree::begin`]) so that a failed
 //!   add is undone in time proportional to its changes ([`Tree::rollback`]), not to the tree.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Bound::{Excluded, Included, Unbounded};
 use std::ops::RangeBounds;
@@ -487,8 +487,62 @@ struct Aux {
     log: Vec<Undo>,
     /// The `sig` of every node below `noted` (and of some nodes gone since): a node whose
     /// signature is not here has no `chain_eq` node among them.
-    seen: HashSet<u64, BuildHasherDefault<SigHasher>>,
+    seen: SigFilter,
     noted: usize,
+}
+
+/// A set of signatures that may answer "maybe" for one it does not hold (never "no" for one
+/// it holds): a bit per hashed signature, at most one bit in [`SigFilter::SPARSE`] set, so
+/// about that share of absent signatures read as present. [`Tree::sig_may_exist`] only
+/// speeds the prune walk up (a "maybe" walks siblings it could have skipped, to no effect):
+/// a bit costs an `or` where a hash set of the signatures took a probe and, growing with the
+/// tree, rehashes.
+#[derive(Debug, Clone, Default)]
+struct SigFilter {
+    bits: Vec<u64>,
+    /// How many signatures were added since the bits were last cleared.
+    count: usize,
+}
+
+impl SigFilter {
+    /// Bits per signature held.
+    const SPARSE: usize = 16;
+
+    /// Whether `n` signatures fit without making "maybe" likelier than `1 / SPARSE`.
+    fn fits(&self, n: usize) -> bool {
+        n.saturating_mul(Self::SPARSE) <= self.bits.len() * 64
+    }
+
+    /// Clears the set, with room for `n` signatures.
+    fn reset(&mut self, n: usize) {
+        let words = (n.saturating_mul(Self::SPARSE) / 64)
+            .next_power_of_two()
+            .max(8);
+        self.bits.clear();
+        self.bits.resize(words, 0);
+        self.count = 0;
+    }
+
+    /// The word and bit of `g` (the bits' length is a power of two of at least 8 words).
+    fn bit(&self, g: u64) -> (usize, u64) {
+        let h = g.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let b = (h >> (64 - (self.bits.len() * 64).trailing_zeros())) as usize;
+        (b / 64, 1 << (b % 64))
+    }
+
+    fn insert(&mut self, g: u64) {
+        let (w, m) = self.bit(g);
+        self.bits[w] |= m;
+        self.count += 1;
+    }
+
+    fn may_contain(&self, g: u64) -> bool {
+        if self.bits.is_empty() {
+            return false;
+        }
+        let (w, m) = self.bit(g);
+        self.bits[w] & m != 0
+    }
 }
 
 /// Where the new node goes in a level.
@@ -626,7 +680,13 @@ impl Tree {
             return;
         }
         let a = self.aux.get_or_insert_with(Default::default);
-        for n in &self.nodes[a.noted.min(len)..] {
+        let mut from = a.noted.min(len);
+        if !a.seen.fits(a.seen.count + len - from) {
+            // Twice the room needed now, filled again from every node.
+            a.seen.reset(2 * len);
+            from = 0;
+        }
+        for n in &self.nodes[from..] {
             a.seen.insert(sig(n));
         }
         a.noted = len;
@@ -636,7 +696,7 @@ impl Tree {
     /// be `chain_eq` to a node with signature `g`.
     fn sig_may_exist(&self, g: u64, new: Id) -> bool {
         match self.aux.as_deref() {
-            Some(a) if new >= a.noted => a.seen.contains(&g),
+            Some(a) if new >= a.noted => a.seen.may_contain(g),
             _ => true,
         }
     }
@@ -1698,5 +1758,41 @@ mod tests {
                 assert!(!chain_eq(a, b) || sig(a) == sig(b), "{a:?} {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_signature_filter_holds_every_noted_node() {
+        let mut t = Tree::default();
+        let mut noted = 0;
+        // Grown several times; each round notes the nodes made since the last.
+        for round in 0..12u32 {
+            for v in 0..(1u32 << round) {
+                t.push(Node::new(
+                    1,
+                    false,
+                    24,
+                    Cmp::Eq,
+                    OrigOp::Eq,
+                    u32::MAX,
+                    v * 7 + round,
+                    0,
+                ));
+            }
+            t.note_nodes();
+            noted = t.nodes.len();
+            let a = t.aux.as_deref().expect("noted");
+            assert!(a.seen.fits(a.seen.count), "round {round}");
+            for n in &t.nodes {
+                assert!(t.sig_may_exist(sig(n), noted), "round {round}: {n:?}");
+            }
+        }
+        // "Maybe" for an absent signature is rare (a bit in 16 set at most).
+        let absent = (0..10_000u32)
+            .map(|v| sig(&Node::new(2, true, 28, Cmp::Gt, OrigOp::Gt, 0xff, v, 0)))
+            .filter(|&g| t.sig_may_exist(g, noted))
+            .count();
+        assert!(absent < 1_000, "{absent}");
+        // Nodes made since the last note are not in it: no answer for them.
+        assert!(t.sig_may_exist(0, 0));
     }
 }
