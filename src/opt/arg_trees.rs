@@ -220,7 +220,11 @@ pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, boo
     let leads_on = leads_on(p, &order, &chain_at);
     let max_tests = max_tests.filter(|_| !leads_on);
     // Phase 2: build bottom-up.
-    let mut ir = crate::ir::Ir::with_capacity(order.len());
+    // The nodes kept, and a tree's tests for each chain (fewer than its ranges): the chains'
+    // own nodes are not in `order`, so a graph sized by it alone grew eight times over a
+    // chain of 2000 values.
+    let tree_nodes: usize = chains.iter().map(|c| c.ivs.len()).sum();
+    let mut ir = crate::ir::Ir::with_capacity(order.len() + tree_nodes);
     let mut new = vec![0; p.ir.len()];
     let mut planner = intervals::Planner::default();
     for d in order {
