@@ -124,31 +124,15 @@ fn hi(x: u64) -> u32 {
     (x >> 32) as u32
 }
 
-/// The nodes (at most two) whose edge leads on from one comparison.
-#[derive(Debug, Clone, Copy, Default)]
-struct Ends {
-    ids: [Id; 2],
-    len: usize,
-}
-
-impl Ends {
-    fn of(ids: &[Id]) -> Self {
-        let mut e = Ends::default();
-        e.ids[..ids.len()].copy_from_slice(ids);
-        e.len = ids.len();
-        e
-    }
-
-    fn ids(&self) -> &[Id] {
-        &self.ids[..self.len]
-    }
-}
-
 /// The nodes a syscall's rule tree has room for at its first rule with arguments: three rules
 /// comparing two 64-bit arguments each (12 nodes of 80 bytes: a small allocation).
 const FIRST_NODES: usize = 12;
 
 /// The graph of a single rule, generated into `tree`: (top node, node count).
+///
+/// The comparisons are made from the last argument's to the first's, and each one's nodes
+/// from its last to its first, so that the nodes a merge leaves unused (the top ones, which
+/// the rules before it share) are the last ones made: [`Tree::pop_freed`] takes them back.
 fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) {
     use tree::Node;
     if rule.args.iter().all(Option::is_none) {
@@ -158,17 +142,23 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
         // Room for a few rules' nodes at once, not grown (and copied) rule by rule.
         tree.nodes.reserve(FIRST_NODES);
     }
-    let mut chains: Option<Id> = None;
-    let mut prev = Ends::default();
-    let mut tf = false;
+    // The first node of the comparison made last (the one after in the chain), or the
+    // rule's action where there is none yet.
+    let mut next: Option<Id> = None;
     let mut cnt = 0u32;
-    let link = |tree: &mut Tree, prev: &Ends, tf: bool, to: Id| {
-        for &p in prev.ids() {
-            let g = tree.get(Some(to));
-            tree.set_next(p, tf, g);
+    // The comparison's nodes whose `tf` edge leads on: to `next` or to the action.
+    let lead_on = |tree: &mut Tree, next: Option<Id>, ends: &[Id], tf: bool| {
+        for &p in ends {
+            match next {
+                Some(to) => {
+                    let g = tree.get(Some(to));
+                    tree.set_next(p, tf, g);
+                }
+                None => tree.set_act(p, tf, Some(rule.action)),
+            }
         }
     };
-    for (i, a) in rule.args.iter().enumerate() {
+    for (i, a) in rule.args.iter().enumerate().rev() {
         let Some(a) = a else { continue };
         let arg = i as u8;
         let (off_lo, off_hi) = arg_offsets(info, arg);
@@ -186,27 +176,28 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
                 tree.push(Node::new(arg, high, off, op, a.op, mask, datum, a.datum))
             };
             // The nodes of this comparison: the first one, and those whose `tf` edge leads on.
-            let (first, ends, on_true) = match a.op {
+            let first = match a.op {
                 OrigOp::Gt | OrigOp::Ge | OrigOp::Lt | OrigOp::Le => {
                     // hi > Rh, else hi == Rh then lo (> or >=) Rl.
-                    let c0 = word(tree, true, Cmp::Gt);
-                    let c1 = word(tree, true, Cmp::Eq);
                     let lo_op = if matches!(a.op, OrigOp::Gt | OrigOp::Le) {
                         Cmp::Gt
                     } else {
                         Cmp::Ge
                     };
                     let c2 = word(tree, false, lo_op);
+                    let c1 = word(tree, true, Cmp::Eq);
+                    let c0 = word(tree, true, Cmp::Gt);
                     let g = tree.get(Some(c1));
                     tree.set_next(c0, false, g);
                     let g = tree.get(Some(c2));
                     tree.set_next(c1, true, g);
                     cnt += 3;
                     if matches!(a.op, OrigOp::Gt | OrigOp::Ge) {
-                        (c0, Ends::of(&[c0, c2]), true)
+                        lead_on(tree, next, &[c0, c2], true);
                     } else {
-                        (c0, Ends::of(&[c1, c2]), false)
+                        lead_on(tree, next, &[c1, c2], false);
                     }
+                    c0
                 }
                 OrigOp::Eq | OrigOp::MaskedEq | OrigOp::Ne => {
                     // hi == Rh then lo == Rl.
@@ -215,24 +206,20 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
                     } else {
                         Cmp::Eq
                     };
-                    let c0 = word(tree, true, op);
                     let c1 = word(tree, false, op);
+                    let c0 = word(tree, true, op);
                     let g = tree.get(Some(c1));
                     tree.set_next(c0, true, g);
                     cnt += 2;
                     if a.op == OrigOp::Ne {
-                        (c0, Ends::of(&[c0, c1]), false)
+                        lead_on(tree, next, &[c0, c1], false);
                     } else {
-                        (c0, Ends::of(&[c1]), true)
+                        lead_on(tree, next, &[c1], true);
                     }
+                    c0
                 }
             };
-            link(tree, &prev, tf, first);
-            if chains.is_none() {
-                chains = tree.get(Some(first));
-            }
-            prev = ends;
-            tf = on_true;
+            next = Some(first);
         } else {
             if a.op == OrigOp::MaskedEq && lo(a.mask) == 0 {
                 continue;
@@ -256,21 +243,12 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
                 lo(a.datum),
                 a.datum,
             ));
-            link(tree, &prev, tf, c);
-            prev = Ends::of(&[c]);
-            if chains.is_none() {
-                chains = tree.get(Some(c));
-            }
-            tf = t;
+            lead_on(tree, next, &[c], t);
+            next = Some(c);
             cnt += 1;
         }
     }
-    if chains.is_some() {
-        for &p in prev.ids() {
-            tree.set_act(p, tf, Some(rule.action));
-        }
-    }
-    (chains, cnt)
+    (tree.get(next), cnt)
 }
 
 fn chain_priority(node_cnt: u32) -> u32 {
@@ -384,6 +362,7 @@ fn db_rule_add(
             .push((journal.filter, sys, Some(EntryHead::of(entry))));
     }
     entry.tree.note_nodes();
+    let made = entry.tree.nodes.len();
     let (mut new_chains, new_cnt) = rule_gen(&mut entry.tree, info, rule);
     let mut rm_flag = false;
     loop {
@@ -437,6 +416,7 @@ fn db_rule_add(
         entry.node_cnt = entry.node_cnt.wrapping_add(new_cnt);
         let freed = entry.tree.tree_put(&mut new_chains);
         entry.node_cnt = entry.node_cnt.wrapping_sub(freed);
+        entry.tree.pop_freed(made);
         break;
     }
     entry.priority = (entry.priority & !PRI_MASK_CHAIN) | chain_priority(entry.node_cnt);

@@ -617,6 +617,17 @@ impl Tree {
         self.nodes.len() - 1
     }
 
+    /// Takes back the nodes made from `from` on that were freed, from the last one made
+    /// down to the first one still in use (a rule's top nodes merge with the ones the rules
+    /// before it share, and `rule_gen` makes them last): otherwise the arena keeps every
+    /// node of every rule, in use or not.
+    pub(crate) fn pop_freed(&mut self, from: usize) {
+        while self.nodes.len() > from && self.nodes.last().is_some_and(|n| n.refcnt == 0) {
+            let n = self.nodes.pop().expect("checked");
+            debug_assert!(!n.in_idx && n.is_leaf() && n.lvl_prv.get().is_none());
+        }
+    }
+
     /// The node `i`, to change: logged first (once) while a change is being recorded.
     #[inline]
     fn nm(&mut self, i: Id) -> &mut Node {
