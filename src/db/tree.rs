@@ -390,6 +390,9 @@ struct LevelIndex {
     next_seq: u32,
     /// Every node of the level by position: list order.
     by_pos: BTreeMap<u64, Id>,
+    /// `by_pos`'s first entry: the level's first node, which every prune walk and every
+    /// rule's level clean-up start from (piled values join at the front, too).
+    first: Option<(u64, Id)>,
     /// Every node by `sig`.
     by_sig: SigIndex,
     /// The nodes that are not plain leaves (a plain leaf has no successor level and some
@@ -420,12 +423,18 @@ impl Summary {
 impl LevelIndex {
     fn add(&mut self, p: u64, id: Id, m: Summary) {
         self.by_pos.insert(p, id);
+        if self.first.map_or(true, |(q, _)| p < q) {
+            self.first = Some((p, id));
+        }
         self.by_sig.insert(m.sig, p, id);
         self.add_parts(p, id, m);
     }
 
     fn remove(&mut self, p: u64, m: Summary) {
         self.by_pos.remove(&p);
+        if self.first.is_some_and(|(q, _)| q == p) {
+            self.first = self.by_pos.iter().next().map(|(&q, &i)| (q, i));
+        }
         self.by_sig.remove(m.sig, p);
         self.remove_parts(p, m);
     }
@@ -915,7 +924,7 @@ impl Tree {
     /// The first node of the level `id` is on.
     pub(crate) fn level_start(&self, mut id: Id) -> Id {
         if let Some(s) = self.indexed(id) {
-            return *self.level(s).by_pos.values().next().expect("holds id");
+            return self.level(s).first.expect("holds id").1;
         }
         while let Some(p) = self.nodes[id].lvl_prv.get() {
             id = p;
@@ -1664,6 +1673,7 @@ impl Tree {
                 continue;
             }
             live += 1;
+            assert_eq!(l.first, l.by_pos.iter().next().map(|(&p, &i)| (p, i)));
             let Some(&first) = l.by_pos.values().next() else {
                 continue;
             };
