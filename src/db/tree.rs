@@ -794,6 +794,11 @@ impl Tree {
 
     /// Changes node `id` and keeps its level's index in step with its summary.
     fn edit(&mut self, id: Id, f: impl FnOnce(&mut Node)) {
+        if !self.nodes[id].in_idx {
+            // No index to keep in step (a node joins one only through `joined`).
+            f(self.nm(id));
+            return;
+        }
         let before = Summary::of(&self.nodes[id]);
         f(self.nm(id));
         self.summary_changed(id, before);
