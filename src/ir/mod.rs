@@ -181,6 +181,9 @@ pub(crate) struct Ir {
     table: Vec<u32>,
     /// How many of the nodes are tests.
     tests: usize,
+    /// The return built last, (value, node): a long level of a rule tree returns the same
+    /// value from each of its nodes, and a hit in the table costs a hash and a probe.
+    last_ret: Option<(u32, DnId)>,
 }
 
 /// [`Ir::table`]'s slot of a node, from its hash's top bits (`bits`: the table's log2).
@@ -198,6 +201,7 @@ impl Ir {
             nodes: Vec::with_capacity(n),
             table: vec![0; (2 * n).next_power_of_two().max(16)],
             tests: 0,
+            last_ret: None,
         }
     }
 
@@ -259,7 +263,14 @@ impl Ir {
     }
 
     pub(crate) fn ret(&mut self, k: u32) -> DnId {
-        self.intern(Dn::Ret(k))
+        match self.last_ret {
+            Some((v, d)) if v == k => d,
+            _ => {
+                let d = self.intern(Dn::Ret(k));
+                self.last_ret = Some((k, d));
+                d
+            }
+        }
     }
 
     /// A test, simplified when both successors agree or the outcome does not depend on the
