@@ -989,6 +989,7 @@ impl ScmpFilterContext {
     /// Makes this filter reproduce libseccomp 2.5.4's known bugs, for differential testing
     /// against recordings of that library (see the README's list of deliberate
     /// differences). Never use it for a filter you load.
+    #[cfg(feature = "__internal-test")]
     #[doc(hidden)]
     pub fn __emulate_libseccomp_2_5_4(&mut self, on: bool) {
         self.col.compat = on;
@@ -997,6 +998,7 @@ impl ScmpFilterContext {
 
     /// Whether, in compat mode, libseccomp 2.5.4's program never loads the syscall number in
     /// the section that judges `data` (its priority-placeholder bug).
+    #[cfg(feature = "__internal-test")]
     #[doc(hidden)]
     pub fn __libseccomp_2_5_4_ignores_nr(&self, data: &bpf::SeccompData) -> bool {
         self.col.ignores_nr(data)
@@ -1006,6 +1008,7 @@ impl ScmpFilterContext {
     /// argument word a nested comparison loaded instead of its own) can make its program
     /// return `ret` for `data`. For classifying differences against recordings of that
     /// library.
+    #[cfg(feature = "__internal-test")]
     #[doc(hidden)]
     pub fn __libseccomp_2_5_4_stale_acc_explains(&self, data: &bpf::SeccompData, ret: u32) -> bool {
         self.col.stale_acc_explains(data, ret)

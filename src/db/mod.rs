@@ -899,6 +899,7 @@ impl Collection {
 
     /// Whether, in compat mode, the section that judges `data` never loads the syscall
     /// number (see [`Collection::section_skips_nr_load`]).
+    #[cfg(any(test, feature = "__internal-test"))]
     pub(crate) fn ignores_nr(&self, data: &crate::bpf::SeccompData) -> bool {
         self.section_for(data)
             .is_some_and(|m| self.section_skips_nr_load(&m))
@@ -915,6 +916,7 @@ impl Collection {
 
     /// Whether a program built by libseccomp 2.5.4 can return `ret` for `data` because of its
     /// stale-accumulator bug (see [`tree::Tree::eval_stale`]).
+    #[cfg(any(test, feature = "__internal-test"))]
     pub(crate) fn stale_acc_explains(&self, data: &crate::bpf::SeccompData, ret: u32) -> bool {
         let word = self.word_reader(data);
         let Some(members) = self.section_for(data) else {

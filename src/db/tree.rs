@@ -1556,6 +1556,7 @@ impl Tree {
     /// word, and then compares that stale word. Each such node may therefore see either its
     /// own word or the stale one. `gen` is the generator's accumulator state on entry, `rt`
     /// the (offset, mask) of what the accumulator really holds.
+    #[cfg(any(test, feature = "__internal-test"))]
     pub(crate) fn eval_stale(
         &self,
         start: Id,
@@ -1566,6 +1567,7 @@ impl Tree {
         self.stale_from(Some(self.level_start(start)), gen, rt, word)
     }
 
+    #[cfg(any(test, feature = "__internal-test"))]
     fn stale_from(
         &self,
         pos: Option<Id>,
@@ -1626,6 +1628,7 @@ impl Tree {
 }
 
 /// An outcome of [`Tree::eval_stale`].
+#[cfg(any(test, feature = "__internal-test"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stale {
     Ret(u32),

@@ -33,9 +33,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The hidden, test-only methods of pure-seccomp's `ScmpFilterContext` (`__emulate_*`,
-//! `__libseccomp_2_5_4_*`) come along with the type, hidden as they are there; they are no
-//! part of this crate's API.
+//! pure-seccomp's test-only hooks (`ScmpFilterContext::__emulate_*` and
+//! `__libseccomp_2_5_4_*`) exist only with its `__internal-test` feature, which its own
+//! tests turn on and this crate does not: they are no part of this crate's API.
 #![deny(missing_docs)]
 
 pub use pure_seccomp::*;
