@@ -9,7 +9,9 @@
 //! with `args[0]` equal to the call number.
 
 pub(crate) mod by_number;
+mod compat;
 mod entries;
+mod eval;
 pub(crate) mod tree;
 
 use crate::arch::{ArchInfo, Endian, ScmpArch, NATIVE};
@@ -17,6 +19,7 @@ use crate::error::{Result, SeccompErrno, SeccompError};
 use crate::syscall::{
     direct_num, name_slot, native_name, native_to, resolve_name, resolve_name_at, resolve_num,
 };
+use compat::rules_only;
 use entries::Entries;
 use tree::{Cmp, Id, OrigOp, PruneState, Tree};
 
@@ -487,7 +490,6 @@ fn mux_call(nr: i32) -> Option<(bool, u64)> {
     }
 }
 
-/// Adds a rule to one architecture's filter, translating and rewriting as libseccomp does.
 /// How a conditional rule on a multiplexed socket/ipc call reaches the multiplexer.
 #[derive(Debug, Clone, Copy)]
 enum MuxArgs {
@@ -511,6 +513,7 @@ pub(crate) fn stricter(a: u32, b: u32) -> u32 {
     }
 }
 
+/// Adds a rule to one architecture's filter, translating and rewriting as libseccomp does.
 fn arch_rule_add(
     filter: &mut ArchFilter,
     rule: &Rule,
@@ -834,139 +837,6 @@ impl Collection {
         }
         rc
     }
-
-    /// libseccomp 2.5.4 bug (emulated only in compat mode): at optimize level 1 the syscall
-    /// number is loaded by the first syscall block in priority order; when that entry is a
-    /// placeholder from `set_syscall_priority` or a pseudo syscall, no block loads it and the
-    /// section compares the architecture token instead of the syscall number.
-    pub(crate) fn section_skips_nr_load(&self, members: &[&ArchFilter]) -> bool {
-        if !self.compat || self.attrs.optimize != 1 {
-            return false;
-        }
-        if let [only] = members {
-            if matches!(only.arch, ScmpArch::X8664 | ScmpArch::X32) {
-                return false;
-            }
-        }
-        // libseccomp keeps syscall numbers unsigned: pseudo (negative) numbers sort last,
-        // and a stable sort by priority picks the first block.
-        let mut all: Vec<&SysEntry> = Vec::new();
-        for f in members {
-            let mut v: Vec<&SysEntry> = f.syscalls.values().collect();
-            v.sort_by_key(|e| e.num as u32);
-            all.extend(v);
-        }
-        all.sort_by_key(|e| std::cmp::Reverse(e.priority));
-        let tskip = self.attrs.tskip;
-        all.first()
-            .is_some_and(|h| !h.valid || (h.num < 0 && !(h.num == -1 && tskip)))
-    }
-
-    /// The 32-bit word at byte offset `off` of `data` laid out in the filter's byte order.
-    fn word_reader(&self, data: &crate::bpf::SeccompData) -> impl Fn(u32) -> u32 {
-        let endian = self.endian.unwrap_or(Endian::Little);
-        let bytes = data.to_bytes(endian);
-        move |off: u32| {
-            let o = off as usize;
-            let b = [bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]];
-            match endian {
-                Endian::Little => u32::from_le_bytes(b),
-                Endian::Big => u32::from_be_bytes(b),
-            }
-        }
-    }
-
-    /// The filters of the section that judges `data`, or `None` for the bad-arch action (no
-    /// architecture with that token, or x86_64/x32 alone and the other one's numbers).
-    fn section_for(&self, data: &crate::bpf::SeccompData) -> Option<Vec<&ArchFilter>> {
-        let both = self.has_arch(ScmpArch::X8664) && self.has_arch(ScmpArch::X32);
-        let nr = data.nr as u32;
-        let f = self.filters.iter().find(|f| f.info().audit == data.arch)?;
-        // x86_64 and x32 share an audit token: bit 30 of the number tells them apart; alone,
-        // x86_64 still takes -1 (tracers skipping a syscall).
-        match f.arch {
-            ScmpArch::X8664 | ScmpArch::X32 if both => Some(
-                self.filters
-                    .iter()
-                    .filter(|g| matches!(g.arch, ScmpArch::X8664 | ScmpArch::X32))
-                    .collect(),
-            ),
-            ScmpArch::X8664 if nr >= 0x4000_0000 && nr != u32::MAX => None,
-            ScmpArch::X32 if nr < 0x4000_0000 => None,
-            _ => Some(vec![f]),
-        }
-    }
-
-    /// Whether, in compat mode, the section that judges `data` never loads the syscall
-    /// number (see [`Collection::section_skips_nr_load`]).
-    #[cfg(any(test, feature = "__internal-test"))]
-    pub(crate) fn ignores_nr(&self, data: &crate::bpf::SeccompData) -> bool {
-        self.section_for(data)
-            .is_some_and(|m| self.section_skips_nr_load(&m))
-    }
-
-    /// The entry that judges syscall `nr` in a section, if any.
-    fn entry<'a>(&self, members: &[&'a ArchFilter], nr: i32) -> Option<&'a SysEntry> {
-        members.iter().find_map(|g| {
-            g.syscalls
-                .get(&nr)
-                .filter(|e| e.valid && (nr >= 0 || (nr == -1 && self.attrs.tskip)))
-        })
-    }
-
-    /// Whether a program built by libseccomp 2.5.4 can return `ret` for `data` because of its
-    /// stale-accumulator bug (see [`tree::Tree::eval_stale`]).
-    #[cfg(any(test, feature = "__internal-test"))]
-    pub(crate) fn stale_acc_explains(&self, data: &crate::bpf::SeccompData, ret: u32) -> bool {
-        let word = self.word_reader(data);
-        let Some(members) = self.section_for(data) else {
-            return false;
-        };
-        let Some(e) = self.entry(&members, data.nr) else {
-            return false;
-        };
-        let Some(c) = e.chains else { return false };
-        e.tree
-            .eval_stale(c, (u32::MAX, u32::MAX), (0, u32::MAX), &word)
-            .iter()
-            .any(|o| match o {
-                tree::Stale::Ret(a) => *a == ret,
-                tree::Stale::Fell(_) => self.attrs.act_default == ret,
-            })
-    }
-
-    /// Evaluates the collection on `data` without BPF: the independent reference for the
-    /// generated programs.
-    pub(crate) fn evaluate(&self, data: &crate::bpf::SeccompData) -> u32 {
-        let word = self.word_reader(data);
-        let Some(members) = self.section_for(data) else {
-            return self.attrs.act_badarch;
-        };
-        let nr = if self.section_skips_nr_load(&members) {
-            data.arch as i32
-        } else {
-            data.nr
-        };
-        match self.entry(&members, nr) {
-            None => self.attrs.act_default,
-            Some(e) => match e.chains {
-                None => e.action,
-                Some(c) => e.tree.eval(c, &word).unwrap_or(self.attrs.act_default),
-            },
-        }
-    }
-}
-
-/// The filters as rebuilt from their rules: no priority placeholders, no user priorities.
-fn rules_only(mut filters: Vec<ArchFilter>) -> Vec<ArchFilter> {
-    for f in &mut filters {
-        f.syscalls.retain(|_, e| e.valid);
-        for e in f.syscalls.values_mut() {
-            e.priority &= PRI_MASK_CHAIN;
-            e.counted = true;
-        }
-    }
-    filters
 }
 
 enum RewriteErr {
@@ -997,14 +867,6 @@ fn rewrite(info: &ArchInfo, sc: i32) -> std::result::Result<i32, RewriteErr> {
         Err(RewriteErr::Domain)
     } else {
         Ok(out)
-    }
-}
-
-impl PruneState {
-    pub(crate) fn new(action: u32) -> Self {
-        let mut s = PruneState::default();
-        s.set_action(action);
-        s
     }
 }
 

@@ -598,6 +598,12 @@ const IST_MATCHSET: u32 = IST_MATCH | IST_MATCH_ONCE;
 const IST_REDUNDANT: u32 = IST_MATCH | IST_X_FINISHED | IST_N_PREFIX;
 
 impl PruneState {
+    pub(crate) fn new(action: u32) -> Self {
+        let mut s = PruneState::default();
+        s.set_action(action);
+        s
+    }
+
     pub(crate) fn set_action(&mut self, action: u32) {
         self.action = action;
     }
@@ -1548,92 +1554,6 @@ impl Tree {
         }
         None
     }
-
-    /// Every outcome evaluation of the level at `start` can have in programs built by
-    /// libseccomp 2.5.4, whose generator decides per level, not per path, whether a node must
-    /// reload the accumulator: a node whose word the previous sibling already loaded skips
-    /// the load, even when it is reached by falling off a nested level that loaded another
-    /// word, and then compares that stale word. Each such node may therefore see either its
-    /// own word or the stale one. `gen` is the generator's accumulator state on entry, `rt`
-    /// the (offset, mask) of what the accumulator really holds.
-    #[cfg(any(test, feature = "__internal-test"))]
-    pub(crate) fn eval_stale(
-        &self,
-        start: Id,
-        gen: (u32, u32),
-        rt: (u32, u32),
-        word: &dyn Fn(u32) -> u32,
-    ) -> Vec<Stale> {
-        self.stale_from(Some(self.level_start(start)), gen, rt, word)
-    }
-
-    #[cfg(any(test, feature = "__internal-test"))]
-    fn stale_from(
-        &self,
-        pos: Option<Id>,
-        gen: (u32, u32),
-        rt: (u32, u32),
-        word: &dyn Fn(u32) -> u32,
-    ) -> Vec<Stale> {
-        let Some(i) = pos else {
-            return vec![Stale::Fell(rt)];
-        };
-        let n = &self.nodes[i];
-        let reload = n.offset != gen.0 || (n.mask & gen.1) != n.mask;
-        let mut after = if reload { (n.offset, u32::MAX) } else { gen };
-        if n.mask != after.1 {
-            after.1 = n.mask;
-        }
-        let mut choices = vec![(n.offset, n.mask)];
-        if !reload {
-            let stale = (rt.0, rt.1 & n.mask);
-            if stale != choices[0] {
-                choices.push(stale);
-            }
-        }
-        let child_gen = if reload { (u32::MAX, u32::MAX) } else { gen };
-        let mut out = Vec::new();
-        for (off, mask) in choices {
-            let v = word(off) & mask;
-            let taken = match n.op {
-                Cmp::Eq | Cmp::MaskedEq => v == n.datum,
-                Cmp::Gt => v > n.datum,
-                Cmp::Ge => v >= n.datum,
-            };
-            let (nxt, act) = if taken {
-                (n.nxt_t.get(), n.act_t)
-            } else {
-                (n.nxt_f.get(), n.act_f)
-            };
-            match (nxt, act) {
-                (Some(c), _) => {
-                    for o in self.eval_stale(c, child_gen, (off, mask), word) {
-                        match o {
-                            Stale::Ret(a) => out.push(Stale::Ret(a)),
-                            Stale::Fell(rt2) => {
-                                out.extend(self.stale_from(n.lvl_nxt.get(), after, rt2, word))
-                            }
-                        }
-                    }
-                }
-                (None, Some(a)) => out.push(Stale::Ret(a)),
-                (None, None) => {
-                    out.extend(self.stale_from(n.lvl_nxt.get(), after, (off, mask), word))
-                }
-            }
-        }
-        out.dedup();
-        out
-    }
-}
-
-/// An outcome of [`Tree::eval_stale`].
-#[cfg(any(test, feature = "__internal-test"))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stale {
-    Ret(u32),
-    /// Fell off the level with the accumulator holding this (offset, mask).
-    Fell((u32, u32)),
 }
 
 #[cfg(test)]
