@@ -30,14 +30,13 @@ pub enum ScmpAction {
     Allow,
 }
 
-pub(crate) const RET_KILL_PROCESS: u32 = 0x8000_0000;
-pub(crate) const RET_KILL_THREAD: u32 = 0x0000_0000;
-pub(crate) const RET_TRAP: u32 = 0x0003_0000;
-pub(crate) const RET_ERRNO: u32 = 0x0005_0000;
-pub(crate) const RET_NOTIFY: u32 = 0x7fc0_0000;
-pub(crate) const RET_TRACE: u32 = 0x7ff0_0000;
-pub(crate) const RET_LOG: u32 = 0x7ffc_0000;
-pub(crate) const RET_ALLOW: u32 = 0x7fff_0000;
+// The filter return values, from the one list of them (`bpf`), by shorter names.
+pub(crate) use crate::bpf::{
+    SECCOMP_RET_ALLOW as RET_ALLOW, SECCOMP_RET_ERRNO as RET_ERRNO,
+    SECCOMP_RET_KILL_PROCESS as RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD as RET_KILL_THREAD,
+    SECCOMP_RET_LOG as RET_LOG, SECCOMP_RET_TRACE as RET_TRACE, SECCOMP_RET_TRAP as RET_TRAP,
+    SECCOMP_RET_USER_NOTIF as RET_NOTIFY,
+};
 
 /// libseccomp's limit on ERRNO data (`MAX_ERRNO`): `Errno(n)` needs `n as u16 < 4095`.
 pub(crate) const MAX_ERRNO: u32 = 4095;

@@ -112,7 +112,7 @@ impl ArchFilter {
 
 /// Byte offsets of the low and high words of argument `arg` in `seccomp_data`.
 pub(crate) fn arg_offsets(info: &ArchInfo, arg: u8) -> (u32, u32) {
-    let base = 16 + 8 * u32::from(arg);
+    let base = crate::bpf::SECCOMP_DATA_ARGS_OFFSET + 8 * u32::from(arg);
     match info.endian {
         Endian::Little => (base, base + 4),
         Endian::Big => (base + 4, base),

@@ -22,9 +22,9 @@ use crate::opt::intervals::{self, Interval};
 use crate::opt::{weights, Passes};
 
 /// Offset of the syscall number in `seccomp_data`.
-const NR: u32 = 0;
+const NR: u32 = crate::bpf::SECCOMP_DATA_NR_OFFSET;
 /// Offset of the architecture token.
-const ARCH: u32 = 4;
+const ARCH: u32 = crate::bpf::SECCOMP_DATA_ARCH_OFFSET;
 /// Bit 30 of the syscall number marks x32 calls.
 const X32_BIT: u32 = crate::syscall::X32_SYSCALL_BIT as u32;
 

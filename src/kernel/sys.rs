@@ -32,8 +32,8 @@ pub(crate) mod flag {
     pub(crate) const WAIT_KILLABLE_RECV: u32 = 1 << 5;
 }
 
-/// The kernel's limit on the length of a classic BPF program (`BPF_MAXINSNS`).
-pub(crate) const BPF_MAXINSNS: usize = 4096;
+/// The kernel's limit on the length of a classic BPF program.
+pub(crate) use crate::bpf::BPF_MAXINSNS;
 
 /// `struct sock_fprog`.
 #[repr(C)]
