@@ -104,8 +104,12 @@ pub(crate) struct Planner {
     dp: Dp,
     /// [`Builder::exception_table`]'s table, reused from run to run.
     lists: Vec<List>,
-    /// The trees already planned for runs without key ranges, by [`Builder::signature`].
-    plans: FxMap<Vec<u64>, Vec<Step>>,
+    /// The trees already planned for runs without key ranges: their index in `planned`, by
+    /// [`Builder::signature`].
+    plans: FxMap<Vec<u64>, usize>,
+    planned: Vec<Vec<Step>>,
+    /// [`Builder::signature`]'s buffer (a key is allocated only for a new plan).
+    sig: Vec<u64>,
 }
 
 impl Planner {
@@ -534,14 +538,17 @@ impl Builder<'_> {
         let n = b - a;
         let keys = (a..b).filter(|&i| self.ivs[i].key).count();
         // Key ranges change weights as the search goes: those runs are planned every time.
-        let sig = (keys == 0).then(|| self.signature(a, b));
-        if let Some((sig, plan)) = sig
-            .as_ref()
-            .and_then(|s| self.planner.plans.remove_entry(s))
-        {
-            let root = self.emit_plan(a, b, a, &plan, &mut 0);
-            self.planner.plans.insert(sig, plan);
-            return root;
+        if keys == 0 {
+            let mut sig = std::mem::take(&mut self.planner.sig);
+            self.signature(a, b, &mut sig);
+            let known = self.planner.plans.get(sig.as_slice()).copied();
+            self.planner.sig = sig;
+            if let Some(k) = known {
+                let plan = std::mem::take(&mut self.planner.planned[k]);
+                let root = self.emit_plan(a, b, a, &plan, &mut 0);
+                self.planner.planned[k] = plan;
+                return root;
+            }
         }
         let limit = (usize::BITS - keys.leading_zeros()) as usize + 1;
         let mut dp = std::mem::take(&mut self.planner.dp);
@@ -573,8 +580,13 @@ impl Builder<'_> {
         self.extract_plan(a, b, a, &dp, &mut plan);
         (self.planner.dp, self.planner.lists) = (dp, lists);
         let root = self.emit_plan(a, b, a, &plan, &mut 0);
-        if let Some(sig) = sig {
-            self.planner.plans.insert(sig, plan);
+        if keys == 0 {
+            // (`sig` still holds this run's signature: planning did not touch it. It becomes
+            // the key; the next signature gets a new buffer.)
+            let k = self.planner.planned.len();
+            let sig = std::mem::take(&mut self.planner.sig);
+            self.planner.plans.insert(sig, k);
+            self.planner.planned.push(plan);
         }
         root
     }
@@ -582,9 +594,10 @@ impl Builder<'_> {
     /// What the cheapest tree of `ivs[a..b]` depends on: the price of a test, each range's
     /// weight, whether it is a single value, and which range of the run first has its
     /// decision.
-    fn signature(&self, a: usize, b: usize) -> Vec<u64> {
+    fn signature(&self, a: usize, b: usize, sig: &mut Vec<u64>) {
         let run = &self.ivs[a..b];
-        let mut sig = Vec::with_capacity(2 * run.len() + 2);
+        sig.clear();
+        sig.reserve(2 * run.len() + 2);
         sig.push(self.size_cost.to_bits());
         // The run's weight as the search computes it (from the prefix sums).
         sig.push(self.weight(a, b).to_bits());
@@ -593,7 +606,6 @@ impl Builder<'_> {
             sig.push(i.w.to_bits());
             sig.push((first as u64) << 1 | u64::from(i.lo == i.hi));
         }
-        sig
     }
 
     /// The tree the tables describe for `ivs[a..b]`, as [`Step`]s.
