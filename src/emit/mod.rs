@@ -212,3 +212,115 @@ pub(crate) fn check_len(prog: Vec<Instruction>) -> Result<Vec<Instruction>> {
     }
     Ok(prog)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bpf::{disassemble, simulate, SeccompData};
+    use crate::ir::Ir;
+
+    /// The listing without the raw fields: `index: mnemonic operands`.
+    fn listing(prog: &[Instruction]) -> Vec<String> {
+        disassemble(prog)
+            .lines()
+            .map(|l| {
+                let (at, rest) = l.split_once(": ").expect("an index");
+                let text = rest.splitn(5, ' ').nth(4).expect("raw fields").trim();
+                format!("{at}: {}", text.split("  ;").next().expect("text").trim())
+            })
+            .collect()
+    }
+
+    /// `args[0] lo == 1 ? ALLOW : (args[0] lo == 2 ? ERRNO(1) : (args[1] lo == 3 ? ALLOW :
+    /// KILL))`: a chain on one word, then a test of another word.
+    fn two_words() -> Program {
+        let mut ir = Ir::default();
+        let allow = ir.ret(0x7fff_0000);
+        let errno = ir.ret(0x0005_0001);
+        let kill = ir.ret(0);
+        let other = ir.test(24, u32::MAX, Op::Eq, 3, allow, kill);
+        let second = ir.test(16, u32::MAX, Op::Eq, 2, errno, other);
+        let root = ir.test(16, u32::MAX, Op::Eq, 1, allow, second);
+        Program { ir, root }
+    }
+
+    /// Every pass but `off`, and no clean-up (to see the emitter's own output).
+    fn without(off: Passes) -> Passes {
+        Passes::all() - off - Passes::CLEANUP
+    }
+
+    #[test]
+    fn a_test_of_the_word_the_accumulator_holds_loads_nothing() {
+        let p = two_words();
+        assert_eq!(
+            listing(&emit(&p, without(Passes::empty()))),
+            [
+                "0000: ld    [16]",
+                "0001: jeq   #0x1  true:0007 false:0002",
+                "0002: jeq   #0x2  true:0003 false:0004",
+                "0003: ret   ERRNO(1)",
+                "0004: ld    [24]",
+                "0005: jeq   #0x3  true:0007 false:0006",
+                "0006: ret   KILL_THREAD",
+                "0007: ret   ALLOW",
+            ]
+        );
+        // Without the step, the second test of args[0] loads it again.
+        let loads = |prog: &[Instruction]| {
+            prog.iter()
+                .filter(|i| i.code == bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS)
+                .count()
+        };
+        assert_eq!(loads(&emit(&p, without(Passes::empty()))), 2);
+        assert_eq!(loads(&emit(&p, without(Passes::LOADS))), 3);
+    }
+
+    #[test]
+    fn jumps_to_one_return_share_it_when_in_reach() {
+        let p = two_words();
+        let rets = |prog: &[Instruction]| {
+            prog.iter()
+                .filter(|i| i.code == bpf::BPF_RET | bpf::BPF_K && i.k == 0x7fff_0000)
+                .count()
+        };
+        assert_eq!(rets(&emit(&p, without(Passes::empty()))), 1);
+        assert_eq!(rets(&emit(&p, without(Passes::SHARED_RETS))), 2);
+    }
+
+    #[test]
+    fn a_jump_beyond_reach_goes_through_a_ja() {
+        // 300 values of args[0], each of which goes on to one shared test of args[2]: the
+        // first values' jumps to it are more than 255 instructions long.
+        let mut ir = Ir::default();
+        let allow = ir.ret(0x7fff_0000);
+        let errno = ir.ret(0x0005_0001);
+        let shared = ir.test(32, u32::MAX, Op::Eq, 5, allow, errno);
+        let mut root = ir.ret(0);
+        for v in (1..=300u32).rev() {
+            let own = ir.ret(0x0005_0000 | v);
+            let on = ir.test(24, u32::MAX, Op::Eq, v, shared, own);
+            root = ir.test(16, u32::MAX, Op::Eq, v, on, root);
+        }
+        let p = Program { ir, root };
+        for passes in [Passes::all(), without(Passes::empty())] {
+            let prog = emit(&p, passes);
+            crate::bpf::validate(&prog).expect("a valid program");
+            assert!(prog.iter().any(|i| i.code == bpf::BPF_JMP | bpf::BPF_JA));
+            for (a0, a1, a2, want) in [
+                (1, 1, 5, 0x7fff_0000),
+                (1, 1, 4, 0x0005_0001),
+                (2, 3, 5, 0x0005_0002),
+                (299, 299, 5, 0x7fff_0000),
+                (300, 1, 5, 0x0005_0000 | 300),
+                (301, 301, 5, 0),
+            ] {
+                let d = SeccompData {
+                    args: [a0, a1, a2, 0, 0, 0],
+                    ..Default::default()
+                };
+                let got = simulate(&prog, &d, crate::Endian::Little).expect("runs");
+                assert_eq!(got.ret, want, "args {a0} {a1} {a2}");
+            }
+        }
+    }
+}
