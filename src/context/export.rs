@@ -1,0 +1,201 @@
+//! Compiling the filter (the optimizer and the emitter), the program cache of
+//! `precompute`, and the exports.
+
+use super::{einval, ScmpFilterContext};
+use crate::arch::Endian;
+use crate::bpf::{self, Instruction};
+use crate::error::Result;
+use crate::kernel::LoadOptions;
+use std::io::Write;
+use std::os::fd::AsFd;
+
+impl ScmpFilterContext {
+    /// The compiled program (instruction values in host terms), from the precompute cache
+    /// when there is one.
+    pub(crate) fn program(&self) -> Result<Vec<Instruction>> {
+        if let Some(p) = self.cache.borrow().as_ref() {
+            return Ok(p.clone());
+        }
+        self.generate()
+    }
+
+    fn generate(&self) -> Result<Vec<Instruction>> {
+        self.require_arch()?;
+        let passes = self.passes;
+        let crate::opt::Optimized { trees, lists } =
+            crate::opt::optimize(crate::ir::lower::lower(&self.col, passes), passes);
+        let Some(lists) = lists else {
+            // Without argument trees, the one program.
+            let program = trees.expect("the program without argument trees");
+            return crate::emit::check_len(crate::emit::emit(&program, passes));
+        };
+        // Search trees over argument values are faster than libseccomp's `jeq` lists but
+        // about a fifth longer: where that is too long for the kernel, the lists it is (the
+        // same program as with the pass off). A program whose lower bound on its length
+        // (`Program::min_len`: a jump a test, a load before a test reached from another
+        // word, a `ret` a return) is over the kernel's limit is too long before it is
+        // emitted.
+        if let Some(trees) = trees.filter(|t| t.may_fit(bpf::BPF_MAXINSNS)) {
+            let prog = crate::emit::emit(&trees, passes);
+            if prog.len() <= bpf::BPF_MAXINSNS {
+                return Ok(prog);
+            }
+        }
+        crate::emit::check_len(crate::emit::emit(
+            &lists,
+            passes - crate::opt::Passes::ARG_TREES,
+        ))
+    }
+
+    /// libseccomp refuses to export or load a filter with no architecture.
+    fn require_arch(&self) -> Result<()> {
+        if self.col.filters.is_empty() {
+            return Err(einval("the filter covers no architecture"));
+        }
+        Ok(())
+    }
+
+    /// What the kernel loader needs besides the program.
+    pub(crate) fn load_options(&self) -> LoadOptions {
+        let a = &self.col.attrs;
+        LoadOptions {
+            nnp: a.nnp,
+            tsync: a.tsync,
+            log: a.log,
+            ssb: a.ssb,
+            waitkill: a.waitkill,
+            notify_used: self.col.notify_used,
+            sysrawrc: a.sysrawrc,
+        }
+    }
+
+    /// The byte order of the filter's architectures (the host's when it has none).
+    fn endian(&self) -> Endian {
+        self.col.endian.unwrap_or(if cfg!(target_endian = "big") {
+            Endian::Big
+        } else {
+            Endian::Little
+        })
+    }
+
+    /// Writes the filter as libseccomp's human-readable pseudo filter code (PFC).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.add_rule(ScmpAction::KillThread, ScmpSyscall::from_name("ptrace")?)?;
+    /// ctx.export_pfc(std::io::stdout())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export_pfc<T: AsFd>(&self, fd: T) -> Result<()> {
+        self.require_arch()?;
+        write_fd(fd, crate::pfc::render(&self.col).as_bytes())
+    }
+
+    /// Writes the compiled BPF program (in the filter's byte order) to `fd`.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// let file = std::fs::File::create(std::env::temp_dir().join("pure-seccomp-doc.bpf"))?;
+    /// ctx.export_bpf(&file)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export_bpf<T: AsFd>(&self, fd: T) -> Result<()> {
+        write_fd(fd, &self.export_bpf_mem()?)
+    }
+
+    /// The compiled BPF program as bytes (8 per instruction, in the filter's byte order).
+    ///
+    /// # Errors
+    ///
+    /// When the program would exceed the kernel's 4096-instruction limit.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// assert_eq!(ctx.export_bpf_mem()?.len() % 8, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn export_bpf_mem(&self) -> Result<Vec<u8>> {
+        Ok(bpf::encode(&self.program()?, self.endian()))
+    }
+
+    /// Compiles the filter now, so that a later [`load`](Self::load) or export does no
+    /// work (useful before `fork`). Any change drops the compiled program.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.precompute()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn precompute(&self) -> Result<()> {
+        let p = self.generate()?;
+        *self.cache.borrow_mut() = Some(p);
+        Ok(())
+    }
+
+    /// The byte order of the filter's programs (the host's when it covers no architecture).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.remove_arch(ScmpArch::native())?;
+    /// ctx.add_arch(ScmpArch::S390X)?;
+    /// assert_eq!(ctx.byte_order(), Endian::Big);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn byte_order(&self) -> Endian {
+        self.endian()
+    }
+
+    /// Evaluates the filter's rules directly (no BPF) on one `seccomp_data`: the value the
+    /// compiled filter returns for it. Useful to test a policy without loading it.
+    ///
+    /// ```
+    /// use pure_seccomp::{bpf::SeccompData, *};
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.add_arch(ScmpArch::X8664)?;
+    /// ctx.add_rule(ScmpAction::Errno(1), ScmpSyscall::from_name_by_arch("ptrace", ScmpArch::X8664)?)?;
+    /// let data = SeccompData { nr: 101, arch: 0xc000_003e, ..Default::default() };
+    /// # if ScmpArch::native() == ScmpArch::X8664 {
+    /// assert_eq!(ctx.evaluate(&data), 0x0005_0001);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate(&self, data: &bpf::SeccompData) -> u32 {
+        self.col.evaluate(data)
+    }
+}
+
+#[cfg(feature = "as-ptr")]
+impl ScmpFilterContext {
+    /// The address of this filter as libseccomp's `scmp_filter_ctx` (`void *`), for the C-ABI
+    /// shell `compat/libseccomp-sys` (feature `as-ptr`, which the compatibility crate
+    /// `compat/libseccomp` enables so that `ctx.as_ptr()` works as in the libseccomp crate).
+    ///
+    /// Creating the pointer is safe; using it is up to the shell's `unsafe` functions. The
+    /// pointer is valid while `self` is neither moved nor dropped, and only for reading:
+    /// the shell's functions that change or release a filter refuse a pointer that did not
+    /// come from its own `seccomp_init`.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// assert!(!ctx.as_ptr().is_null());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn as_ptr(&self) -> *mut std::ffi::c_void {
+        (self as *const Self).cast_mut().cast()
+    }
+}
+
+fn write_fd<T: AsFd>(fd: T, bytes: &[u8]) -> Result<()> {
+    let owned = fd.as_fd().try_clone_to_owned()?;
+    let mut f = std::fs::File::from(owned);
+    f.write_all(bytes)?;
+    f.flush()?;
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! Hooks of this crate's own tests (feature `__internal-test`): reproducing libseccomp
+//! 2.5.4's bugs, to compare with recordings of that library. No part of the API.
+
+use super::ScmpFilterContext;
+use crate::bpf;
+
+impl ScmpFilterContext {
+    /// Makes this filter reproduce libseccomp 2.5.4's known bugs, for differential testing
+    /// against recordings of that library (see the README's list of deliberate
+    /// differences). Never use it for a filter you load.
+    #[doc(hidden)]
+    pub fn __emulate_libseccomp_2_5_4(&mut self, on: bool) {
+        self.col.compat = on;
+        self.changed();
+    }
+
+    /// Whether, in compat mode, libseccomp 2.5.4's program never loads the syscall number in
+    /// the section that judges `data` (its priority-placeholder bug).
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_ignores_nr(&self, data: &bpf::SeccompData) -> bool {
+        self.col.ignores_nr(data)
+    }
+
+    /// Whether libseccomp 2.5.4's stale-accumulator miscompilation (a rule comparing the
+    /// argument word a nested comparison loaded instead of its own) can make its program
+    /// return `ret` for `data`. For classifying differences against recordings of that
+    /// library.
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_stale_acc_explains(&self, data: &bpf::SeccompData, ret: u32) -> bool {
+        self.col.stale_acc_explains(data, ret)
+    }
+}

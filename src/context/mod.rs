@@ -1,0 +1,389 @@
+//! The filter context: libseccomp 0.4.0's `ScmpFilterContext`, built on the rule database.
+//!
+//! One concern a file: the type, its creation and architectures here; rules
+//! ([`rules`](self::rules)), attributes ([`attrs`](self::attrs)), transactions
+//! ([`transactions`](self::transactions)), and compiling, exporting and the precompute cache
+//! ([`export`](self::export)). Loading is the kernel layer's (`crate::kernel`), user
+//! notification `crate::notify`'s.
+
+mod attrs;
+mod export;
+#[cfg(feature = "__internal-test")]
+mod internal_test;
+mod rules;
+mod transactions;
+
+use crate::action::{
+    ScmpAction, MAX_ERRNO, RET_ALLOW, RET_ERRNO, RET_KILL_PROCESS, RET_KILL_THREAD, RET_LOG,
+    RET_NOTIFY, RET_TRACE, RET_TRAP,
+};
+use crate::api;
+use crate::arch::ScmpArch;
+use crate::bpf::Instruction;
+use crate::db::Collection;
+use crate::error::{Result, SeccompErrno, SeccompError};
+use crate::opt::Passes;
+use std::cell::RefCell;
+
+/// A seccomp filter under construction: its architectures, rules and attributes.
+///
+/// This is libseccomp 0.4.0's type with the same methods and semantics, implemented in Rust:
+/// no C library is involved. It is `Send` (build a filter, move it to another thread or
+/// into a `pre_exec` closure, load it there) but not `Sync`.
+///
+/// ```
+/// use pure_seccomp::*;
+/// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+/// ctx.add_rule(ScmpAction::Errno(libc::EPERM), ScmpSyscall::from_name("ptrace")?)?;
+/// ctx.add_rule_conditional(
+///     ScmpAction::KillProcess,
+///     ScmpSyscall::from_name("personality")?,
+///     &[scmp_cmp!($arg0 != 0)],
+/// )?;
+/// assert!(!ctx.export_bpf_mem()?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct ScmpFilterContext {
+    col: Collection,
+    /// User transactions (`start_transaction`): the state to return to on reject.
+    snapshots: RefCell<Vec<Collection>>,
+    /// The program cached by `precompute`, dropped by every change.
+    cache: RefCell<Option<Vec<Instruction>>>,
+    /// The optimizer passes in use.
+    passes: Passes,
+}
+
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<ScmpFilterContext>();
+};
+
+fn einval<M: Into<std::borrow::Cow<'static, str>>>(msg: M) -> SeccompError {
+    SeccompError::with_errno(SeccompErrno::EINVAL, msg)
+}
+
+/// libseccomp's `db_col_action_valid` without the collection-specific check.
+fn action_valid(action: u32) -> Result<()> {
+    // ERRNO and TRACE carry data; every other action must be exactly its value.
+    let ok = match action {
+        a if a & 0xffff_0000 == RET_ERRNO => a & 0xffff < MAX_ERRNO,
+        a if a & 0xffff_0000 == RET_TRACE => true,
+        RET_KILL_THREAD | RET_TRAP | RET_ALLOW => true,
+        RET_LOG => api::action_supported(ScmpAction::Log),
+        RET_KILL_PROCESS => api::action_supported(ScmpAction::KillProcess),
+        RET_NOTIFY => api::action_supported(ScmpAction::Notify),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(einval(format!(
+            "action {action:#010x} is not valid here (ERRNO values must be below {MAX_ERRNO}; LOG and KILL_PROCESS need API level 3, NOTIFY level 5, when a level is forced with set_api)"
+        )))
+    }
+}
+
+impl ScmpFilterContext {
+    /// Creates a filter whose default action is `default_action`, covering the native
+    /// architecture.
+    ///
+    /// # Errors
+    ///
+    /// An invalid default action (e.g. `Errno(n)` with `n >= 4095`, or an action above the
+    /// API level forced with [`set_api`](crate::set_api)). The running kernel's support is
+    /// not checked here but by [`load`](Self::load): see [`get_api`](crate::get_api).
+    ///
+    /// ```
+    /// use pure_seccomp::{ScmpAction, ScmpFilterContext};
+    /// assert!(ScmpFilterContext::new(ScmpAction::Errno(1)).is_ok());
+    /// assert!(ScmpFilterContext::new(ScmpAction::Errno(4095)).is_err());
+    /// ```
+    pub fn new(default_action: ScmpAction) -> Result<Self> {
+        let act = default_action.to_sys();
+        action_valid(act)
+            .map_err(|e| SeccompError::with_msg(format!("Could not create new filter: {e}")))?;
+        Ok(Self {
+            col: Collection::new(act),
+            snapshots: RefCell::new(Vec::new()),
+            cache: RefCell::new(None),
+            passes: Passes::default(),
+        })
+    }
+
+    /// Deprecated alias of [`ScmpFilterContext::new`].
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// use pure_seccomp::{ScmpAction, ScmpFilterContext};
+    /// let _ctx = ScmpFilterContext::new_filter(ScmpAction::Allow).unwrap();
+    /// ```
+    #[deprecated(since = "0.4.0", note = "Use ScmpFilterContext::new instead.")]
+    pub fn new_filter(default_action: ScmpAction) -> Result<Self> {
+        Self::new(default_action)
+    }
+
+    fn changed(&mut self) {
+        *self.cache.get_mut() = None;
+    }
+
+    /// Moves the architectures and rules of `src` into this filter.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` when the default actions, `ctl_nnp` or `ctl_tsync` differ; `EDOM` when the
+    /// byte orders differ; `EEXIST` when both cover an architecture.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut a = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// let mut b = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// b.remove_arch(ScmpArch::native())?;
+    /// b.add_arch(ScmpArch::X86)?;
+    /// a.remove_arch(ScmpArch::X86)?;
+    /// a.merge(b)?;
+    /// assert!(a.is_arch_present(ScmpArch::X86)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn merge(&mut self, src: Self) -> Result<&mut Self> {
+        if self.col.filters.is_empty() || src.col.filters.is_empty() {
+            return Err(einval(
+                "both filters need at least one architecture to merge",
+            ));
+        }
+        let (a, b) = (&self.col.attrs, &src.col.attrs);
+        if a.act_default != b.act_default || a.nnp != b.nnp || a.tsync != b.tsync {
+            return Err(einval(
+                "filters to merge must have the same default action, ctl_nnp and ctl_tsync",
+            ));
+        }
+        if self.col.endian != src.col.endian {
+            return Err(SeccompError::with_errno(
+                SeccompErrno::EDOM,
+                "filters to merge must have the same byte order",
+            ));
+        }
+        if let Some(f) = src.col.filters.iter().find(|f| self.col.has_arch(f.arch)) {
+            return Err(SeccompError::with_errno(
+                SeccompErrno::EEXIST,
+                format!("both filters cover {}", f.arch),
+            ));
+        }
+        self.col.filters.extend(src.col.filters);
+        self.col.notify_used |= src.col.notify_used;
+        self.changed();
+        Ok(self)
+    }
+
+    /// Whether the filter covers `arch`.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// assert!(ctx.is_arch_present(ScmpArch::native())?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_arch_present(&self, arch: ScmpArch) -> Result<bool> {
+        let a = arch
+            .resolve()
+            .ok_or_else(|| einval("the native architecture is not supported"))?;
+        Ok(self.col.has_arch(a))
+    }
+
+    /// Adds an architecture (nothing happens when it is already present). Rules added
+    /// before are not copied to it, as in libseccomp.
+    ///
+    /// # Errors
+    ///
+    /// `EDOM` for an architecture of the other byte order.
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.add_arch(ScmpArch::X86)?;
+    /// assert!(ctx.is_arch_present(ScmpArch::X86)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_arch(&mut self, arch: ScmpArch) -> Result<&mut Self> {
+        let a = arch
+            .resolve()
+            .ok_or_else(|| einval("the native architecture is not supported"))?;
+        self.col.add_arch(a)?;
+        self.changed();
+        Ok(self)
+    }
+
+    /// Removes an architecture (nothing happens when it is absent).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.remove_arch(ScmpArch::native())?;
+    /// assert!(!ctx.is_arch_present(ScmpArch::native())?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn remove_arch(&mut self, arch: ScmpArch) -> Result<&mut Self> {
+        let a = arch
+            .resolve()
+            .ok_or_else(|| einval("the native architecture is not supported"))?;
+        self.col.remove_arch(a);
+        self.changed();
+        Ok(self)
+    }
+
+    /// Resets the filter to a new one with `action` as default (native architecture only,
+    /// default attributes, no transactions).
+    ///
+    /// ```
+    /// use pure_seccomp::*;
+    /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// ctx.reset(ScmpAction::KillThread)?;
+    /// assert_eq!(ctx.get_act_default()?, ScmpAction::KillThread);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reset(&mut self, action: ScmpAction) -> Result<()> {
+        let act = action.to_sys();
+        action_valid(act)?;
+        self.col = Collection::new(act);
+        self.snapshots.get_mut().clear();
+        self.changed();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ScmpAction, ScmpArgCompare, ScmpCompareOp, ScmpSyscall};
+
+    /// xorshift64*
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+        }
+
+        fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+            xs[self.below(xs.len() as u64) as usize]
+        }
+    }
+
+    /// A filter of random rules on a few syscalls, on one of several sets of architectures.
+    fn random_filter(r: &mut Rng, rules: usize) -> ScmpFilterContext {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
+        let arches: &[ScmpArch] = r.pick(&[
+            &[ScmpArch::X8664, ScmpArch::X86, ScmpArch::X32][..],
+            &[ScmpArch::Aarch64, ScmpArch::Arm][..],
+            &[ScmpArch::S390X, ScmpArch::S390][..],
+            &[ScmpArch::Riscv64][..],
+        ]);
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        for &a in arches {
+            ctx.add_arch(a).unwrap();
+        }
+        let names = [
+            "ioctl", "fcntl", "socket", "read", "write", "mmap", "openat", "kill",
+        ];
+        for _ in 0..rules {
+            let action = r.pick(&[
+                ScmpAction::Allow,
+                ScmpAction::Allow,
+                ScmpAction::Errno(2),
+                ScmpAction::Trap,
+                ScmpAction::Log,
+            ]);
+            let n = r.below(4);
+            let mut cmps = Vec::new();
+            for _ in 0..n {
+                let mask = r.pick(&[0xff, 0xf000, u64::MAX, 0xffff_0000_0000]);
+                let op = r.pick(&[
+                    ScmpCompareOp::Equal,
+                    ScmpCompareOp::Equal,
+                    ScmpCompareOp::NotEqual,
+                    ScmpCompareOp::Less,
+                    ScmpCompareOp::LessOrEqual,
+                    ScmpCompareOp::Greater,
+                    ScmpCompareOp::GreaterEqual,
+                    ScmpCompareOp::MaskedEqual(mask),
+                ]);
+                let datum = match r.below(8) {
+                    0 => 0x1_0000_0000 + r.below(4),
+                    1 => u64::MAX - r.below(3),
+                    _ => r.below(300),
+                };
+                cmps.push(ScmpArgCompare::new(r.below(3) as u32, op, datum));
+            }
+            let sys = ScmpSyscall::from_name(r.pick(&names)).unwrap();
+            ctx.add_rule_conditional(action, sys, &cmps).ok();
+        }
+        ctx
+    }
+
+    /// `opt::arg_trees` says when pruning its result again cannot pay (no chain it rewrote has
+    /// its word tested again on a path through it), and then `opt` does not prune again: so
+    /// pruning again must then remove nothing.
+    #[test]
+    fn pruning_a_rewrite_said_to_leave_nothing_removes_nothing() {
+        let mut r = Rng(0x0a26_7ee5);
+        let (mut idle, mut rewritten) = (0, 0);
+        for round in 0..400 {
+            let mut ctx = random_filter(&mut r, 1 + round % 60);
+            for level in [1, 2] {
+                ctx.set_ctl_optimize(level).unwrap();
+                let passes = Passes::all();
+                let lowered = crate::ir::lower::lower(&ctx.col, passes);
+                let lists = crate::opt::prune::run(&crate::opt::jset::run(lowered));
+                let (p, leads_on) = crate::opt::arg_trees::run(&lists, None).unwrap();
+                if leads_on {
+                    continue;
+                }
+                idle += 1;
+                if p.size() != lists.size() {
+                    rewritten += 1;
+                }
+                let again = crate::opt::prune::run(&p);
+                assert_eq!(again.size(), p.size(), "round {round}, level {level}");
+            }
+        }
+        eprintln!("{idle} idle rewrites, {rewritten} of them changed the graph");
+        assert!(rewritten > 40);
+    }
+
+    /// `Program::min_len` lets `generate` skip emitting a form it proves too long, so it must
+    /// never exceed what `emit` makes, whatever the filter and the passes.
+    #[test]
+    fn the_length_bound_is_never_over_the_emitted_length() {
+        let mut r = Rng(0x5eed_1e57);
+        let mut checked = 0;
+        for round in 0..300 {
+            let mut ctx = random_filter(&mut r, 1 + round % 60);
+            for level in [1, 2] {
+                ctx.set_ctl_optimize(level).unwrap();
+                let all = Passes::all();
+                let mut sets = vec![all];
+                sets.extend(all.iter().map(|p| all - p));
+                for passes in sets {
+                    let crate::opt::Optimized { trees, lists } =
+                        crate::opt::optimize(crate::ir::lower::lower(&ctx.col, passes), passes);
+                    let forms = [(trees, passes), (lists, passes - Passes::ARG_TREES)];
+                    for (p, passes) in forms {
+                        let Some(p) = p else { continue };
+                        let len = crate::emit::emit(&p, passes).len();
+                        assert!(p.min_len() <= p.min_len_ceiling());
+                        assert!(
+                            p.min_len() <= len,
+                            "round {round}, level {level}, {passes:?}: bound {} over {len}",
+                            p.min_len()
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000);
+    }
+}
