@@ -72,6 +72,38 @@ impl<T: Copy> ByNumber<T> {
         v.get(k as usize).copied().unwrap_or(self.none)
     }
 
+    /// Every number's value in ascending signed order (-1 and pseudo numbers first, then
+    /// the low array, the map's numbers up to the x32 bit, the x32 array, the map's numbers
+    /// after it), the arrays' cells included whatever their value. Only the map's numbers are
+    /// sorted: the arrays are in order already.
+    pub(crate) fn in_order(&self, mut f: impl FnMut(u32, T)) {
+        let mut rest: Vec<(i32, T)> = self.rest.iter().map(|(&n, &v)| (n as i32, v)).collect();
+        rest.sort_unstable_by_key(|&(n, _)| n);
+        // The map's numbers below 0, below the x32 bit, and the others.
+        let neg = rest.partition_point(|&(n, _)| n < 0);
+        let mid = rest.partition_point(|&(n, _)| n < X32_BIT as i32);
+        for &(n, v) in &rest[..neg] {
+            f(n as u32, v);
+        }
+        for (k, &v) in self.low.iter().enumerate() {
+            f(k as u32, v);
+        }
+        for &(n, v) in &rest[neg..mid] {
+            f(n as u32, v);
+        }
+        for (k, &v) in self.x32.iter().enumerate() {
+            f(X32_BIT + k as u32, v);
+        }
+        for &(n, v) in &rest[mid..] {
+            f(n as u32, v);
+        }
+    }
+
+    /// How many numbers the map holds (set or not).
+    pub(crate) fn map_len(&self) -> usize {
+        self.rest.len()
+    }
+
     /// Every number back to `none` (the arrays kept).
     pub(crate) fn clear(&mut self) {
         let none = self.none;
