@@ -120,20 +120,13 @@ impl<T: Copy + PartialEq + std::fmt::Debug> std::fmt::Debug for ByNumber<T> {
         // (`none` may be NaN, which equals nothing: a value counts as none if it is NaN too.)
         #[allow(clippy::eq_op)]
         let set = move |v: &T| !(*v == none || (*v != *v && none != none));
-        let cells = |v: &'_ Vec<T>, base: u32| {
-            (v.iter().enumerate())
-                .filter(move |(_, v)| set(v))
-                .map(move |(k, &v)| (base + k as u32, v))
-                .collect::<Vec<_>>()
-        };
-        let mut all = cells(&self.low, 0);
-        all.extend(cells(&self.x32, X32_BIT));
-        all.extend(
-            self.rest
-                .iter()
-                .filter(|(_, v)| set(v))
-                .map(|(&k, &v)| (k, v)),
-        );
+        let mut all = Vec::new();
+        self.in_order(|k, v| {
+            if set(&v) {
+                all.push((k, v));
+            }
+        });
+        // (Unsigned order: -1 and the pseudo numbers last.)
         all.sort_unstable_by_key(|&(k, _)| k);
         f.debug_map().entries(all).finish()
     }
