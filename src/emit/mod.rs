@@ -1,9 +1,10 @@
 //! From the decision graph to a classic BPF program.
 //!
-//! The program is built from its end: every node is placed after (in the program: before)
-//! the nodes it jumps to, in a depth-first walk that places the smaller successor right after
-//! its test, so the other jump skips as little as possible. Three steps shape the code, each
-//! of which can be switched off ([`Passes`]):
+//! The program is built from its end: every test is placed after (in the program: before)
+//! the tests it jumps to, in the order [`layout`] decides (a depth-first walk that places the
+//! smaller successor right after its test, so the other jump skips as little as possible);
+//! jumps are resolved as each test is placed. Three steps shape the code, each of which can
+//! be switched off ([`Passes`]):
 //! * loads ([`Passes::LOADS`], [`loads`]): a test loads its word unless every path into it
 //!   comes from a test of the same word, and a predecessor that holds the word enters past
 //!   the load;
@@ -14,6 +15,7 @@
 //!
 //! [`Passes::CLEANUP`] then tidies the bytecode (`crate::opt::cleanup`).
 
+mod layout;
 mod loads;
 
 use crate::bpf::{self, Instruction};
@@ -24,6 +26,9 @@ use crate::opt::Passes;
 
 /// The longest conditional jump.
 const JMP_MAX: usize = 255;
+
+/// [`Builder::placed`] of a test not placed yet.
+const UNPLACED: (usize, usize) = (usize::MAX, usize::MAX);
 
 /// Where a jump goes: a placed instruction, or a `ret` to be placed (or reused) nearby.
 #[derive(Debug, Clone, Copy)]
@@ -36,8 +41,8 @@ enum Target {
 struct Builder<'a> {
     p: &'a Program,
     rev: Vec<Instruction>,
-    /// Placed tests: (entry with the load, entry for an accumulator that holds the word).
-    /// Where each placed test starts: (with its load, after it), by node.
+    /// Where each placed test starts, by node: (with its load, after it, for a predecessor
+    /// whose accumulator holds the word); [`UNPLACED`] before it is placed.
     placed: Vec<(usize, usize)>,
     rets: FxMap<u32, usize>,
     needs_load: Vec<bool>,
@@ -94,6 +99,11 @@ impl Builder<'_> {
             Dn::Ret(k) => Target::Ret(k),
             Dn::Test { off, mask, .. } => {
                 let (full, fast) = self.placed[d];
+                // (A layout places every test after its successors: see `layout::check`.)
+                assert!(
+                    full != usize::MAX,
+                    "test {d} is laid out before a predecessor"
+                );
                 Target::At(if (off, mask) == acc { fast } else { full })
             }
         }
@@ -142,39 +152,22 @@ impl Builder<'_> {
 /// Lays out a program (instruction values in host terms). The length is not checked here:
 /// see [`check_len`].
 pub(crate) fn emit(p: &Program, passes: Passes) -> Vec<Instruction> {
-    let order = p.ir.postorder(p.root);
-    // A rough size of each sub-graph, to place the smaller successor next to its test.
-    let mut size = vec![0usize; p.ir.len()];
-    for &d in &order {
-        size[d] = match p.ir.succ(d) {
-            None => 1,
-            Some((t, f)) => (2 + size[t] + size[f]).min(1 << 20),
-        };
-    }
+    emit_in(p, passes, &layout::order(p))
+}
+
+/// [`emit`], placing the tests in `order` (a layout: see [`layout::check`]).
+fn emit_in(p: &Program, passes: Passes, order: &[DnId]) -> Vec<Instruction> {
+    debug_assert!(layout::check(p, order));
     let mut b = Builder {
         p,
         rev: Vec::new(),
-        placed: vec![(0, 0); p.ir.len()],
+        placed: vec![UNPLACED; p.ir.len()],
         rets: FxMap::default(),
-        needs_load: loads::needing_load(p, &order, passes.contains(Passes::LOADS)),
+        needs_load: loads::needing_load(p, order, passes.contains(Passes::LOADS)),
         shared_rets: passes.contains(Passes::SHARED_RETS),
     };
-    // Depth-first, successors before their test; the bigger successor first (farther away).
-    let mut stack = vec![(p.root, false)];
-    let mut seen = vec![false; p.ir.len()];
-    while let Some((d, expanded)) = stack.pop() {
-        if expanded {
-            b.place(d);
-            continue;
-        }
-        let Some((t, f)) = p.ir.succ(d) else { continue };
-        if std::mem::replace(&mut seen[d], true) {
-            continue;
-        }
-        stack.push((d, true));
-        let (near, far) = if size[t] <= size[f] { (t, f) } else { (f, t) };
-        stack.push((near, false));
-        stack.push((far, false));
+    for &d in order {
+        b.place(d);
     }
     match p.ir.node(p.root) {
         Dn::Ret(k) => {
@@ -287,6 +280,51 @@ mod tests {
         assert_eq!(rets(&emit(&p, without(Passes::SHARED_RETS))), 2);
     }
 
+    /// The tests of `p` in the graph's post-order (successors first, the true side before the
+    /// false side): a layout other than the emitter's.
+    fn postorder_layout(p: &Program) -> Vec<DnId> {
+        let order: Vec<DnId> =
+            p.ir.postorder(p.root)
+                .into_iter()
+                .filter(|&d| p.ir.succ(d).is_some())
+                .collect();
+        assert!(layout::check(p, &order));
+        order
+    }
+
+    #[test]
+    fn another_layout_gives_another_program_with_the_same_verdicts() {
+        // `args[0] lo == 1 ? (args[1] lo == 3 ? ALLOW : KILL) : (args[2] lo == 5 ? ERRNO(1) :
+        // ALLOW)`: two tests that either order may place first.
+        let mut ir = Ir::default();
+        let allow = ir.ret(0x7fff_0000);
+        let errno = ir.ret(0x0005_0001);
+        let kill = ir.ret(0);
+        let t = ir.test(24, u32::MAX, Op::Eq, 3, allow, kill);
+        let f = ir.test(32, u32::MAX, Op::Eq, 5, errno, allow);
+        let root = ir.test(16, u32::MAX, Op::Eq, 1, t, f);
+        let p = Program { ir, root };
+        let ours = emit(&p, Passes::all());
+        let other = emit_in(&p, Passes::all(), &postorder_layout(&p));
+        assert_ne!(ours, other, "the post-order lays the tests out differently");
+        for (a0, a1, a2, want) in [
+            (1, 3, 0, 0x7fff_0000),
+            (1, 4, 5, 0),
+            (2, 3, 5, 0x0005_0001),
+            (2, 3, 6, 0x7fff_0000),
+            (0, 0, 0, 0x7fff_0000),
+        ] {
+            let d = SeccompData {
+                args: [a0, a1, a2, 0, 0, 0],
+                ..Default::default()
+            };
+            for prog in [&ours, &other] {
+                let got = simulate(prog, &d, crate::Endian::Little).expect("runs");
+                assert_eq!(got.ret, want, "args {a0} {a1} {a2}");
+            }
+        }
+    }
+
     #[test]
     fn a_jump_beyond_reach_goes_through_a_ja() {
         // 300 values of args[0], each of which goes on to one shared test of args[2]: the
@@ -302,8 +340,12 @@ mod tests {
             root = ir.test(16, u32::MAX, Op::Eq, v, on, root);
         }
         let p = Program { ir, root };
-        for passes in [Passes::all(), without(Passes::empty())] {
-            let prog = emit(&p, passes);
+        let layouts = [layout::order(&p), postorder_layout(&p)];
+        for (passes, order) in [Passes::all(), without(Passes::empty())]
+            .into_iter()
+            .flat_map(|passes| layouts.iter().map(move |o| (passes, o)))
+        {
+            let prog = emit_in(&p, passes, order);
             crate::bpf::validate(&prog).expect("a valid program");
             assert!(prog.iter().any(|i| i.code == bpf::BPF_JMP | bpf::BPF_JA));
             for (a0, a1, a2, want) in [
