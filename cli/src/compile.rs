@@ -3,8 +3,10 @@
 use crate::arches;
 use crate::disasm;
 use crate::input::{self, allows, Compiled, Source};
-use crate::{Fail, PolicyOpts};
+use crate::{Fail, PassName, PolicyOpts};
+use clap::ValueEnum;
 use pure_seccomp::bpf::{self, Instruction};
+use pure_seccomp::opt::Passes;
 use pure_seccomp::{Endian, ScmpArch};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -64,7 +66,7 @@ pub fn run(req: Request) -> Result<u8, Fail> {
     // The summary goes to stdout when it is all there is to print, else to stderr.
     let summary_to_stdout = format.is_none();
     if !req.quiet || summary_to_stdout {
-        let text = summary(label, policy.format(), opts.optimize, &programs);
+        let text = summary(label, policy.format(), &opts, &programs);
         if summary_to_stdout {
             print!("{text}");
         } else {
@@ -165,7 +167,7 @@ fn emit(c: &Compiled, format: OutFormat, label: &str, fd: impl AsFd) -> std::io:
     let owned = fd.as_fd().try_clone_to_owned()?;
     let mut f = std::fs::File::from(owned);
     let what = format!(
-        "{label}{}, for {}, optimize level {}",
+        "{label}{}, for {}, optimize level {}{}",
         if c.name.is_empty() {
             String::new()
         } else {
@@ -173,6 +175,9 @@ fn emit(c: &Compiled, format: OutFormat, label: &str, fd: impl AsFd) -> std::io:
         },
         c.abis_label(),
         c.recipe.as_ref().and_then(|r| r.optimize).unwrap_or(1),
+        c.ctx
+            .as_ref()
+            .map_or_else(String::new, |ctx| passes_off(ctx.get_opt_passes())),
     );
     match format {
         OutFormat::Bpf => f.write_all(&bpf::encode(&c.prog, c.endian))?,
@@ -369,15 +374,34 @@ pub fn stats(c: &Compiled, abi: ScmpArch) -> AbiStats {
     }
 }
 
+/// `, passes off: arg-trees, prune` for the passes `--no-pass` switched off (nothing when
+/// all are on).
+fn passes_off(on: Passes) -> String {
+    if on == Passes::all() {
+        return String::new();
+    }
+    let off: Vec<String> = PassName::value_variants()
+        .iter()
+        .filter(|&&n| n != PassName::All && !on.contains(n.passes()))
+        .filter_map(|n| n.to_possible_value().map(|v| v.get_name().to_string()))
+        .collect();
+    format!(", passes off: {}", off.join(", "))
+}
+
 /// The summary: one block per program, one line per ABI.
 pub fn summary(
     label: &str,
     format: pure_seccomp::policy::Format,
-    optimize: u32,
+    opts: &input::BuildOptions,
     programs: &[Compiled],
 ) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "{label} ({format} format), optimize level {optimize}");
+    let _ = writeln!(
+        s,
+        "{label} ({format} format), optimize level {}{}",
+        opts.optimize,
+        passes_off(opts.passes)
+    );
     for c in programs {
         let _ = writeln!(s);
         let (rules, cond, default) = match &c.recipe {

@@ -38,6 +38,8 @@ pub struct BuildOptions {
     pub caps: Vec<String>,
     /// Kernel version for OCI `minKernel`.
     pub kernel: Option<(u32, u32)>,
+    /// The optimizer passes switched on (`--no-pass` takes them off).
+    pub passes: pure_seccomp::opt::Passes,
 }
 
 /// One compiled filter, for one target.
@@ -258,9 +260,10 @@ pub fn compile(
             } else {
                 format!("filter {:?} for {}", recipe.name, arches::short(arch))
             };
-            let ctx = recipe
+            let mut ctx = recipe
                 .build()
                 .map_err(|e| Fail::input(format!("{label}: {what}: {e}")))?;
+            ctx.set_opt_passes(opts.passes);
             let endian = ctx.byte_order();
             let bytes = ctx
                 .export_bpf_mem()

@@ -16,6 +16,7 @@ mod exec;
 mod input;
 
 use clap::{Args, Parser, Subcommand};
+use pure_seccomp::opt::Passes;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -101,6 +102,50 @@ pub struct PolicyOpts {
     /// The kernel version X.Y (for OCI minKernel); default: newer than any.
     #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
     kernel: Option<(u32, u32)>,
+    /// Switch an optimizer pass off (repeatable; `all`: every one), to see what it buys.
+    /// The filter's verdicts stay the same; only its length and speed change.
+    #[arg(long = "no-pass", value_name = "PASS", value_enum)]
+    no_pass: Vec<PassName>,
+}
+
+/// The optimizer's passes, as `--no-pass` names them (`pure_seccomp::opt::Passes`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PassName {
+    /// Level 2: dispatch on ranges of syscall numbers with a search tree
+    Ranges,
+    /// Level 2: hot and prioritised syscalls get shallower paths
+    Weights,
+    /// Masked equality tests decided by one `jset`
+    Jset,
+    /// Chains of values of one argument become search trees
+    ArgTrees,
+    /// Tests the path already decides are dropped
+    Prune,
+    /// No reload of the word the accumulator holds
+    Loads,
+    /// One `ret` serves every jump in reach
+    SharedRets,
+    /// Jumps threaded through `ja`, dead code removed
+    Cleanup,
+    /// Every pass
+    All,
+}
+
+impl PassName {
+    /// The passes this name switches off.
+    pub fn passes(self) -> Passes {
+        match self {
+            PassName::Ranges => Passes::RANGES,
+            PassName::Weights => Passes::WEIGHTS,
+            PassName::Jset => Passes::JSET,
+            PassName::ArgTrees => Passes::ARG_TREES,
+            PassName::Prune => Passes::PRUNE,
+            PassName::Loads => Passes::LOADS,
+            PassName::SharedRets => Passes::SHARED_RETS,
+            PassName::Cleanup => Passes::CLEANUP,
+            PassName::All => Passes::all(),
+        }
+    }
 }
 
 fn parse_kernel(s: &str) -> Result<(u32, u32), String> {
@@ -127,6 +172,7 @@ Examples:
   pure-seccomp compile docker.json --arch x86_64 --arch aarch64 --format hex
   pure-seccomp compile firecracker.json -o fc.bpf     # fc-api-x86_64.bpf, fc-vcpu-x86_64.bpf, ...
   pure-seccomp compile --arch all --format bpf -o default.bpf
+  pure-seccomp compile docker.json --no-pass ranges --no-pass weights   # what the tree buys
 
 Several programs (several --arch, or a file with several filters) go to one stream each
 when written with -o: FILE gets -FILTER and/or -ARCH inserted before its extension (only
@@ -366,6 +412,10 @@ impl PolicyOpts {
             optimize: self.optimize,
             caps: self.caps.clone(),
             kernel: self.kernel,
+            passes: self
+                .no_pass
+                .iter()
+                .fold(Passes::all(), |on, name| on - name.passes()),
         }
     }
 }

@@ -116,6 +116,80 @@ fn compile_without_arguments_summarises_the_default_policy() {
 }
 
 #[test]
+fn passes_switched_off_change_the_length_not_the_verdicts() {
+    let arch = native();
+    let length = |out: &str| -> usize {
+        let line = out
+            .lines()
+            .find(|l| l.contains(" instructions ("))
+            .unwrap_or_else(|| panic!("{out}"));
+        line.split(": ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let all_on = expect(&["compile", "--arch", arch], 0);
+    assert!(!all_on.contains("passes off"), "{all_on}");
+    let tree_off = expect(
+        &[
+            "compile",
+            "--arch",
+            arch,
+            "--no-pass",
+            "ranges",
+            "--no-pass",
+            "arg-trees",
+        ],
+        0,
+    );
+    assert!(
+        tree_off.contains("optimize level 2, passes off: ranges, arg-trees"),
+        "{tree_off}"
+    );
+    let all_off = expect(&["compile", "--arch", arch, "--no-pass", "all"], 0);
+    assert!(
+        all_off.contains(
+            "passes off: ranges, weights, jset, arg-trees, prune, loads, shared-rets, cleanup"
+        ),
+        "{all_off}"
+    );
+    assert!(length(&all_on) < length(&all_off), "{all_on}\n{all_off}");
+    // The same verdicts, whatever the passes.
+    for syscall in [
+        "read",
+        "openat",
+        "ptrace",
+        "kexec_load",
+        "clone",
+        "personality",
+    ] {
+        let verdict = |extra: &[&str]| {
+            let mut args = vec!["sim", "--arch", arch, "--syscall", syscall];
+            args.extend_from_slice(extra);
+            let o = cmd(&args);
+            let out = stdout(&o);
+            let line = out
+                .lines()
+                .find(|l| l.starts_with("verdict:"))
+                .map(str::to_string);
+            (o.status.code(), line)
+        };
+        let want = verdict(&[]);
+        assert!(want.1.is_some(), "{syscall}: {want:?}");
+        assert_eq!(verdict(&["--no-pass", "all"]), want, "{syscall}");
+        assert_eq!(verdict(&["--no-pass", "prune"]), want, "{syscall}");
+    }
+    // A pass that does not exist is refused, with the names that do.
+    let o = cmd(&["compile", "--no-pass", "inline"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("arg-trees"), "{}", stderr(&o));
+}
+
+#[test]
 fn compile_disasm_sim_round_trip() {
     let dir = scratch("roundtrip");
     let arch = native();
