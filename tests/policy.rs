@@ -1,8 +1,8 @@
 //! The policy module (feature `policy`): every policy of `../shared/policies` parses and
 //! builds for every architecture it names, at both optimize levels; the recipe for Docker's
 //! profile makes the API calls recorded in `../shared/conformance/policy-docker-default.jsonl`;
-//! the OCI, Firecracker and allow-list readings; errors name the field they are about; no
-//! input makes the reader panic.
+//! the OCI, Firecracker, allow-list and minijail (crosvm) readings; errors name the field they
+//! are about; no input makes the reader panic.
 //!
 //! The tests that need the shared material print why they are skipped when it is absent
 //! (`PURE_SECCOMP_SHARED`, else `shared/` beside the crate root or one level further up).
@@ -817,6 +817,21 @@ fn no_input_panics() {
             "{{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"x\": {}}}",
             "[".repeat(300)
         ),
+        // minijail
+        "read: arg0 == (((1".into(),
+        format!(
+            "read: arg0 == {}1{}",
+            "(".repeat(10_000),
+            ")".repeat(10_000)
+        ),
+        format!("read: arg0 == {}1", "~(".repeat(10_000)),
+        "read: arg99999999999999999999 == 1".into(),
+        "read: return -1\nwrite: return 0x\n".into(),
+        "read: arg0 & 0xffffffffffffffff && arg1 & 0xffffffffffffffff".into(),
+        "{}: 1\n{read}: {}\n{,}: 1".into(),
+        "read: \\\n\\".into(),
+        "@default\n@default kill kill\n@include".into(),
+        "é: 1\nread: arg0 == é".into(),
     ];
     if let Some(dir) = policies_dir("corrupted policy files (the cut shared policies)") {
         let mut rng = 0x9e37_79b9_7f4a_7c15u64;
@@ -826,7 +841,17 @@ fn no_input_panics() {
             rng ^= rng << 17;
             rng
         };
-        for file in POLICIES {
+        let minijail = [
+            "common_device.policy",
+            "gpu_common.policy",
+            "wl_device.policy",
+        ]
+        .map(|f| format!("crosvm-minijail-x86_64/{f}"));
+        for file in POLICIES
+            .iter()
+            .copied()
+            .chain(minijail.iter().map(String::as_str))
+        {
             let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
                 continue;
             };
@@ -919,4 +944,102 @@ fn docker_x86_64_allow_list_runs_few_instructions() {
     eprintln!("{} allowed syscalls: mean {mean:.2}, max {max}", runs.len());
     assert!(max <= 11, "max {max}");
     assert!(mean <= 10.0, "mean {mean:.2}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// crosvm's minijail policies
+
+/// The verdict of the program exported from `recipe` at `level`, for x86_64's `name` with
+/// these arguments.
+fn minijail_verdict(recipe: &Recipe, level: u32, name: &str, args: [u64; 6]) -> u32 {
+    let mut r = recipe.clone();
+    r.optimize = Some(level);
+    let ctx = r.build().unwrap();
+    let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), ctx.byte_order()).unwrap();
+    let nr = ScmpSyscall::from_name_by_arch(name, ScmpArch::X8664).unwrap();
+    let data = SeccompData {
+        nr: i32::from(nr),
+        arch: 0xc000_003e,
+        args,
+        ..Default::default()
+    };
+    let ret = bpf::simulate(&prog, &data, Endian::Little).unwrap().ret;
+    // The rules' own verdict agrees.
+    assert_eq!(ctx.evaluate(&data), ret, "{name} {args:?} at level {level}");
+    ret
+}
+
+#[test]
+fn crosvm_minijail_policies_build_and_decide_as_written() {
+    let Some(dir) = policies_dir("crosvm_minijail_policies_build_and_decide_as_written") else {
+        return;
+    };
+    let dir = dir.join("crosvm-minijail-x86_64");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "policy"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 40, "{} policies", files.len());
+    for path in &files {
+        let policy = Policy::from_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(policy.format(), Format::Minijail);
+        assert_eq!(policy.arches(), [ScmpArch::X8664], "{}", path.display());
+        let recipe = &policy.filters(&Target::new(ScmpArch::X8664)).unwrap()[0];
+        assert_eq!(recipe.default_action, ScmpAction::KillProcess);
+        assert!(!recipe.rules.is_empty(), "{}", path.display());
+        for level in [1, 2] {
+            let mut r = recipe.clone();
+            r.optimize = Some(level);
+            let ctx = r
+                .build()
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), ctx.byte_order()).unwrap();
+            bpf::validate(&prog).unwrap();
+        }
+        // Made for x86_64 (constants.json), refused for another architecture.
+        assert!(policy.filters(&Target::new(ScmpArch::Aarch64)).is_err());
+    }
+
+    const ALLOW: u32 = 0x7fff_0000;
+    const KILL: u32 = 0x8000_0000;
+    let recipe = |file: &str| {
+        Policy::from_file(dir.join(file))
+            .unwrap()
+            .filters(&Target::new(ScmpArch::X8664))
+            .unwrap()
+            .remove(0)
+    };
+    let common = recipe("common_device.policy");
+    let block = recipe("block_device.policy");
+    let gpu = recipe("gpu_device.policy");
+    for level in [1, 2] {
+        let v = |r: &Recipe, name: &str, args: [u64; 6]| minijail_verdict(r, level, name, args);
+        // `clone: arg0 & CLONE_THREAD`
+        assert_eq!(v(&common, "clone", [0x10000 | 0x100, 0, 0, 0, 0, 0]), ALLOW);
+        assert_eq!(v(&common, "clone", [0x100, 0, 0, 0, 0, 0]), KILL);
+        // `mmap: arg2 in ~PROT_EXEC`
+        assert_eq!(v(&common, "mmap", [0, 4096, 3, 0, 0, 0]), ALLOW);
+        assert_eq!(v(&common, "mmap", [0, 4096, 7, 0, 0, 0]), KILL);
+        // `madvise: arg2 == MADV_DONTNEED || ...`
+        assert_eq!(v(&common, "madvise", [0, 0, 4, 0, 0, 0]), ALLOW);
+        assert_eq!(v(&common, "madvise", [0, 0, 0, 0, 0, 0]), KILL);
+        // `tgkill: arg2 == SIGABRT`, a 64-bit comparison.
+        assert_eq!(v(&common, "tgkill", [1, 1, 6, 0, 0, 0]), ALLOW);
+        assert_eq!(v(&common, "tgkill", [1, 1, 6 | 1 << 32, 0, 0, 0]), KILL);
+        assert_eq!(v(&common, "getpid", [0; 6]), ALLOW);
+        assert_eq!(v(&common, "ptrace", [0; 6]), KILL);
+        // block_device: `open: return ENOENT`; `prctl` from common_device.policy and from
+        // block.policy, ORed.
+        assert_eq!(v(&block, "open", [0; 6]), 0x0005_0002);
+        assert_eq!(v(&block, "prctl", [0x5356_4d41, 0, 0, 0, 0, 0]), ALLOW);
+        assert_eq!(v(&block, "prctl", [15, 0, 0, 0, 0, 0]), ALLOW);
+        assert_eq!(v(&block, "prctl", [22, 0, 0, 0, 0, 0]), KILL);
+        // gpu_device: `socket: arg0 == AF_UNIX && arg1 in SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK
+        // && arg2 == 0`
+        assert_eq!(v(&gpu, "socket", [1, 1 | 0x80000, 0, 0, 0, 0]), ALLOW);
+        assert_eq!(v(&gpu, "socket", [1, 2, 0, 0, 0, 0]), KILL);
+        assert_eq!(v(&gpu, "socket", [2, 1, 0, 0, 0, 0]), KILL);
+    }
 }

@@ -1,6 +1,6 @@
-//! What the commands read: a policy file (OCI / Docker / Podman, Firecracker, allow-list), the
-//! embedded default policy, or an already compiled program (raw bytes, or the `hex` format),
-//! and the programs they give.
+//! What the commands read: a policy file (OCI / Docker / Podman, Firecracker, minijail,
+//! allow-list), the embedded default policy, or an already compiled program (raw bytes, or
+//! the `hex` format), and the programs they give.
 
 use crate::arches;
 use crate::Fail;

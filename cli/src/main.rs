@@ -64,8 +64,9 @@ ARCH: libseccomp's names without the prefix (x86_64, x86, x32, aarch64, arm, ris
 ppc64le, mips64, loongarch64, ...), SCMP_ARCH_* names, Go's (amd64, arm64, 386, mips64le),
 or native.
 
-POLICY: an OCI runtime-spec profile (Docker, Podman), a Firecracker filter file or an
-allow-list (one syscall name a line), recognised from the content. Where a command takes a
+POLICY: an OCI runtime-spec profile (Docker, Podman), a Firecracker filter file, a minijail
+policy (crosvm; its @includes and constants.json read from its directory) or an allow-list
+(one syscall name a line), recognised from the content. Where a command takes a
 POLICY and none is given, it uses the embedded default policy (see `compile`). A FILE that
 holds a compiled program (raw bytes, or the `hex` format) needs --arch.
 

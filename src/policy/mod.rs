@@ -1,6 +1,6 @@
 //! Reading seccomp policy files (feature `policy`).
 //!
-//! A [`Policy`] is a parsed file in one of three [`Format`]s:
+//! A [`Policy`] is a parsed file in one of four [`Format`]s:
 //!
 //! * **OCI** runtime-spec profiles, as Docker, Podman and runc read them, with moby's
 //!   extensions (`archMap`, `includes`/`excludes` on capabilities, architectures and kernel
@@ -8,7 +8,8 @@
 //! * **Firecracker**'s seccompiler JSON: one filter per thread category (`vmm`, `api`,
 //!   `vcpu`);
 //! * a plain **allow-list**: one syscall name per line, or systemd's group listing (the output
-//!   of `systemd-analyze syscall-filter`).
+//!   of `systemd-analyze syscall-filter`);
+//! * **minijail**'s policy files (crosvm, ChromeOS): `syscall: expression` lines.
 //!
 //! For a [`Target`] (the architecture, the capabilities a container has, the kernel version)
 //! [`Policy::filters`] gives one [`Recipe`] per filter the file defines: the default action,
@@ -121,12 +122,82 @@
 //! error naming its line. A well-formed name this crate does not know is skipped and listed
 //! in [`Recipe::skipped`].
 //!
+//! # minijail policy files
+//!
+//! minijail's seccomp policies, as crosvm's `jail/seccomp/<arch>/*.policy`, read as minijail's
+//! `compile_seccomp_policy.py` reads them:
+//!
+//! ```text
+//! @include /usr/share/policy/crosvm/common_device.policy
+//! @frequency ./common_device.frequency
+//! read: 1
+//! open: return ENOENT
+//! madvise: arg2 == MADV_DONTNEED || arg2 == MADV_REMOVE
+//! mmap: arg2 in ~PROT_EXEC
+//! clone: arg0 & CLONE_THREAD
+//! socket: arg0 == AF_UNIX && arg1 in SOCK_STREAM|SOCK_CLOEXEC && arg2 == 0
+//! ```
+//!
+//! * a statement is `syscall: filter` or `{syscall, ...}: {filter, ...}`; `#` starts a
+//!   comment, a line ending in `\` goes on on the next;
+//! * a filter is an action (`1` or `allow`, `kill`, `kill-process`, `kill-thread`, `trap`,
+//!   `trace`, `log`, `user-notify`, `return ERRNO`) or an argument expression that allows the
+//!   call when it holds: `||` of `&&` of `argN OP VALUE`, OP one of `==`, `!=`, `<`, `<=`,
+//!   `>`, `>=` (64-bit unsigned comparisons, as libseccomp's), `&` (some bit of VALUE set:
+//!   one `MASKED_EQ` rule a bit) and `in` (no bit outside VALUE: `MASKED_EQ(~VALUE, 0)`);
+//!   VALUE is a number (C's hex, octal, decimal, negative), a named constant, `|` of them,
+//!   `~` of one, or a parenthesised VALUE;
+//! * a syscall's filters, from every statement naming it (includes too), are tried in
+//!   order: the first that holds decides, the default action when none does; an
+//!   unconditional filter that is not the syscall's last is an error (as in minijail). A
+//!   syscall with an unconditional `allow` is allowed whatever its other filters say (as
+//!   `compile_seccomp_policy.py` compiles it); a syscall whose argument expressions allow
+//!   some calls while an unconditional filter gives the others something else than the
+//!   default action cannot be written as libseccomp rules, and is an error that says so;
+//! * the default action is `@default ACTION` (`kill`, `kill-process`, `kill-thread`, `trap`,
+//!   `user-notify`), else `kill`, which is `KILL_PROCESS` here (`compile_seccomp_policy.py
+//!   --use-kill-process`; crosvm's own build passes `--default-action trap`: set
+//!   [`Recipe::default_action`] for that);
+//! * `@include PATH` reads PATH relative to the including file (an absolute PATH as it is)
+//!   or, when there is no such file, the file of that name beside the including one
+//!   (crosvm's policies include each other by their install path); up to 10 levels;
+//! * named constants, and the architecture, come from minijail's `constants.json` for the
+//!   architecture, which [`Policy::from_file`] reads from the policy's directory when it is
+//!   there (crosvm ships it beside its policies); without one, only numbers can be used and
+//!   the policy fits any architecture;
+//! * `@frequency FILE` (hints for minijail's own search tree) is ignored: this crate weighs
+//!   its tree with its own table of hot syscalls. `@denylist`, syscall groups (`name@group`),
+//!   `[arch=...]` metadata and `expression; action` (which minijail's C parser and its
+//!   Python compiler read in opposite ways) are errors that say so;
+//! * syscall names this crate does not know are skipped and listed in [`Recipe::skipped`].
+//!
+//! It gives one filter, named `""`, for the architecture alone.
+//!
+//! ```
+//! use pure_seccomp::policy::{Format, Policy, Target};
+//! use pure_seccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp};
+//!
+//! // Numbers only: named constants need constants.json (Policy::from_file).
+//! let policy = Policy::parse("read: 1\nopen: return 2\nmmap: arg2 in ~4\n")?;
+//! assert_eq!(policy.format(), Format::Minijail);
+//! let recipe = &policy.filters(&Target::new(ScmpArch::X8664))?[0];
+//! assert_eq!(recipe.default_action, ScmpAction::KillProcess);
+//! assert_eq!(recipe.rules[1].action, ScmpAction::Errno(2));
+//! // `arg2 in ~4`: no bit outside ~4, i.e. bit 2 (PROT_EXEC) clear.
+//! assert_eq!(
+//!     recipe.rules[2].conditions,
+//!     [ScmpArgCompare::new(2, ScmpCompareOp::MaskedEqual(4), 0)]
+//! );
+//! # Ok::<(), pure_seccomp::policy::PolicyError>(())
+//! ```
+//!
 //! Nothing in this module panics on any input: every problem in a file is a [`PolicyError`]
 //! naming where it is (`syscalls[12].args[0].op`, `vmm.filter[3].args[0].val`, `line 7`).
 
 mod allowlist;
 mod firecracker;
 mod json;
+mod minijail;
 mod oci;
 
 use crate::error::Result;
@@ -146,6 +217,8 @@ pub enum Format {
     /// A plain allow-list: one syscall name per line, `#` comments, blank lines; or systemd's
     /// group listing (`@group` lines followed by indented members).
     AllowList,
+    /// A minijail policy (crosvm, ChromeOS): `syscall: expression` lines, `@include`s.
+    Minijail,
 }
 
 impl fmt::Display for Format {
@@ -154,6 +227,7 @@ impl fmt::Display for Format {
             Format::Oci => "OCI",
             Format::Firecracker => "Firecracker",
             Format::AllowList => "allow-list",
+            Format::Minijail => "minijail",
         })
     }
 }
@@ -421,13 +495,16 @@ enum Inner {
     Oci(oci::Profile),
     Firecracker(firecracker::File),
     AllowList(allowlist::List),
+    Minijail(minijail::File),
 }
 
 impl Policy {
     /// Parses a policy, recognising its format from the content: a JSON object with
     /// `defaultAction` (or `syscalls`, `archMap`, `architectures`) is an OCI profile, one
     /// whose values are objects with `filter` or `default_action` a Firecracker filter file;
-    /// anything not starting with `{` is an allow-list.
+    /// text with a `syscall: ...` line or a minijail directive (`@include`, `@frequency`,
+    /// `@default ACTION`) a minijail policy (one that includes other files or names constants
+    /// needs [`Policy::from_file`]); anything else not starting with `{` is an allow-list.
     ///
     /// The whole file is checked here: unknown fields, wrong types, unknown actions,
     /// operators and architectures are errors naming where they are.
@@ -477,6 +554,8 @@ impl Policy {
                      `filter_action` and `filter`)",
                 ));
             }
+        } else if minijail::looks_like(text) {
+            Inner::Minijail(minijail::File::parse(text, None, None)?)
         } else {
             Inner::AllowList(allowlist::List::parse(text)?)
         };
@@ -486,7 +565,9 @@ impl Policy {
     /// Reads and parses a file. A Firecracker file's architecture is taken from its name
     /// when that starts with a target seccompiler knows (`x86_64-unknown-linux-musl.json`,
     /// `firecracker-aarch64-...`): seccompiler's files are named after their target, and the
-    /// content does not say it.
+    /// content does not say it. A minijail policy's `@include`s are read relative to it, and
+    /// its named constants and architecture from the `constants.json` in its directory, when
+    /// there is one.
     ///
     /// # Errors
     ///
@@ -495,6 +576,18 @@ impl Policy {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
             .map_err(|e| PolicyError::new("", format!("cannot read {}: {e}", path.display())))?;
+        let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+        if !trimmed.starts_with('{') && minijail::looks_like(&text) {
+            let json = path.with_file_name("constants.json");
+            let constants = match std::fs::read_to_string(&json) {
+                Ok(t) => Some(minijail::Constants::parse(&t, &json.display().to_string())?),
+                Err(_) => None,
+            };
+            let file = minijail::File::parse(&text, Some(path), constants.as_ref())?;
+            return Ok(Policy {
+                inner: Inner::Minijail(file),
+            });
+        }
         let mut policy = Self::parse(&text)?;
         if let Inner::Firecracker(file) = &mut policy.inner {
             let name = path
@@ -506,13 +599,16 @@ impl Policy {
         Ok(policy)
     }
 
-    /// Declares the architecture a Firecracker file is for (seccompiler's `--target-arch`);
+    /// Declares the architecture a Firecracker file or a minijail policy is for
+    /// (seccompiler's `--target-arch`, the architecture of minijail's constants);
     /// [`filters`](Self::filters) then refuses other targets. The other formats name their
     /// architectures themselves (OCI) or fit any (allow-lists) and are left as they are.
     #[must_use]
     pub fn with_arch(mut self, arch: ScmpArch) -> Self {
-        if let Inner::Firecracker(file) = &mut self.inner {
-            file.arch = Some(arch);
+        match &mut self.inner {
+            Inner::Firecracker(file) => file.arch = Some(arch),
+            Inner::Minijail(file) => file.arch = Some(arch),
+            _ => {}
         }
         self
     }
@@ -523,29 +619,32 @@ impl Policy {
             Inner::Oci(_) => Format::Oci,
             Inner::Firecracker(_) => Format::Firecracker,
             Inner::AllowList(_) => Format::AllowList,
+            Inner::Minijail(_) => Format::Minijail,
         }
     }
 
     /// Every architecture the file names, in order, each once: for an OCI profile the
     /// `archMap` entries (each primary, then its sub-architectures) or the `architectures`
-    /// list; for a Firecracker file its architecture when known (see
+    /// list; for a Firecracker file or a minijail policy its architecture when known (see
     /// [`from_file`](Self::from_file), [`with_arch`](Self::with_arch)); nothing for an
     /// allow-list, which fits any.
     pub fn arches(&self) -> Vec<ScmpArch> {
         match &self.inner {
             Inner::Oci(p) => p.arches(),
             Inner::Firecracker(f) => f.arch.into_iter().collect(),
+            Inner::Minijail(f) => f.arch.into_iter().collect(),
             Inner::AllowList(_) => Vec::new(),
         }
     }
 
     /// The architectures to use as [`Target::arch`]: an OCI profile's `archMap` primaries
-    /// (or every entry of its `architectures` list), a Firecracker file's architecture when
-    /// known; empty for an allow-list (any architecture).
+    /// (or every entry of its `architectures` list), a Firecracker file's or a minijail
+    /// policy's architecture when known; empty for an allow-list (any architecture).
     pub fn targets(&self) -> Vec<ScmpArch> {
         match &self.inner {
             Inner::Oci(p) => p.targets(),
             Inner::Firecracker(f) => f.arch.into_iter().collect(),
+            Inner::Minijail(f) => f.arch.into_iter().collect(),
             Inner::AllowList(_) => Vec::new(),
         }
     }
@@ -560,12 +659,13 @@ impl Policy {
     }
 
     /// The filters of the file for `target`: one for an OCI profile, one per thread category
-    /// for a Firecracker file (sorted by name), one for a plain allow-list and one per
-    /// `@group` for a systemd group listing.
+    /// for a Firecracker file (sorted by name), one for a plain allow-list, one per
+    /// `@group` for a systemd group listing and one for a minijail policy.
     ///
     /// # Errors
     ///
-    /// A Firecracker file made for another architecture than `target.arch`.
+    /// A Firecracker file or a minijail policy made for another architecture than
+    /// `target.arch`.
     pub fn filters(&self, target: &Target) -> std::result::Result<Vec<Recipe>, PolicyError> {
         let target = Target {
             arch: Target::new(target.arch).arch,
@@ -575,6 +675,7 @@ impl Policy {
             Inner::Oci(p) => Ok(vec![p.recipe(&target)]),
             Inner::Firecracker(f) => f.recipes(&target),
             Inner::AllowList(l) => Ok(l.recipes(&target)),
+            Inner::Minijail(f) => f.recipes(&target),
         }
     }
 }
