@@ -1,9 +1,9 @@
 //! pure-seccomp against the C libseccomp (through the libseccomp crate 0.4.0), in one run and
 //! one table:
 //!
-//! * build + export time of every policy of `../shared/policies` (crosvm's aside) on every
-//!   architecture it names, both optimize levels, replaying the same API calls on both
-//!   libraries (the policy module's recipes);
+//! * build + export time of every policy of `../shared/policies` (crosvm's minijail policies
+//!   each a case) on every architecture it names, both optimize levels, replaying the same
+//!   API calls on both libraries (the policy module's recipes);
 //! * scaling: 100 to 6000 conditional rules spread over many syscalls or piled on one argument;
 //! * program length and instructions executed (simulated) over allowed, argument-checked,
 //!   denied and frequent syscalls, with a cross-check of every verdict;
@@ -37,6 +37,9 @@ const POLICIES: &[&str] = &[
     "firecracker-aarch64-unknown-linux-musl.json",
     "systemd-252-system-service.txt",
 ];
+
+/// The directory of crosvm's minijail policies, each a case of its own.
+const CROSVM: &str = "crosvm-minijail-x86_64";
 
 struct Opts {
     /// Sections to run (empty: all).
@@ -428,9 +431,42 @@ fn policy_cases(opts: &Opts, report: &mut Report) -> Vec<Case> {
         );
         return Vec::new();
     };
+    let mut files: Vec<(PathBuf, String)> = POLICIES
+        .iter()
+        .map(|file| {
+            let short = file
+                .trim_end_matches(".json")
+                .trim_end_matches(".txt")
+                .replace("-unknown-linux-musl", "")
+                .replace("-containers-common-seccomp", "")
+                .replace("-system-service", "");
+            (dir.join(file), short)
+        })
+        .collect();
+    // crosvm's minijail policies, one a device (or shared part), in name order.
+    let crosvm = dir.join(CROSVM);
+    match std::fs::read_dir(&crosvm) {
+        Ok(entries) => {
+            let mut policies: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "policy"))
+                .collect();
+            policies.sort();
+            for p in policies {
+                let stem = p.file_stem().unwrap_or_default().to_string_lossy();
+                let short = format!("crosvm {stem}");
+                files.push((p, short));
+            }
+        }
+        Err(e) => report.note(format!("{}: {e}", crosvm.display())),
+    }
     let mut cases = Vec::new();
-    for file in POLICIES {
-        let path = dir.join(file);
+    for (path, short) in files {
+        let file = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let policy = match Policy::from_file(&path) {
             Ok(p) => p,
             Err(e) => {
@@ -442,12 +478,6 @@ fn policy_cases(opts: &Opts, report: &mut Report) -> Vec<Case> {
         if targets.is_empty() {
             targets = vec![ScmpArch::X8664, ScmpArch::Aarch64];
         }
-        let short = file
-            .trim_end_matches(".json")
-            .trim_end_matches(".txt")
-            .replace("-unknown-linux-musl", "")
-            .replace("-containers-common-seccomp", "")
-            .replace("-system-service", "");
         for arch in targets {
             let recipes = match policy.filters(&Target::new(arch)) {
                 Ok(r) => r,
