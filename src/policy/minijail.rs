@@ -197,18 +197,19 @@ fn tokens(s: &str) -> Result<Vec<Tok>, String> {
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
-        let two = if i + 1 < b.len() { &s[i..i + 2] } else { "" };
+        // (Bytes, not a `str` slice: the next byte may start a multi-byte character.)
+        let two = &b[i..(i + 2).min(b.len())];
         let (tok, len) = match c {
             b' ' | b'\t' | b'\r' => {
                 i += 1;
                 continue;
             }
-            _ if two == "&&" => (Tok::And, 2),
-            _ if two == "||" => (Tok::Or, 2),
-            _ if two == "==" => (Tok::Op("=="), 2),
-            _ if two == "!=" => (Tok::Op("!="), 2),
-            _ if two == "<=" => (Tok::Op("<="), 2),
-            _ if two == ">=" => (Tok::Op(">="), 2),
+            _ if two == b"&&" => (Tok::And, 2),
+            _ if two == b"||" => (Tok::Or, 2),
+            _ if two == b"==" => (Tok::Op("=="), 2),
+            _ if two == b"!=" => (Tok::Op("!="), 2),
+            _ if two == b"<=" => (Tok::Op("<="), 2),
+            _ if two == b">=" => (Tok::Op(">="), 2),
             b'<' => (Tok::Op("<"), 1),
             b'>' => (Tok::Op(">"), 1),
             b'&' => (Tok::Op("&"), 1),
@@ -1076,6 +1077,8 @@ mod tests {
             ("@denylist\n", "line 1", "@denylist"),
             ("@include ./other.policy\n", "line 1", "Policy::from_file"),
             ("read: {arg0 == 1, allow\n", "line 1", "unclosed"),
+            // An operator's first byte before a multi-byte character (a fuzzer's find).
+            ("read: arg0 =\u{e9}\n", "line 1", "unexpected character"),
             (
                 &format!("read: arg0 == {}1\n", "(".repeat(100_000)),
                 "line 1",
