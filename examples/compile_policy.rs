@@ -11,7 +11,7 @@
 //!   `$PURE_SECCOMP_SHARED`).
 //! * `--arch ARCH`: the architecture to build for, as `SCMP_ARCH_*` (`SCMP_ARCH_S390X`),
 //!   libseccomp's name (`s390x`, `aarch64`) or Go's (`arm64`, `mips64le`); default: a
-//!   Firecracker file's own architecture, else this machine's. An OCI filter covers the
+//!   Firecracker file's or a minijail policy's own architecture, else this machine's. An OCI filter covers the
 //!   profile's `archMap` entry for it (or its `architectures`).
 //! * `--opt 1|2`: libseccomp's optimize level (1: sorted per arch, 2: binary tree); default 1.
 //! * `--filter NAME`: only this filter of a file that has several (Firecracker's `vmm`,
@@ -66,7 +66,9 @@ fn run() -> Result<(), String> {
     let arch = match args.arch {
         Some(a) => a,
         None => match policy.format() {
-            pure_seccomp::policy::Format::Firecracker if !policy.targets().is_empty() => {
+            pure_seccomp::policy::Format::Firecracker | pure_seccomp::policy::Format::Minijail
+                if !policy.targets().is_empty() =>
+            {
                 policy.targets()[0]
             }
             _ => ScmpArch::native(),

@@ -27,8 +27,8 @@ pub enum Source {
 /// How to build a policy's filters.
 #[derive(Clone, Debug)]
 pub struct BuildOptions {
-    /// Target architectures; empty: the default (a Firecracker file's own, else this
-    /// machine's).
+    /// Target architectures; empty: the default (a Firecracker file's or a minijail
+    /// policy's own, else this machine's).
     pub arches: Vec<ScmpArch>,
     /// Only the filter of this name (Firecracker's `vmm`, a systemd `@group`).
     pub filter: Option<String>,
@@ -207,7 +207,8 @@ fn targets(policy: &Policy, opts: &BuildOptions, all: bool) -> Result<Vec<ScmpAr
     if !opts.arches.is_empty() {
         return Ok(opts.arches.clone());
     }
-    if policy.format() == Format::Firecracker {
+    // Files made for one architecture: Firecracker's, minijail's (their constants.json).
+    if matches!(policy.format(), Format::Firecracker | Format::Minijail) {
         if let Some(&a) = policy.targets().first() {
             return Ok(vec![a]);
         }

@@ -183,8 +183,8 @@ after the other with a header; `bpf` to stdout takes exactly one program.")]
         /// The policy file (default: the embedded default policy).
         policy: Option<PathBuf>,
         /// Target architecture (repeatable; `all`: every one the policy names). Default: a
-        /// Firecracker file's own, else this machine's. Its companion ABIs come from the
-        /// policy (an OCI profile's archMap).
+        /// Firecracker file's or a minijail policy's own, else this machine's. Its companion
+        /// ABIs come from the policy (an OCI profile's archMap).
         #[arg(long, short, value_name = "ARCH")]
         arch: Vec<String>,
         /// Output format: bpf (raw program, the ABI's byte order), pfc (libseccomp's pseudo
