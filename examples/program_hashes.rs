@@ -13,7 +13,7 @@
 //! of its bytes (or the error). The cases: every filter of every policy of
 //! `../shared/policies` (`$PURE_SECCOMP_SHARED`, else `shared/` beside the crate root or one
 //! level further up) for every architecture it names (x86_64 and aarch64 for an
-//! allow-list), and the scaling cases of `bench-c` (conditional rules spread over many
+//! allow-list), crosvm's minijail policies, and the scaling cases of `bench-c` (conditional rules spread over many
 //! syscalls, values piled on one argument, distinct values on ten syscalls).
 //!
 //! `program_hashes --repeat CASE N [LEVEL]` builds and exports the first case whose name
@@ -112,6 +112,16 @@ fn policy_cases() -> Result<Vec<(String, Recipe)>, String> {
         })
         .collect();
     files.sort();
+    // crosvm's minijail policies (after the others, so that their lines stay in place).
+    let crosvm = dir.join("crosvm-minijail-x86_64");
+    if let Ok(entries) = std::fs::read_dir(&crosvm) {
+        let mut more: Vec<PathBuf> = entries
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "policy"))
+            .collect();
+        more.sort();
+        files.extend(more);
+    }
     let mut cases = Vec::new();
     for file in files {
         let policy = Policy::from_file(&file).map_err(|e| format!("{}: {e}", file.display()))?;
