@@ -12,7 +12,7 @@ const WHOLE_FILE: &[&str] = &[
     "expected a JSON object at the top of the file",
     "unknown JSON policy",
     "this Firecracker filter file is for",
-    "this minijail policy's constants are for",
+    "this minijail policy (its constants.json) is for",
 ];
 
 /// Parses arbitrary bytes (as UTF-8, invalid sequences replaced) as a policy: no panic, and

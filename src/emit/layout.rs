@@ -69,13 +69,13 @@ pub(super) fn check(p: &Program, order: &[DnId]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::ir::{Ir, Op};
 
     /// A diamond with a shared test and a chain: `root ? (a ? x : s) : (b ? s : y)`, where
     /// `s` is a test shared by both sides.
-    fn diamond() -> Program {
+    pub(in crate::emit) fn diamond() -> Program {
         let mut ir = Ir::default();
         let allow = ir.ret(0x7fff_0000);
         let kill = ir.ret(0);

@@ -294,25 +294,19 @@ mod tests {
 
     #[test]
     fn another_layout_gives_another_program_with_the_same_verdicts() {
-        // `args[0] lo == 1 ? (args[1] lo == 3 ? ALLOW : KILL) : (args[2] lo == 5 ? ERRNO(1) :
-        // ALLOW)`: two tests that either order may place first.
-        let mut ir = Ir::default();
-        let allow = ir.ret(0x7fff_0000);
-        let errno = ir.ret(0x0005_0001);
-        let kill = ir.ret(0);
-        let t = ir.test(24, u32::MAX, Op::Eq, 3, allow, kill);
-        let f = ir.test(32, u32::MAX, Op::Eq, 5, errno, allow);
-        let root = ir.test(16, u32::MAX, Op::Eq, 1, t, f);
-        let p = Program { ir, root };
+        // `args[0] == 3 ? (args[1] == 1 ? ERRNO(1) : s) : (args[1] >= 9 ? s : KILL)`, where
+        // `s` is `args[2] == 5 ? ALLOW : KILL`: tests that either order may place first.
+        let p = layout::tests::diamond();
         let ours = emit(&p, Passes::all());
         let other = emit_in(&p, Passes::all(), &postorder_layout(&p));
         assert_ne!(ours, other, "the post-order lays the tests out differently");
         for (a0, a1, a2, want) in [
-            (1, 3, 0, 0x7fff_0000),
-            (1, 4, 5, 0),
-            (2, 3, 5, 0x0005_0001),
-            (2, 3, 6, 0x7fff_0000),
-            (0, 0, 0, 0x7fff_0000),
+            (3, 1, 0, 0x0005_0001),
+            (3, 2, 5, 0x7fff_0000),
+            (3, 2, 4, 0),
+            (4, 9, 5, 0x7fff_0000),
+            (4, 9, 6, 0),
+            (4, 8, 5, 0),
         ] {
             let d = SeccompData {
                 args: [a0, a1, a2, 0, 0, 0],

@@ -1,7 +1,7 @@
 //! Firecracker's seccompiler JSON: see the `policy` module documentation ("Firecracker filter files").
 
 use super::json::{field, item, kind, Obj};
-use super::{known, PolicyError, Recipe, RecipeRule, Target};
+use super::{known, made_for, PolicyError, Recipe, RecipeRule, Target};
 use crate::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp};
 use serde_json::Value;
 
@@ -85,17 +85,7 @@ impl File {
     }
 
     pub(super) fn recipes(&self, target: &Target) -> Result<Vec<Recipe>, PolicyError> {
-        if let Some(arch) = self.arch {
-            if arch != target.arch {
-                return Err(PolicyError::new(
-                    "",
-                    format!(
-                        "this Firecracker filter file is for {arch}, not {}",
-                        target.arch
-                    ),
-                ));
-            }
-        }
+        made_for(self.arch, target, "this Firecracker filter file")?;
         Ok(self
             .filters
             .iter()

@@ -1,7 +1,7 @@
 //! minijail's seccomp policy files (crosvm, ChromeOS): see the `policy` module documentation
 //! ("minijail policy files").
 
-use super::{known, PolicyError, Recipe, RecipeRule, Target};
+use super::{known, made_for, PolicyError, Recipe, RecipeRule, Target};
 use crate::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -845,17 +845,11 @@ impl File {
     }
 
     pub(super) fn recipes(&self, target: &Target) -> Result<Vec<Recipe>, PolicyError> {
-        if let Some(arch) = self.arch {
-            if arch != target.arch {
-                return Err(PolicyError::new(
-                    "",
-                    format!(
-                        "this minijail policy's constants are for {arch}, not {}",
-                        target.arch
-                    ),
-                ));
-            }
-        }
+        made_for(
+            self.arch,
+            target,
+            "this minijail policy (its constants.json)",
+        )?;
         let mut rules = Vec::new();
         let mut skipped = Vec::new();
         for (name, filters) in &self.syscalls {

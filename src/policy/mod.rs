@@ -691,6 +691,22 @@ pub(crate) fn known(name: &str, skipped: &mut Vec<String>) -> bool {
     false
 }
 
+/// Refuses a `target` other than the architecture a file was made for (`None`: any), naming
+/// the file as `what` ("this Firecracker filter file").
+pub(crate) fn made_for(
+    arch: Option<ScmpArch>,
+    target: &Target,
+    what: &str,
+) -> std::result::Result<(), PolicyError> {
+    match arch {
+        Some(a) if a != target.arch => Err(PolicyError::new(
+            "",
+            format!("{what} is for {a}, not {}", target.arch),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Go's `GOARCH` name of an architecture (moby compares `includes.arches` and
 /// `excludes.arches` with the runtime's).
 pub(crate) fn go_arch(arch: ScmpArch) -> &'static str {
