@@ -319,6 +319,107 @@ mod tests {
         }
     }
 
+    /// The graph's own verdict for `d` (little-endian words).
+    fn eval(p: &Program, d: &SeccompData) -> u32 {
+        let bytes = d.to_bytes(crate::Endian::Little);
+        let mut n = p.root;
+        loop {
+            match p.ir.node(n) {
+                Dn::Ret(k) => return k,
+                Dn::Test {
+                    off,
+                    mask,
+                    op,
+                    k,
+                    t,
+                    f,
+                } => {
+                    let at = off as usize;
+                    let word = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("a word"));
+                    n = if op.holds(word & mask, k) { t } else { f };
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_graphs_keep_their_verdicts_in_every_layout_and_pass_set() {
+        // Seeded LCG.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        const KS: [u32; 6] = [0, 1, 2, 7, 0x8000_0000, u32::MAX];
+        const OFFS: [u32; 6] = [0, 4, 16, 20, 24, 36];
+        let (mut far, mut longest) = (0, 0);
+        for round in 0..24 {
+            let mut ir = Ir::default();
+            let mut nodes: Vec<DnId> = [0x7fff_0000, 0x0005_0001, 0x0003_0000, 0]
+                .iter()
+                .map(|&r| ir.ret(r))
+                .collect();
+            // Bottom-up: each test jumps to nodes built before it, one of them among the last
+            // few (so that the root reaches most of the graph), the other anywhere (far back,
+            // often: jumps beyond the 255-instruction reach).
+            let size = [8, 40, 300, 700][round % 4];
+            for _ in 0..size {
+                let pick = |r: u64, within: usize| {
+                    nodes[nodes.len() - 1 - (r as usize % nodes.len().min(within))]
+                };
+                let near = pick(next(1 << 20), 3);
+                let other = pick(next(1 << 20), usize::MAX);
+                let (t, f) = if next(2) == 0 {
+                    (near, other)
+                } else {
+                    (other, near)
+                };
+                let off = OFFS[next(6) as usize];
+                let op = [Op::Eq, Op::Gt, Op::Ge, Op::Set][next(4) as usize];
+                let mask = if next(4) == 0 { 0xff } else { u32::MAX };
+                let k = KS[next(6) as usize];
+                let d = ir.test(off, mask, op, k, t, f);
+                nodes.push(d);
+            }
+            let root = *nodes.last().expect("a node");
+            let p = Program { ir, root };
+            let layouts = [layout::order(&p), postorder_layout(&p)];
+            for passes in [Passes::all(), without(Passes::empty()), Passes::empty()] {
+                for order in &layouts {
+                    let prog = emit_in(&p, passes, order);
+                    crate::bpf::validate(&prog).expect("a valid program");
+                    longest = longest.max(prog.len());
+                    far += prog
+                        .iter()
+                        .filter(|i| i.code == bpf::BPF_JMP | bpf::BPF_JA)
+                        .count();
+                    for _ in 0..64 {
+                        let w = |r: u64| u64::from(KS[r as usize % 6]) ^ (r >> 3 & 1);
+                        let d = SeccompData {
+                            nr: w(next(16)) as i32,
+                            arch: w(next(16)) as u32,
+                            args: [
+                                w(next(16)) | w(next(16)) << 32,
+                                w(next(16)) | w(next(16)) << 32,
+                                w(next(16)),
+                                0,
+                                0,
+                                0,
+                            ],
+                            ..Default::default()
+                        };
+                        let got = simulate(&prog, &d, crate::Endian::Little).expect("runs");
+                        assert_eq!(got.ret, eval(&p, &d), "round {round} {passes:?} {d:?}");
+                    }
+                }
+            }
+        }
+        // Programs long enough for far jumps were among them.
+        assert!(longest > 300 && far > 0, "longest {longest}, {far} ja");
+    }
+
     #[test]
     fn a_jump_beyond_reach_goes_through_a_ja() {
         // 300 values of args[0], each of which goes on to one shared test of args[2]: the
