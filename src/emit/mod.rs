@@ -102,7 +102,8 @@ impl Builder<'_> {
                 // (A layout places every test after its successors: see `layout::check`.)
                 assert!(
                     full != usize::MAX,
-                    "test {d} is laid out before a predecessor"
+                    "a jump to test {d}, which is not placed yet: the layout put a test before \
+                     one of its successors"
                 );
                 Target::At(if (off, mask) == acc { fast } else { full })
             }
