@@ -112,10 +112,11 @@ struct Filter {
 pub(super) struct File {
     /// The architecture (from `constants.json`), when known.
     pub(super) arch: Option<ScmpArch>,
-    /// `@default`, if any.
-    default: Option<Act>,
-    /// Each syscall once, in the order it first appears, with its filters in order.
-    syscalls: Vec<(String, Vec<Filter>)>,
+    /// The default action: `@default`, else `kill`.
+    default: ScmpAction,
+    /// Each syscall once, in the order it first appears, with its rules (none when it gets
+    /// the default action). Only which names resolve depends on the target.
+    rules: Vec<(String, Vec<RecipeRule>)>,
 }
 
 /// Whether `text` reads as a minijail policy rather than an allow-list: a statement line
@@ -763,85 +764,23 @@ impl File {
             index: HashMap::new(),
         };
         r.read(text, path, None, 0)?;
-        let file = File {
+        let default = r.default.unwrap_or(Act::Kill).action();
+        let rules = r
+            .syscalls
+            .iter()
+            .map(|(name, filters)| Ok((name.clone(), rules_of(name, filters, default)?)))
+            .collect::<Result<_, PolicyError>>()?;
+        Ok(File {
             arch: constants.and_then(|c| c.arch),
-            default: r.default,
-            syscalls: r.syscalls,
-        };
-        // Check every syscall's filters now (the target only changes which names resolve).
-        for (name, filters) in &file.syscalls {
-            file.rules_of(name, filters)?;
-        }
-        Ok(file)
-    }
-
-    /// The default action: `@default`, else `kill`.
-    fn default_action(&self) -> ScmpAction {
-        self.default.unwrap_or(Act::Kill).action()
-    }
-
-    /// The rules for one syscall (minijail tries its filters in order; the first that holds
-    /// decides, and the default action when none does).
-    fn rules_of(&self, name: &str, filters: &[Filter]) -> Result<Vec<RecipeRule>, PolicyError> {
-        let default = self.default_action();
-        let rule = |action, conditions| RecipeRule {
-            action,
-            syscall: name.to_string(),
-            conditions,
-        };
-        // The conditional filters up to the first unconditional one, which must be the last.
-        let mut conditional = Vec::new();
-        let mut fallback = None;
-        for (k, f) in filters.iter().enumerate() {
-            match &f.clauses {
-                Some(rules) if rules.iter().any(Vec::is_empty) => {
-                    // Always holds (`argN in ~0`): unconditional from here on.
-                    fallback = Some((k, f.action));
-                    break;
-                }
-                Some(rules) => conditional.extend(rules.iter().cloned()),
-                None => {
-                    fallback = Some((k, f.action));
-                    break;
-                }
-            }
-        }
-        if let Some((k, _)) = fallback {
-            if filters[k].clauses.is_none() && k + 1 < filters.len() {
-                return Err(PolicyError::new(
-                    filters[k + 1].at.clone(),
-                    format!(
-                        "syscall {name} already had an unconditional action (as \
-                         compile_seccomp_policy.py, which refuses it)"
-                    ),
-                ));
-            }
-        }
-        let fallback = fallback.map_or(default, |(_, a)| a.action());
-        Ok(if fallback == ScmpAction::Allow {
-            // (compile_seccomp_policy.py allows such a syscall whatever its filters say.)
-            vec![rule(ScmpAction::Allow, Vec::new())]
-        } else if conditional.is_empty() {
-            if fallback == default {
-                Vec::new()
-            } else {
-                vec![rule(fallback, Vec::new())]
-            }
-        } else if fallback == default {
-            conditional
-                .into_iter()
-                .map(|c| rule(ScmpAction::Allow, c))
-                .collect()
-        } else {
-            return Err(PolicyError::new(
-                filters[0].at.clone(),
-                format!(
-                    "syscall {name} is allowed when its arguments match and gets {fallback:?} \
-                     otherwise, not the default action: libseccomp's rules cannot give one \
-                     syscall an action of its own for the calls its conditions leave out"
-                ),
-            ));
+            default,
+            rules,
         })
+    }
+
+    /// The default action.
+    #[cfg(test)]
+    fn default_action(&self) -> ScmpAction {
+        self.default
     }
 
     pub(super) fn recipes(&self, target: &Target) -> Result<Vec<Recipe>, PolicyError> {
@@ -852,15 +791,14 @@ impl File {
         )?;
         let mut rules = Vec::new();
         let mut skipped = Vec::new();
-        for (name, filters) in &self.syscalls {
-            let these = self.rules_of(name, filters)?;
+        for (name, these) in &self.rules {
             if !these.is_empty() && known(name, &mut skipped) {
-                rules.extend(these);
+                rules.extend(these.iter().cloned());
             }
         }
         Ok(vec![Recipe {
             name: String::new(),
-            default_action: self.default_action(),
+            default_action: self.default,
             arches: vec![target.arch],
             attributes: Vec::new(),
             optimize: None,
@@ -868,6 +806,73 @@ impl File {
             skipped,
         }])
     }
+}
+
+/// The rules for one syscall (minijail tries its filters in order; the first that holds
+/// decides, and the default action when none does).
+fn rules_of(
+    name: &str,
+    filters: &[Filter],
+    default: ScmpAction,
+) -> Result<Vec<RecipeRule>, PolicyError> {
+    let rule = |action, conditions| RecipeRule {
+        action,
+        syscall: name.to_string(),
+        conditions,
+    };
+    // The conditional filters up to the first unconditional one, which must be the last.
+    let mut conditional = Vec::new();
+    let mut fallback = None;
+    for (k, f) in filters.iter().enumerate() {
+        match &f.clauses {
+            Some(rules) if rules.iter().any(Vec::is_empty) => {
+                // Always holds (`argN in ~0`): unconditional from here on.
+                fallback = Some((k, f.action));
+                break;
+            }
+            Some(rules) => conditional.extend(rules.iter().cloned()),
+            None => {
+                fallback = Some((k, f.action));
+                break;
+            }
+        }
+    }
+    if let Some((k, _)) = fallback {
+        if filters[k].clauses.is_none() && k + 1 < filters.len() {
+            return Err(PolicyError::new(
+                filters[k + 1].at.clone(),
+                format!(
+                    "syscall {name} already had an unconditional action (as \
+                     compile_seccomp_policy.py, which refuses it)"
+                ),
+            ));
+        }
+    }
+    let fallback = fallback.map_or(default, |(_, a)| a.action());
+    Ok(if fallback == ScmpAction::Allow {
+        // (compile_seccomp_policy.py allows such a syscall whatever its filters say.)
+        vec![rule(ScmpAction::Allow, Vec::new())]
+    } else if conditional.is_empty() {
+        if fallback == default {
+            Vec::new()
+        } else {
+            vec![rule(fallback, Vec::new())]
+        }
+    } else if fallback == default {
+        conditional
+            .into_iter()
+            .map(|c| rule(ScmpAction::Allow, c))
+            .collect()
+    } else {
+        return Err(PolicyError::new(
+            filters[0].at.clone(),
+            format!(
+                "syscall {name} is allowed when its arguments match and gets {fallback:?} \
+                 otherwise, not the default action: libseccomp's rules cannot give one \
+                 syscall an action of its own for the calls its conditions leave out"
+            ),
+        ));
+    })
 }
 
 #[cfg(test)]
