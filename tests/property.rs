@@ -57,12 +57,19 @@ fn run_case(seed: u64, arches: &[ScmpArch], level: u32, passes: Passes) -> usize
             used.push(name);
             let arg = r.below(6) as u32;
             let base = rand_datum(&mut r);
+            // One pile in three is mostly submasks of a mask of two to four bits (the
+            // shape one `jset` decides, as Docker's `personality` values).
+            let cube = (r.below(3) == 0)
+                .then(|| (0..2 + r.below(3)).fold(0u64, |m, _| m | 1 << r.below(32)));
             let act = rand_action(&mut r);
             for _ in 0..r.below(40) + 3 {
                 // Values near one base (one high word, as ioctl request numbers), a few
                 // bit tests. (Values with many high words piled on one argument make the
                 // database's prune walk, libseccomp's algorithm, exponential.)
-                let v = base.wrapping_add(r.below(256));
+                let v = match cube {
+                    Some(mask) if r.below(4) != 0 => r.next() & mask,
+                    _ => base.wrapping_add(r.below(256)),
+                };
                 let (op, v) = match r.below(8) {
                     0 => (ScmpCompareOp::MaskedEqual(1 << r.below(32)), v),
                     1 => (ScmpCompareOp::Greater, v),

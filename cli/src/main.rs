@@ -120,6 +120,8 @@ pub enum PassName {
     Jset,
     /// Chains of values of one argument become search trees
     ArgTrees,
+    /// Values that are every submask of one mask: one `jset` (with arg-trees)
+    Submasks,
     /// Tests the path already decides are dropped
     Prune,
     /// No reload of the word the accumulator holds
@@ -140,6 +142,7 @@ impl PassName {
             PassName::Weights => Passes::WEIGHTS,
             PassName::Jset => Passes::JSET,
             PassName::ArgTrees => Passes::ARG_TREES,
+            PassName::Submasks => Passes::SUBMASKS,
             PassName::Prune => Passes::PRUNE,
             PassName::Loads => Passes::LOADS,
             PassName::SharedRets => Passes::SHARED_RETS,

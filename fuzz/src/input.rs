@@ -184,7 +184,7 @@ pub struct Case {
     /// The calls (the first 48).
     pub ops: Vec<Op>,
     /// The optimizer passes (`Passes` bits).
-    pub passes: u8,
+    pub passes: u16,
     /// More syscall numbers to query (the first 8).
     pub extra_nrs: Vec<i32>,
 }

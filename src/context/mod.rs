@@ -337,7 +337,7 @@ mod tests {
                 let passes = Passes::all();
                 let lowered = crate::ir::lower::lower(&ctx.col, passes);
                 let lists = crate::opt::prune::run(&crate::opt::jset::run(lowered));
-                let (p, leads_on) = crate::opt::arg_trees::run(&lists, None).unwrap();
+                let (p, leads_on) = crate::opt::arg_trees::run(&lists, None, passes).unwrap();
                 if leads_on {
                     continue;
                 }

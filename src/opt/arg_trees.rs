@@ -12,6 +12,7 @@
 //! optimize level 1 keeps libseccomp's priority order.
 
 use super::intervals::{self, Interval};
+use super::{submasks, Passes};
 use crate::ir::{Dn, DnId, Op, Program};
 
 /// Chains shorter than this stay as they are.
@@ -43,6 +44,8 @@ const FIRST_OFF: u32 = 8;
 struct Chain {
     off: u32,
     ivs: Vec<Interval>,
+    /// Where the values no comparison names go.
+    end: DnId,
 }
 
 /// Whether `d` can be part of a chain on word `off`.
@@ -176,6 +179,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
     Some(Chain {
         off,
         ivs: intervals::merge(ivs),
+        end,
     })
 }
 
@@ -186,7 +190,14 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
 /// With `max_tests`, gives up (`None`) as soon as the new graph has that many tests where
 /// no later pruning could remove any (pruning again cannot pay, as above): every node
 /// the rewrite builds is reachable, so the program would have at least that many jumps.
-pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, bool)> {
+///
+/// With [`Passes::SUBMASKS`] in `passes`, a chain whose values include every submask of one
+/// mask is decided by a `jset` in front of its tree (`opt/submasks.rs`).
+pub(crate) fn run(
+    p: &Program,
+    max_tests: Option<usize>,
+    passes: Passes,
+) -> Option<(Program, bool)> {
     let mut budget = BUDGET;
     // Phase 1: from the root, the nodes the new graph needs; a chain head needs only the
     // nodes its chain leads to, not the chain's own links.
@@ -246,7 +257,24 @@ pub(crate) fn run(p: &Program, max_tests: Option<usize>) -> Option<(Program, boo
             } else {
                 COST
             };
-            planner.tree(&mut ir, c.off, &ivs, cost)
+            // (When every value is named, no value goes to `end`.)
+            let end = match c.ivs.iter().any(|i| i.to == c.end) {
+                true => new[c.end],
+                false => DnId::MAX,
+            };
+            let cube = passes
+                .contains(Passes::SUBMASKS)
+                .then(|| submasks::find(&ivs, end))
+                .flatten();
+            match cube {
+                // `jset #~mask`: some bit outside the mask is set, so not one of the cube's
+                // values: search the rest.
+                Some(cube) => {
+                    let rest = planner.tree(&mut ir, c.off, &cube.rest, cost);
+                    ir.test(c.off, u32::MAX, Op::Set, !cube.mask, rest, cube.to)
+                }
+                None => planner.tree(&mut ir, c.off, &ivs, cost),
+            }
         } else {
             ir.add(p.ir.node(d).map_succ(|x| new[x]))
         };
@@ -335,7 +363,9 @@ mod tests {
             let allow = ir.ret(1);
             let deny = ir.ret(2);
             let root = build(&mut ir, allow, deny);
-            run(&Program { ir, root }, None).expect("no limit").1
+            run(&Program { ir, root }, None, Passes::all())
+                .expect("no limit")
+                .1
         };
         // Verdicts only below: nothing to prune.
         assert!(!leads(&|ir, allow, deny| chain(ir, allow, deny)));
@@ -369,7 +399,7 @@ mod tests {
             root = ir.test(24, u32::MAX, Op::Eq, 0x5400 + 2 * v, allow, root);
         }
         let before = Program { ir, root };
-        let (after, leads_on) = run(&before, None).expect("no limit");
+        let (after, leads_on) = run(&before, None, Passes::all()).expect("no limit");
         assert!(!leads_on, "the chain leads to verdicts only");
         // Every value needs at most ~log2(400) tests.
         let walk = |p: &Program, v: u32| {

@@ -26,6 +26,7 @@ pub(crate) mod cleanup;
 pub(crate) mod intervals;
 pub(crate) mod jset;
 pub(crate) mod prune;
+pub(crate) mod submasks;
 pub(crate) mod weights;
 
 use crate::ir::Program;
@@ -70,6 +71,10 @@ bitflags::bitflags! {
         const SHARED_RETS = 1 << 6;
         /// Bytecode clean-ups after layout: jumps threaded through `ja`, dead code removed.
         const CLEANUP = 1 << 7;
+        /// With [`Passes::ARG_TREES`]: the values of a chain that are every submask of one
+        /// mask (Docker's `personality` values 0, 8, 0x20000, 0x20008) are decided by one
+        /// `jset` in front of the search tree.
+        const SUBMASKS = 1 << 8;
     }
 }
 
@@ -120,7 +125,7 @@ pub(crate) fn optimize(mut p: Program, passes: Passes) -> Optimized {
 /// the trees alone are too long for the kernel.
 fn with_trees(lists: &Program, passes: Passes) -> Option<Program> {
     let max = Some(crate::bpf::BPF_MAXINSNS);
-    let (mut p, mut leads_on) = arg_trees::run(lists, max)?;
+    let (mut p, mut leads_on) = arg_trees::run(lists, max, passes)?;
     for round in 0..2 {
         if !leads_on || !passes.contains(Passes::PRUNE) {
             break;
@@ -130,7 +135,7 @@ fn with_trees(lists: &Program, passes: Passes) -> Option<Program> {
         if p.size() >= before || round == 1 {
             break;
         }
-        (p, leads_on) = arg_trees::run(&p, max)?;
+        (p, leads_on) = arg_trees::run(&p, max, passes)?;
     }
     Some(p)
 }
