@@ -8,12 +8,12 @@
 //! four values run one test instead of one to four).
 //!
 //! [`find`] looks for such a *cube* in the value map of an argument chain
-//! (`opt/arg_trees.rs`): the single values that lead where 0 leads, closed under taking
-//! subsets of bits. Only a cube that contains 0 is one test (`!(w & ~mask)`); a cube around
-//! another base would need an `and` and a `jeq`, which reload the word, so it is left to the
-//! search tree. A cube of adjacent values (0, 1, 2, 3) is a range, which the search tree
-//! finds as cheaply, so cube members are single values: that also bounds the search, since a
-//! cube of `2^b` members needs `2^b` named values.
+//! (`opt/arg_trees.rs`): values that lead where 0 leads, closed under taking subsets of
+//! bits. Only a cube that contains 0 is one test (`!(w & ~mask)`); a cube around another base
+//! would need an `and` and a `jeq`, which reload the word, so it is left to the search tree.
+//! Cubes may hold ranges: `futex` operations 0, 1, 0x80 and 0x81 (`FUTEX_WAIT`, `FUTEX_WAKE`
+//! and their `_PRIVATE` forms, Firecracker's rules) are the ranges 0-1 and 0x80-0x81, every
+//! submask of 0x81.
 
 use super::intervals::Interval;
 use crate::ir::DnId;
@@ -40,63 +40,69 @@ fn at(ivs: &[Interval], v: u32) -> Option<&Interval> {
     Some(&ivs[i]).filter(|r| r.hi >= v)
 }
 
-/// Whether `v` is a single value of `ivs` that leads to `to`.
-fn member(ivs: &[Interval], v: u32, to: DnId) -> bool {
-    at(ivs, v).is_some_and(|r| r.lo == r.hi && r.to == to)
+/// Whether every value of `[lo, hi]` is a submask of `mask`.
+fn inside(lo: u32, hi: u32, mask: u32) -> bool {
+    // The submasks of `mask` come in runs: the bits below its lowest clear bit count through
+    // every value, so the run that holds `lo` (if `lo` is a submask) ends at `lo | low`.
+    let low = (!mask & (!mask).wrapping_neg()).wrapping_sub(1);
+    lo & !mask == 0 && hi <= lo | low
 }
 
-/// The largest cube (bits taken lowest first) of single values in `ivs` (a chain's value map,
-/// sorted and merged as [`super::intervals::merge`] leaves it) that lead where 0 leads, when
-/// 0 is a named value (not `end`, where the chain's unnamed values go) and a `jset` in front of
-/// the search pays: the cube's `2^b` values skip the search (about `log2(n)` tests for `n`
-/// named values and ranges) and every other value pays one test more, so it is taken when
-/// `2^b * log2(n) >= n - 2^b`.
+/// The largest cube (bits taken lowest first) in `ivs` (a chain's value map, sorted and merged
+/// as [`super::intervals::merge`] leaves it) whose values all lead where 0 leads, when 0 is a
+/// named value (not `end`, where the chain's unnamed values go) and a `jset` in front of the
+/// search pays: the `c` ranges wholly inside the cube skip the search (about `log2(n)` tests
+/// for `n` named ranges) and every other value pays one test more, so it is taken when the
+/// cube holds two ranges or more and `c * log2(n) >= n - c`. (A cube that is one range, such
+/// as 0 to 3, is what the search finds in one test too.)
+///
+/// The search for the cube reads the map at most `32 + 8 * ivs.len()` times: when a nearly
+/// closed cube of many bits would cost more, the cube found so far is taken.
 pub(crate) fn find(ivs: &[Interval], end: DnId) -> Option<Cube> {
-    let to = at(ivs, 0).filter(|r| r.lo == r.hi && r.to != end)?.to;
+    let to = at(ivs, 0).filter(|r| r.to != end)?.to;
+    let mut budget = 32 + 8 * ivs.len();
+    let mut member = |v: u32| {
+        budget = budget.checked_sub(1)?;
+        Some(at(ivs, v).is_some_and(|r| r.to == to))
+    };
     let mut mask = 0u32;
-    for bit in (0..32).map(|i| 1u32 << i) {
-        if !member(ivs, bit, to) {
-            continue;
-        }
+    'bits: for bit in (0..32).map(|i| 1u32 << i) {
         // Every submask of `mask` with `bit` added (from `mask` itself down to 0).
         let mut sub = mask;
-        let closed = loop {
-            if !member(ivs, sub | bit, to) {
-                break false;
+        loop {
+            match member(sub | bit) {
+                None => break 'bits,
+                Some(false) => continue 'bits,
+                Some(true) if sub == 0 => break,
+                Some(true) => sub = (sub - 1) & mask,
             }
-            if sub == 0 {
-                break true;
-            }
-            sub = (sub - 1) & mask;
-        };
-        if closed {
-            mask |= bit;
         }
+        mask |= bit;
     }
-    let bits = mask.count_ones();
-    if bits < MIN_BITS {
+    if mask.count_ones() < MIN_BITS {
         return None;
     }
-    let cube = 1usize << bits;
     let named = ivs.iter().filter(|r| r.to != end).count();
+    let within = |r: &Interval| r.to == to && inside(r.lo, r.hi, mask);
+    let c = ivs.iter().filter(|r| within(r)).count();
     let depth = (usize::BITS - named.leading_zeros()) as usize;
-    if cube * depth < named - cube {
+    if c < 2 || c * depth < named - c {
         return None;
     }
     let mut rest = ivs.to_vec();
     for i in 0..rest.len() {
-        let r = rest[i];
-        // (Each member is a single value between two ranges that lead elsewhere: `merge`
-        // joined adjacent ranges that lead to the same place.)
-        if r.lo != r.hi || r.to != to || r.lo & !mask != 0 {
+        if !within(&rest[i]) {
             continue;
         }
+        // (The ranges beside it lead elsewhere, so they are not in the cube: `merge` joined
+        // adjacent ranges that lead to the same place.)
         let left = i.checked_sub(1).map(|j| rest[j].to);
         let right = rest.get(i + 1).map(|n| n.to);
         rest[i].to = match (left, right) {
             (Some(l), _) => l,
             (None, Some(r)) => r,
-            // A map of one value only (never: a chain covers every value).
+            // A map of one range only (never: 0 and the cube's other values lead to `to`,
+            // so a single range would be every value, and `c` one).
             (None, None) => return None,
         };
         rest[i].w = 0.0;
@@ -208,13 +214,53 @@ mod tests {
     }
 
     #[test]
-    fn adjacent_values_are_a_range_not_a_cube() {
-        // 0..=3 merge into one range (the search tree's), 0x100 | 0..=3 likewise: no single
-        // values to make a cube of.
-        let named: Vec<(u32, DnId)> = [0, 1, 2, 3, 0x100, 0x101, 0x102, 0x103]
-            .map(|v| (v, ALLOW))
-            .to_vec();
-        assert_eq!(find(&map(&named), END), None);
+    fn a_cube_may_hold_ranges_but_one_range_is_no_cube() {
+        // 0..=3 merge into one range, which the search tree finds in one test as well.
+        assert_eq!(find(&map(&[0, 1, 2, 3].map(|v| (v, ALLOW))), END), None);
+        // 0..=3 and 0x100..=0x103: two ranges, every submask of 0x103.
+        let named = [0, 1, 2, 3, 0x100, 0x101, 0x102, 0x103].map(|v| (v, ALLOW));
+        let ivs = map(&named);
+        let c = find(&ivs, END).expect("a cube of two ranges");
+        assert_eq!(c.mask, 0x103);
+        assert_eq!(c.rest.len(), 1, "nothing left to search: {:?}", c.rest);
+        for v in (0..0x200).chain([u32::MAX]) {
+            assert_eq!(decide(&c, v), at(&ivs, v).unwrap().to, "value {v:#x}");
+        }
+    }
+
+    #[test]
+    fn firecrackers_futex_operations_are_a_cube_of_two_ranges() {
+        // FUTEX_WAIT, FUTEX_WAKE, their _PRIVATE forms, and FUTEX_WAIT_BITSET_PRIVATE.
+        let ivs = map(&[0, 1, 0x80, 0x81, 0x89].map(|v| (v, ALLOW)));
+        let c = find(&ivs, END).expect("a cube");
+        assert_eq!(c.mask, 0x81);
+        assert_eq!(c.rest.len(), 3, "0x89 alone: {:?}", c.rest);
+        for v in (0..0x100).chain([u32::MAX, 0x8000_0081]) {
+            assert_eq!(decide(&c, v), at(&ivs, v).unwrap().to, "value {v:#x}");
+        }
+    }
+
+    #[test]
+    fn inside_is_every_value_a_submask() {
+        for mask in [
+            0u32,
+            1,
+            2,
+            3,
+            0x81,
+            0x103,
+            0x20008,
+            0xf0,
+            0x7fff_fff0,
+            0xffff_fffe,
+        ] {
+            for lo in (0..0x210u32).chain([0x20000, 0x20008, 0x7fff_fff0, 0xffff_fff0]) {
+                for hi in lo..lo.saturating_add(20) {
+                    let want = (lo..=hi).all(|v| v & !mask == 0);
+                    assert_eq!(inside(lo, hi, mask), want, "{lo:#x}..={hi:#x} in {mask:#x}");
+                }
+            }
+        }
     }
 
     #[test]
