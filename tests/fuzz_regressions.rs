@@ -103,7 +103,7 @@ fn sys(name: &str) -> ScmpSyscall {
 
 /// The `filters` target's check on the shapes that exercise the most: the three x86 ABIs
 /// with priorities, a value list, masked and 64-bit range comparisons, multiplexed calls,
-/// and a partial pass set.
+/// values that are every submask of one mask, and partial pass sets.
 #[test]
 fn filters_check_on_hand_built_filters() {
     let mut total = 0;
@@ -112,6 +112,7 @@ fn filters_check_on_hand_built_filters() {
         Passes::empty(),
         Passes::RANGES | Passes::LOADS,
         Passes::ARG_TREES | Passes::PRUNE | Passes::CLEANUP,
+        Passes::ARG_TREES | Passes::SUBMASKS,
     ]
     .into_iter()
     .enumerate()
@@ -145,8 +146,26 @@ fn filters_check_on_hand_built_filters() {
         .unwrap();
         ctx.add_rule_conditional(ScmpAction::Allow, sys("socket"), &[scmp_cmp!($arg0 == 1)])
             .unwrap();
+        // Docker's personality values: every submask of 0x20008, and 0xffffffff.
+        for v in [0u64, 8, 0x20000, 0x20008, 0xffff_ffff] {
+            ctx.add_rule_conditional(
+                ScmpAction::Allow,
+                sys("personality"),
+                &[scmp_cmp!($arg0 == v)],
+            )
+            .unwrap();
+        }
         ctx.set_act_badarch(ScmpAction::KillThread).unwrap();
-        let values = [0x5400, 0x7e02_0000, 0x1000, 0x1_0000_0000, 7, 1];
+        let values = [
+            0x5400,
+            0x7e02_0000,
+            0x1000,
+            0x1_0000_0000,
+            7,
+            1,
+            0x20008,
+            0xffff_ffff,
+        ];
         total += checks::check_filter(
             &mut ctx,
             passes,
