@@ -1,11 +1,12 @@
 //! Every submask of one mask, named by a chain of values: one `jset`.
 //!
-//! Docker's and Podman's profiles allow `personality` with `args[0]` one of 0, 8 (`PER_LINUX32`),
-//! 0x20000 (`UNAME26`), 0x20008 and 0xffffffff (a query). The first four are every value
-//! whose set bits lie within 0x20008, so `jset #~0x20008` decides them at once: when no bit
-//! outside the mask is set, the value is one of them; otherwise the rest of the values are
-//! searched as before, and the four are no longer among them (five tests become two, and the
-//! four values run one test instead of one to four).
+//! Docker's and Podman's profiles allow `personality` with `args[0]` one of 0, 8
+//! (`PER_LINUX32`), 0x20000 (`UNAME26`), 0x20008 and 0xffffffff (which asks for the current
+//! persona). The first four are every value whose set bits lie within 0x20008, so
+//! `jset #~0x20008` decides them at once: when no bit outside the mask is set, the value is
+//! one of them; otherwise the rest of the values are searched as before, and the four are no
+//! longer among them (five tests become two, and the four values run one test instead of one
+//! to four).
 //!
 //! [`find`] looks for such a *cube* in the value map of an argument chain
 //! (`opt/arg_trees.rs`): values that lead where 0 leads, closed under taking subsets of
@@ -48,8 +49,9 @@ fn inside(lo: u32, hi: u32, mask: u32) -> bool {
     lo & !mask == 0 && hi <= lo | low
 }
 
-/// The largest cube (bits taken lowest first) in `ivs` (a chain's value map, sorted and merged
-/// as [`super::intervals::merge`] leaves it) whose values all lead where 0 leads, when 0 is a
+/// A cube in `ivs` (a chain's value map, sorted and merged as [`super::intervals::merge`]
+/// leaves it; bits are added lowest first, each where the cube stays closed, so it is maximal
+/// but not always the largest) whose values all lead where 0 leads, when 0 is a
 /// named value (not `end`, where the chain's unnamed values go) and a `jset` in front of the
 /// search pays: the `c` ranges wholly inside the cube skip the search (about `log2(n)` tests
 /// for `n` named ranges) and every other value pays one test more, so it is taken when the
