@@ -10,8 +10,13 @@
 //! * the kernel's cost per syscall of each x86_64 filter, loaded in a forked child.
 //!
 //! ```text
-//! cargo run --release -p bench-c -- [--quick] [--out FILE] [--shared DIR]
+//! cargo run --release -p bench-c -- [--quick] [--only SECTIONS] [--out FILE] [--shared DIR]
+//!     [--queries FILE]
 //! ```
+//!
+//! `--queries FILE` also writes every query of the executed section, one a line: the case,
+//! the level, the view, the group, `seccomp_data` (arch, nr, args) and the instructions each
+//! program ran (what the means and maxima of the table are made of).
 
 mod kernel;
 mod replay;
@@ -25,8 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-const USAGE: &str =
-    "usage: bench-c [--quick] [--only build,scaling,executed,kernel] [--out FILE] [--shared DIR]";
+const USAGE: &str = "usage: bench-c [--quick] [--only build,scaling,executed,kernel] [--out FILE] \
+                     [--shared DIR] [--queries FILE]";
 
 const SECTIONS: &[&str] = &["build", "scaling", "executed", "kernel"];
 
@@ -51,6 +56,8 @@ struct Opts {
     quick: bool,
     out: Option<PathBuf>,
     shared: Option<PathBuf>,
+    /// Where to write each query of the executed section.
+    queries: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -78,7 +85,17 @@ fn main() -> ExitCode {
         scaling_section(&opts, &mut report);
     }
     if run("executed") {
-        executed_section(&cases, &mut report);
+        let mut each = opts
+            .queries
+            .as_ref()
+            .map(|_| String::from("case\tlevel\tview\tgroup\tarch\tnr\targs\tours\tlibseccomp\n"));
+        executed_section(&cases, &mut report, each.as_mut());
+        if let (Some(path), Some(text)) = (&opts.queries, each) {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("bench-c: cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
     }
     if run("kernel") {
         kernel_section(&opts, &cases, &mut report);
@@ -108,6 +125,7 @@ fn parse_args() -> Result<Opts, String> {
         quick: false,
         out: None,
         shared: None,
+        queries: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -131,6 +149,7 @@ fn parse_args() -> Result<Opts, String> {
             }
             "--out" => opts.out = Some(it.next().ok_or("--out needs a file")?.into()),
             "--shared" => opts.shared = Some(it.next().ok_or("--shared needs a directory")?.into()),
+            "--queries" => opts.queries = Some(it.next().ok_or("--queries needs a file")?.into()),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -916,7 +935,8 @@ fn decode(b: &[u8]) -> Option<(Duration, replay::Built)> {
 // ---------------------------------------------------------------------------------------------
 // (c) instructions executed
 
-fn executed_section(cases: &[Case], report: &mut Report) {
+/// The executed section; with `each`, every query as a line of text (see `--queries`).
+fn executed_section(cases: &[Case], report: &mut Report, mut each: Option<&mut String>) {
     let mut shown = 0;
     for case in cases {
         let queries = sim::queries(&case.recipe);
@@ -943,9 +963,26 @@ fn executed_section(cases: &[Case], report: &mut Report) {
             for (suffix, q) in &views {
                 for (group, data) in q.groups() {
                     let mut dis = Vec::new();
-                    let Some((so, st)) = sim::run(&po, &pt, case.endian, data, &mut dis) else {
+                    let mut counts = Vec::new();
+                    let Some((so, st)) =
+                        sim::run(&po, &pt, case.endian, data, &mut dis, &mut counts)
+                    else {
                         continue;
                     };
+                    if let Some(out) = each.as_deref_mut() {
+                        let view = if suffix.is_empty() {
+                            "all"
+                        } else {
+                            suffix.trim()
+                        };
+                        for (d, o, t) in counts {
+                            let _ = writeln!(
+                                out,
+                                "{}\tL{level}\t{view}\t{group}\t{:#x}\t{}\t{:x?}\t{o}\t{t}",
+                                case.label, d.arch, d.nr, d.args
+                            );
+                        }
+                    }
                     let f = |s: sim::Stat| format!("{:.1} / {}", s.mean, s.max);
                     report.set(
                         "executed",

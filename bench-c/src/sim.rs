@@ -235,13 +235,15 @@ impl Disagreement {
     }
 }
 
-/// Runs both programs on `queries`: (ours, theirs) stats, and the disagreements.
+/// Runs both programs on `queries`: (ours, theirs) stats, the disagreements, and each query's
+/// instructions executed by both (appended to `each`).
 pub fn run(
     ours: &[Instruction],
     theirs: &[Instruction],
     endian: Endian,
     queries: &[SeccompData],
     disagreements: &mut Vec<Disagreement>,
+    each: &mut Vec<(SeccompData, usize, usize)>,
 ) -> Option<(Stat, Stat)> {
     if queries.is_empty() {
         return None;
@@ -254,6 +256,7 @@ pub fn run(
         ) else {
             continue;
         };
+        each.push((*d, a.executed, b.executed));
         so = (so.0 + a.executed, so.1.max(a.executed));
         st = (st.0 + b.executed, st.1.max(b.executed));
         if a.ret != b.ret {
