@@ -964,9 +964,14 @@ fn executed_section(cases: &[Case], report: &mut Report, mut each: Option<&mut S
                 for (group, data) in q.groups() {
                     let mut dis = Vec::new();
                     let mut counts = Vec::new();
-                    let Some((so, st)) =
-                        sim::run(&po, &pt, case.endian, data, &mut dis, &mut counts)
-                    else {
+                    let Some((so, st)) = sim::run(
+                        &po,
+                        &pt,
+                        case.endian,
+                        data,
+                        &mut dis,
+                        each.is_some().then_some(&mut counts),
+                    ) else {
                         continue;
                     };
                     if let Some(out) = each.as_deref_mut() {

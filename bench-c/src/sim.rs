@@ -235,15 +235,15 @@ impl Disagreement {
     }
 }
 
-/// Runs both programs on `queries`: (ours, theirs) stats, the disagreements, and each query's
-/// instructions executed by both (appended to `each`).
+/// Runs both programs on `queries`: (ours, theirs) stats, the disagreements, and, with `each`,
+/// each query's instructions executed by both (appended to it).
 pub fn run(
     ours: &[Instruction],
     theirs: &[Instruction],
     endian: Endian,
     queries: &[SeccompData],
     disagreements: &mut Vec<Disagreement>,
-    each: &mut Vec<(SeccompData, usize, usize)>,
+    mut each: Option<&mut Vec<(SeccompData, usize, usize)>>,
 ) -> Option<(Stat, Stat)> {
     if queries.is_empty() {
         return None;
@@ -256,7 +256,9 @@ pub fn run(
         ) else {
             continue;
         };
-        each.push((*d, a.executed, b.executed));
+        if let Some(each) = each.as_deref_mut() {
+            each.push((*d, a.executed, b.executed));
+        }
         so = (so.0 + a.executed, so.1.max(a.executed));
         st = (st.0 + b.executed, st.1.max(b.executed));
         if a.ret != b.ret {

@@ -44,8 +44,8 @@ const FIRST_OFF: u32 = 8;
 struct Chain {
     off: u32,
     ivs: Vec<Interval>,
-    /// Where the values no comparison names go.
-    end: DnId,
+    /// Where the values no comparison names go (`None`: every value is named).
+    end: Option<DnId>,
 }
 
 /// Whether `d` can be part of a chain on word `off`.
@@ -179,7 +179,7 @@ fn read_chain(p: &Program, head: DnId, budget: &mut usize) -> Option<Chain> {
     Some(Chain {
         off,
         ivs: intervals::merge(ivs),
-        end,
+        end: (lo <= hi).then_some(end),
     })
 }
 
@@ -257,15 +257,10 @@ pub(crate) fn run(
             } else {
                 COST
             };
-            // (When every value is named, no value goes to `end`.)
-            let end = match c.ivs.iter().any(|i| i.to == c.end) {
-                true => new[c.end],
-                false => DnId::MAX,
+            let cube = match passes.contains(Passes::SUBMASKS) {
+                true => submasks::find(&ivs, c.end.map(|e| new[e])),
+                false => None,
             };
-            let cube = passes
-                .contains(Passes::SUBMASKS)
-                .then(|| submasks::find(&ivs, end))
-                .flatten();
             match cube {
                 // `jset #~mask`: some bit outside the mask is set, so not one of the cube's
                 // values: search the rest.

@@ -52,7 +52,7 @@ fn inside(lo: u32, hi: u32, mask: u32) -> bool {
 /// A cube in `ivs` (a chain's value map, sorted and merged as [`super::intervals::merge`]
 /// leaves it; bits are added lowest first, each where the cube stays closed, so it is maximal
 /// but not always the largest) whose values all lead where 0 leads, when 0 is a
-/// named value (not `end`, where the chain's unnamed values go) and a `jset` in front of the
+/// named value (not `end`, where the chain's unnamed values go, if any) and a `jset` in front of the
 /// search pays: the `c` ranges wholly inside the cube skip the search (about `log2(n)` tests
 /// for `n` named ranges) and every other value pays one test more, so it is taken when the
 /// cube holds two ranges or more and `c * log2(n) >= n - c`. (A cube that is one range, such
@@ -60,8 +60,9 @@ fn inside(lo: u32, hi: u32, mask: u32) -> bool {
 ///
 /// The search for the cube reads the map at most `32 + 8 * ivs.len()` times: when a nearly
 /// closed cube of many bits would cost more, the cube found so far is taken.
-pub(crate) fn find(ivs: &[Interval], end: DnId) -> Option<Cube> {
-    let to = at(ivs, 0).filter(|r| r.to != end)?.to;
+pub(crate) fn find(ivs: &[Interval], end: Option<DnId>) -> Option<Cube> {
+    let named = |r: &Interval| Some(r.to) != end;
+    let to = at(ivs, 0).filter(|r| named(r))?.to;
     let mut budget = 32 + 8 * ivs.len();
     let mut member = |v: u32| {
         budget = budget.checked_sub(1)?;
@@ -84,11 +85,11 @@ pub(crate) fn find(ivs: &[Interval], end: DnId) -> Option<Cube> {
     if mask.count_ones() < MIN_BITS {
         return None;
     }
-    let named = ivs.iter().filter(|r| r.to != end).count();
+    let n = ivs.iter().filter(|r| named(r)).count();
     let within = |r: &Interval| r.to == to && inside(r.lo, r.hi, mask);
     let c = ivs.iter().filter(|r| within(r)).count();
-    let depth = (usize::BITS - named.leading_zeros()) as usize;
-    if c < 2 || c * depth < named - c {
+    let depth = (usize::BITS - n.leading_zeros()) as usize;
+    if c < 2 || c * depth < n - c {
         return None;
     }
     let mut rest = ivs.to_vec();
@@ -175,7 +176,7 @@ mod tests {
     fn dockers_personality_values_are_one_jset_and_one_jeq() {
         let values = [0, 8, 0x20000, 0x20008, 0xffff_ffff];
         let ivs = map(&values.map(|v| (v, ALLOW)));
-        let c = find(&ivs, END).expect("a cube");
+        let c = find(&ivs, Some(END)).expect("a cube");
         assert_eq!((c.mask, c.to), (0x20008, ALLOW));
         // What is left: 0xffffffff alone.
         assert_eq!(c.rest.len(), 2, "{:?}", c.rest);
@@ -202,27 +203,33 @@ mod tests {
     fn an_incomplete_cube_or_one_without_zero_is_none() {
         // 0x20008 is missing: 0, 8, 0x20000 are no cube of more than one bit.
         assert_eq!(
-            find(&map(&[(0, ALLOW), (8, ALLOW), (0x20000, ALLOW)]), END),
+            find(&map(&[(0, ALLOW), (8, ALLOW), (0x20000, ALLOW)]), Some(END)),
             None
         );
         // No 0: 1, 3, 5, 7 is 1 | submasks of 6, not a jset.
-        assert_eq!(find(&map(&[1, 3, 5, 7].map(|v| (v, ALLOW))), END), None);
+        assert_eq!(
+            find(&map(&[1, 3, 5, 7].map(|v| (v, ALLOW))), Some(END)),
+            None
+        );
         // 0 unnamed (it goes where every unnamed value goes).
         let ivs = map(&[(8, ALLOW), (16, ALLOW), (24, ALLOW)]);
-        assert_eq!(find(&ivs, END), None);
+        assert_eq!(find(&ivs, Some(END)), None);
         // One member leads elsewhere.
         let ivs = map(&[(0, ALLOW), (8, ALLOW), (16, OTHER), (24, ALLOW)]);
-        assert_eq!(find(&ivs, END), None);
+        assert_eq!(find(&ivs, Some(END)), None);
     }
 
     #[test]
     fn a_cube_may_hold_ranges_but_one_range_is_no_cube() {
         // 0..=3 merge into one range, which the search tree finds in one test as well.
-        assert_eq!(find(&map(&[0, 1, 2, 3].map(|v| (v, ALLOW))), END), None);
+        assert_eq!(
+            find(&map(&[0, 1, 2, 3].map(|v| (v, ALLOW))), Some(END)),
+            None
+        );
         // 0..=3 and 0x100..=0x103: two ranges, every submask of 0x103.
         let named = [0, 1, 2, 3, 0x100, 0x101, 0x102, 0x103].map(|v| (v, ALLOW));
         let ivs = map(&named);
-        let c = find(&ivs, END).expect("a cube of two ranges");
+        let c = find(&ivs, Some(END)).expect("a cube of two ranges");
         assert_eq!(c.mask, 0x103);
         assert_eq!(c.rest.len(), 1, "nothing left to search: {:?}", c.rest);
         for v in (0..0x200).chain([u32::MAX]) {
@@ -234,7 +241,7 @@ mod tests {
     fn firecrackers_futex_operations_are_a_cube_of_two_ranges() {
         // FUTEX_WAIT, FUTEX_WAKE, their _PRIVATE forms, and FUTEX_WAIT_BITSET_PRIVATE.
         let ivs = map(&[0, 1, 0x80, 0x81, 0x89].map(|v| (v, ALLOW)));
-        let c = find(&ivs, END).expect("a cube");
+        let c = find(&ivs, Some(END)).expect("a cube");
         assert_eq!(c.mask, 0x81);
         assert_eq!(c.rest.len(), 3, "0x89 alone: {:?}", c.rest);
         for v in (0..0x100).chain([u32::MAX, 0x8000_0081]) {
@@ -271,7 +278,7 @@ mod tests {
         // each to save four values about six.
         let mut named: Vec<(u32, DnId)> = [0, 0x10, 0x20, 0x30].map(|v| (v, ALLOW)).to_vec();
         named.extend((0..60).map(|i| (0x5400 + 2 * i, ALLOW)));
-        assert_eq!(find(&map(&named), END), None);
+        assert_eq!(find(&map(&named), Some(END)), None);
         // A cube of sixteen among 30 more values pays.
         let mut named: Vec<(u32, DnId)> = (0..16u32)
             .map(|s| {
@@ -283,7 +290,7 @@ mod tests {
             .collect();
         named.extend((0..30).map(|i| (0x5400 + 2 * i, OTHER)));
         let ivs = map(&named);
-        let c = find(&ivs, END).expect("a cube of 16");
+        let c = find(&ivs, Some(END)).expect("a cube of 16");
         assert_eq!(c.mask, 0x4 | 0x20 | 0x100 | 0x800);
         for v in (0..0x1000).chain(0x53f0..0x5500) {
             assert_eq!(decide(&c, v), at(&ivs, v).unwrap().to, "value {v:#x}");
@@ -316,7 +323,7 @@ mod tests {
                 }
             }
             let ivs = map(&named);
-            let Some(c) = find(&ivs, END) else {
+            let Some(c) = find(&ivs, Some(END)) else {
                 continue;
             };
             found += 1;
