@@ -126,7 +126,7 @@ pub enum PassName {
     Prune,
     /// No reload of the word the accumulator holds
     Loads,
-    /// One `ret` serves every jump in reach
+    /// One `ret` (or far-jump `ja`) serves every jump in reach
     SharedRets,
     /// Jumps threaded through `ja`, dead code removed
     Cleanup,

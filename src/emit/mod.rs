@@ -11,7 +11,9 @@
 //! * returns ([`Passes::SHARED_RETS`]): a jump to a return reuses a `ret` already placed
 //!   within its reach, else a new copy is placed next to it;
 //! * far jumps: a conditional jump reaches at most 255 instructions; beyond that a `ja`
-//!   trampoline is placed next to it (always on: the kernel requires it).
+//!   trampoline is placed next to it (always on: the kernel requires it), or, with
+//!   [`Passes::SHARED_RETS`], one already placed to the same instruction within reach
+//!   serves it.
 //!
 //! [`Passes::CLEANUP`] then tidies the bytecode (`crate::opt::cleanup`).
 
@@ -45,6 +47,8 @@ struct Builder<'a> {
     /// whose accumulator holds the word); [`UNPLACED`] before it is placed.
     placed: Vec<(usize, usize)>,
     rets: FxMap<u32, usize>,
+    /// The last `ja` placed to each far instruction (by index), shared as `rets` are.
+    trampolines: FxMap<usize, usize>,
     needs_load: Vec<bool>,
     shared_rets: bool,
 }
@@ -68,15 +72,17 @@ impl Builder<'_> {
                     q
                 }
             },
-            Target::At(q) => {
-                if dist(self.rev.len(), q) <= JMP_MAX {
-                    q
-                } else {
+            Target::At(q) if dist(self.rev.len(), q) <= JMP_MAX => q,
+            Target::At(q) => match self.trampolines.get(&q) {
+                Some(&j) if self.shared_rets && dist(self.rev.len(), j) <= JMP_MAX => j,
+                _ => {
                     let here = self.rev.len();
                     let off = (here - q - 1) as u32;
-                    self.push(Instruction::stmt(bpf::BPF_JMP | bpf::BPF_JA, off))
+                    let j = self.push(Instruction::stmt(bpf::BPF_JMP | bpf::BPF_JA, off));
+                    self.trampolines.insert(q, j);
+                    j
                 }
-            }
+            },
         }
     }
 
@@ -164,6 +170,7 @@ fn emit_in(p: &Program, passes: Passes, order: &[DnId]) -> Vec<Instruction> {
         rev: Vec::new(),
         placed: vec![UNPLACED; p.ir.len()],
         rets: FxMap::default(),
+        trampolines: FxMap::default(),
         needs_load: loads::needing_load(p, order, passes.contains(Passes::LOADS)),
         shared_rets: passes.contains(Passes::SHARED_RETS),
     };
@@ -460,5 +467,17 @@ mod tests {
                 assert_eq!(got.ret, want, "args {a0} {a1} {a2}");
             }
         }
+        // The far jumps share their `ja`s: one serves every jump within its reach.
+        let jas = |passes: Passes| {
+            let prog = emit_in(&p, passes, &layouts[0]);
+            (prog.iter())
+                .filter(|i| i.code == bpf::BPF_JMP | bpf::BPF_JA)
+                .count()
+        };
+        let (shared, own) = (
+            jas(without(Passes::empty())),
+            jas(without(Passes::SHARED_RETS)),
+        );
+        assert!(shared < 10 && own > 100, "{shared} shared, {own} own");
     }
 }

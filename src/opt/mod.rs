@@ -67,7 +67,8 @@ bitflags::bitflags! {
         const PRUNE = 1 << 4;
         /// No load of a word the accumulator already holds.
         const LOADS = 1 << 5;
-        /// One `ret` instruction serves every jump that can reach it.
+        /// One `ret` instruction serves every jump that can reach it, and one `ja` every
+        /// jump too far from its target that can reach the `ja`.
         const SHARED_RETS = 1 << 6;
         /// Bytecode clean-ups after layout: jumps threaded through `ja`, dead code removed.
         const CLEANUP = 1 << 7;
