@@ -103,7 +103,8 @@ fn sys(name: &str) -> ScmpSyscall {
 
 /// The `filters` target's check on the shapes that exercise the most: the three x86 ABIs
 /// with priorities, a value list, masked and 64-bit range comparisons, multiplexed calls,
-/// values that are every submask of one mask, and partial pass sets.
+/// values that are every submask of one mask, high words that fail to ALLOW, and partial
+/// pass sets.
 #[test]
 fn filters_check_on_hand_built_filters() {
     let mut total = 0;
@@ -113,6 +114,8 @@ fn filters_check_on_hand_built_filters() {
         Passes::RANGES | Passes::LOADS,
         Passes::ARG_TREES | Passes::PRUNE | Passes::CLEANUP,
         Passes::ARG_TREES | Passes::SUBMASKS,
+        Passes::SINK,
+        Passes::SINK | Passes::ARG_TREES | Passes::PRUNE,
     ]
     .into_iter()
     .enumerate()
@@ -146,6 +149,9 @@ fn filters_check_on_hand_built_filters() {
         .unwrap();
         ctx.add_rule_conditional(ScmpAction::Allow, sys("socket"), &[scmp_cmp!($arg0 == 1)])
             .unwrap();
+        // Docker's `socket` shape: a high word that fails to ALLOW (`opt::sink`).
+        ctx.add_rule_conditional(ScmpAction::Allow, sys("connect"), &[scmp_cmp!($arg0 != 40)])
+            .unwrap();
         // Docker's personality values: every submask of 0x20008, and 0xffffffff.
         for v in [0u64, 8, 0x20000, 0x20008, 0xffff_ffff] {
             ctx.add_rule_conditional(
@@ -165,6 +171,8 @@ fn filters_check_on_hand_built_filters() {
             1,
             0x20008,
             0xffff_ffff,
+            40,
+            0x1_0000_0028,
         ];
         total += checks::check_filter(
             &mut ctx,
@@ -173,6 +181,28 @@ fn filters_check_on_hand_built_filters() {
             &[102, 117, 0x4000_0000],
             i as u64,
         );
+        // The values the moved high word decides, every time (the check above draws its
+        // arguments at random).
+        let nr = ScmpSyscall::from_name_by_arch("connect", ScmpArch::X8664).unwrap();
+        for lvl in [1, 2] {
+            ctx.set_ctl_optimize(lvl).unwrap();
+            ctx.set_opt_passes(passes);
+            let prog = bpf::decode(&ctx.export_bpf_mem().unwrap(), Endian::Little).unwrap();
+            for a0 in [40, 0x1_0000_0028, 41, 0x1_0000_0000] {
+                let d = bpf::SeccompData {
+                    nr: nr.as_raw_syscall(),
+                    arch: 0xc000_003e,
+                    instruction_pointer: 0,
+                    args: [a0, 0, 0, 0, 0, 0],
+                };
+                let got = bpf::simulate(&prog, &d, Endian::Little).unwrap().ret;
+                assert_eq!(
+                    got,
+                    ctx.evaluate(&d),
+                    "level {lvl}, {passes:?}, arg0 {a0:#x}"
+                );
+            }
+        }
     }
     assert!(total > 1000, "{total} queries");
 }

@@ -124,6 +124,8 @@ pub enum PassName {
     Submasks,
     /// Tests the path already decides are dropped
     Prune,
+    /// A 64-bit argument's high word is tested after its low word
+    Sink,
     /// No reload of the word the accumulator holds
     Loads,
     /// One `ret` (or far-jump `ja`) serves every jump in reach
@@ -144,6 +146,7 @@ impl PassName {
             PassName::ArgTrees => Passes::ARG_TREES,
             PassName::Submasks => Passes::SUBMASKS,
             PassName::Prune => Passes::PRUNE,
+            PassName::Sink => Passes::SINK,
             PassName::Loads => Passes::LOADS,
             PassName::SharedRets => Passes::SHARED_RETS,
             PassName::Cleanup => Passes::CLEANUP,

@@ -153,8 +153,8 @@ fn passes_switched_off_change_the_length_not_the_verdicts() {
     let all_off = expect(&["compile", "--arch", arch, "--no-pass", "all"], 0);
     assert!(
         all_off.contains(
-            "passes off: ranges, weights, jset, arg-trees, submasks, prune, loads, shared-rets, \
-             cleanup"
+            "passes off: ranges, weights, jset, arg-trees, submasks, prune, sink, loads, \
+             shared-rets, cleanup"
         ),
         "{all_off}"
     );
@@ -167,6 +167,7 @@ fn passes_switched_off_change_the_length_not_the_verdicts() {
         "kexec_load",
         "clone",
         "personality",
+        "socket",
     ] {
         let verdict = |extra: &[&str]| {
             let mut args = vec!["sim", "--arch", arch, "--syscall", syscall];
@@ -184,6 +185,7 @@ fn passes_switched_off_change_the_length_not_the_verdicts() {
         assert_eq!(verdict(&["--no-pass", "all"]), want, "{syscall}");
         assert_eq!(verdict(&["--no-pass", "prune"]), want, "{syscall}");
         assert_eq!(verdict(&["--no-pass", "submasks"]), want, "{syscall}");
+        assert_eq!(verdict(&["--no-pass", "sink"]), want, "{syscall}");
     }
     // A pass that does not exist is refused, with the names that do.
     let o = cmd(&["compile", "--no-pass", "inline"]);

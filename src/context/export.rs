@@ -22,13 +22,26 @@ impl ScmpFilterContext {
     fn generate(&self) -> Result<Vec<Instruction>> {
         self.require_arch()?;
         let passes = self.passes;
-        let crate::opt::Optimized { trees, lists } =
-            crate::opt::optimize(crate::ir::lower::lower(&self.col, passes), passes);
-        let Some(lists) = lists else {
+        let prog = self.compile(passes);
+        // High words tested last (`opt::sink`) can lengthen a program near the kernel's
+        // limit (far jumps into a shared test need `ja` trampolines): then without it.
+        if prog.len() > bpf::BPF_MAXINSNS && passes.contains(crate::opt::Passes::SINK) {
+            return crate::emit::check_len(self.compile(passes - crate::opt::Passes::SINK));
+        }
+        crate::emit::check_len(prog)
+    }
+
+    /// The program `passes` make, however long.
+    fn compile(&self, passes: crate::opt::Passes) -> Vec<Instruction> {
+        let endian = self.col.endian.unwrap_or(Endian::Little);
+        let mut optimized =
+            crate::opt::optimize(crate::ir::lower::lower(&self.col, passes), passes, endian);
+        let trees = optimized.trees.take();
+        if !passes.contains(crate::opt::Passes::ARG_TREES) {
             // Without argument trees, the one program.
             let program = trees.expect("the program without argument trees");
-            return crate::emit::check_len(crate::emit::emit(&program, passes));
-        };
+            return crate::emit::emit(&program, passes);
+        }
         // Search trees over argument values are faster than libseccomp's `jeq` lists but
         // about a fifth longer: where that is too long for the kernel, the lists it is (the
         // same program as with the pass off). A program whose lower bound on its length
@@ -38,13 +51,13 @@ impl ScmpFilterContext {
         if let Some(trees) = trees.filter(|t| t.may_fit(bpf::BPF_MAXINSNS)) {
             let prog = crate::emit::emit(&trees, passes);
             if prog.len() <= bpf::BPF_MAXINSNS {
-                return Ok(prog);
+                return prog;
             }
         }
-        crate::emit::check_len(crate::emit::emit(
-            &lists,
-            passes - crate::opt::Passes::ARG_TREES,
-        ))
+        let lists = optimized
+            .lists()
+            .expect("the program before argument trees");
+        crate::emit::emit(&lists, passes - crate::opt::Passes::ARG_TREES)
     }
 
     /// libseccomp refuses to export or load a filter with no architecture.

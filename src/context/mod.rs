@@ -367,8 +367,12 @@ mod tests {
                 let mut sets = vec![all];
                 sets.extend(all.iter().map(|p| all - p));
                 for passes in sets {
-                    let crate::opt::Optimized { trees, lists } =
-                        crate::opt::optimize(crate::ir::lower::lower(&ctx.col, passes), passes);
+                    let mut optimized = crate::opt::optimize(
+                        crate::ir::lower::lower(&ctx.col, passes),
+                        passes,
+                        ctx.col.endian.unwrap_or(crate::arch::Endian::Little),
+                    );
+                    let (trees, lists) = (optimized.trees.take(), optimized.lists());
                     let forms = [(trees, passes), (lists, passes - Passes::ARG_TREES)];
                     for (p, passes) in forms {
                         let Some(p) = p else { continue };

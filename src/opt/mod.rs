@@ -17,18 +17,23 @@
 //! 2. `jset`: masked comparisons that a `jset` decides lose their `and`;
 //! 3. `prune` and `arg_trees` (again while a rewrite leaves something to prune): tests that the path already
 //!    decides go, and a chain of comparisons of one argument word becomes a search tree;
-//! 4. emission (`crate::emit`), with [`Passes::LOADS`] (no reload of the word the accumulator
-//!    holds) and [`Passes::SHARED_RETS`] (one `ret` serves every jump in reach);
-//! 5. [`Passes::CLEANUP`] on the bytecode: jumps threaded through `ja`, dead code removed.
+//! 4. `sink`: a 64-bit comparison tests the high word after the low word, where the calls
+//!    that the low word decides gain;
+//! 5. emission (`crate::emit`), with [`Passes::LOADS`] (no reload of the word the accumulator
+//!    holds) and [`Passes::SHARED_RETS`] (one `ret`, or far-jump `ja`, serves every jump in
+//!    reach);
+//! 6. [`Passes::CLEANUP`] on the bytecode: jumps threaded through `ja`, dead code removed.
 
 pub(crate) mod arg_trees;
 pub(crate) mod cleanup;
 pub(crate) mod intervals;
 pub(crate) mod jset;
 pub(crate) mod prune;
+pub(crate) mod sink;
 pub(crate) mod submasks;
 pub(crate) mod weights;
 
+use crate::arch::Endian;
 use crate::ir::Program;
 
 bitflags::bitflags! {
@@ -76,6 +81,9 @@ bitflags::bitflags! {
         /// mask (Docker's `personality` values 0, 8, 0x20000, 0x20008) are decided by one
         /// `jset` in front of the search tree.
         const SUBMASKS = 1 << 8;
+        /// A 64-bit comparison tests the high word after the low word, where calls whose low
+        /// word decides then skip it (`socket(domain != AF_VSOCK)`: one test for most domains).
+        const SINK = 1 << 9;
     }
 }
 
@@ -90,16 +98,44 @@ impl Default for Passes {
 /// (comparisons left as `jeq` lists), which is shorter where trees are long.
 pub(crate) struct Optimized {
     /// Every enabled pass; `None` when the trees alone make the program longer than the
-    /// kernel takes (more tests than [`crate::bpf::BPF_MAXINSNS`]), so `lists` it is.
+    /// kernel takes (more tests than [`crate::bpf::BPF_MAXINSNS`]), so the lists it is.
     pub trees: Option<Program>,
+    /// Every enabled pass but [`Passes::ARG_TREES`] and [`Passes::SINK`] (`None` when trees
+    /// are off: `trees` is that program); [`Optimized::lists`] finishes it.
+    lists: Option<Program>,
+    /// The byte order, where [`Passes::SINK`] is on.
+    sink: Option<Endian>,
+}
+
+impl Optimized {
     /// Every enabled pass but [`Passes::ARG_TREES`] (`None` when it is off: `trees` is that
-    /// program).
-    pub lists: Option<Program>,
+    /// program). Finished on demand: it is needed only where the trees are too long.
+    pub(crate) fn lists(&mut self) -> Option<Program> {
+        let lists = self.lists.take()?;
+        Some(match self.sink {
+            Some(endian) => sink::run(lists, endian),
+            None => lists,
+        })
+    }
 }
 
 /// Runs the IR passes that `passes` enables until they find nothing more to do; see
-/// [`Optimized`].
-pub(crate) fn optimize(mut p: Program, passes: Passes) -> Optimized {
+/// [`Optimized`]. `endian` is the filter's byte order (which word of an argument is high).
+pub(crate) fn optimize(p: Program, passes: Passes, endian: Endian) -> Optimized {
+    let (trees, lists) = optimize_words(p, passes);
+    let sink = passes.contains(Passes::SINK).then_some(endian);
+    Optimized {
+        trees: match sink {
+            Some(endian) => trees.map(|p| sink::run(p, endian)),
+            None => trees,
+        },
+        lists,
+        sink,
+    }
+}
+
+/// [`optimize`] but for [`Passes::SINK`]: (trees, lists).
+fn optimize_words(mut p: Program, passes: Passes) -> (Option<Program>, Option<Program>) {
     if passes.contains(Passes::JSET) {
         p = jset::run(p);
     }
@@ -107,16 +143,10 @@ pub(crate) fn optimize(mut p: Program, passes: Passes) -> Optimized {
         p = prune::run(&p);
     }
     if !passes.contains(Passes::ARG_TREES) {
-        return Optimized {
-            trees: Some(p),
-            lists: None,
-        };
+        return (Some(p), None);
     }
     let lists = p;
-    Optimized {
-        trees: with_trees(&lists, passes),
-        lists: Some(lists),
-    }
+    (with_trees(&lists, passes), Some(lists))
 }
 
 /// [`arg_trees`] on `lists`, and [`prune`] again where a rewritten chain leads to more tests
