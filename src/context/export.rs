@@ -19,16 +19,24 @@ impl ScmpFilterContext {
         self.generate()
     }
 
-    fn generate(&self) -> Result<Vec<Instruction>> {
+    pub(crate) fn generate(&self) -> Result<Vec<Instruction>> {
+        crate::emit::check_len(self.generate_within(bpf::BPF_MAXINSNS)?)
+    }
+
+    /// The program, compiled again without [`Passes::SINK`](crate::opt::Passes::SINK) where
+    /// it is longer than `limit` (the kernel's) and that is shorter: high words tested last
+    /// can lengthen a program (copies of shared low-word tests). Its length is not checked.
+    pub(crate) fn generate_within(&self, limit: usize) -> Result<Vec<Instruction>> {
         self.require_arch()?;
         let passes = self.passes;
         let prog = self.compile(passes);
-        // High words tested last (`opt::sink`) can lengthen a program near the kernel's
-        // limit (far jumps into a shared test need `ja` trampolines): then without it.
-        if prog.len() > bpf::BPF_MAXINSNS && passes.contains(crate::opt::Passes::SINK) {
-            return crate::emit::check_len(self.compile(passes - crate::opt::Passes::SINK));
+        if prog.len() > limit && passes.contains(crate::opt::Passes::SINK) {
+            let without = self.compile(passes - crate::opt::Passes::SINK);
+            if without.len() < prog.len() {
+                return Ok(without);
+            }
         }
-        crate::emit::check_len(prog)
+        Ok(prog)
     }
 
     /// The program `passes` make, however long.

@@ -390,4 +390,28 @@ mod tests {
         }
         assert!(checked > 1000);
     }
+
+    /// A program that high words tested last make longer than the limit is compiled again
+    /// without them, where that is shorter (the kernel's limit is too far to reach with a
+    /// small filter: a small one stands in for it).
+    #[test]
+    fn a_program_sink_makes_too_long_is_compiled_without_it() {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        for a in [ScmpArch::X8664, ScmpArch::X86] {
+            ctx.add_arch(a).unwrap();
+        }
+        // x86's low-word test is shared: x86_64's high word fails to ALLOW, so it is copied.
+        let ne = ScmpArgCompare::new(0, ScmpCompareOp::NotEqual, 40);
+        let connect = ScmpSyscall::from_name("connect").unwrap();
+        ctx.add_rule_conditional(ScmpAction::Allow, connect, &[ne])
+            .unwrap();
+        let with = ctx.generate_within(crate::bpf::BPF_MAXINSNS).unwrap().len();
+        ctx.set_opt_passes(Passes::all() - Passes::SINK);
+        let without = ctx.generate().unwrap().len();
+        assert!(with > without, "{with} with the pass, {without} without");
+        ctx.set_opt_passes(Passes::all());
+        assert_eq!(ctx.generate_within(with - 1).unwrap().len(), without);
+        assert_eq!(ctx.generate_within(with).unwrap().len(), with);
+    }
 }
