@@ -23,49 +23,34 @@ impl ScmpFilterContext {
         crate::emit::check_len(self.generate_within(bpf::BPF_MAXINSNS)?)
     }
 
-    /// The program, compiled again without [`Passes::SINK`](crate::opt::Passes::SINK) where
-    /// it is longer than `limit` (the kernel's) and that is shorter: high words tested last
-    /// can lengthen a program (copies of shared low-word tests). Its length is not checked.
+    /// The program, made to fit in `limit` instructions (the kernel's) where the passes
+    /// allow; its length is not checked.
     pub(crate) fn generate_within(&self, limit: usize) -> Result<Vec<Instruction>> {
+        use crate::opt::Passes;
         self.require_arch()?;
         let passes = self.passes;
-        let prog = self.compile(passes);
-        if prog.len() > limit && passes.contains(crate::opt::Passes::SINK) {
-            let without = self.compile(passes - crate::opt::Passes::SINK);
-            if without.len() < prog.len() {
-                return Ok(without);
-            }
-        }
-        Ok(prog)
-    }
-
-    /// The program `passes` make, however long.
-    fn compile(&self, passes: crate::opt::Passes) -> Vec<Instruction> {
         let endian = self.col.endian.unwrap_or(Endian::Little);
         let mut optimized =
             crate::opt::optimize(crate::ir::lower::lower(&self.col, passes), passes, endian);
-        let trees = optimized.trees.take();
-        if !passes.contains(crate::opt::Passes::ARG_TREES) {
+        let Some(lists) = optimized.lists.take() else {
             // Without argument trees, the one program.
-            let program = trees.expect("the program without argument trees");
-            return crate::emit::emit(&program, passes);
-        }
+            let program = optimized.trees.take().expect("the program without trees");
+            return Ok(emit_within(&optimized, program, passes, limit));
+        };
         // Search trees over argument values are faster than libseccomp's `jeq` lists but
         // about a fifth longer: where that is too long for the kernel, the lists it is (the
         // same program as with the pass off). A program whose lower bound on its length
         // (`Program::min_len`: a jump a test, a load before a test reached from another
         // word, a `ret` a return) is over the kernel's limit is too long before it is
         // emitted.
-        if let Some(trees) = trees.filter(|t| t.may_fit(bpf::BPF_MAXINSNS)) {
-            let prog = crate::emit::emit(&trees, passes);
-            if prog.len() <= bpf::BPF_MAXINSNS {
-                return prog;
+        if let Some(trees) = optimized.trees.take().filter(|t| t.may_fit(limit)) {
+            let prog = emit_fitting(&optimized, trees, passes, limit);
+            if prog.len() <= limit {
+                return Ok(prog);
             }
         }
-        let lists = optimized
-            .lists()
-            .expect("the program before argument trees");
-        crate::emit::emit(&lists, passes - crate::opt::Passes::ARG_TREES)
+        let passes = passes - Passes::ARG_TREES;
+        Ok(emit_within(&optimized, lists, passes, limit))
     }
 
     /// libseccomp refuses to export or load a filter with no architecture.
@@ -219,4 +204,44 @@ fn write_fd<T: AsFd>(fd: T, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes)?;
     f.flush()?;
     Ok(())
+}
+
+/// Emits `p` after `opt::sink` (where `optimized` has it on) if it may fit in `limit`
+/// instructions; else as it is (too long either way).
+fn emit_within(
+    optimized: &crate::opt::Optimized,
+    p: crate::ir::Program,
+    passes: crate::opt::Passes,
+    limit: usize,
+) -> Vec<Instruction> {
+    if p.may_fit(limit) {
+        emit_fitting(optimized, p, passes, limit)
+    } else {
+        crate::emit::emit(&p, passes)
+    }
+}
+
+/// Emits `p`, which may fit in `limit` instructions, after `opt::sink` (where `optimized`
+/// has it on); where that is longer than `limit`, `p` as it was if that is shorter (the pass
+/// copies shared low-word tests, and far jumps into the high-word tests it shares may need
+/// trampolines).
+fn emit_fitting(
+    optimized: &crate::opt::Optimized,
+    p: crate::ir::Program,
+    passes: crate::opt::Passes,
+    limit: usize,
+) -> Vec<Instruction> {
+    let form = optimized.finish(p);
+    let prog = crate::emit::emit(&form.program, passes);
+    match form.before_sink {
+        Some(before) if prog.len() > limit => {
+            let other = crate::emit::emit(&before, passes);
+            if other.len() < prog.len() {
+                other
+            } else {
+                prog
+            }
+        }
+        _ => prog,
+    }
 }

@@ -372,10 +372,16 @@ mod tests {
                         passes,
                         ctx.col.endian.unwrap_or(crate::arch::Endian::Little),
                     );
-                    let (trees, lists) = (optimized.trees.take(), optimized.lists());
+                    let (trees, lists) = (optimized.trees.take(), optimized.lists.take());
                     let forms = [(trees, passes), (lists, passes - Passes::ARG_TREES)];
-                    for (p, passes) in forms {
-                        let Some(p) = p else { continue };
+                    let programs = forms.into_iter().flat_map(|(p, passes)| {
+                        p.into_iter()
+                            .map(|p| optimized.finish(p))
+                            .flat_map(|f| [Some(f.program), f.before_sink])
+                            .flatten()
+                            .map(move |p| (p, passes))
+                    });
+                    for (p, passes) in programs {
                         let len = crate::emit::emit(&p, passes).len();
                         assert!(p.min_len() <= p.min_len_ceiling());
                         assert!(

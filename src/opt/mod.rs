@@ -97,44 +97,54 @@ impl Default for Passes {
 /// with argument trees where [`Passes::ARG_TREES`] is on, and the same program before them
 /// (comparisons left as `jeq` lists), which is shorter where trees are long.
 pub(crate) struct Optimized {
-    /// Every enabled pass; `None` when the trees alone make the program longer than the
-    /// kernel takes (more tests than [`crate::bpf::BPF_MAXINSNS`]), so the lists it is.
+    /// Every enabled pass but [`Passes::SINK`]; `None` when the trees alone make the program
+    /// longer than the kernel takes (more tests than [`crate::bpf::BPF_MAXINSNS`]), so the
+    /// lists it is.
     pub trees: Option<Program>,
     /// Every enabled pass but [`Passes::ARG_TREES`] and [`Passes::SINK`] (`None` when trees
-    /// are off: `trees` is that program); [`Optimized::lists`] finishes it.
-    lists: Option<Program>,
+    /// are off: `trees` is that program).
+    pub lists: Option<Program>,
     /// The byte order, where [`Passes::SINK`] is on.
     sink: Option<Endian>,
 }
 
+/// A program, and the same program before [`Passes::SINK`] where that moved something (it
+/// can make a program longer: see `sink`).
+pub(crate) struct Form {
+    pub program: Program,
+    pub before_sink: Option<Program>,
+}
+
 impl Optimized {
-    /// Every enabled pass but [`Passes::ARG_TREES`] (`None` when it is off: `trees` is that
-    /// program). Finished on demand: it is needed only where the trees are too long.
-    pub(crate) fn lists(&mut self) -> Option<Program> {
-        let lists = self.lists.take()?;
-        Some(match self.sink {
-            Some(endian) => sink::run(lists, endian),
-            None => lists,
-        })
+    /// `p` (`trees` or `lists`) after [`Passes::SINK`] where it is on. Left to the caller:
+    /// a program too long for the kernel need not be finished.
+    pub(crate) fn finish(&self, p: Program) -> Form {
+        match self.sink.and_then(|endian| sink::run(&p, endian)) {
+            Some(sunk) => Form {
+                program: sunk,
+                before_sink: Some(p),
+            },
+            None => Form {
+                program: p,
+                before_sink: None,
+            },
+        }
     }
 }
 
-/// Runs the IR passes that `passes` enables until they find nothing more to do; see
-/// [`Optimized`]. `endian` is the filter's byte order (which word of an argument is high).
+/// Runs the IR passes that `passes` enables until they find nothing more to do, but for
+/// [`Passes::SINK`] ([`Optimized::finish`]); see [`Optimized`]. `endian` is the filter's byte
+/// order (which word of an argument is high).
 pub(crate) fn optimize(p: Program, passes: Passes, endian: Endian) -> Optimized {
     let (trees, lists) = optimize_words(p, passes);
-    let sink = passes.contains(Passes::SINK).then_some(endian);
     Optimized {
-        trees: match sink {
-            Some(endian) => trees.map(|p| sink::run(p, endian)),
-            None => trees,
-        },
+        trees,
         lists,
-        sink,
+        sink: passes.contains(Passes::SINK).then_some(endian),
     }
 }
 
-/// [`optimize`] but for [`Passes::SINK`]: (trees, lists).
+/// [`optimize`]: (trees, lists).
 fn optimize_words(mut p: Program, passes: Passes) -> (Option<Program>, Option<Program>) {
     if passes.contains(Passes::JSET) {
         p = jset::run(p);

@@ -18,15 +18,16 @@
 //! becomes `h ? e : d`, and the region takes `h`'s place. Sound for any region: with `h`
 //! true, each path ends where it did; with `h` false, every path ends in `d`, as `h` did.
 //!
-//! Taken where some exit is `d` (else no call gains) and at most one exit is not (each such
-//! exit gets a copy of `h`), and either no node of the region is reached from outside it
+//! Taken where some exit is `d` (else no call gains), at most one exit is not (each such
+//! exit gets a copy of `h`), the region is at most [`MAX_REGION`] tests, and either no node
+//! of the region is reached from outside it
 //! (the move is free), or the region is at most [`MAX_COPY`] tests and `d` is ALLOW (the
 //! region is copied, for the calls the rules let through: Docker's `socket` on x86_64, whose
 //! low-word tests the x86 and x32 sections share). The copies of `h` are one node wherever
 //! their exits agree (`hi == 0 ? ALLOW : KILL` after every rule of a filter), which often
 //! makes the program shorter (crosvm's, by 2 to 8 instructions); far jumps to it share
 //! `ja` trampolines (`crate::emit`), and a program the pass makes too long for the kernel is
-//! compiled without it. The pass runs until it finds nothing more, so the high words of a
+//! emitted as it was before the pass. The pass runs until it finds nothing more, so the high words of a
 //! rule on two arguments go below both low words. Only high words move, and only below
 //! other words, so it ends; and only argument words move, so the dispatch on the number and
 //! the action cache's view of it are untouched.
@@ -49,6 +50,14 @@ fn high_word(off: u32, endian: Endian) -> bool {
 /// visited from each): past it, the rest stays as it is.
 const BUDGET: usize = 1 << 20;
 
+/// The largest region that moves: a value tree of hundreds of values gains only for the
+/// values it does not name (denials, in an allow-list), and rebuilding the graph around it
+/// costs a tenth of a long filter's build.
+const MAX_REGION: usize = 64;
+
+/// [`round`]'s mark of a node not copied.
+const NONE: DnId = DnId::MAX;
+
 /// The largest region copied where another path shares it (see [`region`]).
 const MAX_COPY: usize = 4;
 
@@ -57,18 +66,19 @@ const MAX_COPY: usize = 4;
 const ROUNDS: usize = 4;
 
 /// Moves high-word tests below the low-word tests that follow them, where that costs
-/// nothing (see the module's documentation), until nothing moves.
-pub(crate) fn run(mut p: Program, endian: Endian) -> Program {
-    for _ in 0..ROUNDS {
-        let Some((next, more)) = round(&p, endian) else {
-            break;
-        };
-        p = next;
+/// nothing (see the module's documentation), until nothing moves: `None` when nothing does.
+pub(crate) fn run(p: &Program, endian: Endian) -> Option<Program> {
+    let (mut p, mut more) = round(p, endian)?;
+    for _ in 1..ROUNDS {
         if !more {
             break;
         }
+        let Some(next) = round(&p, endian) else {
+            break;
+        };
+        (p, more) = next;
     }
-    p
+    Some(p)
 }
 
 /// How a high-word test `h` moves: its body region and which successor the body is.
@@ -79,6 +89,8 @@ struct Move {
     d: DnId,
     /// Whether the body is `h`'s true successor.
     body_is_t: bool,
+    /// Whether only `h` leads into the region (its nodes are not needed once it moved).
+    private: bool,
 }
 
 /// One round: every high-word test that can move, moved (`None`: none can), and whether one
@@ -97,6 +109,8 @@ fn round(p: &Program, endian: Endian) -> Option<(Program, bool)> {
     // Scratch for `region`: how many of a node's parents are in the region.
     let mut inside = vec![0u32; p.ir.len()];
     let mut budget = BUDGET;
+    // The nodes of the private regions that move.
+    let mut dead = vec![false; p.ir.len()];
     for &d in &order {
         let Dn::Test {
             off,
@@ -125,13 +139,19 @@ fn round(p: &Program, endian: Endian) -> Option<(Program, bool)> {
             &mut inside,
             &mut budget,
         );
-        if let Some(region) = found {
+        if let Some((region, private)) = found {
+            if private {
+                for &r in &region {
+                    dead[r] = true;
+                }
+            }
             moves.insert(
                 d,
                 Move {
                     region,
                     d: fail,
                     body_is_t,
+                    private,
                 },
             );
         }
@@ -141,8 +161,14 @@ fn round(p: &Program, endian: Endian) -> Option<(Program, bool)> {
     }
     let mut ir = Ir::with_capacity(order.len());
     let mut new = vec![0; p.ir.len()];
+    // Each region node's copy (`NONE` outside the region being copied).
+    let mut copy = vec![NONE; p.ir.len()];
     let mut more = false;
     for &d in &order {
+        if dead[d] {
+            // In a private region that moves: only its copy is reached.
+            continue;
+        }
         let n = p.ir.node(d);
         new[d] = match (moves.get(&d), n) {
             (
@@ -154,7 +180,6 @@ fn round(p: &Program, endian: Endian) -> Option<(Program, bool)> {
                 // The region again, its exits through `h`: successors first, so each copy's
                 // successors are copied before it.
                 let fail = new[m.d];
-                let mut copy: FxMap<DnId, DnId> = FxMap::default();
 
                 for &r in &m.region {
                     let Dn::Test {
@@ -171,23 +196,27 @@ fn round(p: &Program, endian: Endian) -> Option<(Program, bool)> {
                     // An exit (the region's own nodes are copied already: successors first)
                     // that now tests a low word: `h` may move below it next round.
                     for x in [t, f] {
-                        if x != m.d && !copy.contains_key(&x) {
+                        if x != m.d && copy[x] == NONE {
                             more |= matches!(ir.node(new[x]), Dn::Test { off, .. }
                                 if off >= crate::bpf::SECCOMP_DATA_ARGS_OFFSET
                                     && !high_word(off, endian));
                         }
                     }
-                    let mut exit = |x: DnId| match copy.get(&x) {
-                        Some(&c) => c,
-                        None if x == m.d => fail,
-                        None if m.body_is_t => ir.test(off, mask, op, k, new[x], fail),
-                        None => ir.test(off, mask, op, k, fail, new[x]),
+                    let mut exit = |x: DnId| match copy[x] {
+                        NONE if x == m.d => fail,
+                        NONE if m.body_is_t => ir.test(off, mask, op, k, new[x], fail),
+                        NONE => ir.test(off, mask, op, k, fail, new[x]),
+                        c => c,
                     };
                     let (t, f) = (exit(t), exit(f));
-                    let c = ir.test(w, rm, rop, rk, t, f);
-                    copy.insert(r, c);
+                    copy[r] = ir.test(w, rm, rop, rk, t, f);
                 }
-                copy[m.region.last().expect("a region holds its body")]
+                let body = copy[*m.region.last().expect("a region holds its body")];
+                for &r in &m.region {
+                    copy[r] = NONE;
+                }
+                debug_assert!(m.private || m.region.iter().all(|&r| !dead[r]));
+                body
             }
             _ => ir.add(n.map_succ(|x| new[x])),
         };
@@ -212,7 +241,7 @@ fn region(
     parents: &[u32],
     inside: &mut [u32],
     budget: &mut usize,
-) -> Option<Vec<DnId>> {
+) -> Option<(Vec<DnId>, bool)> {
     let Dn::Test { off: w, .. } = p.ir.node(body) else {
         return None;
     };
@@ -223,8 +252,10 @@ fn region(
     {
         return None;
     }
-    // The region in postorder (an explicit stack: a region can be a long chain).
+    // The region in postorder (an explicit stack: a region can be a long chain), and every
+    // node whose `inside` count this sets, to clear them.
     let mut region = Vec::new();
+    let mut seen = vec![body];
     let (mut fails, mut other) = (false, None);
     let mut ok = true;
     let mut stack = vec![(body, false)];
@@ -242,6 +273,7 @@ fn region(
             if of_w {
                 inside[x] += 1;
                 if inside[x] == 1 {
+                    seen.push(x);
                     stack.push((x, false));
                 }
             } else if x == fail {
@@ -252,24 +284,32 @@ fn region(
                 other = Some(x);
             }
         }
+        if !ok || seen.len() > MAX_REGION {
+            ok = false;
+            break;
+        }
     }
-    // Private: every parent of a region node is `h` or in the region.
     // Private (every parent of a region node is `h` or in the region), so the move is free;
     // or small and failing to ALLOW, so the calls that gain are the common ones (those the
     // rules let through), and the copy is worth its few instructions.
-    let private = region.iter().all(|&r| inside[r] == parents[r]);
+    let private = ok && region.iter().all(|&r| inside[r] == parents[r]);
     let allows = p.ir.node(fail) == Dn::Ret(crate::bpf::SECCOMP_RET_ALLOW);
     ok &= fails && (private || allows && region.len() <= MAX_COPY);
-    for &r in &region {
+    for &r in &seen {
         inside[r] = 0;
     }
-    ok.then_some(region)
+    ok.then_some((region, private))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ir::Op;
+
+    /// `p` after the pass.
+    fn sunk(p: Program, endian: Endian) -> Program {
+        run(&p, endian).unwrap_or(p)
+    }
 
     /// Evaluates the program for argument words `words` (offset -> value; others 0): the
     /// return value and the tests run.
@@ -308,7 +348,7 @@ mod tests {
         let (allow, errno) = (ir.ret(0x7fff_0000), ir.ret(0x5_0001));
         let lo = ir.test(LO0, u32::MAX, Op::Eq, 40, errno, allow);
         let root = ir.test(HI0, u32::MAX, Op::Eq, 0, lo, allow);
-        let p = run(Program { ir, root }, Endian::Little);
+        let p = sunk(Program { ir, root }, Endian::Little);
         assert_eq!(
             p.dump(),
             "n0: [16] Eq 0x28 ? n1 : n2\n\
@@ -339,7 +379,7 @@ mod tests {
         let hi1 = ir.test(HI1, u32::MAX, Op::Eq, 0, lo1, deny);
         let lo0 = ir.test(LO0, u32::MAX, Op::Eq, 1, hi1, deny);
         let root = ir.test(HI0, u32::MAX, Op::Eq, 0, lo0, deny);
-        let p = run(Program { ir, root }, Endian::Little);
+        let p = sunk(Program { ir, root }, Endian::Little);
         let offs: Vec<u32> =
             p.ir.postorder(p.root)
                 .iter()
@@ -381,7 +421,7 @@ mod tests {
                 ir: copy,
             };
             let want = p.dump();
-            assert_eq!(run(p, Endian::Little).dump(), want);
+            assert_eq!(sunk(p, Endian::Little).dump(), want);
         }
     }
 
@@ -406,7 +446,7 @@ mod tests {
             let hi = ir.test(HI0, u32::MAX, Op::Eq, 0, lo, fail);
             // The sections: the arch word picks one.
             let root = ir.test(4, u32::MAX, Op::Eq, 1, hi, lo);
-            let p = run(Program { ir, root }, Endian::Little);
+            let p = sunk(Program { ir, root }, Endian::Little);
             let Dn::Test { t: x86_64, .. } = p.ir.node(p.root) else {
                 panic!("a test at the root");
             };
@@ -473,7 +513,7 @@ mod tests {
                 root: copy_into(&before.ir, &mut copy, root),
                 ir: copy,
             };
-            let after = run(after, endian);
+            let after = sunk(after, endian);
             moved += usize::from(after.dump() != before.dump());
             for v in 0..81u32 {
                 let words: Vec<(u32, u32)> = (0..4)
