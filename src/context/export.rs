@@ -19,13 +19,13 @@ impl ScmpFilterContext {
         self.generate()
     }
 
-    pub(crate) fn generate(&self) -> Result<Vec<Instruction>> {
+    pub(super) fn generate(&self) -> Result<Vec<Instruction>> {
         crate::emit::check_len(self.generate_within(bpf::BPF_MAXINSNS)?)
     }
 
     /// The program, made to fit in `limit` instructions (the kernel's) where the passes
     /// allow; its length is not checked.
-    pub(crate) fn generate_within(&self, limit: usize) -> Result<Vec<Instruction>> {
+    pub(super) fn generate_within(&self, limit: usize) -> Result<Vec<Instruction>> {
         use crate::opt::Passes;
         self.require_arch()?;
         let passes = self.passes;

@@ -61,8 +61,9 @@ const NONE: DnId = DnId::MAX;
 /// The largest region copied where another path shares it (see [`region`]).
 const MAX_COPY: usize = 4;
 
-/// The rounds at most (each moves every high word it can below one more word; two cover
-/// rules on up to three 64-bit arguments, which is more than the shared policies have).
+/// The rounds at most: the first moves each high word below its own low word, each other
+/// one below the next argument's (four cover a rule on four 64-bit arguments; no rule of the
+/// shared policies gains from a second round).
 const ROUNDS: usize = 4;
 
 /// Moves high-word tests below the low-word tests that follow them, where that costs
@@ -180,7 +181,6 @@ fn round(p: &Program, endian: Endian) -> Option<(Program, bool)> {
                 // The region again, its exits through `h`: successors first, so each copy's
                 // successors are copied before it.
                 let fail = new[m.d];
-
                 for &r in &m.region {
                     let Dn::Test {
                         off: w,
