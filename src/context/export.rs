@@ -35,7 +35,8 @@ impl ScmpFilterContext {
         let Some(lists) = optimized.lists.take() else {
             // Without argument trees, the one program.
             let program = optimized.trees.take().expect("the program without trees");
-            return Ok(emit_within(&optimized, program, passes, limit));
+            return Ok(emit_fitting(&optimized, &program, passes, limit)
+                .unwrap_or_else(|| crate::emit::emit(&program, passes)));
         };
         // Search trees over argument values are faster than libseccomp's `jeq` lists but
         // about a fifth longer: where that is too long for the kernel, the lists it is (the
@@ -43,14 +44,14 @@ impl ScmpFilterContext {
         // (`Program::min_len`: a jump a test, a load before a test reached from another
         // word, a `ret` a return) is over the kernel's limit is too long before it is
         // emitted.
-        if let Some(trees) = optimized.trees.take().filter(|t| t.may_fit(limit)) {
-            let prog = emit_fitting(&optimized, trees, passes, limit);
-            if prog.len() <= limit {
-                return Ok(prog);
-            }
+        let trees = optimized.trees.take();
+        let fitting = trees.and_then(|t| emit_fitting(&optimized, &t, passes, limit));
+        if let Some(prog) = fitting.filter(|p| p.len() <= limit) {
+            return Ok(prog);
         }
         let passes = passes - Passes::ARG_TREES;
-        Ok(emit_within(&optimized, lists, passes, limit))
+        Ok(emit_fitting(&optimized, &lists, passes, limit)
+            .unwrap_or_else(|| crate::emit::emit(&lists, passes)))
     }
 
     /// libseccomp refuses to export or load a filter with no architecture.
@@ -206,42 +207,28 @@ fn write_fd<T: AsFd>(fd: T, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Emits `p` after `opt::sink` (where `optimized` has it on) if it may fit in `limit`
-/// instructions; else as it is (too long either way).
-fn emit_within(
-    optimized: &crate::opt::Optimized,
-    p: crate::ir::Program,
-    passes: crate::opt::Passes,
-    limit: usize,
-) -> Vec<Instruction> {
-    if p.may_fit(limit) {
-        emit_fitting(optimized, p, passes, limit)
-    } else {
-        crate::emit::emit(&p, passes)
-    }
-}
-
-/// Emits `p`, which may fit in `limit` instructions, after `opt::sink` (where `optimized`
-/// has it on); where that is longer than `limit`, `p` as it was if that is shorter (the pass
-/// copies shared low-word tests, and far jumps into the high-word tests it shares may need
-/// trampolines).
+/// Emits `p` after `opt::sink` (where `optimized` has it on), `None` where `p`'s lower bound
+/// on its length is over `limit` (too long either way). Where the sunk program is longer than
+/// `limit`, `p` as it was if that is shorter (the pass copies shared low-word tests, and far
+/// jumps into the high-word tests it shares may need trampolines).
 fn emit_fitting(
     optimized: &crate::opt::Optimized,
-    p: crate::ir::Program,
+    p: &crate::ir::Program,
     passes: crate::opt::Passes,
     limit: usize,
-) -> Vec<Instruction> {
-    let form = optimized.finish(p);
-    let prog = crate::emit::emit(&form.program, passes);
-    match form.before_sink {
-        Some(before) if prog.len() > limit => {
-            let other = crate::emit::emit(&before, passes);
-            if other.len() < prog.len() {
-                other
-            } else {
-                prog
-            }
-        }
-        _ => prog,
+) -> Option<Vec<Instruction>> {
+    if !p.may_fit(limit) {
+        return None;
     }
+    let Some(sunk) = optimized.sunk(p) else {
+        return Some(crate::emit::emit(p, passes));
+    };
+    let prog = crate::emit::emit(&sunk, passes);
+    if prog.len() > limit {
+        let before = crate::emit::emit(p, passes);
+        if before.len() < prog.len() {
+            return Some(before);
+        }
+    }
+    Some(prog)
 }

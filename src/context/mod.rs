@@ -376,8 +376,7 @@ mod tests {
                     let forms = [(trees, passes), (lists, passes - Passes::ARG_TREES)];
                     let programs = forms.into_iter().flat_map(|(p, passes)| {
                         p.into_iter()
-                            .map(|p| optimized.finish(p))
-                            .flat_map(|f| [Some(f.program), f.before_sink])
+                            .flat_map(|p| [optimized.sunk(&p), Some(p)])
                             .flatten()
                             .map(move |p| (p, passes))
                     });

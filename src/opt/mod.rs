@@ -108,32 +108,17 @@ pub(crate) struct Optimized {
     sink: Option<Endian>,
 }
 
-/// A program, and the same program before [`Passes::SINK`] where that moved something (it
-/// can make a program longer: see `sink`).
-pub(crate) struct Form {
-    pub program: Program,
-    pub before_sink: Option<Program>,
-}
-
 impl Optimized {
-    /// `p` (`trees` or `lists`) after [`Passes::SINK`] where it is on. Left to the caller:
-    /// a program too long for the kernel need not be finished.
-    pub(crate) fn finish(&self, p: Program) -> Form {
-        match self.sink.and_then(|endian| sink::run(&p, endian)) {
-            Some(sunk) => Form {
-                program: sunk,
-                before_sink: Some(p),
-            },
-            None => Form {
-                program: p,
-                before_sink: None,
-            },
-        }
+    /// `p` (`trees` or `lists`) after [`Passes::SINK`]: `None` where the pass is off or moves
+    /// nothing. Left to the caller: a program too long for the kernel need not be sunk, and
+    /// one the pass makes too long is emitted as it was.
+    pub(crate) fn sunk(&self, p: &Program) -> Option<Program> {
+        self.sink.and_then(|endian| sink::run(p, endian))
     }
 }
 
 /// Runs the IR passes that `passes` enables until they find nothing more to do, but for
-/// [`Passes::SINK`] ([`Optimized::finish`]); see [`Optimized`]. `endian` is the filter's byte
+/// [`Passes::SINK`] ([`Optimized::sunk`]); see [`Optimized`]. `endian` is the filter's byte
 /// order (which word of an argument is high).
 pub(crate) fn optimize(p: Program, passes: Passes, endian: Endian) -> Optimized {
     let (trees, lists) = optimize_words(p, passes);
