@@ -114,7 +114,7 @@ pub struct PolicyOpts {
 pub enum PassName {
     /// Level 2: dispatch on ranges of syscall numbers with a search tree
     Ranges,
-    /// Level 2: hot and prioritised syscalls get shallower paths
+    /// Level 2: hot, prioritised and argument-checked syscalls get shallower paths
     Weights,
     /// Masked equality tests decided by one `jset`
     Jset,

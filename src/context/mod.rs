@@ -396,6 +396,123 @@ mod tests {
         assert!(checked > 1000);
     }
 
+    /// Where the kernel's action cache skips the filter for the calls it always allows
+    /// (x86_64), argument-checked syscalls are found with fewer tests than the same syscalls
+    /// with an unconditional action among the same rules; on MIPS, whose kernels have no
+    /// cache, with as many.
+    #[test]
+    fn argument_checked_syscalls_are_shallower_where_the_kernel_caches() {
+        use crate::bpf::{simulate_path, SeccompData, BPF_ABS, BPF_LD, BPF_RET, BPF_W};
+        const ALLOWED: &[&str] = &[
+            "chdir",
+            "fchdir",
+            "mkdirat",
+            "unlinkat",
+            "renameat",
+            "linkat",
+            "symlinkat",
+            "readlinkat",
+            "fchmod",
+            "fchmodat",
+            "fchown",
+            "fchownat",
+            "umask",
+            "getuid",
+            "getgid",
+            "geteuid",
+            "getegid",
+            "setuid",
+            "setgid",
+            "getppid",
+            "setsid",
+            "setpgid",
+            "getgroups",
+            "setgroups",
+            "getresuid",
+            "getresgid",
+            "sethostname",
+            "uname",
+            "setrlimit",
+            "getrusage",
+            "sysinfo",
+            "times",
+            "umount2",
+            "mount",
+            "sync",
+            "fsync",
+            "fdatasync",
+            "truncate",
+            "ftruncate",
+            "flock",
+            "dup",
+            "dup3",
+            "pipe2",
+            "connect",
+            "bind",
+            "listen",
+            "tkill",
+            "tgkill",
+            "exit",
+            "exit_group",
+            "capget",
+            "capset",
+            "chroot",
+        ];
+        const CHECKED: &[&str] = &["personality", "socket", "kill", "prctl", "getcwd", "wait4"];
+        for (arch, cached) in [(ScmpArch::X8664, true), (ScmpArch::Mips64, false)] {
+            let info = arch.info().unwrap();
+            // Tests run before each CHECKED syscall's own (an argument load or a return),
+            // summed.
+            let depth = |conditional: bool| {
+                let mut ctx = ScmpFilterContext::new(ScmpAction::KillProcess).unwrap();
+                ctx.set_ctl_optimize(2).unwrap();
+                ctx.remove_arch(ScmpArch::native()).unwrap();
+                ctx.add_arch(arch).unwrap();
+                for name in ALLOWED {
+                    let s = ScmpSyscall::from_name(name).unwrap();
+                    ctx.add_rule(ScmpAction::Allow, s).unwrap();
+                }
+                for name in CHECKED {
+                    let s = ScmpSyscall::from_name(name).unwrap();
+                    if conditional {
+                        let eq = ScmpArgCompare::new(0, ScmpCompareOp::Equal, 8);
+                        ctx.add_rule_conditional(ScmpAction::Allow, s, &[eq])
+                            .unwrap();
+                    } else {
+                        // Not ALLOW, so that each is a range of its own either way.
+                        ctx.add_rule(ScmpAction::Errno(5), s).unwrap();
+                    }
+                }
+                let prog = ctx.generate().unwrap();
+                let arg_load = |i: &Instruction| i.code == BPF_LD | BPF_W | BPF_ABS && i.k >= 16;
+                let mut sum = 0;
+                for name in CHECKED {
+                    let nr = ScmpSyscall::from_name_by_arch(name, arch).unwrap();
+                    let data = SeccompData {
+                        nr: nr.as_raw_syscall(),
+                        arch: info.audit,
+                        args: [8, 0, 0, 0, 0, 0],
+                        ..Default::default()
+                    };
+                    let (_, path) = simulate_path(&prog, &data, info.endian).unwrap();
+                    sum += (path.iter())
+                        .take_while(|&&i| !arg_load(&prog[i]) && prog[i].code != BPF_RET)
+                        .count();
+                }
+                sum
+            };
+            let (checked, unconditional) = (depth(true), depth(false));
+            if cached {
+                assert!(
+                    checked < unconditional,
+                    "{arch}: {checked} against {unconditional}"
+                );
+            } else {
+                assert_eq!(checked, unconditional, "{arch}");
+            }
+        }
+    }
+
     /// A program that high words tested last make longer than the limit is compiled again
     /// without them, where that is shorter (the kernel's limit is too far to reach with a
     /// small filter: a small one stands in for it).

@@ -144,17 +144,27 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         let entries: usize = members.iter().map(|g| g.syscalls.len()).sum();
         let mut syscalls: Vec<SysDecision> = Vec::with_capacity(entries);
         let mut seen = ByNumber::new(false);
-        // Weights of numbers (rules, hot syscalls, priorities), for the level-2 tree (NaN:
+        // Weights of numbers (rules, hot syscalls, priorities, the action cache), for the level-2 tree (NaN:
         // none yet).
         let mut weight = ByNumber::new(f64::NAN);
+        // Where the kernel can skip the filter for some of the section's calls (its action
+        // cache), the calls it cannot skip weigh more.
+        let cached = members.iter().any(|g| weights::kernel_caches(g.arch));
         for g in &members {
             let x32 = mode == X32Mode::Both && g.arch == ScmpArch::X32;
             let arch_factor = if x32 { weights::X32_FACTOR } else { 1.0 };
+            let abi_cached = weights::kernel_caches(g.arch);
             for e in g.syscalls.values() {
                 if weighted && (e.num >= 0 || e.num == -1) {
                     let pri = weights::priority_factor(e.user_priority());
+                    let uncached = cached && !(abi_cached && e.chains.is_none());
+                    let cache = if uncached {
+                        weights::UNCACHED_FACTOR
+                    } else {
+                        1.0
+                    };
                     let w = weight.slot(e.num as u32);
-                    *w = if w.is_nan() { 0.0 } else { *w } + pri * arch_factor;
+                    *w = if w.is_nan() { 0.0 } else { *w } + pri * arch_factor * cache;
                 }
                 if !e.valid || (e.num < 0 && !(e.num == -1 && col.attrs.tskip)) {
                     continue;

@@ -1,8 +1,9 @@
 //! How often each syscall number is expected, for weighting the level-2 dispatch tree.
 //!
-//! Three things raise a number's weight: a built-in table of syscalls that busy programs make
+//! Four things raise a number's weight: a built-in table of syscalls that busy programs make
 //! most (I/O, polling, futexes, memory mapping, time), the priority given with
-//! `set_syscall_priority`, and being a syscall of the filter's native ABI rather than x32.
+//! `set_syscall_priority`, being a syscall of the filter's native ABI rather than x32, and
+//! having calls that the kernel's action cache cannot skip (argument-checked ones).
 //! Numbers without a rule weigh little: a syscall that a filter denies by default is one a
 //! well-behaved program rarely makes.
 
@@ -65,6 +66,34 @@ pub(crate) const HOT_FACTOR: f64 = 4.0;
 /// three ABIs' allowed calls from 11.7 to 10.8 instructions, and x86_64's alone from 8.9 to
 /// 9.2 (at most 11 either way).
 pub(crate) const X32_FACTOR: f64 = 0.25;
+/// Factor for a syscall whose calls the kernel's action cache cannot skip, in a section whose
+/// other calls it can: since Linux 5.11 the kernel runs the filter once per syscall number
+/// when it is attached and then lets every number the filter always allows through without
+/// running it (see [`bpf::cacheable`](crate::bpf::cacheable)), so what the filter costs a
+/// program on such a kernel is its argument-checked calls, every time, and the others not
+/// at all. The factor is that of a kernel that is older (or a filter that is attached
+/// before the cache can see it) one time in four. On Docker's x86_64 profile it took the
+/// mean over the argument-checked calls of its three ABIs from 0.705x libseccomp's to 0.694x,
+/// and over all the container, Firecracker and crosvm filters 7 % off the argument-checked
+/// means for 2.5 % on the allowed ones (those the cache skips).
+pub(crate) const UNCACHED_FACTOR: f64 = 4.0;
+
+/// Whether a kernel running calls of `arch` can skip the filter for them (its action cache,
+/// Linux 5.11+): not for x32 calls (their numbers, with bit 30 set, are past the cache's
+/// table) nor on MIPS (whose kernels do not implement the cache).
+pub(crate) fn kernel_caches(arch: ScmpArch) -> bool {
+    !matches!(
+        arch,
+        ScmpArch::X32
+            | ScmpArch::Mips
+            | ScmpArch::Mipsel
+            | ScmpArch::Mips64
+            | ScmpArch::Mipsel64
+            | ScmpArch::Mips64N32
+            | ScmpArch::Mipsel64N32
+    )
+}
+
 /// Weight of a range of numbers without a rule (the default action): 1/32.
 ///
 /// Every weight is a sum of products of these factors, all with short binary fractions, so
@@ -166,5 +195,19 @@ mod tests {
             assert!(want.len() > 20, "{arch}: {} hot numbers", want.len());
         }
         assert!(hot_numbers(ScmpArch::Native).is_empty());
+    }
+
+    /// The kernels whose action cache covers calls of an ABI: all but x32 and MIPS.
+    #[test]
+    fn kernel_caches_all_but_x32_and_mips() {
+        for arch in ScmpArch::all() {
+            let mips = format!("{arch:?}").starts_with("Mips");
+            assert_eq!(
+                kernel_caches(arch),
+                !mips && arch != ScmpArch::X32,
+                "{arch:?}"
+            );
+        }
+        assert!(kernel_caches(ScmpArch::X86) && kernel_caches(ScmpArch::Aarch64));
     }
 }
