@@ -15,6 +15,7 @@
 use super::hash::FxMap;
 use super::{DnId, Ir, Op, Program};
 use crate::arch::ScmpArch;
+use crate::bpf::SECCOMP_RET_ALLOW;
 use crate::db::by_number::ByNumber;
 use crate::db::tree::{Cmp, Id, Tree};
 use crate::db::{Collection, SysEntry};
@@ -144,12 +145,18 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         let entries: usize = members.iter().map(|g| g.syscalls.len()).sum();
         let mut syscalls: Vec<SysDecision> = Vec::with_capacity(entries);
         let mut seen = ByNumber::new(false);
-        // Weights of numbers (rules, hot syscalls, priorities, the action cache), for the level-2 tree (NaN:
-        // none yet).
+        // Weights of numbers (rules, hot syscalls, priorities, the action cache), for the
+        // level-2 tree (NaN: none yet).
         let mut weight = ByNumber::new(f64::NAN);
-        // Where the kernel can skip the filter for some of the section's calls (its action
-        // cache), the calls it cannot skip weigh more.
-        let cached = members.iter().any(|g| weights::kernel_caches(g.arch));
+        // Where the kernel can skip the filter for some of the section's syscalls (its
+        // action cache: those allowed without argument checks), the calls of those with
+        // argument checks, and x32's, weigh more.
+        let cached = weighted
+            && members.iter().any(|g| {
+                weights::kernel_caches(g.arch)
+                    && (g.syscalls.values())
+                        .any(|e| e.valid && e.chains.is_none() && e.action == SECCOMP_RET_ALLOW)
+            });
         for g in &members {
             let x32 = mode == X32Mode::Both && g.arch == ScmpArch::X32;
             let arch_factor = if x32 { weights::X32_FACTOR } else { 1.0 };
