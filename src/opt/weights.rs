@@ -67,15 +67,15 @@ pub(crate) const HOT_FACTOR: f64 = 4.0;
 /// 9.2 (at most 11 either way).
 pub(crate) const X32_FACTOR: f64 = 0.25;
 /// Factor for a syscall whose calls the kernel's action cache cannot skip, in a section whose
-/// other calls it can: since Linux 5.11 the kernel runs the filter once per syscall number
-/// when it is attached and then lets every number the filter always allows through without
-/// running it (see [`bpf::cacheable`](crate::bpf::cacheable)), so what the filter costs a
-/// program on such a kernel is its argument-checked calls, every time, and the others not
-/// at all. The factor is that of a kernel that is older (or a filter that is attached
-/// before the cache can see it) one time in four. On Docker's x86_64 profile it took the
-/// mean over the argument-checked calls of its three ABIs from 0.705x libseccomp's to 0.694x,
-/// and over all the container, Firecracker and crosvm filters 7 % off the argument-checked
-/// means for 2.5 % on the allowed ones (those the cache skips).
+/// other syscalls it can: since Linux 5.11 the kernel runs the filter once per syscall
+/// number when it is attached and then lets every number the filter always allows through
+/// without running it (see [`bpf::cacheable`](crate::bpf::cacheable)), so what the filter
+/// costs a program on such a kernel is its argument-checked calls, every time, and its
+/// unconditionally allowed ones not at all. The factor is that of a kernel without the cache
+/// (older than 5.11) one time in four. On Docker's x86_64 profile it took the mean over the
+/// argument-checked calls of its three ABIs from 0.705x libseccomp's to 0.697x, and over all
+/// the container, Firecracker and crosvm filters 7 % off the argument-checked means for
+/// 2.5 % on the allowed ones (which count every call as running the filter).
 pub(crate) const UNCACHED_FACTOR: f64 = 4.0;
 
 /// Whether a kernel running calls of `arch` can skip the filter for them (its action cache,
