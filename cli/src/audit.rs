@@ -9,7 +9,7 @@
 //! be missed: the probes set all arguments alike.)
 
 use crate::arches;
-use crate::compile::{kernel_caches, table};
+use crate::compile::table;
 use crate::input::{self, allows, Compiled};
 use crate::{Fail, PolicyOpts};
 use pure_seccomp::bpf;
@@ -561,7 +561,7 @@ fn dangerous(c: &Compiled, probes: &[u64], f: &mut Vec<Finding>) {
 
 fn cache(c: &Compiled, probes: &[u64], f: &mut Vec<Finding>) {
     for &abi in &c.abis {
-        if !kernel_caches(abi) {
+        if !bpf::kernel_caches(abi) {
             continue;
         }
         let token = arches::audit(abi);

@@ -330,20 +330,6 @@ pub fn table(abi: ScmpArch) -> Vec<u32> {
     })
 }
 
-/// Whether the kernel's action cache covers this ABI at all.
-pub fn kernel_caches(abi: ScmpArch) -> bool {
-    !matches!(
-        abi,
-        ScmpArch::X32
-            | ScmpArch::Mips
-            | ScmpArch::Mipsel
-            | ScmpArch::Mips64
-            | ScmpArch::Mipsel64
-            | ScmpArch::Mips64N32
-            | ScmpArch::Mipsel64N32
-    )
-}
-
 pub fn stats(c: &Compiled, abi: ScmpArch) -> AbiStats {
     let mut allowed = Vec::new();
     let mut total = 0usize;
@@ -356,7 +342,7 @@ pub fn stats(c: &Compiled, abi: ScmpArch) -> AbiStats {
             max = max.max(out.executed);
         }
     }
-    let cacheable = kernel_caches(abi).then(|| {
+    let cacheable = bpf::kernel_caches(abi).then(|| {
         allowed
             .iter()
             .filter(|&&nr| bpf::cacheable(&c.prog, arches::audit(abi), nr))

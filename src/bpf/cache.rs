@@ -151,6 +151,30 @@ pub fn syscall_range(arch: ScmpArch) -> Range<u32> {
     start..highest.saturating_add(1)
 }
 
+/// Whether the kernel's action cache can let calls of `arch` through without running the
+/// filter at all: true for every ABI but x32 (its numbers, with bit 30 set, are past
+/// x86-64's `NR_syscalls`) and MIPS (whose kernels do not implement the cache).
+///
+/// ```
+/// use pure_seccomp::{bpf::kernel_caches, ScmpArch};
+/// assert!(kernel_caches(ScmpArch::X8664) && kernel_caches(ScmpArch::X86));
+/// assert!(!kernel_caches(ScmpArch::X32) && !kernel_caches(ScmpArch::Mips64));
+/// ```
+pub fn kernel_caches(arch: ScmpArch) -> bool {
+    !matches!(
+        arch.resolve(),
+        Some(
+            ScmpArch::X32
+                | ScmpArch::Mips
+                | ScmpArch::Mipsel
+                | ScmpArch::Mips64
+                | ScmpArch::Mipsel64
+                | ScmpArch::Mips64N32
+                | ScmpArch::Mipsel64N32
+        )
+    )
+}
+
 /// Bit 30, set in every x32 syscall number.
 const X32_SYSCALL_BIT: u32 = crate::syscall::X32_SYSCALL_BIT as u32;
 

@@ -35,7 +35,7 @@ mod disasm;
 mod simulate;
 mod validate;
 
-pub use cache::{cacheable, cacheable_set, syscall_range};
+pub use cache::{cacheable, cacheable_set, kernel_caches, syscall_range};
 pub use consts::*;
 pub use disasm::{action_name, disassemble, disassemble_for, field_name};
 pub use simulate::{simulate, simulate_path};

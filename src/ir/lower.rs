@@ -15,7 +15,7 @@
 use super::hash::FxMap;
 use super::{DnId, Ir, Op, Program};
 use crate::arch::ScmpArch;
-use crate::bpf::SECCOMP_RET_ALLOW;
+use crate::bpf::{kernel_caches, SECCOMP_RET_ALLOW};
 use crate::db::by_number::ByNumber;
 use crate::db::tree::{Cmp, Id, Tree};
 use crate::db::{Collection, SysEntry};
@@ -153,14 +153,14 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         // argument checks, and x32's, weigh more.
         let cached = weighted
             && members.iter().any(|g| {
-                weights::kernel_caches(g.arch)
+                kernel_caches(g.arch)
                     && (g.syscalls.values())
                         .any(|e| e.valid && e.chains.is_none() && e.action == SECCOMP_RET_ALLOW)
             });
         for g in &members {
             let x32 = mode == X32Mode::Both && g.arch == ScmpArch::X32;
             let arch_factor = if x32 { weights::X32_FACTOR } else { 1.0 };
-            let abi_cached = weights::kernel_caches(g.arch);
+            let abi_cached = kernel_caches(g.arch);
             for e in g.syscalls.values() {
                 if weighted && (e.num >= 0 || e.num == -1) {
                     let pri = weights::priority_factor(e.user_priority());

@@ -78,22 +78,6 @@ pub(crate) const X32_FACTOR: f64 = 0.25;
 /// 2.5 % on the allowed ones (which count every call as running the filter).
 pub(crate) const UNCACHED_FACTOR: f64 = 4.0;
 
-/// Whether a kernel running calls of `arch` can skip the filter for them (its action cache,
-/// Linux 5.11+): not for x32 calls (their numbers, with bit 30 set, are past the cache's
-/// table) nor on MIPS (whose kernels do not implement the cache).
-pub(crate) fn kernel_caches(arch: ScmpArch) -> bool {
-    !matches!(
-        arch,
-        ScmpArch::X32
-            | ScmpArch::Mips
-            | ScmpArch::Mipsel
-            | ScmpArch::Mips64
-            | ScmpArch::Mipsel64
-            | ScmpArch::Mips64N32
-            | ScmpArch::Mipsel64N32
-    )
-}
-
 /// Weight of a range of numbers without a rule (the default action): 1/32.
 ///
 /// Every weight is a sum of products of these factors, all with short binary fractions, so
@@ -200,6 +184,7 @@ mod tests {
     /// The kernels whose action cache covers calls of an ABI: all but x32 and MIPS.
     #[test]
     fn kernel_caches_all_but_x32_and_mips() {
+        use crate::bpf::kernel_caches;
         for arch in ScmpArch::all() {
             let mips = format!("{arch:?}").starts_with("Mips");
             assert_eq!(
