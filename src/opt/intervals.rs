@@ -768,8 +768,9 @@ impl Builder<'_> {
 
 /// [`Builder::plan_exact`]'s search for the best split of the sub-run `i..j` between `prev`
 /// (the best split of `i..j - 1`, at least `i + 1`) and the best split of `i + 1..j` (with
-/// `full`, among all splits), each split costing `w` more than its halves: (cost, split). `cost_i` is row `i`, `cost_below` the rows after it
-/// (from row `i + 1`, at `below`), `root_below` their best splits, `rows` where rows start.
+/// `full`, among all splits), each split costing `w` more than its halves: (cost, split).
+/// `cost_i` is row `i`, `cost_below` the rows after it (from row `i + 1`, at `below`),
+/// `root_below` their best splits, `rows` where rows start.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn best_split(
