@@ -699,7 +699,6 @@ impl Builder<'_> {
         changed: &[usize],
     ) {
         let n = b - a;
-        let full = n <= FULL_SEARCH;
         self.exception_table(a, b, lists, changed);
         let prefix = &self.prefix[a..=b];
         let Dp {
@@ -740,7 +739,7 @@ impl Builder<'_> {
             for j in listed.clone() {
                 let w = prefix[j] - from + self.size_cost;
                 let (mut best, s) = best_split(
-                    i, j, n, below, prev, full, w, cost_i, cost_below, root_below, rows,
+                    i, j, n, below, prev, w, cost_i, cost_below, root_below, rows,
                 );
                 prev = s;
                 root_i[j - i - 1] = s as u16;
@@ -756,7 +755,7 @@ impl Builder<'_> {
             for j in (*listed.end() + 1).max(first)..=n {
                 let w = prefix[j] - from + self.size_cost;
                 let (best, s) = best_split(
-                    i, j, n, below, prev, full, w, cost_i, cost_below, root_below, rows,
+                    i, j, n, below, prev, w, cost_i, cost_below, root_below, rows,
                 );
                 prev = s;
                 root_i[j - i - 1] = s as u16;
@@ -767,10 +766,10 @@ impl Builder<'_> {
 }
 
 /// [`Builder::plan_exact`]'s search for the best split of the sub-run `i..j` between `prev`
-/// (the best split of `i..j - 1`, at least `i + 1`) and the best split of `i + 1..j` (with
-/// `full`, among all splits), each split costing `w` more than its halves: (cost, split).
-/// `cost_i` is row `i`, `cost_below` the rows after it (from row `i + 1`, at `below`),
-/// `root_below` their best splits, `rows` where rows start.
+/// (the best split of `i..j - 1`, at least `i + 1`) and the best split of `i + 1..j` (in a
+/// run of `n` ranges, at most [`FULL_SEARCH`]: among all splits), each split costing `w` more
+/// than its halves: (cost, split). `cost_i` is row `i`, `cost_below` the rows after it (from
+/// row `i + 1`, at `below`), `root_below` their best splits, `rows` where rows start.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn best_split(
@@ -779,7 +778,6 @@ fn best_split(
     n: usize,
     below: usize,
     prev: usize,
-    full: bool,
     w: f64,
     cost_i: &[f64],
     cost_below: &[f64],
@@ -787,7 +785,7 @@ fn best_split(
     rows: &[usize],
 ) -> (f64, usize) {
     // (A sub-run's best split is inside it: `i + 1..j`'s is at most `j - 1`.)
-    let (lo, hi) = if full {
+    let (lo, hi) = if n <= FULL_SEARCH {
         (i + 1, j - 1)
     } else {
         (prev, (root_below[j - i - 2] as usize).max(prev))
