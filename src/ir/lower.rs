@@ -150,7 +150,7 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         let mut weight = ByNumber::new(f64::NAN);
         // Where the kernel can skip the filter for some of the section's syscalls (its
         // action cache: those allowed without argument checks), the calls of those with
-        // argument checks, and x32's, weigh more.
+        // argument checks, and x32's, weigh more; elsewhere, those with argument checks.
         let cached = weighted
             && members.iter().any(|g| {
                 kernel_caches(g.arch)
@@ -167,6 +167,8 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                     let uncached = cached && !(abi_cached && e.chains.is_none());
                     let cache = if uncached {
                         weights::UNCACHED_FACTOR
+                    } else if e.chains.is_some() {
+                        weights::CHECKED_FACTOR
                     } else {
                         1.0
                     };

@@ -12,8 +12,8 @@
 //! 1. lowering (`crate::ir::lower`) builds dispatch on the architecture and the syscall
 //!    number into the graph: with [`Passes::RANGES`], adjacent numbers with one decision are
 //!    merged into ranges and found by a search tree (`opt/intervals.rs`) that the x32 check and the
-//!    bad-arch path join; with [`Passes::WEIGHTS`], hot syscalls, prioritised ones and those whose
-//!    calls the kernel's action cache cannot skip (argument-checked ones) get shallower paths (`opt/weights.rs`);
+//!    bad-arch path join; with [`Passes::WEIGHTS`], hot syscalls, prioritised ones and argument-checked
+//!    ones (whose calls run their checks, and which the kernel's action cache cannot skip) get shallower paths (`opt/weights.rs`);
 //! 2. `jset`: masked comparisons that a `jset` decides lose their `and`;
 //! 3. `prune` and `arg_trees` (again while a rewrite leaves something to prune): tests that the path already
 //!    decides go, and a chain of comparisons of one argument word becomes a search tree;
@@ -62,8 +62,8 @@ bitflags::bitflags! {
         /// to four, and a separate x32 check, as libseccomp does).
         const RANGES = 1 << 0;
         /// Level 2: weight the dispatch tree by a built-in table of hot syscalls, by
-        /// `set_syscall_priority` and by whether the kernel's action cache can skip the
-        /// filter for a syscall (off: balance it by count).
+        /// `set_syscall_priority`, by argument checks and by whether the kernel's action
+        /// cache can skip the filter for a syscall (off: balance it by count).
         const WEIGHTS = 1 << 1;
         /// Masked equality tests decided by one `jset` (`(a & m) == 0`, one-bit masks).
         const JSET = 1 << 2;
