@@ -165,7 +165,7 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                 if weighted && (e.num >= 0 || e.num == -1) {
                     let pri = weights::priority_factor(e.user_priority());
                     let uncached = cached && !(abi_cached && e.chains.is_none());
-                    let cache = if uncached {
+                    let calls_factor = if uncached {
                         weights::UNCACHED_FACTOR
                     } else if e.chains.is_some() {
                         weights::CHECKED_FACTOR
@@ -173,7 +173,7 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                         1.0
                     };
                     let w = weight.slot(e.num as u32);
-                    *w = if w.is_nan() { 0.0 } else { *w } + pri * arch_factor * cache;
+                    *w = if w.is_nan() { 0.0 } else { *w } + pri * arch_factor * calls_factor;
                 }
                 if !e.valid || (e.num < 0 && !(e.num == -1 && col.attrs.tskip)) {
                     continue;

@@ -84,7 +84,7 @@ pub(crate) const UNCACHED_FACTOR: f64 = 4.0;
 /// argument-checked calls, which go on to their checks after the dispatch, are the longest.
 /// Found sooner, they even out the paths: on Docker's and Podman's MIPS filters the mean over
 /// their argument-checked calls went from 0.72x and 0.77x libseccomp's to 0.63x and 0.67x and
-/// the longest from 19 and 18 instructions to 16, for +0.01 to +0.03 on the mean over all
+/// the longest from 19 and 18 instructions to 16 or fewer, for +0.01 to +0.03 on the mean over all
 /// allowed calls (its maximum unchanged). Measured on the shared policies: 4 left Podman's at
 /// 0.71x, 32 took Docker's allowed mean over 0.7x; and 16 in the sections that the cache
 /// weights already favour (their argument-checked syscalls at 16 instead of 4) raised that
