@@ -396,6 +396,49 @@ mod tests {
         assert!(checked > 1000);
     }
 
+    /// The 53 syscalls that the weights tests allow unconditionally. (One string: rustfmt
+    /// would give each name a line of its own.)
+    const ALLOWED: &str = "chdir fchdir mkdirat unlinkat renameat linkat symlinkat readlinkat \
+        fchmod fchmodat fchown fchownat umask getuid getgid geteuid getegid \
+        setuid setgid getppid setsid setpgid getgroups setgroups getresuid \
+        getresgid sethostname uname setrlimit getrusage sysinfo times \
+        umount2 mount sync fsync fdatasync truncate ftruncate flock dup \
+        dup3 pipe2 connect bind listen tkill tgkill exit exit_group capget \
+        capset chroot";
+
+    /// A level-2 filter for `arch` alone, default KILL_PROCESS, with [`ALLOWED`] given
+    /// `others`.
+    fn weights_filter(arch: ScmpArch, others: ScmpAction) -> ScmpFilterContext {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::KillProcess).unwrap();
+        ctx.set_ctl_optimize(2).unwrap();
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        ctx.add_arch(arch).unwrap();
+        for name in ALLOWED.split_whitespace() {
+            ctx.add_rule(others, ScmpSyscall::from_name(name).unwrap())
+                .unwrap();
+        }
+        ctx
+    }
+
+    /// The tests that `prog` runs for `name` on `arch` with `args[0] == arg0` before that
+    /// syscall's own instructions (an argument load or a return).
+    fn dispatch_tests(prog: &[Instruction], arch: ScmpArch, name: &str, arg0: u64) -> usize {
+        use crate::bpf::{simulate_path, SeccompData, BPF_ABS, BPF_LD, BPF_RET, BPF_W};
+        let info = arch.info().unwrap();
+        let nr = ScmpSyscall::from_name_by_arch(name, arch).unwrap();
+        let data = SeccompData {
+            nr: nr.as_raw_syscall(),
+            arch: info.audit,
+            args: [arg0, 0, 0, 0, 0, 0],
+            ..Default::default()
+        };
+        let (_, path) = simulate_path(prog, &data, info.endian).unwrap();
+        let arg_load = |i: &Instruction| i.code == BPF_LD | BPF_W | BPF_ABS && i.k >= 16;
+        (path.iter())
+            .take_while(|&&i| !arg_load(&prog[i]) && prog[i].code != BPF_RET)
+            .count()
+    }
+
     /// Argument-checked syscalls are found with fewer tests than the same syscalls with an
     /// unconditional action among the same rules: where the kernel's action cache skips the
     /// filter for the calls it always allows (x86_64: `weights::UNCACHED_FACTOR`), on MIPS,
@@ -403,15 +446,6 @@ mod tests {
     /// (`weights::CHECKED_FACTOR`).
     #[test]
     fn argument_checked_syscalls_are_shallower() {
-        use crate::bpf::{simulate_path, SeccompData, BPF_ABS, BPF_LD, BPF_RET, BPF_W};
-        // (One string: rustfmt would give each name a line of its own.)
-        const ALLOWED: &str = "chdir fchdir mkdirat unlinkat renameat linkat symlinkat readlinkat \
-            fchmod fchmodat fchown fchownat umask getuid getgid geteuid getegid \
-            setuid setgid getppid setsid setpgid getgroups setgroups getresuid \
-            getresgid sethostname uname setrlimit getrusage sysinfo times \
-            umount2 mount sync fsync fdatasync truncate ftruncate flock dup \
-            dup3 pipe2 connect bind listen tkill tgkill exit exit_group capget \
-            capset chroot";
         const CHECKED: &[&str] = &["personality", "socket", "kill", "prctl", "getcwd", "wait4"];
         let cases = [
             (ScmpArch::X8664, ScmpAction::Allow),
@@ -419,18 +453,9 @@ mod tests {
             (ScmpArch::X8664, ScmpAction::Errno(7)),
         ];
         for (arch, others) in cases {
-            let info = arch.info().unwrap();
-            // Tests run before each CHECKED syscall's own (an argument load or a return),
-            // summed.
+            // Tests run before each CHECKED syscall's own, summed.
             let depth = |conditional: bool| {
-                let mut ctx = ScmpFilterContext::new(ScmpAction::KillProcess).unwrap();
-                ctx.set_ctl_optimize(2).unwrap();
-                ctx.remove_arch(ScmpArch::native()).unwrap();
-                ctx.add_arch(arch).unwrap();
-                for name in ALLOWED.split_whitespace() {
-                    let s = ScmpSyscall::from_name(name).unwrap();
-                    ctx.add_rule(others, s).unwrap();
-                }
+                let mut ctx = weights_filter(arch, others);
                 for name in CHECKED {
                     let s = ScmpSyscall::from_name(name).unwrap();
                     if conditional {
@@ -443,27 +468,45 @@ mod tests {
                     }
                 }
                 let prog = ctx.generate().unwrap();
-                let arg_load = |i: &Instruction| i.code == BPF_LD | BPF_W | BPF_ABS && i.k >= 16;
-                let mut sum = 0;
-                for name in CHECKED {
-                    let nr = ScmpSyscall::from_name_by_arch(name, arch).unwrap();
-                    let data = SeccompData {
-                        nr: nr.as_raw_syscall(),
-                        arch: info.audit,
-                        args: [8, 0, 0, 0, 0, 0],
-                        ..Default::default()
-                    };
-                    let (_, path) = simulate_path(&prog, &data, info.endian).unwrap();
-                    sum += (path.iter())
-                        .take_while(|&&i| !arg_load(&prog[i]) && prog[i].code != BPF_RET)
-                        .count();
-                }
-                sum
+                (CHECKED.iter())
+                    .map(|name| dispatch_tests(&prog, arch, name, 8))
+                    .sum::<usize>()
             };
             let (checked, unconditional) = (depth(true), depth(false));
             assert!(
                 checked < unconditional,
                 "{arch}, {others:?}: {checked} against {unconditional}"
+            );
+        }
+    }
+
+    /// Of two argument-checked syscalls among the same rules, the one with more rules (a
+    /// larger argument graph: `weights::graph_factor`) is found with fewer tests: summed over
+    /// both ways round, so that where each number sits in the tree counts for both.
+    #[test]
+    fn syscalls_with_more_rules_are_shallower() {
+        const PAIRS: &[(&str, &str)] = &[("personality", "prctl"), ("socket", "getcwd")];
+        for arch in [ScmpArch::X8664, ScmpArch::Aarch64, ScmpArch::Mips64] {
+            let (mut many_rules, mut one_rule) = (0, 0);
+            for &(a, b) in PAIRS {
+                for (many, one) in [(a, b), (b, a)] {
+                    let mut ctx = weights_filter(arch, ScmpAction::Allow);
+                    for (name, values) in [(many, 1..=8u64), (one, 1..=1)] {
+                        let s = ScmpSyscall::from_name(name).unwrap();
+                        for v in values {
+                            let eq = ScmpArgCompare::new(0, ScmpCompareOp::Equal, v);
+                            ctx.add_rule_conditional(ScmpAction::Allow, s, &[eq])
+                                .unwrap();
+                        }
+                    }
+                    let prog = ctx.generate().unwrap();
+                    many_rules += dispatch_tests(&prog, arch, many, 1);
+                    one_rule += dispatch_tests(&prog, arch, one, 1);
+                }
+            }
+            assert!(
+                many_rules < one_rule,
+                "{arch}: {many_rules} against {one_rule}"
             );
         }
     }

@@ -172,8 +172,13 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                     } else {
                         1.0
                     };
+                    let graph = match e.chains {
+                        Some(_) => weights::graph_factor(e.node_cnt),
+                        None => 1.0,
+                    };
                     let w = weight.slot(e.num as u32);
-                    *w = if w.is_nan() { 0.0 } else { *w } + pri * arch_factor * calls_factor;
+                    *w = if w.is_nan() { 0.0 } else { *w }
+                        + pri * arch_factor * calls_factor * graph;
                 }
                 if !e.valid || (e.num < 0 && !(e.num == -1 && col.attrs.tskip)) {
                     continue;

@@ -3,8 +3,8 @@
 //! Four things raise a number's weight: a built-in table of syscalls that busy programs make
 //! most (I/O, polling, futexes, memory mapping, time), the priority given with
 //! `set_syscall_priority`, being a syscall of the filter's native ABI rather than x32, and
-//! having argument checks: calls that the kernel's action cache cannot skip, and that run the
-//! checks after the dispatch.
+//! having argument checks (the more rules, the more): calls that the kernel's action cache
+//! cannot skip, and that run the checks after the dispatch.
 //! Numbers without a rule weigh little: a syscall that a filter denies by default is one a
 //! well-behaved program rarely makes.
 
@@ -82,14 +82,36 @@ pub(crate) const UNCACHED_FACTOR: f64 = 4.0;
 /// apply: the kernel never skips the filter there (MIPS kernels have no action cache; or no
 /// syscall of the section is allowed unconditionally), so every call runs it, and the
 /// argument-checked calls, which go on to their checks after the dispatch, are the longest.
-/// Found sooner, they even out the paths: on Docker's and Podman's MIPS filters the mean over
-/// their argument-checked calls went from 0.72x and 0.77x libseccomp's to 0.63x and 0.67x and
-/// the longest from 19 and 18 instructions to 16 or fewer, for +0.01 to +0.03 on the mean over all
-/// allowed calls (its maximum unchanged). Measured on the shared policies: 4 left Podman's at
-/// 0.71x, 32 took Docker's allowed mean over 0.7x; and 16 in the sections that the cache
-/// weights already favour (their argument-checked syscalls at 16 instead of 4) raised that
-/// mean by up to 8 % on Firecracker's filters, half of whose syscalls are argument-checked.
+/// Found sooner, they even out the paths. Measured on the shared policies when it came
+/// (before [`graph_factor`]): on Docker's and Podman's MIPS filters the mean over their
+/// argument-checked calls went from 0.72x and 0.77x libseccomp's to 0.63x and 0.67x and the
+/// longest from 19 and 18 instructions to 16 or fewer, for +0.01 to +0.03 on the mean over
+/// all allowed calls (its maximum unchanged); 4 left Podman's at 0.71x, 32 took Docker's
+/// allowed mean over 0.7x; and 16 in the sections that the cache weights already favour
+/// (their argument-checked syscalls at 16 instead of 4) raised that mean by up to 8 % on
+/// Firecracker's filters, half of whose syscalls are argument-checked.
 pub(crate) const CHECKED_FACTOR: f64 = 16.0;
+
+/// The factor for an argument-checked syscall whose argument graph has `nodes` nodes: 1 up
+/// to 8 (a flag test, a few comparisons: one way of making the call), then the node count
+/// rounded up to a power of two, over 4 (4 for 9 to 16 nodes, 8 for 17 to 32). A large graph
+/// is a list of values (Firecracker's and crosvm's `ioctl` commands, `KVM_RUN` among them,
+/// `prctl` options), each a way a program makes the call that the kernel cannot cache, and
+/// the argument-checked mean counts each rule's calls once. Measured on the shared policies
+/// (`bench-c --only executed --quick`): argument-checked rows at 0.7x 39 to 46 of 69 (7 more
+/// crosvm policies, none fewer), those means summed 2.4 % lower; the allowed means 0.8 %
+/// higher (Firecracker's aarch64 `vmm` 0.93x to 1.00x, no row newly over 0.7x), hot mixes
+/// 0.3 %, 33 instructions over all programs; the container and systemd programs, whose
+/// graphs are smaller, unchanged. The count over 4 from 5 nodes up met 48 rows, but took
+/// Docker's x86_64 maximum over its allowed calls from 11 to 12 (the depth rounds of
+/// `intervals` no longer settle in three; a fourth costs its build 4 %); over 8 from 9 nodes
+/// up met 41, over 2 took the allowed rows at 0.7x from 16 to 10.
+pub(crate) fn graph_factor(nodes: u32) -> f64 {
+    if nodes <= 8 {
+        return 1.0;
+    }
+    f64::from(nodes.next_power_of_two()) / 4.0
+}
 
 /// Weight of a range of numbers without a rule (the default action): 1/32.
 ///
@@ -192,6 +214,23 @@ mod tests {
             assert!(want.len() > 20, "{arch}: {} hot numbers", want.len());
         }
         assert!(hot_numbers(ScmpArch::Native).is_empty());
+    }
+
+    /// The graph factor: 1 for small graphs, then doubling with the node count (powers of
+    /// two, so that sums of weights stay exact).
+    #[test]
+    fn graph_factor_doubles_with_the_graph() {
+        for (nodes, f) in [
+            (0, 1.0),
+            (1, 1.0),
+            (8, 1.0),
+            (9, 4.0),
+            (16, 4.0),
+            (22, 8.0),
+            (33, 16.0),
+        ] {
+            assert_eq!(graph_factor(nodes), f, "{nodes} nodes");
+        }
     }
 
     /// The kernels whose action cache covers calls of an ABI: all but x32 and MIPS.
