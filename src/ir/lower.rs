@@ -172,9 +172,10 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                     } else {
                         1.0
                     };
-                    let graph = match e.chains {
-                        Some(_) => weights::graph_factor(e.node_cnt),
-                        None => 1.0,
+                    let graph = if e.chains.is_some() {
+                        weights::graph_factor(e.node_cnt)
+                    } else {
+                        1.0
                     };
                     let w = weight.slot(e.num as u32);
                     *w = if w.is_nan() { 0.0 } else { *w }

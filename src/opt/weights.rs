@@ -216,10 +216,10 @@ mod tests {
         assert!(hot_numbers(ScmpArch::Native).is_empty());
     }
 
-    /// The graph factor: 1 for small graphs, then doubling with the node count (powers of
-    /// two, so that sums of weights stay exact).
+    /// The graph factor: 1 for small graphs, then a quarter of the node count rounded up to
+    /// a power of two (powers of two, so that sums of weights stay exact).
     #[test]
-    fn graph_factor_doubles_with_the_graph() {
+    fn graph_factor_grows_with_the_graph() {
         for (nodes, f) in [
             (0, 1.0),
             (1, 1.0),
