@@ -92,22 +92,22 @@ pub(crate) const UNCACHED_FACTOR: f64 = 4.0;
 /// Firecracker's filters, half of whose syscalls are argument-checked.
 pub(crate) const CHECKED_FACTOR: f64 = 16.0;
 
-/// The factor for an argument-checked syscall whose argument graph has `nodes` nodes: 1 up
-/// to 8 (a flag test, a few comparisons: one way of making the call), then the node count
-/// rounded up to a power of two, over 4 (4 for 9 to 16 nodes, 8 for 17 to 32). A large graph
-/// is a list of values (Firecracker's and crosvm's `ioctl` commands, `KVM_RUN` among them,
-/// `prctl` options), each a way a program makes the call that the kernel cannot cache, and
-/// the argument-checked mean counts each rule's calls once. Measured on the shared policies
-/// (`bench-c --only executed --quick`): argument-checked rows at 0.7x 39 to 46 of 69 (7 more
-/// crosvm policies, none fewer), those means summed 2.4 % lower; the allowed means 0.8 %
-/// higher (Firecracker's aarch64 `vmm` 0.93x to 1.00x, no row newly over 0.7x), hot mixes
-/// 0.3 %, 33 instructions over all programs; the container and systemd programs, whose
-/// graphs are smaller, unchanged. The count over 4 from 5 nodes up met 48 rows, but took
-/// Docker's x86_64 maximum over its allowed calls from 11 to 12 (the depth rounds of
-/// `intervals` no longer settle in three; a fourth costs its build 4 %); over 8 from 9 nodes
-/// up met 41, over 2 took the allowed rows at 0.7x from 16 to 10.
+/// The factor for an argument-checked syscall whose argument graph has `nodes` nodes: 1 below
+/// 8 (a flag test, a few comparisons: one way of making the call), then the node count
+/// rounded up to a power of two, over 4 (2 for 8 nodes, 4 for 9 to 16, 8 for 17 to 32). A
+/// large graph is a list of values (Firecracker's and crosvm's `ioctl` commands, `KVM_RUN`
+/// among them, `prctl` options), each a way a program makes the call that the kernel cannot
+/// cache, and the argument-checked mean counts each rule's calls once. Measured on the shared
+/// policies (`bench-c --only executed --quick`): argument-checked rows at 0.7x 39 to 50 of 69
+/// (11 more crosvm policies, none fewer), those means summed 2.6 % lower; the allowed means
+/// 0.8 % higher (Firecracker's aarch64 `vmm` 0.93x to 1.00x, no row newly over 0.7x), hot
+/// mixes 0.3 %, 33 instructions over all programs; the container and systemd programs,
+/// whose graphs are smaller, unchanged. From 5 nodes up it met 48 rows, but took Docker's
+/// x86_64 maximum over its allowed calls from 11 to 12 (the depth rounds of `intervals` no
+/// longer settle in three; a fourth costs its build 4 %); from 9 nodes up, 46; over 8 instead
+/// of 4, 41; over 2, the allowed rows at 0.7x went from 16 to 10.
 pub(crate) fn graph_factor(nodes: u32) -> f64 {
-    if nodes <= 8 {
+    if nodes < 8 {
         return 1.0;
     }
     f64::from(nodes.next_power_of_two()) / 4.0
@@ -223,7 +223,8 @@ mod tests {
         for (nodes, f) in [
             (0, 1.0),
             (1, 1.0),
-            (8, 1.0),
+            (7, 1.0),
+            (8, 2.0),
             (9, 4.0),
             (16, 4.0),
             (22, 8.0),
