@@ -150,7 +150,8 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         let mut weight = ByNumber::new(f64::NAN);
         // Where the kernel can skip the filter for some of the section's syscalls (its
         // action cache: those allowed without argument checks), the calls of those with
-        // argument checks, and x32's, weigh more; elsewhere, those with argument checks.
+        // argument checks, and x32's, weigh more; elsewhere, those with argument checks. A
+        // syscall with a large argument graph (a list of values) weighs more again.
         let cached = weighted
             && members.iter().any(|g| {
                 kernel_caches(g.arch)
