@@ -166,21 +166,9 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                 if weighted && (e.num >= 0 || e.num == -1) {
                     let pri = weights::priority_factor(e.user_priority());
                     let uncached = cached && !(abi_cached && e.chains.is_none());
-                    let calls_factor = if uncached {
-                        weights::UNCACHED_FACTOR
-                    } else if e.chains.is_some() {
-                        weights::CHECKED_FACTOR
-                    } else {
-                        1.0
-                    };
-                    let graph = if e.chains.is_some() {
-                        weights::graph_factor(e.node_cnt)
-                    } else {
-                        1.0
-                    };
+                    let calls = weights::calls_factor(uncached, e.chains.map(|_| e.node_cnt));
                     let w = weight.slot(e.num as u32);
-                    *w = if w.is_nan() { 0.0 } else { *w }
-                        + pri * arch_factor * calls_factor * graph;
+                    *w = if w.is_nan() { 0.0 } else { *w } + pri * arch_factor * calls;
                 }
                 if !e.valid || (e.num < 0 && !(e.num == -1 && col.attrs.tskip)) {
                     continue;

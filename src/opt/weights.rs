@@ -113,6 +113,19 @@ pub(crate) fn graph_factor(nodes: u32) -> f64 {
     f64::from(nodes.next_power_of_two()) / 4.0
 }
 
+/// The factor for a syscall's calls: [`UNCACHED_FACTOR`] where the section's cache weights
+/// apply and the kernel cannot skip them (`uncached`), else [`CHECKED_FACTOR`] for an
+/// argument-checked syscall (`graph`: its argument graph's node count), else 1; an
+/// argument-checked syscall's times its [`graph_factor`].
+pub(crate) fn calls_factor(uncached: bool, graph: Option<u32>) -> f64 {
+    let calls = match (uncached, graph) {
+        (true, _) => UNCACHED_FACTOR,
+        (false, Some(_)) => CHECKED_FACTOR,
+        (false, None) => 1.0,
+    };
+    calls * graph.map_or(1.0, graph_factor)
+}
+
 /// Weight of a range of numbers without a rule (the default action): 1/32.
 ///
 /// Every weight is a sum of products of these factors, all with short binary fractions, so
