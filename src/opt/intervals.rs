@@ -178,7 +178,10 @@ enum Step {
 /// the sub-runs `i..j` for `j` in `i + 1..=n`, at [`Dp::at`]`(i, j)`. (Knuth's bound leaves
 /// a few candidate splits a sub-run, so reading the upper halves' costs down a column is
 /// cheap; a transposed copy of the costs, or a square table, would only cost memory, and
-/// memory the allocator returns to the system between builds costs page faults.)
+/// memory the allocator returns to the system between builds costs page faults. Measured on
+/// Docker's build: the costs kept by column instead, with the row being planned in a
+/// buffer, ran 3 % fewer instructions but no faster; planning two rows interleaved, so that
+/// the processor overlaps their chains of dependent searches, no faster either.)
 #[derive(Default)]
 struct Dp {
     n: usize,
