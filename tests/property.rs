@@ -113,6 +113,17 @@ fn run_case(seed: u64, arches: &[ScmpArch], level: u32, passes: Passes) -> usize
         // Errors (EEXIST, EACCES) are fine; the filter must stay consistent either way.
         let _ = ctx.add_rule_conditional(act, sys, &cmps);
     }
+    // One case in three gives some of its syscalls a priority: at level 1, groups of equal
+    // priority are tried in priority order.
+    if r.below(3) == 0 && !used.is_empty() {
+        for _ in 0..r.below(4) + 1 {
+            let name = *r.pick(&used);
+            let pri = r.below(256) as u8;
+            if let Ok(sys) = ScmpSyscall::from_name(name) {
+                let _ = ctx.set_syscall_priority(sys, pri);
+            }
+        }
+    }
     if std::env::var_os("PROP_TRACE").is_some() {
         eprintln!("  exporting");
     }

@@ -94,7 +94,8 @@ pub struct PolicyOpts {
     /// group listing's @group).
     #[arg(long, value_name = "NAME")]
     filter: Option<String>,
-    /// Optimize level: 1 keeps libseccomp's priority-ordered chain, 2 a search tree.
+    /// Optimize level: 1 keeps libseccomp's priority order (a search tree for each group of
+    /// syscalls of equal priority, the groups in priority order), 2 one search tree.
     #[arg(long, short = 'O', default_value = "2", value_parser = clap::value_parser!(u32).range(1..=2))]
     optimize: u32,
     /// A capability the container has (for OCI includes/excludes); repeatable.
@@ -112,9 +113,10 @@ pub struct PolicyOpts {
 /// The optimizer's passes, as `--no-pass` names them (`pure_seccomp::opt::Passes`).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PassName {
-    /// Level 2: dispatch on ranges of syscall numbers with a search tree
+    /// Dispatch on ranges of syscall numbers with a search tree (level 1: one for each
+    /// priority group; off: libseccomp's chain or binary search)
     Ranges,
-    /// Level 2: hot, prioritised and argument-checked syscalls get shallower paths
+    /// Hot, prioritised and argument-checked syscalls get shallower paths in the trees
     Weights,
     /// Masked equality tests decided by one `jset`
     Jset,

@@ -511,6 +511,57 @@ mod tests {
         }
     }
 
+    /// Level 1 keeps libseccomp's priority order with [`Passes::RANGES`]: a syscall given a
+    /// higher priority is found with fewer tests than one given a lower, and both before the
+    /// syscalls left at the default, which one search tree finds where libseccomp's chain
+    /// tests them one by one (the chain is what level 1 builds without the pass).
+    #[test]
+    fn level_one_keeps_the_priority_order_with_a_tree_for_each_priority() {
+        for arch in [
+            ScmpArch::X8664,
+            ScmpArch::Aarch64,
+            ScmpArch::S390X,
+            ScmpArch::Mips64,
+        ] {
+            let build = |passes: Passes| {
+                let mut ctx = weights_filter(arch, ScmpAction::Allow);
+                ctx.set_ctl_optimize(1).unwrap();
+                ctx.set_opt_passes(passes);
+                for (name, pri) in [("uname", 200), ("sync", 100)] {
+                    let s = ScmpSyscall::from_name(name).unwrap();
+                    ctx.set_syscall_priority(s, pri).unwrap();
+                }
+                ctx.generate().unwrap()
+            };
+            let tree = build(Passes::all());
+            let (first, second) = (
+                dispatch_tests(&tree, arch, "uname", 0),
+                dispatch_tests(&tree, arch, "sync", 0),
+            );
+            let others: Vec<usize> = (ALLOWED.split_whitespace())
+                .filter(|n| !["uname", "sync"].contains(n))
+                .map(|n| dispatch_tests(&tree, arch, n, 0))
+                .collect();
+            let (least, most) = (others.iter().min().unwrap(), others.iter().max().unwrap());
+            assert!(
+                first < second && second < *least,
+                "{arch}: {first}, {second}, then {least} to {most}"
+            );
+            // The architecture's load and test, the number's load, the two prioritised
+            // syscalls' tests, and a tree over (at most) 51 ranges.
+            assert!(*most <= 3 + 2 + 8, "{arch}: {most}");
+            let chain = build(Passes::all() - Passes::RANGES);
+            let longest = (ALLOWED.split_whitespace())
+                .map(|n| dispatch_tests(&chain, arch, n, 0))
+                .max()
+                .unwrap();
+            assert!(
+                longest >= 3 + ALLOWED.split_whitespace().count() - 1,
+                "{arch}: {longest}"
+            );
+        }
+    }
+
     /// A program that high words tested last make longer than the limit is compiled again
     /// without them, where that is shorter (the kernel's limit is too far to reach with a
     /// small filter: a small one stands in for it).

@@ -3,12 +3,15 @@
 //! Per architecture section (one `seccomp_data.arch` value; x86_64 and x32 share one), each
 //! syscall's rules become a decision ([`entry_decision`]: the database's levels and siblings
 //! resolved into tests), and the section's dispatch on the syscall number leads to them:
-//! * optimize level 1: a `jeq` chain in libseccomp's priority order;
 //! * level 2 with [`Passes::RANGES`]: a weighted search tree over ranges of numbers with one
 //!   decision (`crate::opt::intervals`), over the whole 32-bit number space, so the x32 bit
 //!   check and the bad-arch path are ranges like any other;
-//! * level 2 without it: libseccomp's binary search over single numbers, with `jeq` chains
-//!   of up to four at the leaves and a separate x32 check.
+//! * optimize level 1 with it: libseccomp's priority order between syscalls of different
+//!   priorities, each group of equal priority such a tree, whose other numbers go on to the
+//!   next group's ([`priority_groups`]);
+//! * without it: libseccomp's dispatch, at level 1 a `jeq` chain in priority order, at level
+//!   2 a binary search over single numbers, with `jeq` chains of up to four at the leaves,
+//!   and a separate x32 check.
 //!
 //! The sections are then chained on the architecture token, ending in the bad-arch action.
 
@@ -116,8 +119,10 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
     let has_64 = col.has_arch(ScmpArch::X8664);
     let has_x32 = col.has_arch(ScmpArch::X32);
     let ranges = col.attrs.optimize == 2 && passes.contains(Passes::RANGES);
-    // Weights only shape the level-2 range tree.
-    let weighted = ranges && passes.contains(Passes::WEIGHTS);
+    // Level 1's range trees, one for each group of syscalls of equal priority.
+    let grouped = col.attrs.optimize != 2 && passes.contains(Passes::RANGES);
+    // Weights only shape range trees.
+    let weighted = (ranges || grouped) && passes.contains(Passes::WEIGHTS);
     let mut sections: Vec<(u32, DnId)> = Vec::new();
     let mut x86_done = false;
     for f in &col.filters {
@@ -146,7 +151,7 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         let mut syscalls: Vec<SysDecision> = Vec::with_capacity(entries);
         let mut seen = ByNumber::new(false);
         // Weights of numbers (rules, hot syscalls, priorities, the action cache), for the
-        // level-2 tree (NaN: none yet).
+        // range trees (NaN: none yet).
         let mut weight = ByNumber::new(f64::NAN);
         // Where the kernel can skip the filter for some of the section's syscalls (its
         // action cache: those allowed without argument checks), the calls of those with
@@ -203,6 +208,12 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
             let primary = sections.is_empty();
             let weight = if weighted { Some(&weight) } else { None };
             range_dispatch(&mut ir, mode, &syscalls, default, badarch, weight, primary)
+        } else if grouped && nr_word == NR {
+            // Higher priority first; ties in ascending number order (as libseccomp).
+            syscalls.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.nr.cmp(&b.nr)));
+            let weight = if weighted { Some(&weight) } else { None };
+            let primary = sections.is_empty();
+            priority_groups(&mut ir, mode, &syscalls, default, badarch, weight, primary)
         } else {
             let dispatch = if col.attrs.optimize == 2 {
                 syscalls.sort_by_key(|d| d.nr);
@@ -221,6 +232,48 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         root = ir.test(ARCH, u32::MAX, Op::Eq, audit, s, root);
     }
     Program { ir, root }
+}
+
+/// Level 1's dispatch with [`Passes::RANGES`]: libseccomp's priority order kept between
+/// syscalls of different priorities, each group of equal priority (`sorted`: highest first)
+/// a range tree as level 2's, whose numbers outside the group go on to the next group's tree
+/// (the last one's to `default`). Where libseccomp's chain tests a group's syscalls one by
+/// one in ascending order, the tree finds any of them in about the logarithm of the group's
+/// ranges, and every call that the group does not decide leaves it as soon.
+///
+/// The first group's tree (on most filters the syscalls allowed without argument checks,
+/// whose priority is the highest) also weighs the later groups' syscalls, each where its
+/// number leads on: with weights, the argument-checked syscalls, whose calls the kernel's
+/// action cache cannot skip, leave it sooner. (The later groups' trees weigh only their own:
+/// each syscall is weighed once, so that many groups cost no more than one.)
+fn priority_groups(
+    ir: &mut Ir,
+    mode: X32Mode,
+    sorted: &[SysDecision],
+    default: DnId,
+    badarch: DnId,
+    weight: Option<&ByNumber<f64>>,
+    primary: bool,
+) -> DnId {
+    let groups: Vec<&[SysDecision]> = sorted.chunk_by(|a, b| a.priority == b.priority).collect();
+    let Some((&first, later)) = groups.split_first() else {
+        return range_dispatch(ir, mode, &[], default, badarch, weight, primary);
+    };
+    let mut next = default;
+    for group in later.iter().rev() {
+        // Only the first group's tree sends the other ABI's numbers to the bad-arch action
+        // (the x32 check); the later groups see only numbers of the section's own ABIs.
+        let m = match mode {
+            X32Mode::X8664Only | X32Mode::X32Only => X32Mode::None,
+            m => m,
+        };
+        next = range_dispatch(ir, m, group, next, badarch, weight, false);
+    }
+    let lower = later.iter().flat_map(|g| g.iter());
+    let with_exits: Vec<SysDecision> = (first.iter().copied())
+        .chain(lower.map(|s| SysDecision { root: next, ..*s }))
+        .collect();
+    range_dispatch(ir, mode, &with_exits, next, badarch, weight, primary)
 }
 
 /// A `jeq` chain over `list` (first element tested first), ending in `default`.
@@ -245,7 +298,8 @@ fn bsearch(ir: &mut Ir, word: u32, sorted: &[SysDecision], default: DnId) -> DnI
     ir.test(word, u32::MAX, Op::Gt, sorted[mid - 1].nr, upper, lower)
 }
 
-/// The x32 bit check around a section's dispatch (without [`Passes::RANGES`]).
+/// The x32 bit check around a section's dispatch (libseccomp's: without [`Passes::RANGES`],
+/// or in compat mode's level 1 where a section skips the number's load).
 fn x32_guard(ir: &mut Ir, word: u32, mode: X32Mode, dispatch: DnId, badarch: DnId) -> DnId {
     match mode {
         X32Mode::None | X32Mode::Both => dispatch,

@@ -8,8 +8,9 @@
 //! and merges adjacent values with one successor into ranges. Short chains stay lists
 //! where that is cheaper (the tree builder decides).
 //!
-//! Only argument (and instruction-pointer) words are rewritten: the syscall-number chain of
-//! optimize level 1 keeps libseccomp's priority order.
+//! Only argument (and instruction-pointer) words are rewritten: the dispatch on the syscall
+//! number is lowering's (`crate::ir::lower`), which at optimize level 1 keeps libseccomp's
+//! priority order.
 
 use super::intervals::{self, Interval};
 use super::{submasks, Passes};

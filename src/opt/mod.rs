@@ -5,9 +5,9 @@
 //! off (all are on by default), so that tests can show a pass is not needed for correctness
 //! and benchmarks can show what it buys.
 //!
-//! The order, for optimize level 2 (level 1 keeps libseccomp's priority-ordered dispatch and
-//! uses only the passes that keep that order, i.e. all but [`Passes::RANGES`] and
-//! [`Passes::WEIGHTS`], which only shape the level-2 dispatch):
+//! The order (level 1 keeps libseccomp's priority order: [`Passes::RANGES`] and
+//! [`Passes::WEIGHTS`] shape a tree for each group of syscalls of equal priority, the groups
+//! tried in priority order, where level 2 has one tree; the other passes are the same):
 //!
 //! 1. lowering (`crate::ir::lower`) builds dispatch on the architecture and the syscall
 //!    number into the graph: with [`Passes::RANGES`], adjacent numbers with one decision are
@@ -57,11 +57,13 @@ bitflags::bitflags! {
     /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Passes: u32 {
-        /// Level 2: dispatch on syscall-number ranges with a search tree that includes the
-        /// x32 check (off: a binary search over single numbers ending in `jeq` chains of up
-        /// to four, and a separate x32 check, as libseccomp does).
+        /// Dispatch on syscall-number ranges with a search tree that includes the x32 check;
+        /// at level 1 one tree for each group of syscalls of equal priority, the groups tried
+        /// in priority order (off: libseccomp's dispatch, at level 2 a binary search over
+        /// single numbers ending in `jeq` chains of up to four, at level 1 a `jeq` chain in
+        /// priority order, and a separate x32 check).
         const RANGES = 1 << 0;
-        /// Level 2: weight the dispatch tree by a built-in table of hot syscalls, by
+        /// Weight the dispatch trees by a built-in table of hot syscalls, by
         /// `set_syscall_priority`, by argument checks and by whether the kernel's action
         /// cache can skip the filter for a syscall (off: balance it by count).
         const WEIGHTS = 1 << 1;

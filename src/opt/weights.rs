@@ -1,4 +1,4 @@
-//! How often each syscall number is expected, for weighting the level-2 dispatch tree.
+//! How often each syscall number is expected, for weighting the dispatch trees (both levels).
 //!
 //! Four things raise a number's weight: a built-in table of syscalls that busy programs make
 //! most (I/O, polling, futexes, memory mapping, time), the priority given with
