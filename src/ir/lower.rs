@@ -202,28 +202,25 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         } else {
             NR
         };
+        // The first architecture (the filter's native one) keeps its worst case near a
+        // balanced tree's; the others get the cheapest mean.
+        let primary = sections.is_empty();
+        let weight = if weighted { Some(&weight) } else { None };
         let root = if ranges {
-            // The first architecture (the filter's native one) keeps its worst case near a
-            // balanced tree's; the others get the cheapest mean.
-            let primary = sections.is_empty();
-            let weight = if weighted { Some(&weight) } else { None };
             range_dispatch(&mut ir, mode, &syscalls, default, badarch, weight, primary)
-        } else if grouped && nr_word == NR {
+        } else if col.attrs.optimize == 2 {
+            syscalls.sort_by_key(|d| d.nr);
+            let dispatch = bsearch(&mut ir, nr_word, &syscalls, default);
+            x32_guard(&mut ir, nr_word, mode, dispatch, badarch)
+        } else {
             // Higher priority first; ties in ascending number order (as libseccomp).
             syscalls.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.nr.cmp(&b.nr)));
-            let weight = if weighted { Some(&weight) } else { None };
-            let primary = sections.is_empty();
-            priority_groups(&mut ir, mode, &syscalls, default, badarch, weight, primary)
-        } else {
-            let dispatch = if col.attrs.optimize == 2 {
-                syscalls.sort_by_key(|d| d.nr);
-                bsearch(&mut ir, nr_word, &syscalls, default)
+            if grouped && nr_word == NR {
+                priority_groups(&mut ir, mode, &syscalls, default, badarch, weight, primary)
             } else {
-                // Higher priority first; ties in ascending number order (as libseccomp).
-                syscalls.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.nr.cmp(&b.nr)));
-                chain(&mut ir, nr_word, &syscalls, default)
-            };
-            x32_guard(&mut ir, nr_word, mode, dispatch, badarch)
+                let dispatch = chain(&mut ir, nr_word, &syscalls, default);
+                x32_guard(&mut ir, nr_word, mode, dispatch, badarch)
+            }
         };
         sections.push((f.info().audit, root));
     }
