@@ -585,4 +585,42 @@ mod tests {
         assert_eq!(ctx.generate_within(with - 1).unwrap().len(), without);
         assert_eq!(ctx.generate_within(with).unwrap().len(), with);
     }
+
+    /// Level 1's trees, where they make a program longer than the limit, give way to
+    /// libseccomp's chain where that is shorter (the kernel's limit is too far to reach with
+    /// a small filter: a small one stands in for it, whose few syscalls and x32 check take a
+    /// test or two more as a tree than as the chain).
+    #[test]
+    fn level_one_trees_too_long_give_way_to_the_chain() {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::KillProcess).unwrap();
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        ctx.add_arch(ScmpArch::X8664).unwrap();
+        for (name, action) in [
+            ("connect", ScmpAction::Allow),
+            ("bind", ScmpAction::Allow),
+            ("open", ScmpAction::Errno(2)),
+            ("openat", ScmpAction::Errno(2)),
+        ] {
+            ctx.add_rule(action, ScmpSyscall::from_name(name).unwrap())
+                .unwrap();
+        }
+        let prctl = ScmpSyscall::from_name("prctl").unwrap();
+        for option in [15, 1] {
+            let eq = ScmpArgCompare::new(0, ScmpCompareOp::Equal, option);
+            ctx.add_rule_conditional(ScmpAction::Allow, prctl, &[eq])
+                .unwrap();
+        }
+        let trees = ctx.generate_within(crate::bpf::BPF_MAXINSNS).unwrap();
+        ctx.set_opt_passes(Passes::all() - Passes::RANGES);
+        let chain = ctx.generate().unwrap();
+        assert!(
+            trees.len() > chain.len(),
+            "{} against {}",
+            trees.len(),
+            chain.len()
+        );
+        ctx.set_opt_passes(Passes::all());
+        assert_eq!(ctx.generate_within(trees.len() - 1).unwrap(), chain);
+        assert_eq!(ctx.generate_within(trees.len()).unwrap(), trees);
+    }
 }
