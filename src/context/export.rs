@@ -38,9 +38,9 @@ impl ScmpFilterContext {
         use crate::opt::Passes;
         let prog = self.generate_with(self.passes, limit)?;
         if prog.len() > limit
-            && chain_could_fit(&self.col, prog.len(), limit)
             && self.col.attrs.optimize != 2
             && self.passes.contains(Passes::RANGES)
+            && chain_could_fit(&self.col, prog.len(), limit)
         {
             let chain = self.generate_with(self.passes - Passes::RANGES, limit)?;
             if chain.len() < prog.len() {
@@ -232,10 +232,6 @@ fn write_fd<T: AsFd>(fd: T, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Emits `p` after `opt::sink` (where `optimized` has it on), `None` where `p`'s lower bound
-/// on its length is over `limit` (too long either way). Where the sunk program is longer than
-/// `limit`, `p` as it was if that is shorter (the pass copies shared low-word tests, and far
-/// jumps into the high-word tests it shares may need trampolines).
 /// Whether libseccomp's chain can be within `limit` where level 1's trees made `len`
 /// instructions: the trees take at most a test a syscall more (and a few far jumps), so a
 /// program further over stays too long as the chain, and is refused without building it
@@ -243,9 +239,13 @@ fn write_fd<T: AsFd>(fd: T, bytes: &[u8]) -> Result<()> {
 /// chain).
 fn chain_could_fit(col: &crate::db::Collection, len: usize, limit: usize) -> bool {
     let syscalls: usize = col.filters.iter().map(|f| f.syscalls.len()).sum();
-    len - limit <= syscalls + 16
+    len.saturating_sub(limit) <= syscalls + 16
 }
 
+/// Emits `p` after `opt::sink` (where `optimized` has it on), `None` where `p`'s lower bound
+/// on its length is over `limit` (too long either way). Where the sunk program is longer than
+/// `limit`, `p` as it was if that is shorter (the pass copies shared low-word tests, and far
+/// jumps into the high-word tests it shares may need trampolines).
 fn emit_fitting(
     optimized: &crate::opt::Optimized,
     p: &crate::ir::Program,
