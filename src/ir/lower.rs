@@ -259,18 +259,13 @@ fn priority_groups(
     let Some((&first, later)) = groups.split_first() else {
         return range_dispatch(ir, mode, &[], default, badarch, weight, primary);
     };
-    // A small group's x86_64 and x32 numbers share one tree (see `SHARED_X32_TREE`).
-    let shared = |group: &[SysDecision], m: X32Mode| match m {
-        X32Mode::Both if group.len() <= SHARED_X32_TREE => X32Mode::None,
-        m => m,
-    };
     let mut next = default;
     for group in later.iter().rev() {
         // Only the first group's tree sends the other ABI's numbers to the bad-arch action
         // (the x32 check); the later groups see only numbers of the section's own ABIs.
         let m = match mode {
             X32Mode::X8664Only | X32Mode::X32Only => X32Mode::None,
-            m => shared(group, m),
+            m => m,
         };
         next = range_dispatch(ir, m, group, next, badarch, weight, primary);
     }
@@ -278,18 +273,8 @@ fn priority_groups(
     let with_exits: Vec<SysDecision> = (first.iter().copied())
         .chain(lower.map(|s| SysDecision { root: next, ..*s }))
         .collect();
-    let m = shared(first, mode);
-    range_dispatch(ir, m, &with_exits, next, badarch, weight, primary)
+    range_dispatch(ir, mode, &with_exits, next, badarch, weight, primary)
 }
-
-/// In a section of x86_64 and x32 together, a priority group of at most this many syscalls
-/// gets one tree over both ABIs' numbers. (Level 2's tree and larger groups' give x32's
-/// numbers a tree of their own, which the main tree reaches as one range: a search of two
-/// shorter runs, but a test more for the calls that pass a group of a few syscalls, such as
-/// the argument-checked ones of a container profile, grouped by their rule counts: those of
-/// Docker's x86_64 filter, its three ABIs, run 17.7 instructions on average at level 1, 18.6
-/// with a tree of their own for x32's numbers in each group.)
-const SHARED_X32_TREE: usize = 32;
 
 /// A `jeq` chain over `list` (first element tested first), ending in `default`.
 fn chain(ir: &mut Ir, word: u32, list: &[SysDecision], default: DnId) -> DnId {
@@ -325,6 +310,15 @@ fn x32_guard(ir: &mut Ir, word: u32, mode: X32Mode, dispatch: DnId, badarch: DnI
         X32Mode::X32Only => ir.test(word, u32::MAX, Op::Ge, X32_BIT, dispatch, badarch),
     }
 }
+
+/// In a section of x86_64 and x32 together, a dispatch over at most this many ranges is one
+/// tree over both ABIs' numbers; over more (a whole section at level 2, the large groups of
+/// level 1), x32's numbers get a tree of their own, which the main tree reaches as one range:
+/// a search of two shorter runs, but a test more for the calls that pass a small dispatch,
+/// such as level 1's groups of argument-checked syscalls of a container profile, grouped by
+/// their rule counts (those of Docker's x86_64 filter, its three ABIs, run 17.7 instructions
+/// on average at level 1, 18.6 with x32's tree apart in each group).
+const SHARED_X32_TREE: usize = 32;
 
 /// The level-2 dispatch as a search tree over ranges of syscall numbers: every 32-bit
 /// number falls in exactly one range, whose decision is its syscall's rules, the default
@@ -408,7 +402,7 @@ fn range_dispatch(
         }
     }
     let mut merged = intervals::merge(out);
-    if mode == X32Mode::Both {
+    if mode == X32Mode::Both && merged.len() > SHARED_X32_TREE {
         // The x32 numbers (all light: see `weights::X32_FACTOR`) get a tree of their own,
         // which the main tree reaches as one range: the same tree as one built over all the
         // ranges would be wherever x32 calls are rare, for a fraction of the work.
