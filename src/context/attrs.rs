@@ -313,6 +313,19 @@ impl ScmpFilterContext {
 
     /// Sets the optimize level (1 or 2; others give `EOPNOTSUPP`).
     ///
+    /// Both levels return the same verdicts; they differ in how the program finds a
+    /// syscall. Level 1, the default (as libseccomp's), keeps libseccomp's priority order:
+    /// syscalls of a higher priority ([`set_syscall_priority`], then fewer argument checks)
+    /// are decided before those of a lower, each group of equal priority by a search tree.
+    /// Level 2 finds every syscall with one search tree, weighted towards frequent syscalls
+    /// and those the kernel's action cache cannot skip. [`set_opt_passes`] switches the
+    /// optimizer's passes off (with [`Passes::RANGES`] off, libseccomp's own layouts: a
+    /// `jeq` chain at level 1, a binary search at level 2).
+    ///
+    /// [`set_syscall_priority`]: ScmpFilterContext::set_syscall_priority
+    /// [`set_opt_passes`]: ScmpFilterContext::set_opt_passes
+    /// [`Passes::RANGES`]: crate::opt::Passes::RANGES
+    ///
     /// ```
     /// use pure_seccomp::*;
     /// ScmpFilterContext::new(ScmpAction::Allow)?.set_ctl_optimize(2)?;
