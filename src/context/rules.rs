@@ -188,8 +188,9 @@ impl ScmpFilterContext {
         Ok(self)
     }
 
-    /// Hints that `syscall` is frequent: at optimize level 1 it is tested earlier (higher
-    /// `priority` first).
+    /// Hints that `syscall` is frequent: at optimize level 1 it is decided before the syscalls
+    /// of a lower priority (higher `priority` first); at level 2 it weighs more in the search
+    /// tree (up to 9 times for 255), so it sits nearer the top.
     ///
     /// ```
     /// use pure_seccomp::*;
