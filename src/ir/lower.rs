@@ -259,15 +259,15 @@ fn priority_groups(
     let Some((&first, later)) = groups.split_first() else {
         return range_dispatch(ir, mode, &[], default, badarch, weight, primary);
     };
+    // Only the first group's tree sends the other ABI's numbers to the bad-arch action (the
+    // x32 check); the later groups see only numbers of the section's own ABIs.
+    let own_abis = match mode {
+        X32Mode::X8664Only | X32Mode::X32Only => X32Mode::None,
+        m => m,
+    };
     let mut next = default;
     for group in later.iter().rev() {
-        // Only the first group's tree sends the other ABI's numbers to the bad-arch action
-        // (the x32 check); the later groups see only numbers of the section's own ABIs.
-        let m = match mode {
-            X32Mode::X8664Only | X32Mode::X32Only => X32Mode::None,
-            m => m,
-        };
-        next = range_dispatch(ir, m, group, next, badarch, weight, primary);
+        next = range_dispatch(ir, own_abis, group, next, badarch, weight, primary);
     }
     let lower = later.iter().flat_map(|g| g.iter());
     let with_exits: Vec<SysDecision> = (first.iter().copied())
