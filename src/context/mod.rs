@@ -562,6 +562,100 @@ mod tests {
         }
     }
 
+    /// Level 1's first tree decides the numbers without a rule that lie between its own
+    /// syscalls: a denied call runs that tree alone, not the later groups' trees after it
+    /// (here three argument-checked syscalls, each a group of its own, of fewer rules
+    /// first). (Those next to a later group's number share its range, which leads on.)
+    #[test]
+    fn level_one_denies_in_its_first_tree() {
+        use crate::bpf::{simulate_path, SeccompData};
+        const CHECKED: &[(&str, u64)] = &[("personality", 1), ("prctl", 2), ("socket", 3)];
+        // (Not s390x, whose socket calls have rules on `socketcall` too.)
+        for arch in [ScmpArch::X8664, ScmpArch::Aarch64, ScmpArch::Mips64] {
+            let mut ctx = weights_filter(arch, ScmpAction::Allow);
+            ctx.set_ctl_optimize(1).unwrap();
+            // Every number with a rule, and whether it is in a later group.
+            let mut ruled = Vec::new();
+            for name in ALLOWED.split_whitespace() {
+                let s = ScmpSyscall::from_name_by_arch(name, arch).unwrap();
+                ruled.push((s.as_raw_syscall(), false));
+            }
+            for &(name, rules) in CHECKED {
+                let s = ScmpSyscall::from_name(name).unwrap();
+                for v in 0..rules {
+                    let eq = ScmpArgCompare::new(0, ScmpCompareOp::Equal, v);
+                    ctx.add_rule_conditional(ScmpAction::Allow, s, &[eq])
+                        .unwrap();
+                }
+                let s = ScmpSyscall::from_name_by_arch(name, arch).unwrap();
+                ruled.push((s.as_raw_syscall(), true));
+            }
+            ruled.sort_unstable();
+            let prog = ctx.generate().unwrap();
+            let info = arch.info().unwrap();
+            let steps = |nr: i32| {
+                let data = SeccompData {
+                    nr,
+                    arch: info.audit,
+                    ..Default::default()
+                };
+                simulate_path(&prog, &data, info.endian).unwrap().1.len()
+            };
+            let allowed = (ALLOWED.split_whitespace())
+                .map(|n| {
+                    steps(
+                        ScmpSyscall::from_name_by_arch(n, arch)
+                            .unwrap()
+                            .as_raw_syscall(),
+                    )
+                })
+                .max()
+                .unwrap();
+            // The numbers without a rule whose nearest ruled numbers are the first group's.
+            let between_first = |&nr: &i32| {
+                let at = ruled.partition_point(|&(n, _)| n < nr);
+                let below = at.checked_sub(1).map(|k| ruled[k]);
+                ruled.get(at).map_or(true, |&(n, later)| n != nr && !later)
+                    && below.map_or(true, |(_, later)| !later)
+            };
+            let gaps: Vec<i32> = (0..600).filter(between_first).collect();
+            assert!(gaps.len() > 100, "{arch}: {}", gaps.len());
+            let denied = gaps.into_iter().map(steps).max().unwrap();
+            // (With the later groups' numbers told from the others, the first tree may be a
+            // test deeper than over its own syscalls.)
+            assert!(denied <= allowed + 1, "{arch}: {denied} against {allowed}");
+        }
+    }
+
+    /// At level 1, a number of the other ABI in an x86_64-only section (a raw x32 number's
+    /// rule) gets the bad-arch action, even in a later group's tree and where the default
+    /// action is the same: the first tree never lets it on (found by the conformance test:
+    /// the two actions' ranges had merged, and the rule decided).
+    #[test]
+    fn level_one_never_lets_the_other_abi_on() {
+        use crate::bpf::{simulate, SeccompData};
+        let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        ctx.add_arch(ScmpArch::X8664).unwrap();
+        let msgsnd = ScmpSyscall::from_name("msgsnd").unwrap();
+        ctx.set_syscall_priority(msgsnd, 155).unwrap();
+        ctx.add_rule(ScmpAction::Allow, msgsnd).unwrap();
+        ctx.add_rule(ScmpAction::Log, ScmpSyscall::from(0x4000_0001))
+            .unwrap();
+        let prog = ctx.generate().unwrap();
+        let info = ScmpArch::X8664.info().unwrap();
+        for nr in [0x4000_0001, 1, 0x4000_0000 + 69] {
+            let data = SeccompData {
+                nr,
+                arch: info.audit,
+                ..Default::default()
+            };
+            let ret = simulate(&prog, &data, info.endian).unwrap().ret;
+            assert_eq!(ret, ctx.evaluate(&data), "{nr:#x}");
+            assert_eq!(ret, ScmpAction::KillThread.to_sys(), "{nr:#x}");
+        }
+    }
+
     /// A program that high words tested last make longer than the limit is compiled again
     /// without them, where that is shorter (the kernel's limit is too far to reach with a
     /// small filter: a small one stands in for it).

@@ -239,13 +239,17 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
 /// ranges, and every call that the group does not decide leaves it as soon.
 ///
 /// The first group's tree (on most filters the syscalls allowed without argument checks,
-/// whose priority is the highest) also weighs the later groups' syscalls, each where its
-/// number leads on: with weights, the argument-checked syscalls, whose calls the kernel's
-/// action cache cannot skip, leave it sooner. (The later groups' trees weigh only their own
-/// syscalls, so that all the trees together hold at most twice the section's syscalls,
-/// however many priorities there are.) Every group of the filter's native section keeps its
-/// syscalls near a balanced tree's depth, as level 2's tree does (`primary`): a priority
-/// given to one syscall puts the others in a later group.
+/// whose priority is the highest) decides every number but the later groups': those lead on
+/// to the later trees, each weighed at its own weight (with weights, the argument-checked
+/// syscalls, whose calls the kernel's action cache cannot skip, leave it sooner), and so do
+/// the rule-less numbers that share a range with one of them (`on`), which costs the first
+/// tree no test; every other number without a rule gets `default` there, so that a denied
+/// call runs one tree, not all of them. A later group's tree sees only its own syscalls and
+/// the numbers that lead on past it: every other number is decided before it, so the ranges
+/// it draws may take them in wherever that saves a test ([`member_dispatch`]). Every group
+/// of the filter's native section keeps its syscalls near a balanced tree's depth, as level
+/// 2's tree does (`primary`): a priority given to one syscall puts the others in a later
+/// group.
 fn priority_groups(
     ir: &mut Ir,
     mode: X32Mode,
@@ -259,21 +263,216 @@ fn priority_groups(
     let Some((&first, later)) = groups.split_first() else {
         return range_dispatch(ir, mode, &[], default, badarch, weight, primary);
     };
-    // Only the first group's tree sends the other ABI's numbers to the bad-arch action (the
-    // x32 check); the later groups see only numbers of the section's own ABIs.
-    let own_abis = match mode {
-        X32Mode::X8664Only | X32Mode::X32Only => X32Mode::None,
-        m => m,
-    };
+    // The first tree's ranges, with the later groups' numbers given `default` for now: the
+    // ranges of `default` that hold one of them are those that lead on.
+    let as_default = later.iter().flat_map(|g| g.iter()).map(|s| SysDecision {
+        root: default,
+        ..*s
+    });
+    let marked: Vec<SysDecision> = first.iter().copied().chain(as_default).collect();
+    // (The other ABI's numbers are told apart from `default`'s even where the two actions
+    // are the same: they never lead on, whatever rules they have.)
+    let mut first_ivs = section_intervals(mode, &marked, default, OTHER_ABI, weight, primary);
+    let mut lower: Vec<u32> = later.iter().flat_map(|g| g.iter().map(|s| s.nr)).collect();
+    lower.sort_unstable();
+    let mut on = Vec::new();
+    for i in &mut first_ivs {
+        let at = lower.partition_point(|&n| n < i.lo);
+        if i.to == default && lower.get(at).is_some_and(|&n| n <= i.hi) {
+            on.push((i.lo, i.hi));
+            i.to = PENDING;
+        }
+    }
+    let mut onward = Onward::new(on, lower, weight.is_some());
     let mut next = default;
     for group in later.iter().rev() {
-        next = range_dispatch(ir, own_abis, group, next, badarch, weight, primary);
+        next = member_dispatch(ir, mode, group, &onward, next, weight, primary);
+        for s in group.iter() {
+            onward.pass(s.nr, syscall_weight(weight, s.nr));
+        }
     }
-    let lower = later.iter().flat_map(|g| g.iter());
-    let with_exits: Vec<SysDecision> = (first.iter().copied())
-        .chain(lower.map(|s| SysDecision { root: next, ..*s }))
-        .collect();
-    range_dispatch(ir, mode, &with_exits, next, badarch, weight, primary)
+    for i in &mut first_ivs {
+        if i.to == PENDING {
+            i.to = next;
+        } else if i.to == OTHER_ABI {
+            i.to = badarch;
+        }
+    }
+    dispatch_tree(ir, mode, intervals::merge(first_ivs), primary)
+}
+
+/// Where the first tree's ranges lead on to the later groups' trees, until those are built.
+const PENDING: DnId = DnId::MAX;
+/// The bad-arch action in the first tree's ranges, until they are final.
+const OTHER_ABI: DnId = DnId::MAX - 1;
+
+/// A syscall's weight in a section's dispatch (1 without weights).
+fn syscall_weight(weight: Option<&ByNumber<f64>>, nr: u32) -> f64 {
+    weight.map_or(1.0, |m| match m.get(nr) {
+        w if w.is_nan() => weights::UNRULED,
+        w => w,
+    })
+}
+
+/// What reaches level 1's later groups' trees ([`priority_groups`]): the numbers of the
+/// first tree's ranges that lead on (`on`), which are the later groups' syscalls and some
+/// numbers without a rule; and, as the trees are built from the last group up, the weights
+/// of the syscalls of the groups after the one being built (a Fenwick tree over `lower`, so
+/// that each question takes a logarithm's time, however many groups).
+struct Onward {
+    /// The ranges that lead on, ascending, and how many numbers they hold below each.
+    on: Vec<(u32, u32)>,
+    on_before: Vec<u64>,
+    /// The later groups' numbers that lead on, ascending.
+    lower: Vec<u32>,
+    /// Over `lower`: the weights and counts of the syscalls already passed.
+    passed_w: Vec<f64>,
+    passed_n: Vec<u32>,
+    /// What a range of numbers without a rule weighs.
+    gap_w: f64,
+}
+
+impl Onward {
+    fn new(on: Vec<(u32, u32)>, mut lower: Vec<u32>, weighted: bool) -> Onward {
+        // (A later syscall outside `on`, of the other ABI, never reaches the later trees.)
+        lower.retain(|&n| {
+            let k = on.partition_point(|&(lo, _)| lo <= n);
+            k > 0 && n <= on[k - 1].1
+        });
+        let mut on_before = Vec::with_capacity(on.len() + 1);
+        let mut total = 0;
+        on_before.push(total);
+        for &(lo, hi) in &on {
+            total += u64::from(hi - lo) + 1;
+            on_before.push(total);
+        }
+        let n = lower.len();
+        Onward {
+            on,
+            on_before,
+            lower,
+            passed_w: vec![0.0; n + 1],
+            passed_n: vec![0; n + 1],
+            gap_w: if weighted { weights::UNRULED } else { 1.0 },
+        }
+    }
+
+    /// How many numbers of `on` lie below `x`.
+    fn on_below(&self, x: u64) -> u64 {
+        let k = self.on.partition_point(|&(lo, _)| u64::from(lo) < x);
+        let mut n = self.on_before[k];
+        if let Some(&(lo, hi)) = k.checked_sub(1).map(|k| &self.on[k]) {
+            let end = u64::from(hi) + 1;
+            if end > x {
+                n -= end - x.max(u64::from(lo));
+            }
+        }
+        n
+    }
+
+    /// The number of `lower` below `x`.
+    fn lower_below(&self, x: u64) -> usize {
+        self.lower.partition_point(|&n| u64::from(n) < x)
+    }
+
+    /// The weight and count of the passed syscalls among the first `k` of `lower`.
+    fn passed_below(&self, mut k: usize) -> (f64, u32) {
+        let (mut w, mut n) = (0.0, 0);
+        while k > 0 {
+            w += self.passed_w[k];
+            n += self.passed_n[k];
+            k &= k - 1;
+        }
+        (w, n)
+    }
+
+    /// Marks `nr`'s syscall as one that leads on past the trees still to be built.
+    fn pass(&mut self, nr: u32, w: f64) {
+        let Ok(at) = self.lower.binary_search(&nr) else {
+            return;
+        };
+        let mut k = at + 1;
+        while k < self.passed_w.len() {
+            self.passed_w[k] += w;
+            self.passed_n[k] += 1;
+            k += k & k.wrapping_neg();
+        }
+    }
+
+    /// Whether a number in `lo..=hi` leads on past the tree being built, and if so what they
+    /// weigh: the passed syscalls among them, and the numbers without a rule (those of `on`
+    /// that are no later group's).
+    fn must_pass(&self, lo: u64, hi: u64) -> Option<f64> {
+        let (below, upto) = (self.lower_below(lo), self.lower_below(hi + 1));
+        let (w0, n0) = self.passed_below(below);
+        let (w1, n1) = self.passed_below(upto);
+        let ruleless = self.on_below(hi + 1) - self.on_below(lo) > (upto - below) as u64;
+        match (n1 > n0, ruleless) {
+            (false, false) => None,
+            (_, r) => Some(w1 - w0 + if r { self.gap_w } else { 0.0 }),
+        }
+    }
+}
+
+/// A later priority group's tree at level 1 ([`priority_groups`]): only its `members` and
+/// the numbers that lead on past it (`onward`, to `next`) reach it, so each member's range
+/// reaches down to the one below it where no such number lies between, and a group with no
+/// onward number among its own needs a test only between members of different decisions
+/// (the last group: at most one range per decision).
+fn member_dispatch(
+    ir: &mut Ir,
+    mode: X32Mode,
+    members: &[SysDecision],
+    onward: &Onward,
+    next: DnId,
+    weight: Option<&ByNumber<f64>>,
+    primary: bool,
+) -> DnId {
+    let mut points: Vec<&SysDecision> = members.iter().collect();
+    points.sort_by_key(|s| s.nr);
+    let mut out: Vec<Interval> = Vec::with_capacity(2 * points.len() + 1);
+    let mut lo: u64 = 0;
+    for s in points {
+        let nr = u64::from(s.nr);
+        let mut start = lo;
+        if nr > lo {
+            if let Some(w) = onward.must_pass(lo, nr - 1) {
+                out.push(Interval {
+                    lo: lo as u32,
+                    hi: s.nr - 1,
+                    to: next,
+                    w,
+                    key: false,
+                });
+                start = nr;
+            }
+        }
+        out.push(Interval {
+            lo: start as u32,
+            hi: s.nr,
+            to: s.root,
+            w: syscall_weight(weight, s.nr),
+            key: primary && !(mode == X32Mode::Both && s.nr & X32_BIT != 0 && s.nr != u32::MAX),
+        });
+        lo = nr + 1;
+    }
+    if lo <= u64::from(u32::MAX) {
+        match onward.must_pass(lo, u64::from(u32::MAX)) {
+            Some(w) => out.push(Interval {
+                lo: lo as u32,
+                hi: u32::MAX,
+                to: next,
+                w,
+                key: false,
+            }),
+            None => {
+                if let Some(last) = out.last_mut() {
+                    last.hi = u32::MAX;
+                }
+            }
+        }
+    }
+    dispatch_tree(ir, mode, intervals::merge(out), primary)
 }
 
 /// A `jeq` chain over `list` (first element tested first), ending in `default`.
@@ -334,12 +533,20 @@ fn range_dispatch(
     weight: Option<&ByNumber<f64>>,
     primary: bool,
 ) -> DnId {
-    let w = |nr: u32| -> f64 {
-        weight.map_or(1.0, |m| match m.get(nr) {
-            w if w.is_nan() => weights::UNRULED,
-            w => w,
-        })
-    };
+    let ivs = section_intervals(mode, syscalls, default, badarch, weight, primary);
+    dispatch_tree(ir, mode, ivs, primary)
+}
+
+/// The ranges of [`range_dispatch`], merged.
+fn section_intervals(
+    mode: X32Mode,
+    syscalls: &[SysDecision],
+    default: DnId,
+    badarch: DnId,
+    weight: Option<&ByNumber<f64>>,
+    primary: bool,
+) -> Vec<Interval> {
+    let w = |nr: u32| syscall_weight(weight, nr);
     let gap_w = if weight.is_some() {
         weights::UNRULED
     } else {
@@ -401,7 +608,23 @@ fn range_dispatch(
             });
         }
     }
-    let mut merged = intervals::merge(out);
+    intervals::merge(out)
+}
+
+/// The search tree over a section's ranges (`ivs`, merged).
+fn dispatch_tree(ir: &mut Ir, mode: X32Mode, ivs: Vec<Interval>, primary: bool) -> DnId {
+    let merged = apart_x32(ir, mode, ivs);
+    let cost = if primary {
+        weights::COST
+    } else {
+        weights::SECONDARY_COST
+    };
+    intervals::tree(ir, NR, &merged, cost)
+}
+
+/// In a section of x86_64 and x32 together, a dispatch over more than [`SHARED_X32_TREE`]
+/// ranges gets a tree of its own for x32's numbers, which the main tree reaches as one range.
+fn apart_x32(ir: &mut Ir, mode: X32Mode, mut merged: Vec<Interval>) -> Vec<Interval> {
     if mode == X32Mode::Both && merged.len() > SHARED_X32_TREE {
         // The x32 numbers (all light: see `weights::X32_FACTOR`) get a tree of their own,
         // which the main tree reaches as one range: the same tree as one built over all the
@@ -430,10 +653,5 @@ fn range_dispatch(
             });
         }
     }
-    let cost = if primary {
-        weights::COST
-    } else {
-        weights::SECONDARY_COST
-    };
-    intervals::tree(ir, NR, &merged, cost)
+    merged
 }
