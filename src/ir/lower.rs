@@ -8,7 +8,8 @@
 //!   check and the bad-arch path are ranges like any other;
 //! * optimize level 1 with it: libseccomp's priority order between syscalls of different
 //!   priorities, each group of equal priority such a tree, whose other numbers go on to the
-//!   next group's ([`priority_groups`]);
+//!   next group's; the first tree gives the default action to the numbers without a rule
+//!   that no later group's number shares a range with ([`priority_groups`]);
 //! * without it: libseccomp's dispatch, at level 1 a `jeq` chain in priority order, at level
 //!   2 a binary search over single numbers, with `jeq` chains of up to four at the leaves,
 //!   and a separate x32 check.
