@@ -632,6 +632,10 @@ mod tests {
     /// action is the same: the first tree never lets it on (found by the conformance test:
     /// the two actions' ranges had merged, and the rule decided).
     #[test]
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_pointer_width = "64")),
+        ignore = "a rule's number is the native architecture's: 0x40000001 (x32's write) is one only on x86_64"
+    )]
     fn level_one_never_lets_the_other_abi_on() {
         use crate::bpf::{simulate, SeccompData};
         let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
