@@ -307,6 +307,22 @@ const PENDING: DnId = DnId::MAX;
 /// The bad-arch action in the first tree's ranges, until they are final.
 const OTHER_ABI: DnId = DnId::MAX - 1;
 
+/// What a range of numbers without a rule weighs in a section's dispatch.
+fn gap_weight(weighted: bool) -> f64 {
+    if weighted {
+        weights::UNRULED
+    } else {
+        1.0
+    }
+}
+
+/// Whether `nr`'s syscall is a key range of its dispatch (see [`intervals::tree`]): in the
+/// `primary` section, but for x32's calls beside x86_64's, which are rare: no need to keep
+/// them shallow.
+fn is_key(mode: X32Mode, primary: bool, nr: u32) -> bool {
+    primary && !(mode == X32Mode::Both && nr & X32_BIT != 0 && nr != u32::MAX)
+}
+
 /// A syscall's weight in a section's dispatch (1 without weights).
 fn syscall_weight(weight: Option<&ByNumber<f64>>, nr: u32) -> f64 {
     weight.map_or(1.0, |m| match m.get(nr) {
@@ -354,7 +370,7 @@ impl Onward {
             lower,
             passed_w: vec![0.0; n + 1],
             passed_n: vec![0; n + 1],
-            gap_w: if weighted { weights::UNRULED } else { 1.0 },
+            gap_w: gap_weight(weighted),
         }
     }
 
@@ -453,7 +469,7 @@ fn member_dispatch(
             hi: s.nr,
             to: s.root,
             w: syscall_weight(weight, s.nr),
-            key: primary && !(mode == X32Mode::Both && s.nr & X32_BIT != 0 && s.nr != u32::MAX),
+            key: is_key(mode, primary, s.nr),
         });
         lo = nr + 1;
     }
@@ -548,11 +564,7 @@ fn section_intervals(
     primary: bool,
 ) -> Vec<Interval> {
     let w = |nr: u32| syscall_weight(weight, nr);
-    let gap_w = if weight.is_some() {
-        weights::UNRULED
-    } else {
-        1.0
-    };
+    let gap_w = gap_weight(weight.is_some());
     // The background: what a number without a rule gets, and whether the number belongs to
     // the other ABI (the bad-arch action, whatever the rules say).
     let bg: &[(u32, u32, bool)] = match mode {
@@ -594,8 +606,7 @@ fn section_intervals(
                 hi: s.nr,
                 to: s.root,
                 w: w(s.nr),
-                // x32 calls beside x86_64 ones are rare: no need to keep them shallow.
-                key: primary && !(mode == X32Mode::Both && s.nr & X32_BIT != 0 && s.nr != u32::MAX),
+                key: is_key(mode, primary, s.nr),
             });
             lo = u64::from(s.nr) + 1;
         }
