@@ -8,8 +8,8 @@
 //!   check and the bad-arch path are ranges like any other;
 //! * optimize level 1 with it: libseccomp's priority order between syscalls of different
 //!   priorities, each group of equal priority such a tree, whose other numbers go on to the
-//!   next group's; the first tree gives the default action to the numbers without a rule
-//!   that no later group's number shares a range with ([`priority_groups`]);
+//!   next group's; the largest group's tree gives the default action to the numbers without
+//!   a rule that no later group's number shares a range with ([`priority_groups`]);
 //! * without it: libseccomp's dispatch, at level 1 a `jeq` chain in priority order, at level
 //!   2 a binary search over single numbers, with `jeq` chains of up to four at the leaves,
 //!   and a separate x32 check.
@@ -239,18 +239,16 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
 /// one in ascending order, the tree finds any of them in about the logarithm of the group's
 /// ranges, and every call that the group does not decide leaves it as soon.
 ///
-/// The first group's tree (on most filters the syscalls allowed without argument checks,
-/// whose priority is the highest) decides every number but the later groups': those lead on
-/// to the later trees, each weighed at its own weight (with weights, the argument-checked
-/// syscalls, whose calls the kernel's action cache cannot skip, leave it sooner), and so do
-/// the rule-less numbers that share a range with one of them (`on`), which costs the first
-/// tree no test; every other number without a rule gets `default` there, so that a denied
-/// call runs one tree, not all of them. A later group's tree sees only its own syscalls and
-/// the numbers that lead on past it: every other number is decided before it, so the ranges
-/// it draws may take them in wherever that saves a test ([`member_dispatch`]). Every group
-/// of the filter's native section keeps its syscalls near a balanced tree's depth, as level
-/// 2's tree does (`primary`): a priority given to one syscall puts the others in a later
-/// group.
+/// The largest group's tree (on most filters the first: the syscalls allowed without
+/// argument checks, whose priority is the highest) decides every number but the later
+/// groups' ([`deciding_groups`]), so that a denied call stops there, not after every tree;
+/// the groups before it (a priority given to a few syscalls) each tell their own syscalls
+/// from every other number, all of which go on. The first group's tree also weighs the
+/// later groups' syscalls, each where its number leads on: with weights, the
+/// argument-checked syscalls, whose calls the kernel's action cache cannot skip, leave it
+/// sooner. Every group of the filter's native section keeps its syscalls near a balanced
+/// tree's depth, as level 2's tree does (`primary`): a priority given to one syscall puts
+/// the others in a later group.
 fn priority_groups(
     ir: &mut Ir,
     mode: X32Mode,
@@ -261,10 +259,55 @@ fn priority_groups(
     primary: bool,
 ) -> DnId {
     let groups: Vec<&[SysDecision]> = sorted.chunk_by(|a, b| a.priority == b.priority).collect();
+    // The group whose tree decides the numbers without a rule: the largest (the first of
+    // those), whose tree tells the most ranges apart anyway.
+    let Some(k) = (0..groups.len()).max_by_key(|&i| (groups[i].len(), std::cmp::Reverse(i))) else {
+        return range_dispatch(ir, mode, &[], default, badarch, weight, primary);
+    };
+    // Only the first group's tree sends the other ABI's numbers to the bad-arch action (the
+    // x32 check); the later groups see only numbers of the section's own ABIs.
+    let own_abis = match mode {
+        X32Mode::X8664Only | X32Mode::X32Only => X32Mode::None,
+        m => m,
+    };
+    let (head, tail) = groups.split_at(k);
+    let tail_mode = if k == 0 { mode } else { own_abis };
+    let mut next = deciding_groups(ir, tail_mode, tail, default, badarch, weight, primary);
+    // The groups before it: each tree tells its own syscalls from every other number, all of
+    // which go on.
+    let Some((&first, between)) = head.split_first() else {
+        return next;
+    };
+    for group in between.iter().rev() {
+        next = range_dispatch(ir, own_abis, group, next, badarch, weight, primary);
+    }
+    let lower = groups[1..].iter().flat_map(|g| g.iter());
+    let with_exits: Vec<SysDecision> = (first.iter().copied())
+        .chain(lower.map(|s| SysDecision { root: next, ..*s }))
+        .collect();
+    range_dispatch(ir, mode, &with_exits, next, badarch, weight, primary)
+}
+
+/// [`priority_groups`] from the group that decides the numbers without a rule (the first of
+/// `groups`). Its tree decides every number but the later groups': those lead on to the
+/// later trees, each weighed at its own weight, and so do the rule-less numbers that share
+/// a range with one of them (`on`), which costs the tree no test; every other number
+/// without a rule gets `default` there. A later group's tree sees only its own syscalls and
+/// the numbers that lead on past it: every other number is decided before it, so the ranges
+/// it draws may take them in wherever that saves a test ([`member_dispatch`]).
+fn deciding_groups(
+    ir: &mut Ir,
+    mode: X32Mode,
+    groups: &[&[SysDecision]],
+    default: DnId,
+    badarch: DnId,
+    weight: Option<&ByNumber<f64>>,
+    primary: bool,
+) -> DnId {
     let Some((&first, later)) = groups.split_first() else {
         return range_dispatch(ir, mode, &[], default, badarch, weight, primary);
     };
-    // The first tree's ranges, with the later groups' numbers given `default` for now: the
+    // The deciding tree's ranges, with the later groups' numbers given `default` for now: the
     // ranges of `default` that hold one of them are those that lead on.
     let as_default = later.iter().flat_map(|g| g.iter()).map(|s| SysDecision {
         root: default,
@@ -273,11 +316,11 @@ fn priority_groups(
     let marked: Vec<SysDecision> = first.iter().copied().chain(as_default).collect();
     // (The other ABI's numbers are told apart from `default`'s even where the two actions
     // are the same: they never lead on, whatever rules they have.)
-    let mut first_ivs = section_intervals(mode, &marked, default, OTHER_ABI, weight, primary);
+    let mut deciding_ivs = section_intervals(mode, &marked, default, OTHER_ABI, weight, primary);
     let mut lower: Vec<u32> = later.iter().flat_map(|g| g.iter().map(|s| s.nr)).collect();
     lower.sort_unstable();
     let mut on = Vec::new();
-    for i in &mut first_ivs {
+    for i in &mut deciding_ivs {
         let at = lower.partition_point(|&n| n < i.lo);
         if i.to == default && lower.get(at).is_some_and(|&n| n <= i.hi) {
             on.push((i.lo, i.hi));
@@ -292,19 +335,20 @@ fn priority_groups(
             onward.pass(s.nr, syscall_weight(weight, s.nr));
         }
     }
-    for i in &mut first_ivs {
+    for i in &mut deciding_ivs {
         if i.to == PENDING {
             i.to = next;
         } else if i.to == OTHER_ABI {
             i.to = badarch;
         }
     }
-    dispatch_tree(ir, mode, intervals::merge(first_ivs), primary)
+    dispatch_tree(ir, mode, intervals::merge(deciding_ivs), primary)
 }
 
-/// Where the first tree's ranges lead on to the later groups' trees, until those are built.
+/// Where the deciding tree's ranges lead on to the later groups' trees, until those are
+/// built.
 const PENDING: DnId = DnId::MAX;
-/// The bad-arch action in the first tree's ranges, until they are final.
+/// The bad-arch action in the deciding tree's ranges, until they are final.
 const OTHER_ABI: DnId = DnId::MAX - 1;
 
 /// What a range of numbers without a rule weighs in a section's dispatch.
@@ -332,7 +376,7 @@ fn syscall_weight(weight: Option<&ByNumber<f64>>, nr: u32) -> f64 {
 }
 
 /// What reaches level 1's later groups' trees ([`priority_groups`]): the numbers of the
-/// first tree's ranges that lead on (`on`), which are the later groups' syscalls and some
+/// deciding tree's ranges that lead on (`on`), which are the later groups' syscalls and some
 /// numbers without a rule; and, as the trees are built from the last group up, the weights
 /// of the syscalls of the groups after the one being built (a Fenwick tree over `lower`, so
 /// that each question takes a logarithm's time, however many groups).
