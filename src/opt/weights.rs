@@ -110,7 +110,9 @@ pub(crate) fn graph_factor(nodes: u32) -> f64 {
     if nodes < 8 {
         return 1.0;
     }
-    f64::from(nodes.next_power_of_two()) / 4.0
+    // (In 64 bits: the database keeps libseccomp's node count, which wraps to near 2^32
+    // when a rule frees more nodes than were counted, and then has no power of two in 32.)
+    u64::from(nodes).next_power_of_two() as f64 / 4.0
 }
 
 /// The factor for a syscall's calls: [`UNCACHED_FACTOR`] where the section's cache weights
@@ -230,7 +232,7 @@ mod tests {
     }
 
     /// The graph factor: 1 for small graphs, then a quarter of the node count rounded up to
-    /// a power of two (powers of two, so that sums of weights stay exact).
+    /// a power of two (powers of two, so that sums of weights stay exact), for any count.
     #[test]
     fn graph_factor_grows_with_the_graph() {
         for (nodes, f) in [
@@ -242,6 +244,9 @@ mod tests {
             (16, 4.0),
             (22, 8.0),
             (33, 16.0),
+            // A wrapped count (the policy fuzz target's `clone` rules that panicked here).
+            ((1 << 31) + 1, f64::from(1u32 << 30)),
+            (u32::MAX, f64::from(1u32 << 30)),
         ] {
             assert_eq!(graph_factor(nodes), f, "{nodes} nodes");
         }
