@@ -207,8 +207,13 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         // balanced tree's; the others get the cheapest mean.
         let primary = sections.is_empty();
         let weight = if weighted { Some(&weight) } else { None };
+        let sec = Section {
+            badarch,
+            weight,
+            primary,
+        };
         let root = if ranges {
-            range_dispatch(&mut ir, mode, &syscalls, default, badarch, weight, primary)
+            range_dispatch(&mut ir, sec, mode, &syscalls, default)
         } else if col.attrs.optimize == 2 {
             syscalls.sort_by_key(|d| d.nr);
             let dispatch = bsearch(&mut ir, nr_word, &syscalls, default);
@@ -217,7 +222,7 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
             // Higher priority first; ties in ascending number order (as libseccomp).
             syscalls.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.nr.cmp(&b.nr)));
             if grouped && nr_word == NR {
-                priority_groups(&mut ir, mode, &syscalls, default, badarch, weight, primary)
+                priority_groups(&mut ir, sec, mode, &syscalls, default)
             } else {
                 let dispatch = chain(&mut ir, nr_word, &syscalls, default);
                 x32_guard(&mut ir, nr_word, mode, dispatch, badarch)
@@ -251,18 +256,16 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
 /// the others in a later group.
 fn priority_groups(
     ir: &mut Ir,
+    sec: Section<'_>,
     mode: X32Mode,
     sorted: &[SysDecision],
     default: DnId,
-    badarch: DnId,
-    weight: Option<&ByNumber<f64>>,
-    primary: bool,
 ) -> DnId {
     let groups: Vec<&[SysDecision]> = sorted.chunk_by(|a, b| a.priority == b.priority).collect();
     // The group whose tree decides the numbers without a rule: the largest (the first of
     // those), whose tree tells the most ranges apart anyway.
     let Some(k) = (0..groups.len()).max_by_key(|&i| (groups[i].len(), std::cmp::Reverse(i))) else {
-        return range_dispatch(ir, mode, &[], default, badarch, weight, primary);
+        return range_dispatch(ir, sec, mode, &[], default);
     };
     // Only the first group's tree sends the other ABI's numbers to the bad-arch action (the
     // x32 check); the later groups see only numbers of the section's own ABIs.
@@ -270,26 +273,26 @@ fn priority_groups(
         X32Mode::X8664Only | X32Mode::X32Only => X32Mode::None,
         m => m,
     };
-    let (head, tail) = groups.split_at(k);
-    let tail_mode = if k == 0 { mode } else { own_abis };
-    let mut next = deciding_groups(ir, tail_mode, tail, default, badarch, weight, primary);
+    let (head, after) = (&groups[..k], &groups[k + 1..]);
+    let decider_mode = if k == 0 { mode } else { own_abis };
+    let mut next = deciding_groups(ir, sec, decider_mode, groups[k], after, default);
     // The groups before it: each tree tells its own syscalls from every other number, all of
     // which go on.
     let Some((&first, between)) = head.split_first() else {
         return next;
     };
     for group in between.iter().rev() {
-        next = range_dispatch(ir, own_abis, group, next, badarch, weight, primary);
+        next = range_dispatch(ir, sec, own_abis, group, next);
     }
     let lower = groups[1..].iter().flat_map(|g| g.iter());
     let with_exits: Vec<SysDecision> = (first.iter().copied())
         .chain(lower.map(|s| SysDecision { root: next, ..*s }))
         .collect();
-    range_dispatch(ir, mode, &with_exits, next, badarch, weight, primary)
+    range_dispatch(ir, sec, mode, &with_exits, next)
 }
 
-/// [`priority_groups`] from the group that decides the numbers without a rule (the first of
-/// `groups`). Its tree decides every number but the later groups': those lead on to the
+/// [`priority_groups`] from the group that decides the numbers without a rule (`first`; the
+/// groups after it, `later`). Its tree decides every number but the later groups': those lead on to the
 /// later trees, each weighed at its own weight, and so do the rule-less numbers that share
 /// a range with one of them (`on`), which costs the tree no test; every other number
 /// without a rule gets `default` there. A later group's tree sees only its own syscalls and
@@ -297,16 +300,12 @@ fn priority_groups(
 /// it draws may take them in wherever that saves a test ([`member_dispatch`]).
 fn deciding_groups(
     ir: &mut Ir,
+    sec: Section<'_>,
     mode: X32Mode,
-    groups: &[&[SysDecision]],
+    first: &[SysDecision],
+    later: &[&[SysDecision]],
     default: DnId,
-    badarch: DnId,
-    weight: Option<&ByNumber<f64>>,
-    primary: bool,
 ) -> DnId {
-    let Some((&first, later)) = groups.split_first() else {
-        return range_dispatch(ir, mode, &[], default, badarch, weight, primary);
-    };
     // The deciding tree's ranges, with the later groups' numbers given `default` for now: the
     // ranges of `default` that hold one of them are those that lead on.
     let as_default = later.iter().flat_map(|g| g.iter()).map(|s| SysDecision {
@@ -316,7 +315,11 @@ fn deciding_groups(
     let marked: Vec<SysDecision> = first.iter().copied().chain(as_default).collect();
     // (The other ABI's numbers are told apart from `default`'s even where the two actions
     // are the same: they never lead on, whatever rules they have.)
-    let mut deciding_ivs = section_intervals(mode, &marked, default, OTHER_ABI, weight, primary);
+    let held = Section {
+        badarch: OTHER_ABI,
+        ..sec
+    };
+    let mut deciding_ivs = section_intervals(held, mode, &marked, default);
     let mut lower: Vec<u32> = later.iter().flat_map(|g| g.iter().map(|s| s.nr)).collect();
     lower.sort_unstable();
     let mut on = Vec::new();
@@ -327,22 +330,32 @@ fn deciding_groups(
             i.to = PENDING;
         }
     }
-    let mut onward = Onward::new(on, lower, weight.is_some());
+    let mut onward = Onward::new(on, lower, sec.weight.is_some());
     let mut next = default;
     for group in later.iter().rev() {
-        next = member_dispatch(ir, mode, group, &onward, next, weight, primary);
+        next = member_dispatch(ir, sec, mode, group, &onward, next);
         for s in group.iter() {
-            onward.pass(s.nr, syscall_weight(weight, s.nr));
+            onward.pass(s.nr, syscall_weight(sec.weight, s.nr));
         }
     }
     for i in &mut deciding_ivs {
         if i.to == PENDING {
             i.to = next;
         } else if i.to == OTHER_ABI {
-            i.to = badarch;
+            i.to = sec.badarch;
         }
     }
-    dispatch_tree(ir, mode, intervals::merge(deciding_ivs), primary)
+    dispatch_tree(ir, mode, intervals::merge(deciding_ivs), sec.primary)
+}
+
+/// What every dispatch of one section shares: the bad-arch action, the weights (with
+/// [`Passes::WEIGHTS`]) and whether it is the filter's native section, whose syscalls are
+/// key ranges (`primary`).
+#[derive(Clone, Copy)]
+struct Section<'a> {
+    badarch: DnId,
+    weight: Option<&'a ByNumber<f64>>,
+    primary: bool,
 }
 
 /// Where the deciding tree's ranges lead on to the later groups' trees, until those are
@@ -482,12 +495,11 @@ impl Onward {
 /// (the last group: at most one range per decision).
 fn member_dispatch(
     ir: &mut Ir,
+    sec: Section<'_>,
     mode: X32Mode,
     members: &[SysDecision],
     onward: &Onward,
     next: DnId,
-    weight: Option<&ByNumber<f64>>,
-    primary: bool,
 ) -> DnId {
     let mut points: Vec<&SysDecision> = members.iter().collect();
     points.sort_by_key(|s| s.nr);
@@ -512,8 +524,8 @@ fn member_dispatch(
             lo: start as u32,
             hi: s.nr,
             to: s.root,
-            w: syscall_weight(weight, s.nr),
-            key: is_key(mode, primary, s.nr),
+            w: syscall_weight(sec.weight, s.nr),
+            key: is_key(mode, sec.primary, s.nr),
         });
         lo = nr + 1;
     }
@@ -533,7 +545,7 @@ fn member_dispatch(
             }
         }
     }
-    dispatch_tree(ir, mode, intervals::merge(out), primary)
+    dispatch_tree(ir, mode, intervals::merge(out), sec.primary)
 }
 
 /// A `jeq` chain over `list` (first element tested first), ending in `default`.
@@ -587,26 +599,27 @@ const SHARED_X32_TREE: usize = 32;
 /// `primary` section, rules are key ranges (see [`intervals::tree`]).
 fn range_dispatch(
     ir: &mut Ir,
+    sec: Section<'_>,
     mode: X32Mode,
     syscalls: &[SysDecision],
     default: DnId,
-    badarch: DnId,
-    weight: Option<&ByNumber<f64>>,
-    primary: bool,
 ) -> DnId {
-    let ivs = section_intervals(mode, syscalls, default, badarch, weight, primary);
-    dispatch_tree(ir, mode, ivs, primary)
+    let ivs = section_intervals(sec, mode, syscalls, default);
+    dispatch_tree(ir, mode, ivs, sec.primary)
 }
 
 /// The ranges of [`range_dispatch`], merged.
 fn section_intervals(
+    sec: Section<'_>,
     mode: X32Mode,
     syscalls: &[SysDecision],
     default: DnId,
-    badarch: DnId,
-    weight: Option<&ByNumber<f64>>,
-    primary: bool,
 ) -> Vec<Interval> {
+    let Section {
+        badarch,
+        weight,
+        primary,
+    } = sec;
     let w = |nr: u32| syscall_weight(weight, nr);
     let gap_w = gap_weight(weight.is_some());
     // The background: what a number without a rule gets, and whether the number belongs to
