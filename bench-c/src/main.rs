@@ -751,6 +751,26 @@ fn scaling_section(opts: &Opts, report: &mut Report) {
         })
         .collect();
     cases.push(synthetic("10 syscalls x 400 values of $arg0", ten));
+    // minijail's `arg & MASK` (any bit of MASK set) is one rule per bit, and a line with two
+    // such tests one rule per pair of bits: a fuzzed crosvm-style policy's two `clone` lines.
+    let bits = |mask: u64| (0..64).map(|i| 1u64 << i).filter(move |b| mask & b != 0);
+    let bit = |arg: u32, b: u64| ScmpArgCompare::new(arg, ScmpCompareOp::MaskedEqual(b), b);
+    let mut masked: Vec<RecipeRule> = bits(0xB_BB0B_BB71_73FF)
+        .map(|b| allow("clone", vec![bit(5, b)]))
+        .collect();
+    for b2 in bits(0xBEB_BB10) {
+        for b5 in bits(0xBEBB_B0B7_1700) {
+            let ne = ScmpArgCompare::new(1, ScmpCompareOp::NotEqual, 7);
+            masked.push(allow("clone", vec![ne, bit(2, b2), bit(5, b5)]));
+        }
+    }
+    cases.push(synthetic(
+        &format!(
+            "{} one-bit masks on clone (minijail `arg & MASK`)",
+            masked.len()
+        ),
+        masked,
+    ));
 
     // libseccomp's times, by case and level, for the growth rows.
     let mut theirs_times: Vec<(String, u32, Duration)> = Vec::new();
