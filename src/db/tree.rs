@@ -77,6 +77,15 @@ thread_local! {
     pub(crate) static COARSE_SIG: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Whether to run the plain algorithm (tests compare it with the accelerated one).
+#[inline]
+fn plain() -> bool {
+    #[cfg(test)]
+    return PLAIN.with(|c| c.get());
+    #[cfg(not(test))]
+    false
+}
+
 /// The comparison a node performs on `(word & mask)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Cmp {
@@ -848,8 +857,7 @@ impl Tree {
 
     /// Indexes the level `id` is on (unless it was found unsorted before).
     fn build(&mut self, id: Id) {
-        #[cfg(test)]
-        if PLAIN.with(|c| c.get()) {
+        if plain() {
             return;
         }
         let s0 = self.nodes[id].slot;
@@ -1382,11 +1390,7 @@ impl Tree {
                 // rule). They change nothing themselves (the new tree's prefix stops a less
                 // sibling's walk below, and only that one finds an existing branch to drop),
                 // but a sibling between two greater ones may: `changes` tells.
-                #[cfg(test)]
-                let plain = PLAIN.with(|c| c.get());
-                #[cfg(not(test))]
-                let plain = false;
-                if greater_clean == Some(self.changes) && !plain {
+                if greater_clean == Some(self.changes) && !plain() {
                     x_iter = x_next;
                     continue;
                 }
