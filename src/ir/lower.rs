@@ -292,12 +292,12 @@ fn priority_groups(
 }
 
 /// [`priority_groups`] from the group that decides the numbers without a rule (`first`; the
-/// groups after it, `later`). Its tree decides every number but the later groups': those lead on to the
-/// later trees, each weighed at its own weight, and so do the rule-less numbers that share
-/// a range with one of them (`on`), which costs the tree no test; every other number
-/// without a rule gets `default` there. A later group's tree sees only its own syscalls and
-/// the numbers that lead on past it: every other number is decided before it, so the ranges
-/// it draws may take them in wherever that saves a test ([`member_dispatch`]).
+/// groups after it, `later`). Its tree decides every number but the later groups': those
+/// lead on to the later trees, each weighed at its own weight, and so do the rule-less
+/// numbers that share a range with one of them (`on`), which costs the tree no test; every
+/// other number without a rule gets `default` there. A later group's tree sees only its own
+/// syscalls and the numbers that lead on past it: every other number is decided before it,
+/// so the ranges it draws may take them in wherever that saves a test ([`member_dispatch`]).
 fn deciding_groups(
     ir: &mut Ir,
     sec: Section<'_>,
