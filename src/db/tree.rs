@@ -11,7 +11,7 @@
 //! for conflicting leaves), because the verdicts of its filters depend on those details. The
 //! graph lives in an arena; node ids are indexes into it.
 //!
-//! Three accelerations leave every result exactly as the plain algorithm's:
+//! Four accelerations leave every result exactly as the plain algorithm's:
 //!
 //! * a long level gets a [`LevelIndex`], its nodes sorted by the sibling order, so that
 //!   inserting a node and the prune walk find the siblings that matter without visiting the
@@ -20,6 +20,10 @@
 //!   (in the sibling order), where libseccomp goes over it again for each of them: the same
 //!   walk, with the same effect while nothing changed, but exponential in the new rule's
 //!   depth (2 s in libseccomp for 435 masked-bit rules on one syscall);
+//! * a branch that a shorter rule makes redundant is removed by a search of the levels from
+//!   which it can be reached, where libseccomp searches the whole tree for it
+//!   ([`Tree::tree_remove`]: 6,000 removals from a tree of 14,000 nodes in a fuzzed minijail
+//!   policy);
 //! * while a rule is added, the tree logs what it changes ([`Tree::begin`]) so that a failed
 //!   add is undone in time proportional to its changes ([`Tree::rollback`]), not to the tree.
 
@@ -73,6 +77,9 @@ thread_local! {
     pub(crate) static PLAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Counts the prune walk's calls (one per level walked).
     pub(crate) static WALKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Counts the removals of [`Tree::tree_remove`] outside the plain algorithm: all in the
+    /// low 32 bits, those whose search kept to the region in the high ones.
+    pub(crate) static REMOVALS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// Tests make `sig` collide, to check that its users verify it.
     pub(crate) static COARSE_SIG: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -137,6 +144,9 @@ pub(crate) struct Node {
     pub lvl_prv: Link,
     pub lvl_nxt: Link,
     refcnt: u32,
+    /// How many edges lead to this node, from any node of the arena, even freed (kept by
+    /// [`Tree::set_next`]).
+    parents: u32,
     /// The index of this node's level among the tree's level indexes (`NO_SLOT`: none). A
     /// node that left its level may keep a stale slot; `in_idx` tells.
     slot: u32,
@@ -176,6 +186,7 @@ impl Node {
             lvl_prv: Link::NONE,
             lvl_nxt: Link::NONE,
             refcnt: 0,
+            parents: 0,
             slot: NO_SLOT,
             seq: 0,
             in_idx: false,
@@ -304,7 +315,15 @@ impl Hasher for SigHasher {
     fn write_u32(&mut self, x: u32) {
         self.write_u64(u64::from(x));
     }
+
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
 }
+
+/// A map keyed by node (made without the default hasher's random seed: a tree is made for
+/// every syscall with a rule).
+type IdMap<V> = HashMap<Id, V, BuildHasherDefault<SigHasher>>;
 
 /// The nodes of one signature in a level: (position, id), sorted by position.
 #[derive(Debug, Clone)]
@@ -514,6 +533,19 @@ struct Aux {
     /// signature is not here has no `chain_eq` node among them.
     seen: SigFilter,
     noted: usize,
+    /// Every zombie node (no successor level, no action) in use, with a parent or in a level,
+    /// and others: a node joins when a change leaves it without successor or action, when
+    /// an edge comes to lead to it as one, when it is freed as one with a parent, when it
+    /// is copied as one and when [`Tree::rollback`] restores it as one. (A rule's new nodes
+    /// are zombies only until the rule's graph is made.) [`Tree::zombie_free`] drops those
+    /// that no longer are.
+    suspects: Vec<Id>,
+    /// The edges the prune walk went down from the syscall's root level to the level it is
+    /// at: (node, true edge).
+    walk: Vec<(Id, bool)>,
+    /// The nodes [`Tree::tree_remove`]'s search keeps to, each with its level's first node
+    /// (empty between removals).
+    region: IdMap<Id>,
 }
 
 /// A set of signatures that may answer "maybe" for one it does not hold (never "no" for one
@@ -634,6 +666,14 @@ impl PruneState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Conflict;
 
+/// Where [`Tree::tree_remove`]'s search keeps to a region ([`Tree::passes`]).
+struct Keep<'r> {
+    /// Its nodes, each with its level's first node.
+    region: &'r IdMap<Id>,
+    /// How many of [`Aux::suspects`] were looked at.
+    seen: usize,
+}
+
 /// An arena of nodes. Nodes are never moved; freed nodes stay in place, unreferenced.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Tree {
@@ -646,8 +686,23 @@ pub(crate) struct Tree {
 }
 
 impl Tree {
-    pub(crate) fn push(&mut self, n: Node) -> Id {
+    /// Notes that `i` may be a zombie (see [`Aux::suspects`]).
+    fn suspect(&mut self, i: Id) {
+        self.aux
+            .get_or_insert_with(Default::default)
+            .suspects
+            .push(i);
+    }
+
+    /// Adds a node. (A new node is a zombie until its first edge or action; a rule's graph
+    /// gives every node one before it is merged.)
+    pub(crate) fn push(&mut self, mut n: Node) -> Id {
+        let edges = [n.nxt_t.get(), n.nxt_f.get()];
+        n.parents = 0;
         self.nodes.push(n);
+        for c in edges.into_iter().flatten() {
+            self.nm(c).parents += 1;
+        }
         self.nodes.len() - 1
     }
 
@@ -785,7 +840,12 @@ impl Tree {
         for u in log.into_iter().rev() {
             let a = self.aux.as_deref_mut().expect("present");
             match u {
-                Undo::Node(i, n) => self.nodes[i] = n,
+                Undo::Node(i, n) => {
+                    if n.is_zombie() {
+                        a.suspects.push(i);
+                    }
+                    self.nodes[i] = n;
+                }
                 Undo::Built => {
                     a.levels.pop();
                 }
@@ -807,14 +867,39 @@ impl Tree {
 
     /// Sets the successor level on the true (`t`) or false edge of `id`.
     pub(crate) fn set_next(&mut self, id: Id, t: bool, next: Option<Id>) {
+        let old = self.nodes[id].edge(t).0;
+        if old == next {
+            return;
+        }
+        if let Some(o) = old {
+            self.nm(o).parents -= 1;
+        }
+        if let Some(x) = next {
+            self.nm(x).parents += 1;
+            // A node of the rule being made is a zombie only until it is made; any other
+            // one (even one freed: libseccomp leaves edges to freed nodes) is noted.
+            let made = self
+                .aux
+                .as_deref()
+                .map_or(true, |a| !a.logging || x >= a.base);
+            if !made && self.nodes[x].is_zombie() {
+                self.suspect(x);
+            }
+        }
         self.edit(id, |n| {
             *if t { &mut n.nxt_t } else { &mut n.nxt_f } = Link::from(next)
         });
+        if next.is_none() && self.nodes[id].is_zombie() {
+            self.suspect(id);
+        }
     }
 
     /// Sets the action on the true (`t`) or false edge of `id`.
     pub(crate) fn set_act(&mut self, id: Id, t: bool, act: Option<u32>) {
         self.edit(id, |n| *if t { &mut n.act_t } else { &mut n.act_f } = act);
+        if act.is_none() && self.nodes[id].is_zombie() {
+            self.suspect(id);
+        }
     }
 
     /// Changes node `id` and keeps its level's index in step with its summary.
@@ -1088,11 +1173,21 @@ impl Tree {
             *node = lvl_p.or(lvl_n);
             cnt += self.tree_put(&mut nxt_t);
             cnt += self.tree_put(&mut nxt_f);
+            for c in [self.nodes[n].nxt_t.get(), self.nodes[n].nxt_f.get()]
+                .into_iter()
+                .flatten()
+            {
+                self.nm(c).parents -= 1;
+            }
             let dead = self.nm(n);
             dead.nxt_t = Link::NONE;
             dead.nxt_f = Link::NONE;
             dead.lvl_prv = Link::NONE;
             dead.lvl_nxt = Link::NONE;
+            if dead.is_zombie() && dead.parents > 0 {
+                // Freed, but still a parent's successor (see [`Tree::zombie_free`]).
+                self.suspect(n);
+            }
             cnt += 1;
         }
         cnt
@@ -1130,8 +1225,222 @@ impl Tree {
         cnt
     }
 
-    /// Removes `node` (and zombie nodes met on the way) from the tree rooted at `*tree`.
-    fn tree_remove(&mut self, tree: &mut Option<Id>, node: Id) -> u32 {
+    /// Removes `node`, the last node of the prune walk's way down ([`Aux::walk`]), from
+    /// the syscall's tree (`*chains`), as libseccomp's search of the whole tree does.
+    ///
+    /// The search goes through the tree depth first, removes the first zombie node or
+    /// occurrence of `node` it meets (a node reached from two parents is met once per
+    /// parent), then the nodes on its way there that this leaves zombies, and stops. Where
+    /// it can meet no zombie, it acts only on the levels from which `node` can be reached:
+    /// when [`Tree::region`] finds them all, the search keeps to them while that holds
+    /// ([`Tree::passes`]). A fuzzed minijail policy's 6,000 removals from a tree of 14,000
+    /// nodes went over 84 million nodes, most of its build's 0.96 s (0.2 s kept to regions).
+    fn tree_remove(&mut self, chains: &mut Option<Id>, node: Id) -> u32 {
+        let a = self.aux.get_or_insert_with(Default::default);
+        let (walk, mut region) = (std::mem::take(&mut a.walk), std::mem::take(&mut a.region));
+        let keep_to =
+            !plain() && self.zombie_free(*chains) && self.region(&walk, *chains, node, &mut region);
+        #[cfg(test)]
+        if !plain() {
+            REMOVALS.with(|c| c.set(c.get() + 1 + if keep_to { 1 << 32 } else { 0 }));
+        }
+        let mut keep = keep_to.then(|| Keep {
+            region: &region,
+            seen: self.aux.as_deref().map_or(0, |a| a.suspects.len()),
+        });
+        let cnt = self.search_remove(chains, node, &mut keep);
+        region.clear();
+        let a = self.aux.get_or_insert_with(Default::default);
+        (a.walk, a.region) = (walk, region);
+        cnt
+    }
+
+    /// Whether the search kept to `keep`'s region passes over the level at `e` (outside it),
+    /// which the whole search would go through without effect. Where the search's own
+    /// changes left a zombie outside the region that the whole search could meet (a node
+    /// freed, or one whose successor went), it no longer keeps to the region.
+    fn passes(&self, e: Option<Id>, keep: &mut Option<Keep<'_>>) -> bool {
+        let (Some(e), Some(k)) = (e, keep.as_mut()) else {
+            return false;
+        };
+        if k.region.contains_key(&e) {
+            return false;
+        }
+        let suspects = self.aux.as_deref().map_or(&[][..], |a| &a.suspects[..]);
+        while let Some(&i) = suspects.get(k.seen) {
+            k.seen += 1;
+            let n = &self.nodes[i];
+            let linked = n.lvl_prv.get().is_some() || n.lvl_nxt.get().is_some();
+            if n.is_zombie() && (n.parents > 0 || linked) && !k.region.contains_key(&i) {
+                *keep = None;
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether [`Tree::tree_remove`]'s search of the tree at `root` can meet no zombie: none
+    /// has a parent, a level or is the root. A freed node can have a parent: libseccomp's
+    /// search leaves the edges to a node it frees from other parents than the one it came
+    /// from, and meets it again, a zombie. (Drops the suspects that no longer matter.)
+    fn zombie_free(&mut self, root: Option<Id>) -> bool {
+        let Some(a) = self.aux.as_deref_mut() else {
+            return true;
+        };
+        let nodes = &self.nodes;
+        a.suspects.retain(|&i| {
+            nodes.get(i).is_some_and(|n| {
+                n.is_zombie()
+                    && (n.refcnt > 0
+                        || n.parents > 0
+                        || n.lvl_prv.get().is_some()
+                        || n.lvl_nxt.get().is_some())
+            })
+        });
+        a.suspects.iter().all(|&i| {
+            let n = &nodes[i];
+            n.parents == 0
+                && n.lvl_prv.get().is_none()
+                && n.lvl_nxt.get().is_none()
+                && Some(i) != root
+        })
+    }
+
+    /// Fills `region` with the nodes of a set of levels that holds every level from which
+    /// `node` can be reached, each with its level's first node, and says whether it could:
+    /// the levels of the prune walk's way down from the root level to `node`'s (`walk`,
+    /// [`Aux::walk`]) and those one or two edges aside from the way (a rule's `!=` or range
+    /// comparison reaches the next argument's level from two nodes), if every edge into
+    /// them comes from one of them. (A way into `node`'s level from elsewhere would end in
+    /// an edge from outside.)
+    fn region(
+        &self,
+        walk: &[(Id, bool)],
+        root: Option<Id>,
+        node: Id,
+        region: &mut IdMap<Id>,
+    ) -> bool {
+        /// Nodes looked at, at most: beyond, the whole search is as cheap.
+        const BUDGET: usize = 4096;
+        let Some(r) = root else { return false };
+        let mut levels: Vec<Id> = vec![self.level_start(r)];
+        for &(p, t) in walk {
+            let (Some(c), Some(&at)) = (self.nodes[p].edge(t).0, levels.last()) else {
+                return false;
+            };
+            if self.level_start(p) != at {
+                return false;
+            }
+            levels.push(self.level_start(c));
+        }
+        if levels.last() != Some(&self.level_start(node)) {
+            return false;
+        }
+        levels.sort_unstable();
+        levels.dedup();
+        let mut aside: Vec<Id> = walk.iter().map(|&(p, _)| p).collect();
+        let mut ok = true;
+        'grow: for round in 0..3 {
+            // The levels' nodes (each level once: its start is in `levels`), then the levels
+            // one edge from `aside`.
+            for &l in &levels {
+                let mut c = Some(l);
+                while let Some(i) = c {
+                    if region.insert(i, l).is_some() {
+                        break;
+                    }
+                    if region.len() > BUDGET {
+                        ok = false;
+                        break 'grow;
+                    }
+                    c = self.nodes[i].lvl_nxt.get();
+                }
+            }
+            if round == 2 {
+                break;
+            }
+            let mut next = Vec::new();
+            for &p in &aside {
+                for e in [self.nodes[p].nxt_t.get(), self.nodes[p].nxt_f.get()]
+                    .into_iter()
+                    .flatten()
+                {
+                    if !region.contains_key(&e) {
+                        let l = self.level_start(e);
+                        levels.push(l);
+                        let mut c = Some(l);
+                        while let Some(i) = c {
+                            next.push(i);
+                            c = self.nodes[i].lvl_nxt.get();
+                            if next.len() > BUDGET {
+                                ok = false;
+                                break 'grow;
+                            }
+                        }
+                    }
+                }
+            }
+            levels.sort_unstable();
+            levels.dedup();
+            aside = next;
+        }
+        if ok {
+            // Every edge into a level of the region comes from the region.
+            let mut inside: IdMap<u32> = IdMap::default();
+            for &i in region.keys() {
+                let n = &self.nodes[i];
+                for e in [n.nxt_t.get(), n.nxt_f.get()].into_iter().flatten() {
+                    if let Some(&l) = region.get(&e) {
+                        *inside.entry(l).or_default() += 1;
+                    }
+                }
+            }
+            let mut into: IdMap<u32> = IdMap::default();
+            for (&i, &l) in region.iter() {
+                *into.entry(l).or_default() += self.nodes[i].parents;
+            }
+            ok = into
+                .iter()
+                .all(|(l, &n)| inside.get(l).copied().unwrap_or(0) == n);
+        }
+        if !ok {
+            region.clear();
+        }
+        ok
+    }
+
+    /// Takes `ci` out of its level (pointing `*tree` at a neighbour if it pointed at `ci`)
+    /// and drops the level's reference to it.
+    fn unlink_put(&mut self, tree: &mut Option<Id>, ci: Id) -> u32 {
+        self.changes += 1;
+        self.left(ci);
+        if Some(ci) == *tree {
+            *tree = self.nodes[ci]
+                .lvl_prv
+                .get()
+                .or(self.nodes[ci].lvl_nxt.get());
+        }
+        let (p, x) = (self.nodes[ci].lvl_prv.get(), self.nodes[ci].lvl_nxt.get());
+        if let Some(p) = p {
+            self.nm(p).lvl_nxt = Link::from(x);
+        }
+        if let Some(x) = x {
+            self.nm(x).lvl_prv = Link::from(p);
+        }
+        let c = self.nm(ci);
+        c.lvl_prv = Link::NONE;
+        c.lvl_nxt = Link::NONE;
+        let mut cc = Some(ci);
+        self.node_put(&mut cc)
+    }
+
+    /// libseccomp's search for [`Tree::tree_remove`] (kept to a region while `keep` says so).
+    fn search_remove(
+        &mut self,
+        tree: &mut Option<Id>,
+        node: Id,
+        keep: &mut Option<Keep<'_>>,
+    ) -> u32 {
         let Some(t) = *tree else { return 0 };
         let mut cnt = 0;
         let mut c = Some(self.level_start(t));
@@ -1155,39 +1464,23 @@ impl Tree {
                 true
             } else {
                 let mut nt = self.nodes[ci].nxt_t.get();
-                cnt += self.tree_remove(&mut nt, node);
+                if !self.passes(nt, keep) {
+                    cnt += self.search_remove(&mut nt, node, keep);
+                }
                 if nt != self.nodes[ci].nxt_t.get() {
                     self.set_next(ci, true, nt);
                 }
                 let mut nf = self.nodes[ci].nxt_f.get();
-                cnt += self.tree_remove(&mut nf, node);
+                if !self.passes(nf, keep) {
+                    cnt += self.search_remove(&mut nf, node, keep);
+                }
                 if nf != self.nodes[ci].nxt_f.get() {
                     self.set_next(ci, false, nf);
                 }
                 self.nodes[ci].is_zombie()
             };
             if remove {
-                self.changes += 1;
-                self.left(ci);
-                if Some(ci) == *tree {
-                    *tree = self.nodes[ci]
-                        .lvl_prv
-                        .get()
-                        .or(self.nodes[ci].lvl_nxt.get());
-                }
-                let (p, x) = (self.nodes[ci].lvl_prv.get(), self.nodes[ci].lvl_nxt.get());
-                if let Some(p) = p {
-                    self.nm(p).lvl_nxt = Link::from(x);
-                }
-                if let Some(x) = x {
-                    self.nm(x).lvl_prv = Link::from(p);
-                }
-                let c = self.nm(ci);
-                c.lvl_prv = Link::NONE;
-                c.lvl_nxt = Link::NONE;
-                let mut cc = Some(ci);
-                cnt += self.node_put(&mut cc);
-                return cnt;
+                return cnt + self.unlink_put(tree, ci);
             }
             c = self.nodes[ci].lvl_nxt.get();
             if cnt != 0 {
@@ -1323,7 +1616,12 @@ impl Tree {
                     let mut state_nxt = *state;
                     state_nxt.flags |= IST_MATCHSET;
                     let x_child = self.nodes[xc].edge(branch_t).0;
+                    self.aux
+                        .get_or_insert_with(Default::default)
+                        .walk
+                        .push((xc, branch_t));
                     cnt += self.prune(chains, x_child, Some(n_child), &mut state_nxt);
+                    self.aux.as_deref_mut().map(|a| a.walk.pop());
                     cnt += self.node_put(&mut xcur);
                     if state_nxt.flags & IST_MATCH != 0 {
                         state_new.flags |= state_nxt.flags;
@@ -1370,7 +1668,12 @@ impl Tree {
                     let mut state_nxt = *state;
                     state_nxt.flags &= !IST_MATCH;
                     state_nxt.flags |= IST_X_PREFIX;
+                    self.aux
+                        .get_or_insert_with(Default::default)
+                        .walk
+                        .push((xc, branch_t));
                     cnt += self.prune(chains, x_child, Some(n_iter), &mut state_nxt);
+                    self.aux.as_deref_mut().map(|a| a.walk.pop());
                     cnt += self.node_put(&mut xcur);
                     if state_nxt.flags & IST_MATCH != 0 {
                         state_new.flags |= state_nxt.flags;
@@ -1448,6 +1751,9 @@ impl Tree {
         n.slot = NO_SLOT;
         n.in_idx = false;
         let c = self.push(n);
+        if self.nodes[c].is_zombie() {
+            self.suspect(c);
+        }
         memo.insert(id, c);
         for t in [true, false] {
             let child = if t {
@@ -1629,6 +1935,22 @@ impl Tree {
     /// Checks every maintained level index against its level's list; returns how many there
     /// are.
     pub(crate) fn check_indexes(&self) -> usize {
+        let mut parents = vec![0u32; self.nodes.len()];
+        for n in &self.nodes {
+            for e in [n.nxt_t.get(), n.nxt_f.get()].into_iter().flatten() {
+                parents[e] += 1;
+            }
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            assert_eq!(n.parents, parents[i], "node {i}: edges in");
+            let linked = n.lvl_prv.get().is_some() || n.lvl_nxt.get().is_some();
+            if n.is_zombie() && (n.refcnt > 0 || n.parents > 0 || linked) {
+                assert!(
+                    self.aux.as_ref().is_some_and(|a| a.suspects.contains(&i)),
+                    "zombie {i} not a suspect"
+                );
+            }
+        }
         let Some(a) = self.aux.as_deref() else {
             return 0;
         };
