@@ -1320,7 +1320,7 @@ impl Tree {
         node: Id,
         region: &mut IdMap<Id>,
     ) -> bool {
-        /// Nodes looked at, at most: beyond, the whole search is as cheap.
+        /// Nodes looked at, at most (a region this large saves the whole search little).
         const BUDGET: usize = 4096;
         let Some(r) = root else { return false };
         let mut levels: Vec<Id> = vec![self.level_start(r)];
