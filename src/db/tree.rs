@@ -1320,8 +1320,6 @@ impl Tree {
         node: Id,
         region: &mut IdMap<Id>,
     ) -> bool {
-        /// Nodes looked at, at most (a region this large saves the whole search little).
-        const BUDGET: usize = 4096;
         let Some(r) = root else { return false };
         let mut levels: Vec<Id> = vec![self.level_start(r)];
         for &(p, t) in walk {
@@ -1336,52 +1334,22 @@ impl Tree {
         if levels.last() != Some(&self.level_start(node)) {
             return false;
         }
-        levels.sort_unstable();
-        levels.dedup();
-        let mut aside: Vec<Id> = walk.iter().map(|&(p, _)| p).collect();
         let mut ok = true;
-        'grow: for round in 0..3 {
-            // The levels' nodes (each level once: its start is in `levels`), then the levels
-            // one edge from `aside`.
-            for &l in &levels {
-                let mut c = Some(l);
-                while let Some(i) = c {
-                    if region.insert(i, l).is_some() {
-                        break;
-                    }
-                    if region.len() > BUDGET {
-                        ok = false;
-                        break 'grow;
-                    }
-                    c = self.nodes[i].lvl_nxt.get();
-                }
-            }
-            if round == 2 {
-                break;
-            }
+        for &l in &levels {
+            ok = ok && self.take_level(l, region, &mut Vec::new());
+        }
+        // Then the levels one edge from the way's nodes, and one edge from theirs.
+        let mut aside: Vec<Id> = walk.iter().map(|&(p, _)| p).collect();
+        for _ in 0..2 {
             let mut next = Vec::new();
             for &p in &aside {
                 for e in [self.nodes[p].nxt_t.get(), self.nodes[p].nxt_f.get()]
                     .into_iter()
                     .flatten()
                 {
-                    if !region.contains_key(&e) {
-                        let l = self.level_start(e);
-                        levels.push(l);
-                        let mut c = Some(l);
-                        while let Some(i) = c {
-                            next.push(i);
-                            c = self.nodes[i].lvl_nxt.get();
-                            if next.len() > BUDGET {
-                                ok = false;
-                                break 'grow;
-                            }
-                        }
-                    }
+                    ok = ok && self.take_level(self.level_start(e), region, &mut next);
                 }
             }
-            levels.sort_unstable();
-            levels.dedup();
             aside = next;
         }
         if ok {
@@ -1407,6 +1375,22 @@ impl Tree {
             region.clear();
         }
         ok
+    }
+
+    /// Adds the nodes of the level that starts at `l` to `region` (unless they are in it)
+    /// and to `added`; false once the region is too large to save the search much.
+    fn take_level(&self, l: Id, region: &mut IdMap<Id>, added: &mut Vec<Id>) -> bool {
+        /// Nodes in a region, at most.
+        const BUDGET: usize = 4096;
+        if !region.contains_key(&l) {
+            let mut c = Some(l);
+            while let Some(i) = c {
+                region.insert(i, l);
+                added.push(i);
+                c = self.nodes[i].lvl_nxt.get();
+            }
+        }
+        region.len() <= BUDGET
     }
 
     /// Takes `ci` out of its level (pointing `*tree` at a neighbour if it pointed at `ci`)
