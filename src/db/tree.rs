@@ -219,6 +219,21 @@ impl Node {
         self.is_leaf() && self.act_t.is_none() && self.act_f.is_none()
     }
 
+    /// The nodes its true and false edges lead to.
+    fn successors(&self) -> impl Iterator<Item = Id> {
+        [self.nxt_t.get(), self.nxt_f.get()].into_iter().flatten()
+    }
+
+    /// Whether it has a sibling in a level.
+    fn linked(&self) -> bool {
+        self.lvl_prv.get().is_some() || self.lvl_nxt.get().is_some()
+    }
+
+    /// Whether a search of the tree can reach it (through an edge or a sibling).
+    fn reachable(&self) -> bool {
+        self.parents > 0 || self.linked()
+    }
+
     /// Whether the word `w` satisfies this node's comparison.
     pub(crate) fn test(&self, w: u32) -> bool {
         let v = w & self.mask;
@@ -806,11 +821,7 @@ impl Tree {
     fn successor_sig_in(&self, n: Id, l: &LevelIndex) -> bool {
         let mut todo: Vec<Id> = Vec::new();
         let mut done: Vec<Id> = Vec::new();
-        let push = |todo: &mut Vec<Id>, x: Id| {
-            let x = &self.nodes[x];
-            todo.extend(x.nxt_t.get());
-            todo.extend(x.nxt_f.get());
-        };
+        let push = |todo: &mut Vec<Id>, x: Id| todo.extend(self.nodes[x].successors());
         push(&mut todo, n);
         while let Some(d) = todo.pop() {
             if done.contains(&d) {
@@ -1270,8 +1281,7 @@ impl Tree {
         while let Some(&i) = suspects.get(k.seen) {
             k.seen += 1;
             let n = &self.nodes[i];
-            let linked = n.lvl_prv.get().is_some() || n.lvl_nxt.get().is_some();
-            if n.is_zombie() && (n.parents > 0 || linked) && !k.region.contains_key(&i) {
+            if n.is_zombie() && n.reachable() && !k.region.contains_key(&i) {
                 *keep = None;
                 return false;
             }
@@ -1289,21 +1299,13 @@ impl Tree {
         };
         let nodes = &self.nodes;
         a.suspects.retain(|&i| {
-            nodes.get(i).is_some_and(|n| {
-                n.is_zombie()
-                    && (n.refcnt > 0
-                        || n.parents > 0
-                        || n.lvl_prv.get().is_some()
-                        || n.lvl_nxt.get().is_some())
-            })
+            nodes
+                .get(i)
+                .is_some_and(|n| n.is_zombie() && (n.refcnt > 0 || n.reachable()))
         });
-        a.suspects.iter().all(|&i| {
-            let n = &nodes[i];
-            n.parents == 0
-                && n.lvl_prv.get().is_none()
-                && n.lvl_nxt.get().is_none()
-                && Some(i) != root
-        })
+        a.suspects
+            .iter()
+            .all(|&i| !nodes[i].reachable() && Some(i) != root)
     }
 
     /// Fills `region` with the nodes of a set of levels that holds every level from which
@@ -1343,10 +1345,7 @@ impl Tree {
         for _ in 0..2 {
             let mut next = Vec::new();
             for &p in &aside {
-                for e in [self.nodes[p].nxt_t.get(), self.nodes[p].nxt_f.get()]
-                    .into_iter()
-                    .flatten()
-                {
+                for e in self.nodes[p].successors() {
                     ok = ok && self.take_level(self.level_start(e), region, &mut next);
                 }
             }
@@ -1356,8 +1355,7 @@ impl Tree {
             // Every edge into a level of the region comes from the region.
             let mut inside: IdMap<u32> = IdMap::default();
             for &i in region.keys() {
-                let n = &self.nodes[i];
-                for e in [n.nxt_t.get(), n.nxt_f.get()].into_iter().flatten() {
+                for e in self.nodes[i].successors() {
                     if let Some(&l) = region.get(&e) {
                         *inside.entry(l).or_default() += 1;
                     }
@@ -1771,7 +1769,7 @@ impl Tree {
             return Ok(());
         };
         let mut n = new;
-        if self.nodes[n].lvl_prv.get().is_some() || self.nodes[n].lvl_nxt.get().is_some() {
+        if self.nodes[n].linked() {
             n = self.clone_subtree(n, &mut std::collections::HashMap::new());
         }
         match self.locate(x, n) {
@@ -1921,14 +1919,13 @@ impl Tree {
     pub(crate) fn check_indexes(&self) -> usize {
         let mut parents = vec![0u32; self.nodes.len()];
         for n in &self.nodes {
-            for e in [n.nxt_t.get(), n.nxt_f.get()].into_iter().flatten() {
+            for e in n.successors() {
                 parents[e] += 1;
             }
         }
         for (i, n) in self.nodes.iter().enumerate() {
             assert_eq!(n.parents, parents[i], "node {i}: edges in");
-            let linked = n.lvl_prv.get().is_some() || n.lvl_nxt.get().is_some();
-            if n.is_zombie() && (n.refcnt > 0 || n.parents > 0 || linked) {
+            if n.is_zombie() && (n.refcnt > 0 || n.reachable()) {
                 assert!(
                     self.aux.as_ref().is_some_and(|a| a.suspects.contains(&i)),
                     "zombie {i} not a suspect"
