@@ -321,3 +321,92 @@ fn conditions_on_multiplexed_socket_calls_fail_closed() {
         0x7fff_0000
     );
 }
+
+/// Three of libseccomp 2.5.4's merges that go wrong where a 64-bit range (or `!=`) comparison
+/// forks a rule, each of which the conformance corpus' random filters and the recorded cases
+/// (`bench-c`'s `record`) meet. Compat mode reproduces them; the normal mode builds what the
+/// rules say, which `tests/rule_semantics.rs` checks on random rules.
+#[test]
+fn rules_forked_by_a_range_merge_as_they_say() {
+    let (allow, errno, kill) = (0x7fff_0000, 0x0005_0001, 0);
+    let x86_64 = |compat: bool| {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        ctx.add_arch(ScmpArch::X8664).unwrap();
+        ctx
+    };
+    let nr_x86_64 = |name: &str| {
+        ScmpSyscall::from_name_by_arch(name, ScmpArch::X8664)
+            .unwrap()
+            .as_raw_syscall()
+    };
+    for compat in [false, true] {
+        // A rule's values leak under another rule's range: both lead on from the high word's
+        // `>` node to one list of `$arg5` values, which libseccomp then shares between the
+        // two rules' low-word nodes.
+        let mprotect = ScmpSyscall::from_name("mprotect").unwrap();
+        let mut ctx = x86_64(compat);
+        ctx.add_rule_conditional(
+            ScmpAction::Allow,
+            mprotect,
+            &[scmp_cmp!($arg0 >= 0x8000_0000), scmp_cmp!($arg5 == 10)],
+        )
+        .unwrap();
+        ctx.add_rule_conditional(
+            ScmpAction::Allow,
+            mprotect,
+            &[scmp_cmp!($arg0 > 1), scmp_cmp!($arg5 == 20)],
+        )
+        .unwrap();
+        let nr = nr_x86_64("mprotect");
+        let q = |a0, a5| data(AUDIT_X86_64, nr, [a0, 0, 0, 0, 0, a5]);
+        assert_eq!(ret(&ctx, &q(2, 10)), if compat { allow } else { errno });
+        assert_eq!(ret(&ctx, &q(2, 20)), allow);
+        assert_eq!(ret(&ctx, &q(0x8000_0000, 10)), allow);
+
+        // A longer rule dropped after a range: merging `$arg0 >= 0` into `$arg0 > 0`, the high
+        // word's `>` edge ends in the first rule's action, and libseccomp stops there, before
+        // the `==` edge that leads on to the low word.
+        let ioctl = ScmpSyscall::from_name("ioctl").unwrap();
+        let mut ctx = x86_64(compat);
+        ctx.add_rule_conditional(ScmpAction::KillThread, ioctl, &[scmp_cmp!($arg0 > 0)])
+            .unwrap();
+        ctx.add_rule_conditional(
+            ScmpAction::KillThread,
+            ioctl,
+            &[
+                scmp_cmp!($arg5 != 1),
+                scmp_cmp!($arg0 >= 0),
+                scmp_cmp!($arg1 > 2),
+            ],
+        )
+        .unwrap();
+        let q = data(AUDIT_X86_64, nr_x86_64("ioctl"), [0, 3, 0, 0, 0, 0]);
+        assert_eq!(ret(&ctx, &q), if compat { errno } else { kill });
+
+        // A longer rule taken for covered by a shorter one (a 32-bit ABI): the existing
+        // `$arg5 >= 7` node decides only its false edge, the new one only its true edge, and
+        // libseccomp's prune walk still reports a match.
+        let fcntl = ScmpSyscall::from_name("fcntl").unwrap();
+        let mut ctx = x86_only(ScmpAction::Errno(1));
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.add_rule_conditional(ScmpAction::KillThread, fcntl, &[scmp_cmp!($arg5 < 7)])
+            .unwrap();
+        ctx.add_rule_conditional(
+            ScmpAction::KillThread,
+            fcntl,
+            &[scmp_cmp!($arg1 >= 3), scmp_cmp!($arg5 >= 7)],
+        )
+        .unwrap();
+        let nr = ScmpSyscall::from_name_by_arch("fcntl", ScmpArch::X86)
+            .unwrap()
+            .as_raw_syscall();
+        assert_eq!(
+            ret(&ctx, &data(AUDIT_X86, nr, [0, 3, 0, 0, 0, 7])),
+            if compat { errno } else { kill }
+        );
+        assert_eq!(ret(&ctx, &data(AUDIT_X86, nr, [0, 0, 0, 0, 0, 6])), kill);
+        assert_eq!(ret(&ctx, &data(AUDIT_X86, nr, [0, 0, 0, 0, 0, 7])), errno);
+    }
+}

@@ -29,4 +29,20 @@ impl ScmpFilterContext {
     pub fn __libseccomp_2_5_4_stale_acc_explains(&self, data: &bpf::SeccompData, ret: u32) -> bool {
         self.col.stale_acc_explains(data, ret)
     }
+
+    /// Whether, in compat mode, libseccomp 2.5.4's merge of the rules on the syscall that
+    /// judges `data` went wrong where a range comparison forks a rule (README, deliberate
+    /// differences, 9): the normal mode's tree for it differs.
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_merge_differs(&self, data: &bpf::SeccompData) -> bool {
+        self.col.merge_quirk(data, crate::db::QUIRK_MERGE)
+    }
+
+    /// Whether, in compat mode, libseccomp 2.5.4 links a node of a rule on the syscall that
+    /// judges `data` into a second level, which compat mode does not reproduce (README,
+    /// deliberate differences, 4: where it does not hang, the two levels run into each other).
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_links_levels(&self, data: &bpf::SeccompData) -> bool {
+        self.col.merge_quirk(data, crate::db::QUIRK_LINK)
+    }
 }

@@ -67,6 +67,17 @@ impl Collection {
     }
 }
 
+#[cfg(any(test, feature = "__internal-test"))]
+impl Collection {
+    /// Whether, in compat mode, a merge of rules on the syscall that judges `data` took one of
+    /// libseccomp 2.5.4's wrong turns of kind `quirk` ([`Tree::quirk`]).
+    pub(crate) fn merge_quirk(&self, data: &crate::bpf::SeccompData, quirk: u8) -> bool {
+        self.section_for(data)
+            .and_then(|m| self.entry(&m, data.nr).map(|e| e.tree.quirk & quirk != 0))
+            .unwrap_or(false)
+    }
+}
+
 /// The filters as rebuilt from their rules: no priority placeholders, no user priorities.
 pub(super) fn rules_only(mut filters: Vec<ArchFilter>) -> Vec<ArchFilter> {
     for f in &mut filters {

@@ -22,6 +22,8 @@ use crate::syscall::{
 use compat::rules_only;
 use entries::Entries;
 use tree::{Cmp, Id, OrigOp, PruneState, Tree};
+#[cfg(any(test, feature = "__internal-test"))]
+pub(crate) use tree::{QUIRK_LINK, QUIRK_MERGE};
 
 /// Priority bits: user hint in bits 16..24, `0xffff - node count` below.
 const PRI_MASK_CHAIN: u32 = 0xffff;
@@ -133,10 +135,17 @@ const FIRST_NODES: usize = 12;
 
 /// The graph of a single rule, generated into `tree`: (top node, node count).
 ///
+/// A 64-bit range or `!=` comparison leads on to the next comparison from two of its nodes.
+/// libseccomp (and compat mode, `libseccomp`) makes both edges one: the rule's graph then
+/// reaches one node from two parents, and a later rule merged through one of them reaches
+/// the other's too (README, deliberate differences, 9). Otherwise each edge leads to its own
+/// copy of the rest of the rule, and every syscall's graph stays a tree. The node count is
+/// libseccomp's either way (it orders the syscalls of a level-1 program).
+///
 /// The comparisons are made from the last argument's to the first's, and each one's nodes
 /// from its last to its first, so that the nodes a merge leaves unused (the top ones, which
 /// the rules before it share) are the last ones made: [`Tree::pop_freed`] takes them back.
-fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) {
+fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule, libseccomp: bool) -> (Option<Id>, u32) {
     use tree::Node;
     if rule.args.iter().all(Option::is_none) {
         return (None, 0);
@@ -151,9 +160,12 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule) -> (Option<Id>, u32) 
     let mut cnt = 0u32;
     // The comparison's nodes whose `tf` edge leads on: to `next` or to the action.
     let lead_on = |tree: &mut Tree, next: Option<Id>, ends: &[Id], tf: bool| {
-        for &p in ends {
+        for (k, &p) in ends.iter().enumerate() {
             match next {
-                Some(to) => {
+                Some(mut to) => {
+                    if k > 0 && !libseccomp {
+                        to = tree.clone_subtree(to, &mut Default::default());
+                    }
                     let g = tree.get(Some(to));
                     tree.set_next(p, tf, g);
                 }
@@ -265,6 +277,8 @@ fn chain_priority(node_cnt: u32) -> u32 {
 struct Journal {
     /// The index of the filter being changed.
     filter: usize,
+    /// The add reproduces libseccomp 2.5.4's merge, bugs included (compat mode).
+    libseccomp: bool,
     recs: Vec<(usize, i32, Option<EntryHead>)>,
 }
 
@@ -342,7 +356,7 @@ fn db_rule_add(
             journal.recs.push((journal.filter, sys, None));
         }
         let mut tree = Tree::default();
-        let (chains, node_cnt) = rule_gen(&mut tree, info, rule);
+        let (chains, node_cnt) = rule_gen(&mut tree, info, rule, journal.libseccomp);
         filter.syscalls.insert(
             sys,
             SysEntry {
@@ -366,7 +380,7 @@ fn db_rule_add(
     }
     entry.tree.note_nodes();
     let made = entry.tree.nodes.len();
-    let (mut new_chains, new_cnt) = rule_gen(&mut entry.tree, info, rule);
+    let (mut new_chains, new_cnt) = rule_gen(&mut entry.tree, info, rule, journal.libseccomp);
     let mut rm_flag = false;
     loop {
         if entry.chains.is_none() {
@@ -390,24 +404,39 @@ fn db_rule_add(
             entry.action = rule.action;
             break;
         }
-        let mut state = PruneState::new(rule.action);
-        let mut chains = entry.chains;
-        let start = chains;
-        let rc = entry.tree.prune(&mut chains, start, new_chains, &mut state);
-        entry.chains = chains;
-        if rc > 0 {
-            rm_flag = true;
-            entry.node_cnt = entry.node_cnt.wrapping_sub(rc);
-            if entry.chains.is_none() {
-                continue;
+        let new_top = new_chains.expect("checked above");
+        // libseccomp's prune walk (removing the branches a shorter rule covers, or finding the
+        // new rule covered) follows one way down the new rule: where a range comparison forks
+        // it (both edges of a node lead on), it joins what it found on either way, and takes
+        // one way's cover for the whole rule's (`{a0 > 0}` then `{a0 >= 0, a1 > 2, a5 != 1}`
+        // drops the second rule: README, deliberate differences, 9). The normal mode merges
+        // such a rule without the walk.
+        let forked = entry.tree.forks(new_top);
+        if journal.libseccomp || !forked {
+            let mut state = PruneState::new(rule.action);
+            state.libseccomp = journal.libseccomp;
+            let mut chains = entry.chains;
+            let start = chains;
+            let rc = entry.tree.prune(&mut chains, start, new_chains, &mut state);
+            entry.chains = chains;
+            if forked && (rc > 0 || state.redundant()) {
+                entry.tree.quirk |= tree::QUIRK_MERGE;
             }
-        } else if state.redundant() {
-            break;
+            if rc > 0 {
+                rm_flag = true;
+                entry.node_cnt = entry.node_cnt.wrapping_sub(rc);
+                if entry.chains.is_none() {
+                    continue;
+                }
+            } else if state.redundant() {
+                break;
+            }
         }
         let mut removed = 0;
         let mut chains = entry.chains;
-        let new_top = new_chains.expect("checked above");
-        let res = entry.tree.add(&mut chains, new_top, &mut removed);
+        let res = entry
+            .tree
+            .add(&mut chains, new_top, &mut removed, journal.libseccomp);
         entry.chains = chains;
         entry.node_cnt = entry.node_cnt.wrapping_sub(removed);
         if res.is_err() {
@@ -752,6 +781,7 @@ impl Collection {
             MuxArgs::FailClosed(self.attrs.act_default)
         };
         journal.recs.clear();
+        journal.libseccomp = self.compat;
         let mut tr = Translation::new(rule.syscall);
         for i in 0..self.filters.len() {
             journal.filter = i;
@@ -1216,10 +1246,15 @@ mod tests {
         .into_iter()
         .map(|a| rule(RET_ALLOW, a))
         .collect();
-        differential(Collection::new(RET_KILL_PROCESS), &freed, "freed successor");
+        // Nodes reached from two parents are libseccomp's graphs' (compat mode); the normal
+        // mode's are trees, whose removals always keep to the way.
+        let mut compat = Collection::new(RET_KILL_PROCESS);
+        compat.compat = true;
+        differential(compat, &freed, "freed successor");
         for seed in 1..=60u64 {
             let mut r = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
             let mut c = Collection::new(RET_KILL_PROCESS);
+            c.compat = seed % 2 == 1;
             if seed % 3 == 0 {
                 c.add_arch(ScmpArch::X86).unwrap();
             }

@@ -649,6 +649,8 @@ struct Active {
 pub(crate) struct PruneState {
     flags: u32,
     action: u32,
+    /// Reproduce libseccomp 2.5.4's walk exactly, bugs included (compat mode).
+    pub(crate) libseccomp: bool,
 }
 
 const IST_MATCH: u32 = 0x1;
@@ -698,7 +700,18 @@ pub(crate) struct Tree {
     /// Counts the structural changes the prune walk can make (a node unlinked from its level
     /// or freed): a walk repeated with no change between does exactly what it did before.
     changes: u64,
+    /// In compat mode, where a merge here took one of libseccomp 2.5.4's wrong turns:
+    /// [`QUIRK_MERGE`] (the normal mode builds a different tree: README, deliberate
+    /// differences, 9), [`QUIRK_LINK`] (libseccomp links a node into a second level, which
+    /// compat mode does not reproduce: difference 4). For classifying differences from
+    /// recordings of that library.
+    pub(crate) quirk: u8,
 }
+
+/// See [`Tree::quirk`].
+pub(crate) const QUIRK_MERGE: u8 = 1;
+/// See [`Tree::quirk`].
+pub(crate) const QUIRK_LINK: u8 = 2;
 
 impl Tree {
     /// Notes that `i` may be a zombie (see [`Aux::suspects`]).
@@ -1574,14 +1587,25 @@ impl Tree {
                     state_new.flags |= IST_X_FINISHED;
                 }
                 let (x, n) = (&self.nodes[xi], &self.nodes[n_iter]);
-                if (x.act_t.is_some() || x.nxt_t.get().is_some())
-                    && !(n.act_t.is_some() || n.nxt_t.get().is_some())
+                let decides = |n: &Node, t: bool| {
+                    let (nxt, act) = n.edge(t);
+                    nxt.is_some() || act.is_some()
+                };
+                if (decides(x, true) && !decides(n, true))
+                    || (decides(x, false) && !decides(n, false))
                 {
-                    return self.prune_return(state, state_new, cnt);
-                }
-                if (x.act_f.is_some() || x.nxt_f.get().is_some())
-                    && !(n.act_f.is_some() || n.nxt_f.get().is_some())
-                {
+                    // The existing node decides an edge the new one leaves open: the two
+                    // trees differ here, and nothing may be removed. libseccomp still returns
+                    // a match, from which its callers conclude that one rule covers the other:
+                    // that the new rule is redundant (a longer rule whose other edge the
+                    // existing node does not decide, `{a5 < 7}` then `{a1 >= 3, a5 >= 7}` on
+                    // a 32-bit ABI, is dropped) or that the existing branch is (README,
+                    // deliberate differences, 9). The normal mode returns no match.
+                    if state.libseccomp {
+                        self.quirk |= QUIRK_MERGE;
+                    } else {
+                        state_new.flags &= !IST_MATCH;
+                    }
                     return self.prune_return(state, state_new, cnt);
                 }
                 if state_new.flags & IST_N_FINISHED != 0
@@ -1722,7 +1746,11 @@ impl Tree {
 
     /// A copy of the sub-tree at `id` (the node, its true/false successors, recursively; not
     /// its siblings), keeping the sharing inside it.
-    fn clone_subtree(&mut self, id: Id, memo: &mut std::collections::HashMap<Id, Id>) -> Id {
+    pub(crate) fn clone_subtree(
+        &mut self,
+        id: Id,
+        memo: &mut std::collections::HashMap<Id, Id>,
+    ) -> Id {
         if let Some(&c) = memo.get(&id) {
             return c;
         }
@@ -1752,24 +1780,87 @@ impl Tree {
         c
     }
 
+    /// Whether more than one edge leads into the level of `x` (compat mode's graphs only: the
+    /// normal mode's are trees).
+    fn level_shared(&self, x: Id) -> bool {
+        let mut into = 0;
+        let mut c = Some(self.level_start(x));
+        while let Some(i) = c {
+            into += self.nodes[i].parents;
+            c = self.nodes[i].lvl_nxt.get();
+        }
+        into > 1
+    }
+
+    /// Whether the rule graph at `n` forks: a node of it leads on from both edges.
+    pub(crate) fn forks(&self, n: Id) -> bool {
+        let mut stack = vec![n];
+        while let Some(i) = stack.pop() {
+            let node = &self.nodes[i];
+            if node.nxt_t.get().is_some() && node.nxt_f.get().is_some() {
+                return true;
+            }
+            stack.extend(node.successors());
+        }
+        false
+    }
+
+    /// In compat mode, before the new rule's sub-tree at `n` is attached whole: notes
+    /// (`quirk`) when one of its nodes is already linked into an existing level, which the
+    /// merge did through the rule's other way to it; that level's other nodes then follow it
+    /// here too (README, deliberate differences, 9). The normal mode's rule graphs are trees
+    /// ([`super::rule_gen`]): no node of them has two ways to it.
+    fn note_linked_tail(&mut self, n: Id) {
+        let mut stack = vec![n];
+        let mut seen: Vec<Id> = Vec::new();
+        let mut linked = false;
+        while let Some(i) = stack.pop() {
+            if seen.contains(&i) {
+                continue;
+            }
+            seen.push(i);
+            let node = &self.nodes[i];
+            if node.linked() {
+                linked = true;
+                break;
+            }
+            stack.extend(node.successors());
+        }
+        if linked {
+            self.quirk |= QUIRK_MERGE;
+        }
+    }
+
     /// Merges the new single-path tree `new` into the level at `*existing`.
     ///
     /// A rule's graph can reach one node from two parents (the next argument after a range
     /// or `!=` comparison). libseccomp links such a node into a second level when both
     /// parents merge into different existing levels, which corrupts the first level (it
     /// then loops forever). We link a copy instead, so each level stays a proper list.
+    ///
+    /// `libseccomp` (compat mode): libseccomp 2.5.4's merge, where it differs (the merge of a
+    /// range's true edge ends the node's merge; [`Tree::quirk`] notes where it matters).
     pub(crate) fn add(
         &mut self,
         existing: &mut Option<Id>,
         new: Id,
         removed: &mut u32,
+        libseccomp: bool,
     ) -> Result<(), Conflict> {
         let Some(x) = *existing else {
+            if libseccomp {
+                self.note_linked_tail(new);
+            }
             *existing = self.get(Some(new));
             return Ok(());
         };
         let mut n = new;
         if self.nodes[n].linked() {
+            // libseccomp links it into this level too (difference 4): the two levels then
+            // run into each other, or in a cycle. Both modes copy it.
+            if libseccomp {
+                self.quirk |= QUIRK_LINK;
+            }
             n = self.clone_subtree(n, &mut std::collections::HashMap::new());
         }
         match self.locate(x, n) {
@@ -1812,20 +1903,40 @@ impl Tree {
                     };
                     match self.nodes[x].edge(t) {
                         (Some(xc), _) => {
+                            if libseccomp && self.level_shared(xc) {
+                                // What merges into it reaches the other parent's path too.
+                                self.quirk |= QUIRK_MERGE;
+                            }
                             let mut xc = Some(xc);
-                            self.add(&mut xc, nc, removed)?;
+                            self.add(&mut xc, nc, removed, libseccomp)?;
                             self.set_next(x, t, xc);
                         }
                         (None, None) => {
+                            if libseccomp {
+                                self.note_linked_tail(nc);
+                            }
                             let g = self.get(Some(nc));
                             self.set_next(x, t, g);
                         }
-                        // The existing tree is shorter.
-                        (None, Some(_)) => return Ok(()),
+                        // The existing tree is shorter: its action covers this edge. libseccomp
+                        // stops there, the false edge unmerged when this was the true one (a
+                        // range comparison leads on from both: README, deliberate differences,
+                        // 9); the normal mode goes on to it.
+                        (None, Some(_)) => {
+                            if libseccomp {
+                                if t && self.nodes[n].nxt_f.get().is_some() {
+                                    self.quirk |= QUIRK_MERGE;
+                                }
+                                return Ok(());
+                            }
+                        }
                     }
                 }
             }
             Spot::After(x) => {
+                if libseccomp {
+                    self.note_linked_tail(n);
+                }
                 let g = self.get(Some(x));
                 self.nm(n).lvl_prv = Link::from(g);
                 let g = self.get(Some(n));
@@ -1833,6 +1944,9 @@ impl Tree {
                 self.joined(n, x);
             }
             Spot::Before(x) => {
+                if libseccomp {
+                    self.note_linked_tail(n);
+                }
                 if let Some(p) = self.nodes[x].lvl_prv.get() {
                     let g = self.get(Some(n));
                     self.nm(p).lvl_nxt = Link::from(g);
