@@ -210,44 +210,39 @@ fn rules_that_hang_libseccomp_terminate() {
 /// libseccomp before 2.6.1 (GHSA-4q85-33p6-j5g6) merged two `<` (or `<=`) rules on one
 /// 64-bit argument with the same high word wrongly: the more specific rule's action was
 /// written to the wrong edge, so the less specific rule's action applied where the more
-/// specific one should. pure-seccomp implements the fixed merge.
+/// specific one should (below the high word, here). pure-seccomp implements the fixed merge;
+/// compat mode keeps the first rule's action there, as libseccomp 2.5.4 does.
 #[test]
 fn range_rules_on_64_bit_arguments_merge_correctly() {
-    let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
-    ctx.remove_arch(ScmpArch::native()).unwrap();
-    ctx.add_arch(ScmpArch::Aarch64).unwrap();
-    let sys = ScmpSyscall::from_name("ioctl").unwrap();
-    ctx.add_rule_conditional(ScmpAction::Allow, sys, &[scmp_cmp!($arg0 < 0x1_0000_0009)])
+    for compat in [false, true] {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        ctx.add_arch(ScmpArch::Aarch64).unwrap();
+        let sys = ScmpSyscall::from_name("ioctl").unwrap();
+        ctx.add_rule_conditional(ScmpAction::Allow, sys, &[scmp_cmp!($arg0 < 0x1_0000_0009)])
+            .unwrap();
+        ctx.add_rule_conditional(
+            ScmpAction::Errno(1),
+            sys,
+            &[scmp_cmp!($arg0 < 0x1_0000_0005)],
+        )
         .unwrap();
-    ctx.add_rule_conditional(
-        ScmpAction::Errno(1),
-        sys,
-        &[scmp_cmp!($arg0 < 0x1_0000_0005)],
-    )
-    .unwrap();
-    let nr = ScmpSyscall::from_name_by_arch("ioctl", ScmpArch::Aarch64)
-        .unwrap()
-        .as_raw_syscall();
-    let aarch64 = 0xc000_00b7;
-    // Below both bounds: the more specific (smaller) bound's rule.
-    assert_eq!(
-        ret(&ctx, &data(aarch64, nr, [0, 0, 0, 0, 0, 0])),
-        0x0005_0001
-    );
-    assert_eq!(
-        ret(&ctx, &data(aarch64, nr, [0x1_0000_0004, 0, 0, 0, 0, 0])),
-        0x0005_0001
-    );
-    // Between the bounds: only the first rule.
-    assert_eq!(
-        ret(&ctx, &data(aarch64, nr, [0x1_0000_0006, 0, 0, 0, 0, 0])),
-        0x7fff_0000
-    );
-    // Above both: the default.
-    assert_eq!(
-        ret(&ctx, &data(aarch64, nr, [0x1_0000_0009, 0, 0, 0, 0, 0])),
-        0
-    );
+        let nr = ScmpSyscall::from_name_by_arch("ioctl", ScmpArch::Aarch64)
+            .unwrap()
+            .as_raw_syscall();
+        let aarch64 = 0xc000_00b7;
+        let q = |a0| data(aarch64, nr, [a0, 0, 0, 0, 0, 0]);
+        // Below both bounds: the more specific (smaller) bound's rule; libseccomp 2.5.4's
+        // merge leaves the first rule's where the high word is below theirs.
+        let below = if compat { 0x7fff_0000 } else { 0x0005_0001 };
+        assert_eq!(ret(&ctx, &q(0)), below, "compat {compat}");
+        assert_eq!(ret(&ctx, &q(0x1_0000_0004)), 0x0005_0001);
+        // Between the bounds: only the first rule.
+        assert_eq!(ret(&ctx, &q(0x1_0000_0006)), 0x7fff_0000);
+        // Above both: the default.
+        assert_eq!(ret(&ctx, &q(0x1_0000_0009)), 0);
+    }
 }
 
 /// On architectures that route socket calls through `socketcall(2)` (x86, s390, ppc, mips

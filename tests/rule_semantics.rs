@@ -79,7 +79,12 @@ fn run_case(seed: u64, arch: ScmpArch, level: u32) -> usize {
     let pool: Vec<u64> = (0..3).map(|_| rand_datum(&mut r)).collect();
     let mut rules: Vec<(ScmpSyscall, Vec<ScmpArgCompare>)> = Vec::new();
     let names: Vec<&'static str> = (0..1 + r.below(2)).map(|_| *r.pick(SYSCALLS)).collect();
-    for _ in 0..2 + r.below(10) {
+    for _ in 0..2 + r.below(
+        std::env::var("RULES_MAX")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10),
+    ) {
         let name: &str = names[r.below(names.len() as u64) as usize];
         let sys = ScmpSyscall::from_name(name).unwrap();
         let mut cmps = Vec::new();
@@ -171,6 +176,7 @@ fn run_case(seed: u64, arch: ScmpArch, level: u32) -> usize {
     n
 }
 
+/// `RULES_SEEDS` (default 3,000) cases, each of 2 to `RULES_MAX` + 1 rules (default 10).
 #[test]
 fn one_action_rules_mean_what_they_say() {
     let seeds: u64 = std::env::var("RULES_SEEDS")

@@ -38,6 +38,14 @@ impl ScmpFilterContext {
         self.col.merge_quirk(data, crate::db::QUIRK_MERGE)
     }
 
+    /// Whether, in compat mode, libseccomp 2.5.4's merge kept the first rule's action on the
+    /// false edge of a 64-bit high word's node, where the normal mode gives the smaller value's
+    /// rule (README, deliberate differences, 5).
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_range_merge_differs(&self, data: &bpf::SeccompData) -> bool {
+        self.col.merge_quirk(data, crate::db::QUIRK_RANGE)
+    }
+
     /// Whether, in compat mode, libseccomp 2.5.4 links a node of a rule on the syscall that
     /// judges `data` into a second level, which compat mode does not reproduce (README,
     /// deliberate differences, 4: where it does not hang, the two levels run into each other).

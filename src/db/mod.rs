@@ -23,7 +23,7 @@ use compat::rules_only;
 use entries::Entries;
 use tree::{Cmp, Id, OrigOp, PruneState, Tree};
 #[cfg(any(test, feature = "__internal-test"))]
-pub(crate) use tree::{QUIRK_LINK, QUIRK_MERGE};
+pub(crate) use tree::{QUIRK_LINK, QUIRK_MERGE, QUIRK_RANGE};
 
 /// Priority bits: user hint in bits 16..24, `0xffff - node count` below.
 const PRI_MASK_CHAIN: u32 = 0xffff;
@@ -409,28 +409,28 @@ fn db_rule_add(
         // new rule covered) follows one way down the new rule: where a range comparison forks
         // it (both edges of a node lead on), it joins what it found on either way, and takes
         // one way's cover for the whole rule's (`{a0 > 0}` then `{a0 >= 0, a1 > 2, a5 != 1}`
-        // drops the second rule: README, deliberate differences, 9). The normal mode merges
-        // such a rule without the walk.
+        // drops the second rule: README, deliberate differences, 9). On a forked rule the
+        // normal mode's walk drops only the existing branches one of the rule's leaves covers,
+        // and never the rule.
         let forked = entry.tree.forks(new_top);
-        if journal.libseccomp || !forked {
-            let mut state = PruneState::new(rule.action);
-            state.libseccomp = journal.libseccomp;
-            let mut chains = entry.chains;
-            let start = chains;
-            let rc = entry.tree.prune(&mut chains, start, new_chains, &mut state);
-            entry.chains = chains;
-            if forked && (rc > 0 || state.redundant()) {
-                entry.tree.quirk |= tree::QUIRK_MERGE;
+        let mut state = PruneState::new(rule.action);
+        state.libseccomp = journal.libseccomp;
+        state.forked = forked && !journal.libseccomp;
+        let mut chains = entry.chains;
+        let start = chains;
+        let rc = entry.tree.prune(&mut chains, start, new_chains, &mut state);
+        entry.chains = chains;
+        if journal.libseccomp && forked && (rc > 0 || state.redundant()) {
+            entry.tree.quirk |= tree::QUIRK_MERGE;
+        }
+        if rc > 0 {
+            rm_flag = true;
+            entry.node_cnt = entry.node_cnt.wrapping_sub(rc);
+            if entry.chains.is_none() {
+                continue;
             }
-            if rc > 0 {
-                rm_flag = true;
-                entry.node_cnt = entry.node_cnt.wrapping_sub(rc);
-                if entry.chains.is_none() {
-                    continue;
-                }
-            } else if state.redundant() {
-                break;
-            }
+        } else if state.redundant() && !state.forked {
+            break;
         }
         let mut removed = 0;
         let mut chains = entry.chains;

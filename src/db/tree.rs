@@ -651,6 +651,9 @@ pub(crate) struct PruneState {
     action: u32,
     /// Reproduce libseccomp 2.5.4's walk exactly, bugs included (compat mode).
     pub(crate) libseccomp: bool,
+    /// The new rule forks (a node of it leads on from both edges) and the walk is the normal
+    /// mode's: a finished match drops an existing branch only at a leaf of the new rule.
+    pub(crate) forked: bool,
 }
 
 const IST_MATCH: u32 = 0x1;
@@ -703,7 +706,8 @@ pub(crate) struct Tree {
     /// In compat mode, where a merge here took one of libseccomp 2.5.4's wrong turns:
     /// [`QUIRK_MERGE`] (the normal mode builds a different tree: README, deliberate
     /// differences, 9), [`QUIRK_LINK`] (libseccomp links a node into a second level, which
-    /// compat mode does not reproduce: difference 4). For classifying differences from
+    /// compat mode does not reproduce: difference 4), [`QUIRK_RANGE`] (libseccomp keeps the
+    /// first rule's action on a high word's false edge: difference 5). For classifying differences from
     /// recordings of that library.
     pub(crate) quirk: u8,
 }
@@ -712,6 +716,8 @@ pub(crate) struct Tree {
 pub(crate) const QUIRK_MERGE: u8 = 1;
 /// See [`Tree::quirk`].
 pub(crate) const QUIRK_LINK: u8 = 2;
+/// See [`Tree::quirk`].
+pub(crate) const QUIRK_RANGE: u8 = 4;
 
 impl Tree {
     /// Notes that `i` may be a zombie (see [`Aux::suspects`]).
@@ -1641,9 +1647,12 @@ impl Tree {
                     x_iter = x_next;
                     continue;
                 };
+                // (On a forked rule, a parent's flags join what its two ways found: one way's
+                // leaf does not make the parent's branch covered.)
                 let shorter = state_new.flags & IST_MATCH != 0
                     && state_new.flags & IST_N_FINISHED != 0
-                    && state_new.flags & IST_X_PREFIX != 0;
+                    && state_new.flags & IST_X_PREFIX != 0
+                    && !(state.forked && self.nodes[n_iter].has_children());
                 let longer = state_new.flags & IST_MATCH != 0
                     && state_new.flags & IST_X_FINISHED != 0
                     && state_new.flags & IST_N_PREFIX != 0;
@@ -1885,10 +1894,17 @@ impl Tree {
                             // the larger full value decides the true edge, the smaller one the
                             // false edge. (libseccomp before 2.6.1 wrote the true edge in both
                             // cases, weakening filters: GHSA-4q85-33p6-j5g6; we implement the
-                            // fixed behaviour.)
+                            // fixed behaviour. The high-word nodes whose false edge ends in an
+                            // action, `==` ones, have none on their true edge, so libseccomp
+                            // 2.5.4's write changes nothing: compat mode keeps the existing
+                            // false-edge action, README difference 5.)
                             let (nd, xd) = (self.nodes[n].datum_full, self.nodes[x].datum_full);
                             if self.nodes[n].hi && if t { nd > xd } else { nd < xd } {
-                                self.set_act(x, t, Some(na));
+                                if t || !libseccomp {
+                                    self.set_act(x, t, Some(na));
+                                } else {
+                                    self.quirk |= QUIRK_RANGE;
+                                }
                             }
                             if self.nodes[x].is_leaf() || self.nodes[n].is_leaf() {
                                 return Err(Conflict);
