@@ -1,0 +1,1287 @@
+//! Records new conformance cases from the C libseccomp: random filters in the shapes the
+//! optimizer rewrites, built by libseccomp 2.5.4 through the libseccomp crate 0.4.0, with the
+//! outcome of every call and the verdict of its program on a battery of queries, one JSON
+//! object a line in the schema of the shared conformance corpus
+//! (`../shared/conformance/README.md`). `tests/conformance.rs` replays such a file through
+//! pure-seccomp (`CONFORMANCE_EXTRA=FILE`), with the corpus' own checks and classifications.
+//!
+//! ```text
+//! cargo run --release -p bench-c --bin record -- [--seed N] [--cases N] [--out FILE]
+//!     [--only I] [--all-queries] [--alarm SECS]
+//! ```
+//!
+//! `--cases N` random filters from `--seed` (each a case at levels 1 and 2; default 100 from
+//! seed 1), written to `--out` (default: standard output). For looking into one case:
+//! `--only I` records filter `I` alone, `--all-queries` keeps every query of the battery (not
+//! at most 1,000), and `RECORD_PROGRAMS=DIR` also writes each of libseccomp's programs there
+//! (`pure-seccomp disasm DIR/ID.bpf --arch ARCH` shows one).
+//!
+//! The shared corpus' random filters have 1 to 40 rules with edge constants; these cases pile
+//! up to 300 values on one argument (runs of adjacent values, 64-bit values, every submask of
+//! a mask, masked comparisons), spread up to 300 syscalls over several actions and
+//! priorities, and mix 64-bit range comparisons on several arguments: the shapes of the
+//! argument trees, `submasks`, `jset`, `sink`, `prune` and the dispatch trees, at both
+//! optimize levels (each filter is a case at level 1 and one at level 2). Only
+//! little-endian architectures: libseccomp 2.5.4 byte-swaps the far `RET` copies of a
+//! big-endian program made on a little-endian host (the corpus README's quirks), which the
+//! shared corpus records and these would not.
+//!
+//! Each case is built in a forked child with a 5-second alarm (`--alarm`): libseccomp never
+//! returns from some rule sequences (README, difference 4); such a case is left out, and
+//! pure-seccomp builds the same calls, also in a child with the alarm: the recorder fails if
+//! it does not finish.
+
+use libseccomp as c;
+use pure_seccomp::bpf::{self, SeccompData};
+use pure_seccomp::Endian;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::fd::FromRawFd;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Instant;
+
+const USAGE: &str =
+    "usage: record [--seed N] [--cases N] [--out FILE] [--only I] [--all-queries] [--alarm SECS]\n\
+    Records random filters built by the C libseccomp (calls, outcomes, verdicts) as\n\
+    conformance cases; replay them with\n\
+    CONFORMANCE_EXTRA=FILE cargo test --release --test conformance recorded_cases\n\
+    example: record --seed 1 --cases 200 --out target/recorded/seed1.jsonl";
+
+/// The most queries a case keeps.
+const MAX_QUERIES: usize = 1000;
+/// The kernel's limit: a longer libseccomp program is left out (ours refuses to export it).
+const MAX_PROGRAM: usize = 4096;
+/// Seconds a case may take in its child.
+const ALARM_SECS: u32 = 5;
+
+fn main() -> ExitCode {
+    let (mut seed, mut cases, mut out) = (1u64, 100usize, None::<String>);
+    let (mut only, mut all, mut alarm) = (None::<usize>, false, ALARM_SECS);
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut val = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        let r: Result<(), String> = match a.as_str() {
+            "--seed" => val("--seed").and_then(|v| {
+                v.parse()
+                    .map(|v| seed = v)
+                    .map_err(|e| format!("--seed: {e}"))
+            }),
+            "--cases" => val("--cases").and_then(|v| {
+                v.parse()
+                    .map(|v| cases = v)
+                    .map_err(|e| format!("--cases: {e}"))
+            }),
+            "--out" => val("--out").map(|v| out = Some(v)),
+            "--only" => val("--only").and_then(|v| {
+                v.parse()
+                    .map(|v| only = Some(v))
+                    .map_err(|e| format!("--only: {e}"))
+            }),
+            "--alarm" => val("--alarm").and_then(|v| {
+                v.parse()
+                    .map(|v| alarm = v)
+                    .map_err(|e| format!("--alarm: {e}"))
+            }),
+            "--all-queries" => {
+                all = true;
+                Ok(())
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => Err(format!("unknown argument {other:?}")),
+        };
+        if let Err(e) = r {
+            eprintln!("record: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
+    let mut sink: Box<dyn Write> = match &out {
+        Some(path) => {
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            match File::create(path) {
+                Ok(f) => Box::new(std::io::BufWriter::new(f)),
+                Err(e) => {
+                    eprintln!("record: cannot create {path}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let pools = Pools::new();
+    let (start, mut last) = (Instant::now(), Instant::now());
+    let (mut written, mut left_out, mut queries) = (0usize, Vec::<String>::new(), 0usize);
+    let mut failed = false;
+    for i in 0..cases {
+        if only.is_some_and(|o| o != i) {
+            continue;
+        }
+        let mut rng = Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i as u64 + 1));
+        let filter = generate(&mut rng, &pools);
+        for level in [1u32, 2] {
+            let id = format!("r{seed}-f{i}/{}/opt{level}", filter.shape);
+            match in_child(alarm, || {
+                record(
+                    &id,
+                    &filter,
+                    level,
+                    if all { usize::MAX } else { MAX_QUERIES },
+                )
+            }) {
+                Ok(line) if line.is_empty() => {
+                    left_out.push(format!("{id}: program over {MAX_PROGRAM}"))
+                }
+                Ok(line) => {
+                    queries += line.matches("\"ret\"").count();
+                    if let Err(e) = writeln!(sink, "{line}") {
+                        eprintln!("record: writing: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                    written += 1;
+                }
+                Err(why) => {
+                    // Where libseccomp hangs or crashes, pure-seccomp must still build it.
+                    let ours = match in_child(alarm, || ours(&filter, level)) {
+                        Ok(line) => line,
+                        Err(e) => {
+                            eprintln!("\nrecord: {id}: pure-seccomp: {e}");
+                            failed = true;
+                            e
+                        }
+                    };
+                    left_out.push(format!("{id}: {why}; {ours}"));
+                }
+            }
+        }
+        if out.is_some() && (last.elapsed().as_secs() >= 1 || i + 1 == cases) {
+            last = Instant::now();
+            eprint!(
+                "\rrecord: {}/{cases} filters, {written} cases, {queries} queries, {} left out, {:.0}s ",
+                i + 1,
+                left_out.len(),
+                start.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if let Err(e) = sink.flush() {
+        eprintln!("record: writing: {e}");
+        return ExitCode::FAILURE;
+    }
+    eprintln!(
+        "\rrecord: seed {seed}: {written} cases ({cases} filters at levels 1 and 2), {queries} queries, {} left out, {:.1}s",
+        left_out.len(),
+        start.elapsed().as_secs_f64()
+    );
+    for l in &left_out {
+        eprintln!("  left out: {l}");
+    }
+    if failed {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random numbers (SplitMix64: reproducible from the seed, no dependency)
+
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// In `lo..=hi`.
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn pick<'a, T>(&mut self, s: &'a [T]) -> &'a T {
+        &s[self.next() as usize % s.len()]
+    }
+    /// An edge-heavy 64-bit constant: each half one of the words comparisons turn on.
+    fn datum(&mut self) -> u64 {
+        let word = |r: &mut Rng| match r.range(0, 9) {
+            0 | 1 => 0,
+            2 => 1,
+            3 => 0x7fff_ffff,
+            4 => 0x8000_0000,
+            5 => 0xffff_ffff,
+            6 => r.range(2, 100),
+            _ => r.next() & 0xffff_ffff,
+        };
+        let hi = if self.chance(55) { 0 } else { word(self) };
+        (hi << 32) | word(self)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Act {
+    KillProcess,
+    KillThread,
+    Trap,
+    Log,
+    Allow,
+    Errno(i32),
+    Trace(u16),
+}
+
+impl Act {
+    fn random(r: &mut Rng) -> Act {
+        match r.range(0, 9) {
+            0 => Act::KillProcess,
+            1 => Act::KillThread,
+            2 => Act::Trap,
+            3 => Act::Log,
+            4..=6 => Act::Allow,
+            7 => Act::Errno(*r.pick(&[1, 13, 38, 4095])),
+            8 => Act::Errno(r.range(1, 200) as i32),
+            _ => Act::Trace(*r.pick(&[0, 7, 65535])),
+        }
+    }
+    fn c(self) -> c::ScmpAction {
+        match self {
+            Act::KillProcess => c::ScmpAction::KillProcess,
+            Act::KillThread => c::ScmpAction::KillThread,
+            Act::Trap => c::ScmpAction::Trap,
+            Act::Log => c::ScmpAction::Log,
+            Act::Allow => c::ScmpAction::Allow,
+            Act::Errno(n) => c::ScmpAction::Errno(n),
+            Act::Trace(n) => c::ScmpAction::Trace(n),
+        }
+    }
+    fn json(self) -> Value {
+        match self {
+            Act::KillProcess => json!("KillProcess"),
+            Act::KillThread => json!("KillThread"),
+            Act::Trap => json!("Trap"),
+            Act::Log => json!("Log"),
+            Act::Allow => json!("Allow"),
+            Act::Errno(n) => json!({ "Errno": n }),
+            Act::Trace(n) => json!({ "Trace": n }),
+        }
+    }
+}
+
+fn action_json(a: c::ScmpAction) -> Value {
+    match a {
+        c::ScmpAction::KillProcess => json!("KillProcess"),
+        c::ScmpAction::KillThread => json!("KillThread"),
+        c::ScmpAction::Trap => json!("Trap"),
+        c::ScmpAction::Log => json!("Log"),
+        c::ScmpAction::Allow => json!("Allow"),
+        c::ScmpAction::Notify => json!("Notify"),
+        c::ScmpAction::Errno(n) => json!({ "Errno": n }),
+        c::ScmpAction::Trace(n) => json!({ "Trace": n }),
+        other => json!(format!("{other:?}")),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Masked(u64),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Cmp {
+    arg: u32,
+    op: Op,
+    datum: u64,
+}
+
+impl Cmp {
+    fn c(&self) -> c::ScmpArgCompare {
+        let op = match self.op {
+            Op::Eq => c::ScmpCompareOp::Equal,
+            Op::Ne => c::ScmpCompareOp::NotEqual,
+            Op::Lt => c::ScmpCompareOp::Less,
+            Op::Le => c::ScmpCompareOp::LessOrEqual,
+            Op::Gt => c::ScmpCompareOp::Greater,
+            Op::Ge => c::ScmpCompareOp::GreaterEqual,
+            Op::Masked(m) => c::ScmpCompareOp::MaskedEqual(m),
+        };
+        c::ScmpArgCompare::new(self.arg, op, self.datum)
+    }
+    fn json(&self) -> Value {
+        let (op, mask) = match self.op {
+            Op::Eq => ("Eq", None),
+            Op::Ne => ("Ne", None),
+            Op::Lt => ("Lt", None),
+            Op::Le => ("Le", None),
+            Op::Gt => ("Gt", None),
+            Op::Ge => ("Ge", None),
+            Op::Masked(m) => ("MaskedEqual", Some(m)),
+        };
+        let mut v = json!({ "arg": self.arg, "op": op });
+        if let Some(m) = mask {
+            v["mask"] = json!(m.to_string());
+        }
+        v["datum"] = json!(self.datum.to_string());
+        v
+    }
+    /// Values of the argument around this comparison's edges, the first satisfying it.
+    fn probes(&self) -> Vec<u64> {
+        let d = self.datum;
+        let first = match self.op {
+            Op::Eq | Op::Le | Op::Ge => d,
+            Op::Ne | Op::Gt => d.wrapping_add(1),
+            Op::Lt => d.wrapping_sub(1),
+            Op::Masked(m) => d & m,
+        };
+        let mut v = vec![
+            first,
+            d,
+            d.wrapping_sub(1),
+            d.wrapping_add(1),
+            d ^ (1 << 32),
+            d ^ (1 << 31),
+            d & 0xffff_ffff,
+            d & !0xffff_ffff,
+            d.rotate_right(32),
+            !d,
+        ];
+        if let Op::Masked(m) = self.op {
+            let mut bits = m;
+            for _ in 0..8 {
+                if bits == 0 {
+                    break;
+                }
+                let b = bits & bits.wrapping_neg();
+                v.push((d & m) ^ b);
+                bits &= !b;
+            }
+            v.push((d & m) | !m);
+        }
+        v
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Sys {
+    Name(String),
+    Number(i32),
+}
+
+#[derive(Clone, Debug)]
+enum Call {
+    AddArch(&'static str),
+    RemoveArch(&'static str),
+    BadArch(Act),
+    Priority(Sys, u8),
+    Rule {
+        act: Act,
+        sys: Sys,
+        cmps: Vec<Cmp>,
+        exact: bool,
+    },
+}
+
+struct Filter {
+    shape: &'static str,
+    default: Act,
+    arches: &'static ArchSet,
+    calls: Vec<Call>,
+    ip: u64,
+}
+
+/// A little-endian architecture: its name, `AUDIT_ARCH_*`, whether it passes 64-bit
+/// arguments, its first syscall number and whether it multiplexes socket/ipc calls.
+struct Arch {
+    name: &'static str,
+    audit: u32,
+    wide: bool,
+    base: i32,
+    multiplexes: bool,
+}
+
+const X86_64: Arch = Arch {
+    name: "SCMP_ARCH_X86_64",
+    audit: 0xc000_003e,
+    wide: true,
+    base: 0,
+    multiplexes: false,
+};
+const X86: Arch = Arch {
+    name: "SCMP_ARCH_X86",
+    audit: 0x4000_0003,
+    wide: false,
+    base: 0,
+    multiplexes: true,
+};
+const X32: Arch = Arch {
+    name: "SCMP_ARCH_X32",
+    audit: 0xc000_003e,
+    wide: true,
+    base: 0x4000_0000,
+    multiplexes: false,
+};
+const AARCH64: Arch = Arch {
+    name: "SCMP_ARCH_AARCH64",
+    audit: 0xc000_00b7,
+    wide: true,
+    base: 0,
+    multiplexes: false,
+};
+const ARM: Arch = Arch {
+    name: "SCMP_ARCH_ARM",
+    audit: 0x4000_0028,
+    wide: false,
+    base: 0,
+    multiplexes: false,
+};
+const RISCV64: Arch = Arch {
+    name: "SCMP_ARCH_RISCV64",
+    audit: 0xc000_00f3,
+    wide: true,
+    base: 0,
+    multiplexes: false,
+};
+const MIPSEL64: Arch = Arch {
+    name: "SCMP_ARCH_MIPSEL64",
+    audit: 0xc000_0008,
+    wide: true,
+    base: 5000,
+    multiplexes: false,
+};
+const MIPSEL: Arch = Arch {
+    name: "SCMP_ARCH_MIPSEL",
+    audit: 0x4000_0008,
+    wide: false,
+    base: 4000,
+    multiplexes: true,
+};
+const MIPSEL64N32: Arch = Arch {
+    name: "SCMP_ARCH_MIPSEL64N32",
+    audit: 0xe000_0008,
+    wide: false,
+    base: 6000,
+    multiplexes: false,
+};
+const PPC64LE: Arch = Arch {
+    name: "SCMP_ARCH_PPC64LE",
+    audit: 0xc000_0015,
+    wide: true,
+    base: 0,
+    multiplexes: true,
+};
+
+/// The architectures of a filter; the first is the one the pools' names come from.
+type ArchSet = [&'static Arch];
+
+const ARCH_SETS: &[&ArchSet] = &[
+    &[&X86_64],
+    &[&X86_64, &X86, &X32],
+    &[&X86_64, &X32],
+    &[&X86_64, &X86],
+    &[&AARCH64, &ARM],
+    &[&AARCH64],
+    &[&RISCV64],
+    &[&MIPSEL64, &MIPSEL, &MIPSEL64N32],
+    &[&PPC64LE],
+    &[&X86],
+    &[&ARM],
+];
+
+/// Audit values of two little-endian ABIs no set above holds with them, and a bogus one.
+const FOREIGN: &[u32] = &[0xc000_00b7, 0x4000_0003, 0xdead_beef];
+
+fn c_arch(name: &str) -> c::ScmpArch {
+    c::ScmpArch::from_str(name).expect("a libseccomp arch name")
+}
+
+/// Syscall names libseccomp 2.5.4 knows on each set's first architecture, in number order.
+struct Pools {
+    names: Vec<(&'static str, Vec<String>)>,
+}
+
+impl Pools {
+    fn new() -> Self {
+        let mut names = Vec::new();
+        for set in ARCH_SETS {
+            let a = set[0];
+            if names.iter().any(|(n, _)| *n == a.name) {
+                continue;
+            }
+            let list = (a.base..a.base + 1100)
+                .filter_map(|nr| {
+                    c::ScmpSyscall::from_raw_syscall(nr)
+                        .get_name_by_arch(c_arch(a.name))
+                        .ok()
+                })
+                .collect();
+            names.push((a.name, list));
+        }
+        Pools { names }
+    }
+    fn of(&self, a: &Arch) -> &[String] {
+        &self
+            .names
+            .iter()
+            .find(|(n, _)| *n == a.name)
+            .expect("a pool for every set")
+            .1
+    }
+}
+
+/// Syscalls whose arguments policies check in long lists.
+const PILED: &[&str] = &[
+    "ioctl",
+    "fcntl",
+    "prctl",
+    "socket",
+    "mmap",
+    "clone",
+    "personality",
+    "madvise",
+    "futex",
+    "setsockopt",
+    "kill",
+    "mprotect",
+    "openat",
+];
+
+fn generate(r: &mut Rng, pools: &Pools) -> Filter {
+    let arches = *r.pick(ARCH_SETS);
+    let mut default = Act::random(r);
+    if r.chance(50) {
+        default = *r.pick(&[Act::KillProcess, Act::Errno(1), Act::KillThread]);
+    }
+    let mut f = Filter {
+        shape: "",
+        default,
+        arches,
+        calls: Vec::new(),
+        ip: r.next(),
+    };
+    if arches[0].name != X86_64.name {
+        f.calls.push(Call::RemoveArch(X86_64.name));
+    }
+    for a in arches.iter().filter(|a| a.name != X86_64.name) {
+        f.calls.push(Call::AddArch(a.name));
+    }
+    if r.chance(30) {
+        f.calls.push(Call::BadArch(Act::random(r)));
+    }
+    let pool = pools.of(arches[0]);
+    let (shape, parts): (&str, &[u8]) = match r.range(0, 9) {
+        0..=3 => ("pile", &[0]),
+        4 | 5 => ("dispatch", &[1]),
+        6 | 7 => ("ranges", &[2]),
+        _ => ("mixed", &[1, 0, 2]),
+    };
+    f.shape = shape;
+    for p in parts {
+        match p {
+            0 => pile(r, &mut f),
+            1 => dispatch(r, &mut f, pool),
+            _ => ranges(r, &mut f, pool),
+        }
+    }
+    f
+}
+
+/// A comparison of argument `arg`.
+fn comparison(r: &mut Rng, arg: u32) -> Cmp {
+    let op = match r.range(0, 8) {
+        0 | 1 => Op::Eq,
+        2 => Op::Ne,
+        3 => Op::Lt,
+        4 => Op::Le,
+        5 => Op::Gt,
+        6 => Op::Ge,
+        _ => Op::Masked(r.datum() | 1 << r.range(0, 40)),
+    };
+    Cmp {
+        arg,
+        op,
+        datum: r.datum(),
+    }
+}
+
+fn rule(r: &mut Rng, act: Act, sys: &str, cmps: Vec<Cmp>, single_arch: bool) -> Call {
+    Call::Rule {
+        act,
+        sys: Sys::Name(sys.to_string()),
+        cmps,
+        exact: single_arch && r.chance(10),
+    }
+}
+
+/// Up to 300 values of one argument of one syscall, one rule each.
+fn pile(r: &mut Rng, f: &mut Filter) {
+    let sys = *r.pick(PILED);
+    let arg = r.range(0, 5) as u32;
+    let n = match r.range(0, 9) {
+        0..=3 => r.range(2, 8),
+        4..=7 => r.range(8, 40),
+        _ => r.range(40, 300),
+    } as usize;
+    let mut values: Vec<(Op, u64)> = Vec::new();
+    match r.range(0, 5) {
+        // Runs of adjacent values.
+        0 | 1 => {
+            let base = if r.chance(50) {
+                r.range(0, 300)
+            } else {
+                r.next() & 0xffff_ffff
+            };
+            while values.len() < n {
+                let start = base.wrapping_add(r.range(0, 4 * n as u64 + 10));
+                for v in start..start + r.range(1, 16) {
+                    values.push((Op::Eq, v));
+                }
+            }
+        }
+        // 64-bit values over a few high words.
+        2 => {
+            let his = [0, 1, r.next() & 0xffff_ffff, 0xffff_ffff];
+            for _ in 0..n {
+                let hi = *r.pick(&his);
+                values.push((Op::Eq, hi << 32 | (r.next() & 0xffff_ffff)));
+            }
+        }
+        // Submasks of a mask (most or all of them), as values or masked comparisons.
+        3 | 4 => {
+            let mut mask = 0u64;
+            for _ in 0..r.range(2, 7) {
+                mask |= 1 << r.range(0, 40);
+            }
+            let wider = mask | if r.chance(50) { 0 } else { r.datum() };
+            let masked = r.chance(30);
+            let mut sub = mask;
+            loop {
+                if r.chance(85) {
+                    values.push((if masked { Op::Masked(wider) } else { Op::Eq }, sub));
+                }
+                if sub == 0 {
+                    break;
+                }
+                sub = (sub - 1) & mask;
+            }
+        }
+        // Random values, some masked.
+        _ => {
+            for _ in 0..n {
+                if r.chance(20) {
+                    let m = r.datum() | 1;
+                    values.push((Op::Masked(m), r.datum() & m));
+                } else {
+                    values.push((Op::Eq, r.datum()));
+                }
+            }
+        }
+    }
+    values.truncate(300);
+    let act = if f.default == Act::Allow {
+        Act::Errno(1)
+    } else {
+        Act::Allow
+    };
+    let alt = Act::random(r);
+    // The same further condition on every rule, two alternating, or none.
+    let extra: Vec<Cmp> = match r.range(0, 3) {
+        0 => vec![comparison(r, (arg + 1) % 6)],
+        1 => vec![comparison(r, (arg + 1) % 6), comparison(r, (arg + 1) % 6)],
+        _ => Vec::new(),
+    };
+    let single = f.arches.len() == 1;
+    if r.chance(20) {
+        let (act, cmp) = (Act::random(r), comparison(r, arg));
+        f.calls.push(rule(r, act, sys, vec![cmp], single));
+    }
+    for (i, (op, v)) in values.into_iter().enumerate() {
+        let mut cmps = vec![Cmp { arg, op, datum: v }];
+        if !extra.is_empty() {
+            cmps.push(extra[i % extra.len()]);
+            if r.chance(50) {
+                cmps.reverse();
+            }
+        }
+        let a = if r.chance(12) { alt } else { act };
+        f.calls.push(rule(r, a, sys, cmps, single));
+    }
+    if r.chance(20) {
+        let act = Act::random(r);
+        f.calls.push(rule(r, act, sys, Vec::new(), single));
+    }
+}
+
+/// Up to 300 syscalls over a few actions, some argument-checked, some with a priority.
+fn dispatch(r: &mut Rng, f: &mut Filter, pool: &[String]) {
+    let n = match r.range(0, 3) {
+        0 => r.range(5, 30),
+        1 => r.range(30, 120),
+        _ => r.range(120, 300),
+    } as usize;
+    let palette: Vec<Act> = (0..r.range(1, 4)).map(|_| Act::random(r)).collect();
+    // A dense stretch of the table (as allow-lists are) or a scattered choice.
+    let dense = r.chance(60);
+    let start = r.range(0, pool.len().saturating_sub(n) as u64) as usize;
+    let single = f.arches.len() == 1;
+    for i in 0..n {
+        let sys = if dense {
+            &pool[(start + i) % pool.len()]
+        } else {
+            r.pick(pool)
+        };
+        if dense && r.chance(15) {
+            continue;
+        }
+        let act = *r.pick(&palette);
+        if r.chance(85) {
+            f.calls.push(rule(r, act, sys, Vec::new(), single));
+        } else {
+            for _ in 0..r.range(1, 3) {
+                let k = r.range(1, 2);
+                let mut args: Vec<u32> = Vec::new();
+                while args.len() < k as usize {
+                    let a = r.range(0, 5) as u32;
+                    if !args.contains(&a) {
+                        args.push(a);
+                    }
+                }
+                let cmps = args.into_iter().map(|a| comparison(r, a)).collect();
+                let act = *r.pick(&palette);
+                f.calls.push(rule(r, act, sys, cmps, single));
+            }
+        }
+        if r.chance(4) {
+            f.calls.push(Call::Priority(
+                Sys::Name(sys.clone()),
+                r.range(0, 255) as u8,
+            ));
+        }
+    }
+    if r.chance(10) {
+        f.calls.push(Call::Priority(
+            Sys::Number(r.range(0, 500) as i32),
+            r.range(0, 255) as u8,
+        ));
+    }
+}
+
+/// A few syscalls with several rules of range, inequality and masked comparisons on up to
+/// three arguments.
+fn ranges(r: &mut Rng, f: &mut Filter, pool: &[String]) {
+    let single = f.arches.len() == 1;
+    for _ in 0..r.range(1, 6) {
+        let sys = r.pick(pool).clone();
+        for _ in 0..r.range(1, 6) {
+            let mut args: Vec<u32> = Vec::new();
+            let k = r.range(1, 3);
+            while args.len() < k as usize {
+                let a = r.range(0, 5) as u32;
+                if !args.contains(&a) {
+                    args.push(a);
+                }
+            }
+            let cmps = args.into_iter().map(|a| comparison(r, a)).collect();
+            let act = Act::random(r);
+            f.calls.push(rule(r, act, &sys, cmps, single));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording
+
+/// The same calls on pure-seccomp and the export: how long they took, or what failed.
+fn ours(f: &Filter, level: u32) -> String {
+    use pure_seccomp as ps;
+    let act = |a: Act| match a {
+        Act::KillProcess => ps::ScmpAction::KillProcess,
+        Act::KillThread => ps::ScmpAction::KillThread,
+        Act::Trap => ps::ScmpAction::Trap,
+        Act::Log => ps::ScmpAction::Log,
+        Act::Allow => ps::ScmpAction::Allow,
+        Act::Errno(n) => ps::ScmpAction::Errno(n),
+        Act::Trace(n) => ps::ScmpAction::Trace(n),
+    };
+    let arch = |n: &str| ps::ScmpArch::from_str(n).expect("an arch name");
+    let sys = |s: &Sys| match s {
+        Sys::Name(n) => ps::ScmpSyscall::from_name(n).ok(),
+        Sys::Number(nr) => Some(ps::ScmpSyscall::from(*nr)),
+    };
+    let start = Instant::now();
+    let Ok(mut ctx) = ps::ScmpFilterContext::new(act(f.default)) else {
+        return "pure-seccomp: `new` fails".into();
+    };
+    let _ = ctx.set_ctl_optimize(level);
+    for call in &f.calls {
+        let _ = match call {
+            Call::AddArch(a) => ctx.add_arch(arch(a)).map(drop),
+            Call::RemoveArch(a) => ctx.remove_arch(arch(a)).map(drop),
+            Call::BadArch(a) => ctx.set_act_badarch(act(*a)).map(drop),
+            Call::Priority(s, p) => match sys(s) {
+                Some(s) => ctx.set_syscall_priority(s, *p).map(drop),
+                None => Ok(()),
+            },
+            Call::Rule {
+                act: a,
+                sys: s,
+                cmps,
+                exact,
+            } => match sys(s) {
+                Some(s) => {
+                    let cc: Vec<ps::ScmpArgCompare> = cmps
+                        .iter()
+                        .map(|c| {
+                            let op = match c.op {
+                                Op::Eq => ps::ScmpCompareOp::Equal,
+                                Op::Ne => ps::ScmpCompareOp::NotEqual,
+                                Op::Lt => ps::ScmpCompareOp::Less,
+                                Op::Le => ps::ScmpCompareOp::LessOrEqual,
+                                Op::Gt => ps::ScmpCompareOp::Greater,
+                                Op::Ge => ps::ScmpCompareOp::GreaterEqual,
+                                Op::Masked(m) => ps::ScmpCompareOp::MaskedEqual(m),
+                            };
+                            ps::ScmpArgCompare::new(c.arg, op, c.datum)
+                        })
+                        .collect();
+                    if *exact {
+                        ctx.add_rule_conditional_exact(act(*a), s, &cc).map(drop)
+                    } else {
+                        ctx.add_rule_conditional(act(*a), s, &cc).map(drop)
+                    }
+                }
+                None => Ok(()),
+            },
+        };
+    }
+    let exported = ctx.export_bpf_mem();
+    format!(
+        "pure-seccomp built it in {:.1} ms{}",
+        start.elapsed().as_secs_f64() * 1e3,
+        match exported {
+            Ok(b) => format!(" ({} instructions)", b.len() / 8),
+            Err(e) => format!(" (export: {e})"),
+        }
+    )
+}
+
+/// Runs `f` in a forked child with an alarm; its output line (or why there is none).
+fn in_child(alarm: u32, f: impl FnOnce() -> String) -> Result<String, String> {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: this program is single-threaded; the child only computes and writes.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("fork: {}", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        // SAFETY: in the child: the alarm's default action ends it if libseccomp hangs.
+        unsafe {
+            libc::close(fds[0]);
+            libc::alarm(alarm);
+        }
+        // SAFETY: the write end is the child's own.
+        let mut w = unsafe { File::from_raw_fd(fds[1]) };
+        let line = f();
+        let ok = w.write_all(line.as_bytes()).is_ok();
+        // SAFETY: leaving the child without running the parent's exit handlers.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    // SAFETY: the read end is the parent's own from here.
+    unsafe { libc::close(fds[1]) };
+    // SAFETY: as above.
+    let mut rd = unsafe { File::from_raw_fd(fds[0]) };
+    let mut out = String::new();
+    let read = rd.read_to_string(&mut out);
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        return Err(if sig == libc::SIGALRM {
+            format!("libseccomp did not finish in {alarm} s")
+        } else {
+            format!("the child died of signal {sig} (libseccomp crashed)")
+        });
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(format!("the child failed (status {status:#x})"));
+    }
+    read.map_err(|e| format!("reading the child's line: {e}"))?;
+    Ok(out)
+}
+
+fn errno_name(e: &c::error::SeccompError) -> Option<String> {
+    e.errno().map(|n| format!("{n:?}"))
+}
+
+fn outcome(v: &mut Value, r: Result<Option<Value>, c::error::SeccompError>) {
+    match r {
+        Ok(val) => {
+            v["ok"] = json!(true);
+            if let Some(val) = val {
+                v["value"] = val;
+            }
+        }
+        Err(e) => {
+            v["ok"] = json!(false);
+            if let Some(n) = errno_name(&e) {
+                v["errno"] = json!(n);
+            }
+        }
+    }
+}
+
+fn sys_json(s: &Sys) -> (Value, Option<c::ScmpSyscall>) {
+    match s {
+        Sys::Name(n) => match c::ScmpSyscall::from_name(n) {
+            Ok(sc) => (
+                json!({"by": "name", "name": n, "nr": sc.as_raw_syscall()}),
+                Some(sc),
+            ),
+            Err(_) => (json!({"by": "name", "name": n, "nr": null}), None),
+        },
+        Sys::Number(nr) => {
+            let sc = c::ScmpSyscall::from_raw_syscall(*nr);
+            (
+                json!({"by": "number", "name": sc.get_name().ok(), "nr": nr}),
+                Some(sc),
+            )
+        }
+    }
+}
+
+/// The case as a JSON line (empty: libseccomp's program is over the kernel's limit).
+fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
+    let mut calls = Vec::new();
+    let mut new = json!({"op": "new", "action": f.default.json()});
+    let ctx = c::ScmpFilterContext::new(f.default.c());
+    // (`new`'s error carries no errno; the corpus records none.)
+    new["ok"] = json!(ctx.is_ok());
+    calls.push(new);
+    let Ok(mut ctx) = ctx else {
+        return line(id, &calls, None, &[]);
+    };
+    let mut ops: Vec<Call> = f.calls.clone();
+    // The level right after the arches (the corpus' order).
+    let at = ops
+        .iter()
+        .take_while(|c| matches!(c, Call::AddArch(_) | Call::RemoveArch(_)))
+        .count();
+    let mut level_call = json!({"op": "set_ctl_optimize", "level": level});
+    let mut rules = Vec::new();
+    for (i, call) in ops.drain(..).enumerate() {
+        if i == at {
+            outcome(&mut level_call, ctx.set_ctl_optimize(level).map(|_| None));
+            calls.push(level_call.take());
+        }
+        let v = match &call {
+            Call::AddArch(a) => {
+                let mut v = json!({"op": "add_arch", "arch": a});
+                outcome(&mut v, ctx.add_arch(c_arch(a)).map(|_| None));
+                v
+            }
+            Call::RemoveArch(a) => {
+                let mut v = json!({"op": "remove_arch", "arch": a});
+                outcome(&mut v, ctx.remove_arch(c_arch(a)).map(|_| None));
+                v
+            }
+            Call::BadArch(act) => {
+                let mut v = json!({"op": "set_act_badarch", "action": act.json()});
+                outcome(&mut v, ctx.set_act_badarch(act.c()).map(|_| None));
+                v
+            }
+            Call::Priority(s, p) => {
+                let (sj, sc) = sys_json(s);
+                let mut v = json!({"op": "set_syscall_priority", "syscall": sj, "priority": p});
+                match sc {
+                    Some(sc) => outcome(&mut v, ctx.set_syscall_priority(sc, *p).map(|_| None)),
+                    None => v["ok"] = json!(false),
+                }
+                v
+            }
+            Call::Rule {
+                act,
+                sys,
+                cmps,
+                exact,
+            } => {
+                let (sj, sc) = sys_json(sys);
+                let op = match (cmps.is_empty(), exact) {
+                    (true, false) => "add_rule",
+                    (true, true) => "add_rule_exact",
+                    (false, false) => "add_rule_conditional",
+                    (false, true) => "add_rule_conditional_exact",
+                };
+                let mut v = json!({"op": op, "action": act.json(), "syscall": sj});
+                if !cmps.is_empty() {
+                    v["comparators"] = Value::Array(cmps.iter().map(Cmp::json).collect());
+                }
+                match sc {
+                    Some(sc) => {
+                        let cc: Vec<c::ScmpArgCompare> = cmps.iter().map(Cmp::c).collect();
+                        let res = match (cmps.is_empty(), exact) {
+                            (true, false) => ctx.add_rule(act.c(), sc),
+                            (true, true) => ctx.add_rule_exact(act.c(), sc),
+                            (false, false) => ctx.add_rule_conditional(act.c(), sc, &cc),
+                            (false, true) => ctx.add_rule_conditional_exact(act.c(), sc, &cc),
+                        };
+                        if res.is_ok() {
+                            rules.push(call.clone());
+                        }
+                        outcome(&mut v, res.map(|_| None));
+                    }
+                    None => v["ok"] = json!(false),
+                }
+                v
+            }
+        };
+        calls.push(v);
+    }
+    if !level_call.is_null() {
+        outcome(&mut level_call, ctx.set_ctl_optimize(level).map(|_| None));
+        calls.push(level_call);
+    }
+    for a in [f.arches[0].name, ARM.name] {
+        let mut v = json!({"op": "is_arch_present", "arch": a});
+        outcome(
+            &mut v,
+            ctx.is_arch_present(c_arch(a)).map(|b| Some(json!(b))),
+        );
+        calls.push(v);
+    }
+    let mut v = json!({"op": "get_act_default"});
+    outcome(&mut v, ctx.get_act_default().map(|a| Some(action_json(a))));
+    calls.push(v);
+    let mut v = json!({"op": "get_act_badarch"});
+    outcome(&mut v, ctx.get_act_badarch().map(|a| Some(action_json(a))));
+    calls.push(v);
+    let mut v = json!({"op": "get_ctl_optimize"});
+    outcome(&mut v, ctx.get_ctl_optimize().map(|l| Some(json!(l))));
+    calls.push(v);
+
+    let bytes = match export(&ctx) {
+        Ok(b) => b,
+        Err(e) => return line(id, &calls, Some(Err(e)), &[]),
+    };
+    if let Some(dir) = std::env::var_os("RECORD_PROGRAMS") {
+        let _ = std::fs::write(
+            std::path::Path::new(&dir).join(format!("{}.bpf", id.replace('/', "_"))),
+            &bytes,
+        );
+    }
+    let prog = bpf::decode(&bytes, Endian::Little).expect("libseccomp's program decodes");
+    if prog.len() > MAX_PROGRAM {
+        return String::new();
+    }
+    let default_ret = prog.last().map(|i| i.k);
+    let mut kept: Vec<(SeccompData, u32)> = Vec::new();
+    let (mut foreign, mut decided, mut other) = (Vec::new(), Vec::new(), Vec::new());
+    for d in queries(f, &rules) {
+        let ret = bpf::simulate(&prog, &d, Endian::Little)
+            .expect("libseccomp's program runs")
+            .ret;
+        if !f.arches.iter().any(|a| a.audit == d.arch) {
+            foreign.push((d, ret));
+        } else if Some(ret) != default_ret {
+            decided.push((d, ret));
+        } else {
+            other.push((d, ret));
+        }
+    }
+    kept.extend(foreign);
+    let room = max_queries.saturating_sub(kept.len());
+    let n_other = other.len().min(room / 4);
+    kept.extend(spread(decided, room - n_other));
+    let room = max_queries.saturating_sub(kept.len());
+    kept.extend(spread(other, room));
+    let qs: Vec<Value> = kept
+        .iter()
+        .map(|(d, ret)| {
+            json!({"arch": d.arch, "nr": d.nr, "ip": d.instruction_pointer.to_string(),
+                   "args": d.args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), "ret": ret})
+        })
+        .collect();
+    line(id, &calls, Some(Ok(prog.len())), &qs)
+}
+
+/// A case's line, its keys in the corpus' order (`serde_json` sorts an object's keys).
+fn line(
+    id: &str,
+    calls: &[Value],
+    program: Option<Result<usize, String>>,
+    queries: &[Value],
+) -> String {
+    let (endian, len, errno) = match program {
+        None => (json!(null), json!(null), String::new()),
+        Some(Ok(n)) => (json!("little"), json!(n), String::new()),
+        Some(Err(e)) => (
+            json!("little"),
+            json!(null),
+            format!(",\"export_errno\":{}", json!(e)),
+        ),
+    };
+    format!(
+        "{{\"id\":{},\"calls\":{},\"endian\":{endian},\"program_len\":{len}{errno},\"queries\":{}}}",
+        json!(id),
+        Value::Array(calls.to_vec()),
+        Value::Array(queries.to_vec())
+    )
+}
+
+/// At most `n` of `v`, evenly spread.
+fn spread<T>(v: Vec<T>, n: usize) -> Vec<T> {
+    if v.len() <= n {
+        return v;
+    }
+    let len = v.len();
+    v.into_iter()
+        .enumerate()
+        .filter(|(i, _)| (i + 1) * n / len != i * n / len)
+        .map(|(_, x)| x)
+        .collect()
+}
+
+/// `export_bpf` into a memfd read back (libseccomp 2.5 has no `export_bpf_mem`).
+fn export(ctx: &c::ScmpFilterContext) -> Result<Vec<u8>, String> {
+    // SAFETY: a valid NUL-terminated name; the fd is owned by the File at once.
+    let fd = unsafe { libc::memfd_create(c"bpf".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(fd >= 0, "memfd_create: {}", std::io::Error::last_os_error());
+    // SAFETY: `fd` is a fresh descriptor nothing else owns.
+    let mut file = unsafe { File::from_raw_fd(fd) };
+    ctx.export_bpf(&file)
+        .map_err(|e| errno_name(&e).unwrap_or_else(|| format!("{e}")))?;
+    let mut out = Vec::new();
+    file.seek(SeekFrom::Start(0))
+        .and_then(|_| file.read_to_end(&mut out))
+        .expect("reading the export back");
+    Ok(out)
+}
+
+/// The battery: every ruled syscall on every ABI of the filter with argument vectors around
+/// each comparison (one comparison's probes, the rule's others satisfied), its neighbours,
+/// the whole table of each ABI where the filter has many syscalls, socketcall and ipc's
+/// calls where multiplexed, foreign architectures.
+fn queries(f: &Filter, rules: &[Call]) -> Vec<SeccompData> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut push = |a: &Arch, nr: i32, mut args: [u64; 6], out: &mut Vec<SeccompData>| {
+        if !a.wide {
+            for x in &mut args {
+                *x &= 0xffff_ffff;
+            }
+        }
+        if seen.insert((a.audit, nr, args)) {
+            out.push(SeccompData {
+                nr,
+                arch: a.audit,
+                instruction_pointer: f.ip,
+                args,
+            });
+        }
+    };
+    let names: BTreeSet<&str> = rules
+        .iter()
+        .filter_map(|c| match c {
+            Call::Rule {
+                sys: Sys::Name(n), ..
+            } => Some(n.as_str()),
+            _ => None,
+        })
+        .collect();
+    for a in f.arches {
+        let ca = c_arch(a.name);
+        let nrs: Vec<(&str, i32)> = names
+            .iter()
+            .filter_map(|n| {
+                let nr = c::ScmpSyscall::from_name_by_arch(n, ca)
+                    .ok()?
+                    .as_raw_syscall();
+                (nr >= 0).then_some((*n, nr))
+            })
+            .collect();
+        if names.len() > 20 {
+            let hi = nrs.iter().map(|x| x.1).max().unwrap_or(a.base);
+            for nr in a.base.saturating_sub(2)..=hi + 3 {
+                push(a, nr, [0; 6], &mut out);
+            }
+        }
+        for &(name, nr) in &nrs {
+            for d in [nr - 1, nr, nr + 1] {
+                push(a, d, [0; 6], &mut out);
+                push(a, d, [u64::MAX; 6], &mut out);
+            }
+            for call in rules {
+                let Call::Rule {
+                    sys: Sys::Name(n),
+                    cmps,
+                    ..
+                } = call
+                else {
+                    continue;
+                };
+                if n != name || cmps.is_empty() {
+                    continue;
+                }
+                let mut sat = [0u64; 6];
+                for c in cmps {
+                    sat[c.arg as usize] = c.probes()[0];
+                }
+                push(a, nr, sat, &mut out);
+                for c in cmps {
+                    for p in c.probes() {
+                        let mut v = sat;
+                        v[c.arg as usize] = p;
+                        push(a, nr, v, &mut out);
+                    }
+                }
+            }
+        }
+        if a.multiplexes {
+            for (name, calls) in [("socketcall", 0..=20u64), ("ipc", 0..=24)] {
+                if let Ok(s) = c::ScmpSyscall::from_name_by_arch(name, ca) {
+                    for k in calls {
+                        push(a, s.as_raw_syscall(), [k, 0, 0, 0, 0, 0], &mut out);
+                    }
+                }
+            }
+        }
+        push(a, -1, [0; 6], &mut out);
+        push(a, a.base + 1099, [0; 6], &mut out);
+    }
+    for &audit in FOREIGN {
+        if !f.arches.iter().any(|a| a.audit == audit) {
+            let a = Arch {
+                name: "",
+                audit,
+                wide: true,
+                base: 0,
+                multiplexes: false,
+            };
+            push(&a, 0, [0; 6], &mut out);
+            push(&a, 1, [0; 6], &mut out);
+        }
+    }
+    out
+}
