@@ -1,8 +1,9 @@
 //! The fuzz targets' properties on the stable toolchain, without libFuzzer: the committed
-//! seed corpus of `bpf_bytes` and `policy` (`fuzz/corpus/`) and every minimised finding
-//! (`fuzz/regressions/<target>/`) replayed through the same checks the targets run
-//! (`fuzz/src/checks.rs` and `fuzz/src/policy_check.rs`, included by path), and the
-//! `filters` target's check on hand-built filters of the shapes it found hardest.
+//! seed corpus of `bpf_bytes`, `policy` and `rules` (`fuzz/corpus/`) and every minimised
+//! finding (`fuzz/regressions/<target>/`) replayed through the same checks the targets run
+//! (`fuzz/src/checks.rs`, `fuzz/src/policy_check.rs` and `fuzz/src/rules_check.rs`, included
+//! by path), and the `filters` target's check on hand-built filters of the shapes it found
+//! hardest.
 //!
 //! The `filters` corpus is in `arbitrary`'s encoding, which this crate does not depend on:
 //! its findings are rewritten as code below instead.
@@ -14,6 +15,9 @@ mod checks;
 #[cfg(feature = "policy")]
 #[path = "../fuzz/src/policy_check.rs"]
 mod policy_check;
+
+#[path = "../fuzz/src/rules_check.rs"]
+mod rules_check;
 
 use pure_seccomp::opt::Passes;
 use pure_seccomp::*;
@@ -57,6 +61,11 @@ fn replay(target: &str, min: usize, check: fn(&[u8])) {
 #[test]
 fn bpf_bytes_corpus_and_findings() {
     replay("bpf_bytes", 20, checks::check_bpf_bytes);
+}
+
+#[test]
+fn rules_corpus_and_findings() {
+    replay("rules", 16, rules_check::check_rules);
 }
 
 #[cfg(feature = "policy")]
