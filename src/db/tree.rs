@@ -707,8 +707,8 @@ pub(crate) struct Tree {
     /// [`QUIRK_MERGE`] (the normal mode builds a different tree: README, deliberate
     /// differences, 9), [`QUIRK_LINK`] (libseccomp links a node into a second level, which
     /// compat mode does not reproduce: difference 4), [`QUIRK_RANGE`] (libseccomp keeps the
-    /// first rule's action on a high word's false edge: difference 5). For classifying differences from
-    /// recordings of that library.
+    /// first rule's action on a high word's false edge: difference 5). For classifying
+    /// differences from recordings of that library.
     pub(crate) quirk: u8,
 }
 
@@ -1840,12 +1840,14 @@ impl Tree {
         }
     }
 
-    /// Merges the new single-path tree `new` into the level at `*existing`.
+    /// Merges the new rule's tree `new` into the level at `*existing`.
     ///
-    /// A rule's graph can reach one node from two parents (the next argument after a range
-    /// or `!=` comparison). libseccomp links such a node into a second level when both
-    /// parents merge into different existing levels, which corrupts the first level (it
-    /// then loops forever). We link a copy instead, so each level stays a proper list.
+    /// In compat mode a rule's graph can reach one node from two parents (the next argument
+    /// after a range or `!=` comparison; the normal mode's are trees, [`super::rule_gen`]).
+    /// libseccomp links such a node into a second level when both parents merge into
+    /// different existing levels, which corrupts the first level (it then loops forever, or
+    /// runs on into the other). Compat mode links a copy instead, so each level stays a
+    /// proper list.
     ///
     /// `libseccomp` (compat mode): libseccomp 2.5.4's merge, where it differs (the merge of a
     /// range's true edge ends the node's merge; [`Tree::quirk`] notes where it matters).
@@ -1866,7 +1868,8 @@ impl Tree {
         let mut n = new;
         if self.nodes[n].linked() {
             // libseccomp links it into this level too (difference 4): the two levels then
-            // run into each other, or in a cycle. Both modes copy it.
+            // run into each other, or in a cycle. (Compat mode only: see above.)
+            debug_assert!(libseccomp, "the normal mode's rule graphs are trees");
             if libseccomp {
                 self.quirk |= QUIRK_LINK;
             }
