@@ -256,6 +256,10 @@ fn region(
     // node whose `inside` count this sets, to clear them.
     let mut region = Vec::new();
     let mut seen = vec![body];
+    // The nodes expanded (at most `MAX_REGION` + 1): a node is expanded once, after which
+    // only its first entry on the stack is; one reached again through a second parent before
+    // it was expanded is pushed again, so that it comes out before that parent too.
+    let mut expanded_nodes: Vec<DnId> = Vec::new();
     let (mut fails, mut other) = (false, None);
     let mut ok = true;
     let mut stack = vec![(body, false)];
@@ -265,6 +269,10 @@ fn region(
             region.push(r);
             continue;
         }
+        if expanded_nodes.contains(&r) {
+            continue;
+        }
+        expanded_nodes.push(r);
         *budget = budget.saturating_sub(1);
         stack.push((r, true));
         let (t, f) = p.ir.succ(r).expect("a region holds tests");
@@ -274,6 +282,8 @@ fn region(
                 inside[x] += 1;
                 if inside[x] == 1 {
                     seen.push(x);
+                }
+                if !expanded_nodes.contains(&x) {
                     stack.push((x, false));
                 }
             } else if x == fail {
@@ -359,6 +369,67 @@ mod tests {
         assert_eq!(eval(&p, &[(LO0, 2)]), (0x7fff_0000, 1));
         assert_eq!(eval(&p, &[(LO0, 40)]), (0x5_0001, 2));
         assert_eq!(eval(&p, &[(LO0, 40), (HI0, 1)]), (0x7fff_0000, 2));
+    }
+
+    /// A region whose tests of the low word reach one test from two of them (a diamond): it
+    /// must be copied successors first. Found by the `rules` fuzz target (aarch64, ALLOW
+    /// rules on `kill`): the region came out with a node before its successor, whose copy
+    /// was not made yet, and the program allowed `a0 = 0x7fffffff, a4 = 0x80000000`, which
+    /// no rule allows.
+    #[test]
+    fn a_region_reaching_a_test_twice_is_copied_successors_first() {
+        const LO4: u32 = 48;
+        const HI4: u32 = 52;
+        // a4 > 0x80000000, or a0 > 0x80000000, or a0 == 0xffffffff (its bit 1 set), as
+        // pruned: the high word of a4 first, then its low word, then a0's.
+        let mut ir = Ir::default();
+        let (allow, errno) = (ir.ret(0x7fff_0000), ir.ret(0x5_0001));
+        let gt = ir.test(LO0, u32::MAX, Op::Gt, 0x8000_0000, allow, errno);
+        let all_ones = ir.test(LO0, u32::MAX, Op::Eq, u32::MAX, allow, gt);
+        let hi0_set = ir.test(HI0, u32::MAX, Op::Eq, 0, all_ones, allow);
+        let hi0_clear = ir.test(HI0, u32::MAX, Op::Eq, 0, gt, allow);
+        let bit1 = ir.test(LO0, u32::MAX, Op::Set, 2, hi0_set, hi0_clear);
+        let lo4 = ir.test(LO4, u32::MAX, Op::Gt, 0x8000_0000, allow, bit1);
+        let root = ir.test(HI4, u32::MAX, Op::Gt, 0, allow, lo4);
+        let before = Program { ir, root };
+        let words = |a0: u64, a4: u64| {
+            [
+                (LO0, a0 as u32),
+                (HI0, (a0 >> 32) as u32),
+                (LO4, a4 as u32),
+                (HI4, (a4 >> 32) as u32),
+            ]
+        };
+        let cases = [
+            (0x7fff_ffff, 0x8000_0000, errno),
+            (0xffff_ffff, 0, allow),
+            (0x8000_0001, 0, allow),
+            (0x1_0000_0002, 0, allow),
+            (2, 0x1_0000_0000, allow),
+            (2, 0x8000_0001, allow),
+            (2, 0, errno),
+        ];
+        let mut want = Vec::new();
+        for &(a0, a4, ret) in &cases {
+            let k = match before.ir.node(ret) {
+                Dn::Ret(k) => k,
+                _ => unreachable!(),
+            };
+            assert_eq!(
+                eval(&before, &words(a0, a4)).0,
+                k,
+                "before: a0 {a0:#x}, a4 {a4:#x}"
+            );
+            want.push(k);
+        }
+        let p = sunk(before, Endian::Little);
+        for (&(a0, a4, _), k) in cases.iter().zip(want) {
+            assert_eq!(
+                eval(&p, &words(a0, a4)).0,
+                k,
+                "after: a0 {a0:#x}, a4 {a4:#x}"
+            );
+        }
     }
 
     #[test]
