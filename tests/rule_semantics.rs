@@ -12,45 +12,15 @@ use pure_seccomp::*;
 mod common;
 use common::*;
 
-/// Syscalls every architecture below has, none multiplexed through `socketcall`/`ipc`.
-const SYSCALLS: &[&str] = &["mprotect", "fcntl", "ioctl", "prctl", "kill", "read"];
-
-/// Single architectures: 64-bit and 32-bit arguments, both byte orders.
-const ARCHES: &[ScmpArch] = &[
-    ScmpArch::X8664,
-    ScmpArch::Aarch64,
-    ScmpArch::X86,
-    ScmpArch::Arm,
-    ScmpArch::S390X,
-    ScmpArch::Riscv64,
-];
-
-/// Whether `c` holds for the argument value `v` (as the ABI delivers it: a 32-bit ABI compares
-/// the low words only).
-fn holds(c: &ScmpArgCompare, v: u64, wide: bool) -> bool {
-    let w = |x: u64| if wide { x } else { x & 0xffff_ffff };
-    let (v, d) = (w(v), w(c.datum()));
-    match c.op() {
-        ScmpCompareOp::Equal => v == d,
-        ScmpCompareOp::NotEqual => v != d,
-        ScmpCompareOp::Less => v < d,
-        ScmpCompareOp::LessOrEqual => v <= d,
-        ScmpCompareOp::Greater => v > d,
-        ScmpCompareOp::GreaterEqual => v >= d,
-        ScmpCompareOp::MaskedEqual(m) => v & w(m) == d,
-        other => panic!("unexpected operator {other:?}"),
-    }
-}
-
-/// The value a filter returns for one of the test's actions.
-fn ret_of(a: ScmpAction) -> u32 {
-    match a {
-        ScmpAction::Allow => 0x7fff_0000,
-        ScmpAction::Log => 0x7ffc_0000,
-        ScmpAction::KillThread => 0,
-        other => panic!("unexpected action {other:?}"),
-    }
-}
+// The `rules` fuzz target's check, whose semantics of a comparison (`holds`), architectures,
+// syscalls and actions this test shares.
+#[path = "../fuzz/src/checks.rs"]
+#[allow(dead_code)]
+mod checks;
+#[path = "../fuzz/src/rules_check.rs"]
+#[allow(dead_code)]
+mod rules_check;
+use rules_check::{holds, wide, ACTIONS, ARCHES, DEFAULT_RET, SYSCALLS};
 
 /// A datum from a small pool, so that rules share comparisons, or an edge value.
 fn datum(r: &mut Rng, pool: &[u64]) -> u64 {
@@ -67,15 +37,12 @@ fn run_case(seed: u64, arch: ScmpArch, level: u32) -> usize {
     let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let trace = std::env::var_os("RULES_TRACE").is_some();
     let default = ScmpAction::Errno(1);
-    let action = *r.pick(&[ScmpAction::Allow, ScmpAction::Log, ScmpAction::KillThread]);
+    let (action, action_ret) = *r.pick(ACTIONS);
     let mut ctx = ScmpFilterContext::new(default).unwrap();
     ctx.remove_arch(ScmpArch::native()).unwrap();
     ctx.add_arch(arch).unwrap();
     ctx.set_ctl_optimize(level).unwrap();
-    let wide = matches!(
-        arch,
-        ScmpArch::X8664 | ScmpArch::Aarch64 | ScmpArch::S390X | ScmpArch::Riscv64
-    );
+    let wide = wide(arch);
     let pool: Vec<u64> = (0..3).map(|_| rand_datum(&mut r)).collect();
     let mut rules: Vec<(ScmpSyscall, Vec<ScmpArgCompare>)> = Vec::new();
     let names: Vec<&'static str> = (0..1 + r.below(2)).map(|_| *r.pick(SYSCALLS)).collect();
@@ -129,9 +96,9 @@ fn run_case(seed: u64, arch: ScmpArch, level: u32) -> usize {
             *s == sys && cmps.iter().all(|c| holds(c, args[c.arg() as usize], wide))
         });
         if hit {
-            ret_of(action)
+            action_ret
         } else {
-            0x0005_0001
+            DEFAULT_RET
         }
     };
     // The values each argument is probed with: every constant and its neighbours.

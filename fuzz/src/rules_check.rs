@@ -6,9 +6,11 @@
 //! The input is raw bytes, read as: the architecture, the level, the action and the passes;
 //! then rules, each a syscall and one to four comparisons (argument, operator, datum and
 //! mask, each datum an edge value, a small number or eight bytes). This file depends on
-//! `pure_seccomp` and `std` alone, so that `tests/fuzz_regressions.rs` replays the corpus on
-//! the stable toolchain.
+//! `pure_seccomp`, `std` and `checks.rs` alone, so that `tests/fuzz_regressions.rs` replays
+//! the corpus on the stable toolchain; `tests/rule_semantics.rs` checks its own random rules
+//! with [`holds`].
 
+use crate::checks::audit_token;
 use pure_seccomp::bpf::{self, SeccompData};
 use pure_seccomp::opt::Passes;
 use pure_seccomp::{
@@ -16,7 +18,7 @@ use pure_seccomp::{
 };
 
 /// Single architectures: 64- and 32-bit arguments, both byte orders.
-const ARCHES: &[ScmpArch] = &[
+pub const ARCHES: &[ScmpArch] = &[
     ScmpArch::X8664,
     ScmpArch::Aarch64,
     ScmpArch::X86,
@@ -28,19 +30,21 @@ const ARCHES: &[ScmpArch] = &[
 ];
 
 /// Syscalls every architecture above has, none multiplexed through `socketcall`/`ipc`.
-const SYSCALLS: &[&str] = &["mprotect", "fcntl", "ioctl", "prctl", "kill", "read"];
+pub const SYSCALLS: &[&str] = &["mprotect", "fcntl", "ioctl", "prctl", "kill", "read"];
 
 /// The actions the rules take (the default is `Errno(1)`), with their return values.
-const ACTIONS: &[(ScmpAction, u32)] = &[
+pub const ACTIONS: &[(ScmpAction, u32)] = &[
     (ScmpAction::Allow, 0x7fff_0000),
     (ScmpAction::Log, 0x7ffc_0000),
     (ScmpAction::KillThread, 0),
     (ScmpAction::Errno(2), 0x0005_0002),
 ];
 
-const DEFAULT_RET: u32 = 0x0005_0001;
+/// What the default action, `Errno(1)`, returns.
+pub const DEFAULT_RET: u32 = 0x0005_0001;
 
-/// Values comparisons turn on.
+/// The edge values a datum's byte picks from: part of the input's format (the committed
+/// inputs decode with this table), so not `checks::EDGE`.
 const EDGE: &[u64] = &[
     0,
     1,
@@ -71,8 +75,20 @@ impl Bytes<'_> {
     }
 }
 
+/// Whether the ABI passes 64-bit arguments (the others' arrive zero-extended from 32 bits).
+pub fn wide(arch: ScmpArch) -> bool {
+    matches!(
+        arch,
+        ScmpArch::X8664
+            | ScmpArch::Aarch64
+            | ScmpArch::S390X
+            | ScmpArch::Riscv64
+            | ScmpArch::Mipsel64
+    )
+}
+
 /// Whether `c` holds for the argument value `v` (a 32-bit ABI compares the low words only).
-fn holds(c: &ScmpArgCompare, v: u64, wide: bool) -> bool {
+pub fn holds(c: &ScmpArgCompare, v: u64, wide: bool) -> bool {
     let w = |x: u64| if wide { x } else { x & 0xffff_ffff };
     let (v, d) = (w(v), w(c.datum()));
     match c.op() {
@@ -106,14 +122,7 @@ pub fn check_rules(data: &[u8]) {
     ctx.add_arch(arch).expect("a supported arch");
     ctx.set_ctl_optimize(level).expect("level 1 or 2");
     ctx.set_opt_passes(passes);
-    let wide = matches!(
-        arch,
-        ScmpArch::X8664
-            | ScmpArch::Aarch64
-            | ScmpArch::S390X
-            | ScmpArch::Riscv64
-            | ScmpArch::Mipsel64
-    );
+    let wide = wide(arch);
     let mut rules: Vec<(&str, Vec<ScmpArgCompare>)> = Vec::new();
     let mut values: Vec<Vec<u64>> = vec![vec![0, u64::MAX, 0x8000_0000]; 6];
     while !b.0.is_empty() && rules.len() < 48 {
@@ -148,13 +157,7 @@ pub fn check_rules(data: &[u8]) {
         return; // too long for the kernel: refused, as it should be
     };
     let prog = bpf::decode(&bytes, ctx.byte_order()).expect("our program decodes");
-    let audit = {
-        // The architecture token: the first `jeq` of a one-architecture program.
-        prog.iter()
-            .find(|i| i.code == bpf::BPF_JMP | bpf::BPF_JEQ | bpf::BPF_K)
-            .expect("an architecture check")
-            .k
-    };
+    let audit = audit_token(arch).expect("a token for every architecture");
     let mut seed = data.iter().fold(0x9e37_79b9_7f4a_7c15u64, |s, &x| {
         (s ^ u64::from(x)).wrapping_mul(0x1000_0000_01b3)
     });
