@@ -18,9 +18,7 @@
 //! the level, the view, the group, `seccomp_data` (arch, nr, args) and the instructions each
 //! program ran (what the means and maxima of the table are made of).
 
-mod kernel;
-mod replay;
-mod sim;
+use bench_c::{kernel, replay, sim};
 
 use pure_seccomp::bpf;
 use pure_seccomp::policy::{Call, Policy, Recipe, RecipeRule, Target};

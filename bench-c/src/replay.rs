@@ -91,19 +91,36 @@ fn theirs_ctx(calls: &[Call]) -> Result<c::ScmpFilterContext, String> {
 }
 
 fn export_c(ctx: &c::ScmpFilterContext) -> Built {
+    match export_bpf(ctx) {
+        Ok(out) => Ok(out),
+        Err(ExportError::Seccomp(e)) => Err(format!("export_bpf: {e}")),
+        Err(ExportError::Io(e)) => Err(e),
+    }
+}
+
+/// Why [`export_bpf`] failed.
+pub enum ExportError {
+    /// libseccomp's `export_bpf` failed.
+    Seccomp(c::error::SeccompError),
+    /// The memfd could not be made or read back.
+    Io(String),
+}
+
+/// The program of a libseccomp context, through `export_bpf` into a memfd read back.
+pub fn export_bpf(ctx: &c::ScmpFilterContext) -> Result<Vec<u8>, ExportError> {
     // SAFETY: a valid NUL-terminated name; the fd is owned by the File at once.
     let fd = unsafe { libc::memfd_create(c"bpf".as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
-        return Err(format!("memfd_create: {}", std::io::Error::last_os_error()));
+        let e = std::io::Error::last_os_error();
+        return Err(ExportError::Io(format!("memfd_create: {e}")));
     }
     // SAFETY: `fd` is a fresh descriptor nothing else owns.
     let mut file = unsafe { File::from_raw_fd(fd) };
-    ctx.export_bpf(&file)
-        .map_err(|e| format!("export_bpf: {e}"))?;
+    ctx.export_bpf(&file).map_err(ExportError::Seccomp)?;
     let mut out = Vec::new();
     file.seek(SeekFrom::Start(0))
         .and_then(|_| file.read_to_end(&mut out))
-        .map_err(|e| format!("reading the export back: {e}"))?;
+        .map_err(|e| ExportError::Io(format!("reading the export back: {e}")))?;
     Ok(out)
 }
 
@@ -154,7 +171,7 @@ fn attr(a: ps::ScmpFilterAttr) -> Result<c::ScmpFilterAttr, String> {
     })
 }
 
-fn cmp(a: &ps::ScmpArgCompare) -> Result<c::ScmpArgCompare, String> {
+pub fn cmp(a: &ps::ScmpArgCompare) -> Result<c::ScmpArgCompare, String> {
     let op = match a.op() {
         ps::ScmpCompareOp::NotEqual => c::ScmpCompareOp::NotEqual,
         ps::ScmpCompareOp::Less => c::ScmpCompareOp::Less,

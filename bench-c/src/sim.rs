@@ -37,7 +37,7 @@ pub fn audit(arch: ScmpArch) -> u32 {
 }
 
 /// Whether the ABI passes 64-bit arguments (else they arrive zero-extended from 32 bits).
-fn arg64(arch: ScmpArch) -> bool {
+pub fn arg64(arch: ScmpArch) -> bool {
     audit(arch) & 0x8000_0000 != 0
         && arch != ScmpArch::X32
         && arch != ScmpArch::Mips64N32
@@ -45,7 +45,7 @@ fn arg64(arch: ScmpArch) -> bool {
 }
 
 /// The first syscall number of an ABI.
-fn base(arch: ScmpArch) -> i32 {
+pub fn base(arch: ScmpArch) -> i32 {
     match arch {
         ScmpArch::X32 => 0x4000_0000,
         ScmpArch::Mips | ScmpArch::Mipsel => 4000,

@@ -31,16 +31,18 @@
 //! pure-seccomp builds the same calls, also in a child with the alarm: the recorder fails if
 //! it does not finish.
 
+use bench_c::{replay, sim};
 use libseccomp as c;
 use pure_seccomp::bpf::{self, SeccompData};
-use pure_seccomp::Endian;
+use pure_seccomp::{
+    Endian, ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::time::Instant;
 
 const USAGE: &str =
@@ -233,54 +235,21 @@ impl Rng {
 // ---------------------------------------------------------------------------------------------
 // Filters
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Act {
-    KillProcess,
-    KillThread,
-    Trap,
-    Log,
-    Allow,
-    Errno(i32),
-    Trace(u16),
-}
-
-impl Act {
-    fn random(r: &mut Rng) -> Act {
-        match r.range(0, 9) {
-            0 => Act::KillProcess,
-            1 => Act::KillThread,
-            2 => Act::Trap,
-            3 => Act::Log,
-            4..=6 => Act::Allow,
-            7 => Act::Errno(*r.pick(&[1, 13, 38, 4095])),
-            8 => Act::Errno(r.range(1, 200) as i32),
-            _ => Act::Trace(*r.pick(&[0, 7, 65535])),
-        }
-    }
-    fn c(self) -> c::ScmpAction {
-        match self {
-            Act::KillProcess => c::ScmpAction::KillProcess,
-            Act::KillThread => c::ScmpAction::KillThread,
-            Act::Trap => c::ScmpAction::Trap,
-            Act::Log => c::ScmpAction::Log,
-            Act::Allow => c::ScmpAction::Allow,
-            Act::Errno(n) => c::ScmpAction::Errno(n),
-            Act::Trace(n) => c::ScmpAction::Trace(n),
-        }
-    }
-    fn json(self) -> Value {
-        match self {
-            Act::KillProcess => json!("KillProcess"),
-            Act::KillThread => json!("KillThread"),
-            Act::Trap => json!("Trap"),
-            Act::Log => json!("Log"),
-            Act::Allow => json!("Allow"),
-            Act::Errno(n) => json!({ "Errno": n }),
-            Act::Trace(n) => json!({ "Trace": n }),
-        }
+/// A random action (`Errno(4095)` is refused by `new` and `add_rule`, as it should be).
+fn random_action(r: &mut Rng) -> ScmpAction {
+    match r.range(0, 9) {
+        0 => ScmpAction::KillProcess,
+        1 => ScmpAction::KillThread,
+        2 => ScmpAction::Trap,
+        3 => ScmpAction::Log,
+        4..=6 => ScmpAction::Allow,
+        7 => ScmpAction::Errno(*r.pick(&[1, 13, 38, 4095])),
+        8 => ScmpAction::Errno(r.range(1, 200) as i32),
+        _ => ScmpAction::Trace(*r.pick(&[0, 7, 65535])),
     }
 }
 
+/// An action in the corpus' JSON.
 fn action_json(a: c::ScmpAction) -> Value {
     match a {
         c::ScmpAction::KillProcess => json!("KillProcess"),
@@ -295,89 +264,65 @@ fn action_json(a: c::ScmpAction) -> Value {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Masked(u64),
+/// libseccomp's form of one of the actions made here.
+fn c_action(a: ScmpAction) -> c::ScmpAction {
+    replay::action(a).expect("an action libseccomp has")
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Cmp {
-    arg: u32,
-    op: Op,
-    datum: u64,
+/// A comparison in the corpus' JSON.
+fn cmp_json(c: &ScmpArgCompare) -> Value {
+    let (op, mask) = match c.op() {
+        ScmpCompareOp::Equal => ("Eq", None),
+        ScmpCompareOp::NotEqual => ("Ne", None),
+        ScmpCompareOp::Less => ("Lt", None),
+        ScmpCompareOp::LessOrEqual => ("Le", None),
+        ScmpCompareOp::Greater => ("Gt", None),
+        ScmpCompareOp::GreaterEqual => ("Ge", None),
+        ScmpCompareOp::MaskedEqual(m) => ("MaskedEqual", Some(m)),
+        other => unreachable!("no such comparison is made here: {other:?}"),
+    };
+    let mut v = json!({ "arg": c.arg(), "op": op });
+    if let Some(m) = mask {
+        v["mask"] = json!(m.to_string());
+    }
+    v["datum"] = json!(c.datum().to_string());
+    v
 }
 
-impl Cmp {
-    fn c(&self) -> c::ScmpArgCompare {
-        let op = match self.op {
-            Op::Eq => c::ScmpCompareOp::Equal,
-            Op::Ne => c::ScmpCompareOp::NotEqual,
-            Op::Lt => c::ScmpCompareOp::Less,
-            Op::Le => c::ScmpCompareOp::LessOrEqual,
-            Op::Gt => c::ScmpCompareOp::Greater,
-            Op::Ge => c::ScmpCompareOp::GreaterEqual,
-            Op::Masked(m) => c::ScmpCompareOp::MaskedEqual(m),
-        };
-        c::ScmpArgCompare::new(self.arg, op, self.datum)
-    }
-    fn json(&self) -> Value {
-        let (op, mask) = match self.op {
-            Op::Eq => ("Eq", None),
-            Op::Ne => ("Ne", None),
-            Op::Lt => ("Lt", None),
-            Op::Le => ("Le", None),
-            Op::Gt => ("Gt", None),
-            Op::Ge => ("Ge", None),
-            Op::Masked(m) => ("MaskedEqual", Some(m)),
-        };
-        let mut v = json!({ "arg": self.arg, "op": op });
-        if let Some(m) = mask {
-            v["mask"] = json!(m.to_string());
-        }
-        v["datum"] = json!(self.datum.to_string());
-        v
-    }
-    /// Values of the argument around this comparison's edges, the first satisfying it.
-    fn probes(&self) -> Vec<u64> {
-        let d = self.datum;
-        let first = match self.op {
-            Op::Eq | Op::Le | Op::Ge => d,
-            Op::Ne | Op::Gt => d.wrapping_add(1),
-            Op::Lt => d.wrapping_sub(1),
-            Op::Masked(m) => d & m,
-        };
-        let mut v = vec![
-            first,
-            d,
-            d.wrapping_sub(1),
-            d.wrapping_add(1),
-            d ^ (1 << 32),
-            d ^ (1 << 31),
-            d & 0xffff_ffff,
-            d & !0xffff_ffff,
-            d.rotate_right(32),
-            !d,
-        ];
-        if let Op::Masked(m) = self.op {
-            let mut bits = m;
-            for _ in 0..8 {
-                if bits == 0 {
-                    break;
-                }
-                let b = bits & bits.wrapping_neg();
-                v.push((d & m) ^ b);
-                bits &= !b;
+/// Values of the argument around a comparison's edges, the first satisfying it.
+fn probes(c: &ScmpArgCompare) -> Vec<u64> {
+    let d = c.datum();
+    let first = match c.op() {
+        ScmpCompareOp::NotEqual | ScmpCompareOp::Greater => d.wrapping_add(1),
+        ScmpCompareOp::Less => d.wrapping_sub(1),
+        ScmpCompareOp::MaskedEqual(m) => d & m,
+        _ => d,
+    };
+    let mut v = vec![
+        first,
+        d,
+        d.wrapping_sub(1),
+        d.wrapping_add(1),
+        d ^ (1 << 32),
+        d ^ (1 << 31),
+        d & 0xffff_ffff,
+        d & !0xffff_ffff,
+        d.rotate_right(32),
+        !d,
+    ];
+    if let ScmpCompareOp::MaskedEqual(m) = c.op() {
+        let mut bits = m;
+        for _ in 0..8 {
+            if bits == 0 {
+                break;
             }
-            v.push((d & m) | !m);
+            let b = bits & bits.wrapping_neg();
+            v.push((d & m) ^ b);
+            bits &= !b;
         }
-        v
+        v.push((d & m) | !m);
     }
+    v
 }
 
 #[derive(Clone, Debug)]
@@ -388,134 +333,64 @@ enum Sys {
 
 #[derive(Clone, Debug)]
 enum Call {
-    AddArch(&'static str),
-    RemoveArch(&'static str),
-    BadArch(Act),
+    AddArch(ScmpArch),
+    RemoveArch(ScmpArch),
+    BadArch(ScmpAction),
     Priority(Sys, u8),
     Rule {
-        act: Act,
+        act: ScmpAction,
         sys: Sys,
-        cmps: Vec<Cmp>,
+        cmps: Vec<ScmpArgCompare>,
         exact: bool,
     },
 }
 
 struct Filter {
     shape: &'static str,
-    default: Act,
-    arches: &'static ArchSet,
+    default: ScmpAction,
+    arches: &'static [ScmpArch],
     calls: Vec<Call>,
     ip: u64,
 }
 
-/// A little-endian architecture: its name, `AUDIT_ARCH_*`, whether it passes 64-bit
-/// arguments, its first syscall number and whether it multiplexes socket/ipc calls.
-struct Arch {
-    name: &'static str,
-    audit: u32,
-    wide: bool,
-    base: i32,
-    multiplexes: bool,
+/// Whether a query's arguments keep their high words: every 64-bit ABI's, x32's too (its
+/// calls arrive with x86_64's token and full registers).
+fn wide(a: ScmpArch) -> bool {
+    sim::arg64(a) || a == ScmpArch::X32
 }
 
-const X86_64: Arch = Arch {
-    name: "SCMP_ARCH_X86_64",
-    audit: 0xc000_003e,
-    wide: true,
-    base: 0,
-    multiplexes: false,
-};
-const X86: Arch = Arch {
-    name: "SCMP_ARCH_X86",
-    audit: 0x4000_0003,
-    wide: false,
-    base: 0,
-    multiplexes: true,
-};
-const X32: Arch = Arch {
-    name: "SCMP_ARCH_X32",
-    audit: 0xc000_003e,
-    wide: true,
-    base: 0x4000_0000,
-    multiplexes: false,
-};
-const AARCH64: Arch = Arch {
-    name: "SCMP_ARCH_AARCH64",
-    audit: 0xc000_00b7,
-    wide: true,
-    base: 0,
-    multiplexes: false,
-};
-const ARM: Arch = Arch {
-    name: "SCMP_ARCH_ARM",
-    audit: 0x4000_0028,
-    wide: false,
-    base: 0,
-    multiplexes: false,
-};
-const RISCV64: Arch = Arch {
-    name: "SCMP_ARCH_RISCV64",
-    audit: 0xc000_00f3,
-    wide: true,
-    base: 0,
-    multiplexes: false,
-};
-const MIPSEL64: Arch = Arch {
-    name: "SCMP_ARCH_MIPSEL64",
-    audit: 0xc000_0008,
-    wide: true,
-    base: 5000,
-    multiplexes: false,
-};
-const MIPSEL: Arch = Arch {
-    name: "SCMP_ARCH_MIPSEL",
-    audit: 0x4000_0008,
-    wide: false,
-    base: 4000,
-    multiplexes: true,
-};
-const MIPSEL64N32: Arch = Arch {
-    name: "SCMP_ARCH_MIPSEL64N32",
-    audit: 0xe000_0008,
-    wide: false,
-    base: 6000,
-    multiplexes: false,
-};
-const PPC64LE: Arch = Arch {
-    name: "SCMP_ARCH_PPC64LE",
-    audit: 0xc000_0015,
-    wide: true,
-    base: 0,
-    multiplexes: true,
-};
+/// Whether the ABI multiplexes socket and ipc calls (of the ones used here).
+fn multiplexes(a: ScmpArch) -> bool {
+    matches!(a, ScmpArch::X86 | ScmpArch::Mipsel | ScmpArch::Ppc64Le)
+}
 
-/// The architectures of a filter; the first is the one the pools' names come from.
-type ArchSet = [&'static Arch];
-
-const ARCH_SETS: &[&ArchSet] = &[
-    &[&X86_64],
-    &[&X86_64, &X86, &X32],
-    &[&X86_64, &X32],
-    &[&X86_64, &X86],
-    &[&AARCH64, &ARM],
-    &[&AARCH64],
-    &[&RISCV64],
-    &[&MIPSEL64, &MIPSEL, &MIPSEL64N32],
-    &[&PPC64LE],
-    &[&X86],
-    &[&ARM],
+/// The architecture sets, all little-endian; the first of each is the one the pools'
+/// names come from.
+const ARCH_SETS: &[&[ScmpArch]] = &[
+    &[ScmpArch::X8664],
+    &[ScmpArch::X8664, ScmpArch::X86, ScmpArch::X32],
+    &[ScmpArch::X8664, ScmpArch::X32],
+    &[ScmpArch::X8664, ScmpArch::X86],
+    &[ScmpArch::Aarch64, ScmpArch::Arm],
+    &[ScmpArch::Aarch64],
+    &[ScmpArch::Riscv64],
+    &[ScmpArch::Mipsel64, ScmpArch::Mipsel, ScmpArch::Mipsel64N32],
+    &[ScmpArch::Ppc64Le],
+    &[ScmpArch::X86],
+    &[ScmpArch::Arm],
 ];
 
 /// Audit values of two little-endian ABIs no set above holds with them, and a bogus one.
 const FOREIGN: &[u32] = &[0xc000_00b7, 0x4000_0003, 0xdead_beef];
 
-fn c_arch(name: &str) -> c::ScmpArch {
-    c::ScmpArch::from_str(name).expect("a libseccomp arch name")
+/// libseccomp's form of an architecture.
+fn c_arch(a: ScmpArch) -> c::ScmpArch {
+    replay::arch(a).expect("an arch libseccomp has")
 }
 
 /// Syscall names libseccomp 2.5.4 knows on each set's first architecture, in number order.
 struct Pools {
-    names: Vec<(&'static str, Vec<String>)>,
+    names: Vec<(ScmpArch, Vec<String>)>,
 }
 
 impl Pools {
@@ -523,25 +398,26 @@ impl Pools {
         let mut names = Vec::new();
         for set in ARCH_SETS {
             let a = set[0];
-            if names.iter().any(|(n, _)| *n == a.name) {
+            if names.iter().any(|(n, _)| *n == a) {
                 continue;
             }
-            let list = (a.base..a.base + 1100)
+            let base = sim::base(a);
+            let list = (base..base + 1100)
                 .filter_map(|nr| {
                     c::ScmpSyscall::from_raw_syscall(nr)
-                        .get_name_by_arch(c_arch(a.name))
+                        .get_name_by_arch(c_arch(a))
                         .ok()
                 })
                 .collect();
-            names.push((a.name, list));
+            names.push((a, list));
         }
         Pools { names }
     }
-    fn of(&self, a: &Arch) -> &[String] {
+    fn of(&self, a: ScmpArch) -> &[String] {
         &self
             .names
             .iter()
-            .find(|(n, _)| *n == a.name)
+            .find(|(n, _)| *n == a)
             .expect("a pool for every set")
             .1
     }
@@ -566,9 +442,13 @@ const PILED: &[&str] = &[
 
 fn generate(r: &mut Rng, pools: &Pools) -> Filter {
     let arches = *r.pick(ARCH_SETS);
-    let mut default = Act::random(r);
+    let mut default = random_action(r);
     if r.chance(50) {
-        default = *r.pick(&[Act::KillProcess, Act::Errno(1), Act::KillThread]);
+        default = *r.pick(&[
+            ScmpAction::KillProcess,
+            ScmpAction::Errno(1),
+            ScmpAction::KillThread,
+        ]);
     }
     let mut f = Filter {
         shape: "",
@@ -577,14 +457,14 @@ fn generate(r: &mut Rng, pools: &Pools) -> Filter {
         calls: Vec::new(),
         ip: r.next(),
     };
-    if arches[0].name != X86_64.name {
-        f.calls.push(Call::RemoveArch(X86_64.name));
+    if arches[0] != ScmpArch::X8664 {
+        f.calls.push(Call::RemoveArch(ScmpArch::X8664));
     }
-    for a in arches.iter().filter(|a| a.name != X86_64.name) {
-        f.calls.push(Call::AddArch(a.name));
+    for &a in arches.iter().filter(|&&a| a != ScmpArch::X8664) {
+        f.calls.push(Call::AddArch(a));
     }
     if r.chance(30) {
-        f.calls.push(Call::BadArch(Act::random(r)));
+        f.calls.push(Call::BadArch(random_action(r)));
     }
     let pool = pools.of(arches[0]);
     let (shape, parts): (&str, &[u8]) = match r.range(0, 9) {
@@ -605,24 +485,26 @@ fn generate(r: &mut Rng, pools: &Pools) -> Filter {
 }
 
 /// A comparison of argument `arg`.
-fn comparison(r: &mut Rng, arg: u32) -> Cmp {
+fn comparison(r: &mut Rng, arg: u32) -> ScmpArgCompare {
     let op = match r.range(0, 8) {
-        0 | 1 => Op::Eq,
-        2 => Op::Ne,
-        3 => Op::Lt,
-        4 => Op::Le,
-        5 => Op::Gt,
-        6 => Op::Ge,
-        _ => Op::Masked(r.datum() | 1 << r.range(0, 40)),
+        0 | 1 => ScmpCompareOp::Equal,
+        2 => ScmpCompareOp::NotEqual,
+        3 => ScmpCompareOp::Less,
+        4 => ScmpCompareOp::LessOrEqual,
+        5 => ScmpCompareOp::Greater,
+        6 => ScmpCompareOp::GreaterEqual,
+        _ => ScmpCompareOp::MaskedEqual(r.datum() | 1 << r.range(0, 40)),
     };
-    Cmp {
-        arg,
-        op,
-        datum: r.datum(),
-    }
+    ScmpArgCompare::new(arg, op, r.datum())
 }
 
-fn rule(r: &mut Rng, act: Act, sys: &str, cmps: Vec<Cmp>, single_arch: bool) -> Call {
+fn rule(
+    r: &mut Rng,
+    act: ScmpAction,
+    sys: &str,
+    cmps: Vec<ScmpArgCompare>,
+    single_arch: bool,
+) -> Call {
     Call::Rule {
         act,
         sys: Sys::Name(sys.to_string()),
@@ -640,7 +522,7 @@ fn pile(r: &mut Rng, f: &mut Filter) {
         4..=7 => r.range(8, 40),
         _ => r.range(40, 300),
     } as usize;
-    let mut values: Vec<(Op, u64)> = Vec::new();
+    let mut values: Vec<(ScmpCompareOp, u64)> = Vec::new();
     match r.range(0, 5) {
         // Runs of adjacent values.
         0 | 1 => {
@@ -652,7 +534,7 @@ fn pile(r: &mut Rng, f: &mut Filter) {
             while values.len() < n {
                 let start = base.wrapping_add(r.range(0, 4 * n as u64 + 10));
                 for v in start..start + r.range(1, 16) {
-                    values.push((Op::Eq, v));
+                    values.push((ScmpCompareOp::Equal, v));
                 }
             }
         }
@@ -661,7 +543,7 @@ fn pile(r: &mut Rng, f: &mut Filter) {
             let his = [0, 1, r.next() & 0xffff_ffff, 0xffff_ffff];
             for _ in 0..n {
                 let hi = *r.pick(&his);
-                values.push((Op::Eq, hi << 32 | (r.next() & 0xffff_ffff)));
+                values.push((ScmpCompareOp::Equal, hi << 32 | (r.next() & 0xffff_ffff)));
             }
         }
         // Submasks of a mask (most or all of them), as values or masked comparisons.
@@ -675,7 +557,14 @@ fn pile(r: &mut Rng, f: &mut Filter) {
             let mut sub = mask;
             loop {
                 if r.chance(85) {
-                    values.push((if masked { Op::Masked(wider) } else { Op::Eq }, sub));
+                    values.push((
+                        if masked {
+                            ScmpCompareOp::MaskedEqual(wider)
+                        } else {
+                            ScmpCompareOp::Equal
+                        },
+                        sub,
+                    ));
                 }
                 if sub == 0 {
                     break;
@@ -688,33 +577,33 @@ fn pile(r: &mut Rng, f: &mut Filter) {
             for _ in 0..n {
                 if r.chance(20) {
                     let m = r.datum() | 1;
-                    values.push((Op::Masked(m), r.datum() & m));
+                    values.push((ScmpCompareOp::MaskedEqual(m), r.datum() & m));
                 } else {
-                    values.push((Op::Eq, r.datum()));
+                    values.push((ScmpCompareOp::Equal, r.datum()));
                 }
             }
         }
     }
     values.truncate(300);
-    let act = if f.default == Act::Allow {
-        Act::Errno(1)
+    let act = if f.default == ScmpAction::Allow {
+        ScmpAction::Errno(1)
     } else {
-        Act::Allow
+        ScmpAction::Allow
     };
-    let alt = Act::random(r);
+    let alt = random_action(r);
     // The same further condition on every rule, two alternating, or none.
-    let extra: Vec<Cmp> = match r.range(0, 3) {
+    let extra: Vec<ScmpArgCompare> = match r.range(0, 3) {
         0 => vec![comparison(r, (arg + 1) % 6)],
         1 => vec![comparison(r, (arg + 1) % 6), comparison(r, (arg + 1) % 6)],
         _ => Vec::new(),
     };
     let single = f.arches.len() == 1;
     if r.chance(20) {
-        let (act, cmp) = (Act::random(r), comparison(r, arg));
+        let (act, cmp) = (random_action(r), comparison(r, arg));
         f.calls.push(rule(r, act, sys, vec![cmp], single));
     }
     for (i, (op, v)) in values.into_iter().enumerate() {
-        let mut cmps = vec![Cmp { arg, op, datum: v }];
+        let mut cmps = vec![ScmpArgCompare::new(arg, op, v)];
         if !extra.is_empty() {
             cmps.push(extra[i % extra.len()]);
             if r.chance(50) {
@@ -725,7 +614,7 @@ fn pile(r: &mut Rng, f: &mut Filter) {
         f.calls.push(rule(r, a, sys, cmps, single));
     }
     if r.chance(20) {
-        let act = Act::random(r);
+        let act = random_action(r);
         f.calls.push(rule(r, act, sys, Vec::new(), single));
     }
 }
@@ -737,7 +626,7 @@ fn dispatch(r: &mut Rng, f: &mut Filter, pool: &[String]) {
         1 => r.range(30, 120),
         _ => r.range(120, 300),
     } as usize;
-    let palette: Vec<Act> = (0..r.range(1, 4)).map(|_| Act::random(r)).collect();
+    let palette: Vec<ScmpAction> = (0..r.range(1, 4)).map(|_| random_action(r)).collect();
     // A dense stretch of the table (as allow-lists are) or a scattered choice.
     let dense = r.chance(60);
     let start = r.range(0, pool.len().saturating_sub(n) as u64) as usize;
@@ -800,7 +689,7 @@ fn ranges(r: &mut Rng, f: &mut Filter, pool: &[String]) {
                 }
             }
             let cmps = args.into_iter().map(|a| comparison(r, a)).collect();
-            let act = Act::random(r);
+            let act = random_action(r);
             f.calls.push(rule(r, act, &sys, cmps, single));
         }
     }
@@ -811,63 +700,37 @@ fn ranges(r: &mut Rng, f: &mut Filter, pool: &[String]) {
 
 /// The same calls on pure-seccomp and the export: how long they took, or what failed.
 fn ours(f: &Filter, level: u32) -> String {
-    use pure_seccomp as ps;
-    let act = |a: Act| match a {
-        Act::KillProcess => ps::ScmpAction::KillProcess,
-        Act::KillThread => ps::ScmpAction::KillThread,
-        Act::Trap => ps::ScmpAction::Trap,
-        Act::Log => ps::ScmpAction::Log,
-        Act::Allow => ps::ScmpAction::Allow,
-        Act::Errno(n) => ps::ScmpAction::Errno(n),
-        Act::Trace(n) => ps::ScmpAction::Trace(n),
-    };
-    let arch = |n: &str| ps::ScmpArch::from_str(n).expect("an arch name");
     let sys = |s: &Sys| match s {
-        Sys::Name(n) => ps::ScmpSyscall::from_name(n).ok(),
-        Sys::Number(nr) => Some(ps::ScmpSyscall::from(*nr)),
+        Sys::Name(n) => ScmpSyscall::from_name(n).ok(),
+        Sys::Number(nr) => Some(ScmpSyscall::from(*nr)),
     };
     let start = Instant::now();
-    let Ok(mut ctx) = ps::ScmpFilterContext::new(act(f.default)) else {
+    let Ok(mut ctx) = ScmpFilterContext::new(f.default) else {
         return "pure-seccomp: `new` fails".into();
     };
     let _ = ctx.set_ctl_optimize(level);
     for call in &f.calls {
         let _ = match call {
-            Call::AddArch(a) => ctx.add_arch(arch(a)).map(drop),
-            Call::RemoveArch(a) => ctx.remove_arch(arch(a)).map(drop),
-            Call::BadArch(a) => ctx.set_act_badarch(act(*a)).map(drop),
+            Call::AddArch(a) => ctx.add_arch(*a).map(drop),
+            Call::RemoveArch(a) => ctx.remove_arch(*a).map(drop),
+            Call::BadArch(a) => ctx.set_act_badarch(*a).map(drop),
             Call::Priority(s, p) => match sys(s) {
                 Some(s) => ctx.set_syscall_priority(s, *p).map(drop),
                 None => Ok(()),
             },
             Call::Rule {
-                act: a,
+                act,
                 sys: s,
                 cmps,
                 exact,
             } => match sys(s) {
-                Some(s) => {
-                    let cc: Vec<ps::ScmpArgCompare> = cmps
-                        .iter()
-                        .map(|c| {
-                            let op = match c.op {
-                                Op::Eq => ps::ScmpCompareOp::Equal,
-                                Op::Ne => ps::ScmpCompareOp::NotEqual,
-                                Op::Lt => ps::ScmpCompareOp::Less,
-                                Op::Le => ps::ScmpCompareOp::LessOrEqual,
-                                Op::Gt => ps::ScmpCompareOp::Greater,
-                                Op::Ge => ps::ScmpCompareOp::GreaterEqual,
-                                Op::Masked(m) => ps::ScmpCompareOp::MaskedEqual(m),
-                            };
-                            ps::ScmpArgCompare::new(c.arg, op, c.datum)
-                        })
-                        .collect();
-                    if *exact {
-                        ctx.add_rule_conditional_exact(act(*a), s, &cc).map(drop)
-                    } else {
-                        ctx.add_rule_conditional(act(*a), s, &cc).map(drop)
-                    }
+                Some(s) => match (cmps.is_empty(), exact) {
+                    (true, false) => ctx.add_rule(*act, s),
+                    (true, true) => ctx.add_rule_exact(*act, s),
+                    (false, false) => ctx.add_rule_conditional(*act, s, cmps),
+                    (false, true) => ctx.add_rule_conditional_exact(*act, s, cmps),
                 }
+                .map(drop),
                 None => Ok(()),
             },
         };
@@ -975,41 +838,41 @@ fn sys_json(s: &Sys) -> (Value, Option<c::ScmpSyscall>) {
 /// The case as a JSON line (empty: libseccomp's program is over the kernel's limit).
 fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     let mut calls = Vec::new();
-    let mut new = json!({"op": "new", "action": f.default.json()});
-    let ctx = c::ScmpFilterContext::new(f.default.c());
+    let mut new = json!({"op": "new", "action": action_json(c_action(f.default))});
+    let ctx = c::ScmpFilterContext::new(c_action(f.default));
     // (`new`'s error carries no errno; the corpus records none.)
     new["ok"] = json!(ctx.is_ok());
     calls.push(new);
     let Ok(mut ctx) = ctx else {
         return line(id, &calls, None, &[]);
     };
-    let mut ops: Vec<Call> = f.calls.clone();
     // The level right after the arches (the corpus' order).
-    let at = ops
+    let at = f
+        .calls
         .iter()
         .take_while(|c| matches!(c, Call::AddArch(_) | Call::RemoveArch(_)))
         .count();
     let mut level_call = json!({"op": "set_ctl_optimize", "level": level});
     let mut rules = Vec::new();
-    for (i, call) in ops.drain(..).enumerate() {
+    for (i, call) in f.calls.iter().enumerate() {
         if i == at {
             outcome(&mut level_call, ctx.set_ctl_optimize(level).map(|_| None));
             calls.push(level_call.take());
         }
-        let v = match &call {
+        let v = match call {
             Call::AddArch(a) => {
-                let mut v = json!({"op": "add_arch", "arch": a});
-                outcome(&mut v, ctx.add_arch(c_arch(a)).map(|_| None));
+                let mut v = json!({"op": "add_arch", "arch": a.to_string()});
+                outcome(&mut v, ctx.add_arch(c_arch(*a)).map(|_| None));
                 v
             }
             Call::RemoveArch(a) => {
-                let mut v = json!({"op": "remove_arch", "arch": a});
-                outcome(&mut v, ctx.remove_arch(c_arch(a)).map(|_| None));
+                let mut v = json!({"op": "remove_arch", "arch": a.to_string()});
+                outcome(&mut v, ctx.remove_arch(c_arch(*a)).map(|_| None));
                 v
             }
             Call::BadArch(act) => {
-                let mut v = json!({"op": "set_act_badarch", "action": act.json()});
-                outcome(&mut v, ctx.set_act_badarch(act.c()).map(|_| None));
+                let mut v = json!({"op": "set_act_badarch", "action": action_json(c_action(*act))});
+                outcome(&mut v, ctx.set_act_badarch(c_action(*act)).map(|_| None));
                 v
             }
             Call::Priority(s, p) => {
@@ -1034,18 +897,22 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
                     (false, false) => "add_rule_conditional",
                     (false, true) => "add_rule_conditional_exact",
                 };
-                let mut v = json!({"op": op, "action": act.json(), "syscall": sj});
+                let act = c_action(*act);
+                let mut v = json!({"op": op, "action": action_json(act), "syscall": sj});
                 if !cmps.is_empty() {
-                    v["comparators"] = Value::Array(cmps.iter().map(Cmp::json).collect());
+                    v["comparators"] = Value::Array(cmps.iter().map(cmp_json).collect());
                 }
                 match sc {
                     Some(sc) => {
-                        let cc: Vec<c::ScmpArgCompare> = cmps.iter().map(Cmp::c).collect();
+                        let cc: Vec<c::ScmpArgCompare> = cmps
+                            .iter()
+                            .map(|c| replay::cmp(c).expect("a comparison libseccomp has"))
+                            .collect();
                         let res = match (cmps.is_empty(), exact) {
-                            (true, false) => ctx.add_rule(act.c(), sc),
-                            (true, true) => ctx.add_rule_exact(act.c(), sc),
-                            (false, false) => ctx.add_rule_conditional(act.c(), sc, &cc),
-                            (false, true) => ctx.add_rule_conditional_exact(act.c(), sc, &cc),
+                            (true, false) => ctx.add_rule(act, sc),
+                            (true, true) => ctx.add_rule_exact(act, sc),
+                            (false, false) => ctx.add_rule_conditional(act, sc, &cc),
+                            (false, true) => ctx.add_rule_conditional_exact(act, sc, &cc),
                         };
                         if res.is_ok() {
                             rules.push(call.clone());
@@ -1063,8 +930,8 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
         outcome(&mut level_call, ctx.set_ctl_optimize(level).map(|_| None));
         calls.push(level_call);
     }
-    for a in [f.arches[0].name, ARM.name] {
-        let mut v = json!({"op": "is_arch_present", "arch": a});
+    for a in [f.arches[0], ScmpArch::Arm] {
+        let mut v = json!({"op": "is_arch_present", "arch": a.to_string()});
         outcome(
             &mut v,
             ctx.is_arch_present(c_arch(a)).map(|b| Some(json!(b))),
@@ -1081,9 +948,13 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     outcome(&mut v, ctx.get_ctl_optimize().map(|l| Some(json!(l))));
     calls.push(v);
 
-    let bytes = match export(&ctx) {
+    let bytes = match replay::export_bpf(&ctx) {
         Ok(b) => b,
-        Err(e) => return line(id, &calls, Some(Err(e)), &[]),
+        Err(replay::ExportError::Seccomp(e)) => {
+            let errno = errno_name(&e).unwrap_or_else(|| format!("{e}"));
+            return line(id, &calls, Some(Err(errno)), &[]);
+        }
+        Err(replay::ExportError::Io(e)) => panic!("{e}"),
     };
     if let Some(dir) = std::env::var_os("RECORD_PROGRAMS") {
         let _ = std::fs::write(
@@ -1102,7 +973,7 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
         let ret = bpf::simulate(&prog, &d, Endian::Little)
             .expect("libseccomp's program runs")
             .ret;
-        if !f.arches.iter().any(|a| a.audit == d.arch) {
+        if !f.arches.iter().any(|&a| sim::audit(a) == d.arch) {
             foreign.push((d, ret));
         } else if Some(ret) != default_ret {
             decided.push((d, ret));
@@ -1163,22 +1034,6 @@ fn spread<T>(v: Vec<T>, n: usize) -> Vec<T> {
         .collect()
 }
 
-/// `export_bpf` into a memfd read back (libseccomp 2.5 has no `export_bpf_mem`).
-fn export(ctx: &c::ScmpFilterContext) -> Result<Vec<u8>, String> {
-    // SAFETY: a valid NUL-terminated name; the fd is owned by the File at once.
-    let fd = unsafe { libc::memfd_create(c"bpf".as_ptr(), libc::MFD_CLOEXEC) };
-    assert!(fd >= 0, "memfd_create: {}", std::io::Error::last_os_error());
-    // SAFETY: `fd` is a fresh descriptor nothing else owns.
-    let mut file = unsafe { File::from_raw_fd(fd) };
-    ctx.export_bpf(&file)
-        .map_err(|e| errno_name(&e).unwrap_or_else(|| format!("{e}")))?;
-    let mut out = Vec::new();
-    file.seek(SeekFrom::Start(0))
-        .and_then(|_| file.read_to_end(&mut out))
-        .expect("reading the export back");
-    Ok(out)
-}
-
 /// The battery: every ruled syscall on every ABI of the filter with argument vectors around
 /// each comparison (one comparison's probes, the rule's others satisfied), its neighbours,
 /// the whole table of each ABI where the filter has many syscalls, socketcall and ipc's
@@ -1186,16 +1041,17 @@ fn export(ctx: &c::ScmpFilterContext) -> Result<Vec<u8>, String> {
 fn queries(f: &Filter, rules: &[Call]) -> Vec<SeccompData> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut push = |a: &Arch, nr: i32, mut args: [u64; 6], out: &mut Vec<SeccompData>| {
-        if !a.wide {
+    // A query on ABI token `audit`, its arguments as the ABI delivers them (`wide`).
+    let mut push = |audit: u32, wide: bool, nr: i32, mut args: [u64; 6], out: &mut Vec<_>| {
+        if !wide {
             for x in &mut args {
                 *x &= 0xffff_ffff;
             }
         }
-        if seen.insert((a.audit, nr, args)) {
+        if seen.insert((audit, nr, args)) {
             out.push(SeccompData {
                 nr,
-                arch: a.audit,
+                arch: audit,
                 instruction_pointer: f.ip,
                 args,
             });
@@ -1210,8 +1066,9 @@ fn queries(f: &Filter, rules: &[Call]) -> Vec<SeccompData> {
             _ => None,
         })
         .collect();
-    for a in f.arches {
-        let ca = c_arch(a.name);
+    for &a in f.arches {
+        let (ca, base) = (c_arch(a), sim::base(a));
+        let mut push = |nr, args, out: &mut Vec<_>| push(sim::audit(a), wide(a), nr, args, out);
         let nrs: Vec<(&str, i32)> = names
             .iter()
             .filter_map(|n| {
@@ -1222,15 +1079,15 @@ fn queries(f: &Filter, rules: &[Call]) -> Vec<SeccompData> {
             })
             .collect();
         if names.len() > 20 {
-            let hi = nrs.iter().map(|x| x.1).max().unwrap_or(a.base);
-            for nr in a.base.saturating_sub(2)..=hi + 3 {
-                push(a, nr, [0; 6], &mut out);
+            let hi = nrs.iter().map(|x| x.1).max().unwrap_or(base);
+            for nr in base.saturating_sub(2)..=hi + 3 {
+                push(nr, [0; 6], &mut out);
             }
         }
         for &(name, nr) in &nrs {
             for d in [nr - 1, nr, nr + 1] {
-                push(a, d, [0; 6], &mut out);
-                push(a, d, [u64::MAX; 6], &mut out);
+                push(d, [0; 6], &mut out);
+                push(d, [u64::MAX; 6], &mut out);
             }
             for call in rules {
                 let Call::Rule {
@@ -1246,41 +1103,34 @@ fn queries(f: &Filter, rules: &[Call]) -> Vec<SeccompData> {
                 }
                 let mut sat = [0u64; 6];
                 for c in cmps {
-                    sat[c.arg as usize] = c.probes()[0];
+                    sat[c.arg() as usize] = probes(c)[0];
                 }
-                push(a, nr, sat, &mut out);
+                push(nr, sat, &mut out);
                 for c in cmps {
-                    for p in c.probes() {
+                    for p in probes(c) {
                         let mut v = sat;
-                        v[c.arg as usize] = p;
-                        push(a, nr, v, &mut out);
+                        v[c.arg() as usize] = p;
+                        push(nr, v, &mut out);
                     }
                 }
             }
         }
-        if a.multiplexes {
+        if multiplexes(a) {
             for (name, calls) in [("socketcall", 0..=20u64), ("ipc", 0..=24)] {
                 if let Ok(s) = c::ScmpSyscall::from_name_by_arch(name, ca) {
                     for k in calls {
-                        push(a, s.as_raw_syscall(), [k, 0, 0, 0, 0, 0], &mut out);
+                        push(s.as_raw_syscall(), [k, 0, 0, 0, 0, 0], &mut out);
                     }
                 }
             }
         }
-        push(a, -1, [0; 6], &mut out);
-        push(a, a.base + 1099, [0; 6], &mut out);
+        push(-1, [0; 6], &mut out);
+        push(base + 1099, [0; 6], &mut out);
     }
     for &audit in FOREIGN {
-        if !f.arches.iter().any(|a| a.audit == audit) {
-            let a = Arch {
-                name: "",
-                audit,
-                wide: true,
-                base: 0,
-                multiplexes: false,
-            };
-            push(&a, 0, [0; 6], &mut out);
-            push(&a, 1, [0; 6], &mut out);
+        if !f.arches.iter().any(|&a| sim::audit(a) == audit) {
+            push(audit, true, 0, [0; 6], &mut out);
+            push(audit, true, 1, [0; 6], &mut out);
         }
     }
     out
