@@ -195,7 +195,7 @@ impl Node {
     }
 
     /// The successor level and the action on the true (`t`) or false edge.
-    fn edge(&self, t: bool) -> (Option<Id>, Option<u32>) {
+    pub(super) fn edge(&self, t: bool) -> (Option<Id>, Option<u32>) {
         if t {
             (self.nxt_t.get(), self.act_t)
         } else {
