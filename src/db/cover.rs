@@ -22,7 +22,7 @@
 use super::tree::{Cmp, Id, Tree};
 
 /// The most nodes one check visits (over all of the new rule's ways) before it gives up.
-const BUDGET: usize = 1024;
+const BUDGET: usize = 256;
 
 /// The 32-bit words of the arguments in `seccomp_data` (from byte 16 on).
 const WORDS: usize = 12;
