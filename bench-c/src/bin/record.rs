@@ -21,10 +21,10 @@
 //! a mask, masked comparisons), spread up to 300 syscalls over several actions and
 //! priorities, and mix 64-bit range comparisons on several arguments: the shapes of the
 //! argument trees, `submasks`, `jset`, `sink`, `prune` and the dispatch trees, at both
-//! optimize levels (each filter is a case at level 1 and one at level 2). Only
-//! little-endian architectures: libseccomp 2.5.4 byte-swaps the far `RET` copies of a
-//! big-endian program made on a little-endian host (the corpus README's quirks), which the
-//! shared corpus records and these would not.
+//! optimize levels (each filter is a case at level 1 and one at level 2), on little- and
+//! big-endian architecture sets. libseccomp 2.5.4 byte-swaps the far `RET` copies of a
+//! big-endian program made on a little-endian host (the corpus README's quirks): as the
+//! shared corpus does, the recorder restores them and notes how many (`restored_rets`).
 //!
 //! Each case is built in a forked child with a 5-second alarm (`--alarm`): libseccomp never
 //! returns from some rule sequences (README, difference 4); such a case is left out, and
@@ -361,10 +361,20 @@ fn wide(a: ScmpArch) -> bool {
 
 /// Whether the ABI multiplexes socket and ipc calls (of the ones used here).
 fn multiplexes(a: ScmpArch) -> bool {
-    matches!(a, ScmpArch::X86 | ScmpArch::Mipsel | ScmpArch::Ppc64Le)
+    matches!(
+        a,
+        ScmpArch::X86
+            | ScmpArch::Mipsel
+            | ScmpArch::Mips
+            | ScmpArch::Ppc64Le
+            | ScmpArch::Ppc64
+            | ScmpArch::Ppc
+            | ScmpArch::S390
+            | ScmpArch::S390X
+    )
 }
 
-/// The architecture sets, all little-endian; the first of each is the one the pools'
+/// The architecture sets, little- and big-endian; the first of each is the one the pools'
 /// names come from.
 const ARCH_SETS: &[&[ScmpArch]] = &[
     &[ScmpArch::X8664],
@@ -378,10 +388,64 @@ const ARCH_SETS: &[&[ScmpArch]] = &[
     &[ScmpArch::Ppc64Le],
     &[ScmpArch::X86],
     &[ScmpArch::Arm],
+    &[ScmpArch::S390X, ScmpArch::S390],
+    &[ScmpArch::S390X],
+    &[ScmpArch::Ppc64, ScmpArch::Ppc],
+    &[ScmpArch::Mips64, ScmpArch::Mips, ScmpArch::Mips64N32],
+    &[ScmpArch::Mips],
 ];
 
-/// Audit values of two little-endian ABIs no set above holds with them, and a bogus one.
-const FOREIGN: &[u32] = &[0xc000_00b7, 0x4000_0003, 0xdead_beef];
+/// Audit values of ABIs no set above holds with them (two little-endian, two big-endian),
+/// and a bogus one.
+const FOREIGN: &[u32] = &[
+    0xc000_00b7,
+    0x4000_0003,
+    0x8000_0016,
+    0x0000_0014,
+    0xdead_beef,
+];
+
+/// Whether an ABI is big-endian (`__AUDIT_ARCH_LE` clear).
+fn big_endian(a: ScmpArch) -> bool {
+    sim::audit(a) & 0x4000_0000 == 0
+}
+
+/// The value a filter returns for an action.
+fn ret_value(a: ScmpAction) -> u32 {
+    match a {
+        ScmpAction::KillProcess => 0x8000_0000,
+        ScmpAction::KillThread => 0,
+        ScmpAction::Trap => 0x0003_0000,
+        ScmpAction::Errno(n) => 0x0005_0000 | (n as u32 & 0xffff),
+        ScmpAction::Trace(n) => 0x7ff0_0000 | (n as u32 & 0xffff),
+        ScmpAction::Log => 0x7ffc_0000,
+        ScmpAction::Notify => 0x7fc0_0000,
+        ScmpAction::Allow => 0x7fff_0000,
+        other => unreachable!("the recorder makes no {other:?}"),
+    }
+}
+
+/// libseccomp 2.5.4 converts the immediate of a far `RET` copy to the filter's byte order a
+/// second time, so that on this little-endian host a big-endian program's copies return the
+/// byte-swapped action (the shared corpus' README, quirks). Swaps back each `RET` whose value
+/// is none of the filter's actions and whose swapped value is one; returns how many.
+fn restore_rets(prog: &mut [bpf::Instruction], f: &Filter) -> usize {
+    let mut actions = vec![ret_value(f.default), 0];
+    for c in &f.calls {
+        match c {
+            Call::BadArch(a) | Call::Rule { act: a, .. } => actions.push(ret_value(*a)),
+            _ => {}
+        }
+    }
+    let mut n = 0;
+    for i in prog.iter_mut().filter(|i| i.code == 0x06) {
+        if !actions.contains(&i.k) && actions.contains(&i.k.swap_bytes()) {
+            i.k = i.k.swap_bytes();
+            n += 1;
+        }
+    }
+    n
+}
 
 /// libseccomp's form of an architecture.
 fn c_arch(a: ScmpArch) -> c::ScmpArch {
@@ -844,7 +908,7 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     new["ok"] = json!(ctx.is_ok());
     calls.push(new);
     let Ok(mut ctx) = ctx else {
-        return line(id, &calls, None, &[]);
+        return line(id, &calls, Program::Missing, &[]);
     };
     // The level right after the arches (the corpus' order).
     let at = f
@@ -948,11 +1012,16 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     outcome(&mut v, ctx.get_ctl_optimize().map(|l| Some(json!(l))));
     calls.push(v);
 
+    let endian = if big_endian(f.arches[0]) {
+        Endian::Big
+    } else {
+        Endian::Little
+    };
     let bytes = match replay::export_bpf(&ctx) {
         Ok(b) => b,
         Err(replay::ExportError::Seccomp(e)) => {
             let errno = errno_name(&e).unwrap_or_else(|| format!("{e}"));
-            return line(id, &calls, Some(Err(errno)), &[]);
+            return line(id, &calls, Program::Failed { endian, errno }, &[]);
         }
         Err(replay::ExportError::Io(e)) => panic!("{e}"),
     };
@@ -962,15 +1031,20 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
             &bytes,
         );
     }
-    let prog = bpf::decode(&bytes, Endian::Little).expect("libseccomp's program decodes");
+    let mut prog = bpf::decode(&bytes, endian).expect("libseccomp's program decodes");
     if prog.len() > MAX_PROGRAM {
         return String::new();
     }
+    let restored = if endian == Endian::Big {
+        restore_rets(&mut prog, f)
+    } else {
+        0
+    };
     let default_ret = prog.last().map(|i| i.k);
     let mut kept: Vec<(SeccompData, u32)> = Vec::new();
     let (mut foreign, mut decided, mut other) = (Vec::new(), Vec::new(), Vec::new());
     for d in queries(f, &rules) {
-        let ret = bpf::simulate(&prog, &d, Endian::Little)
+        let ret = bpf::simulate(&prog, &d, endian)
             .expect("libseccomp's program runs")
             .ret;
         if !f.arches.iter().any(|&a| sim::audit(a) == d.arch) {
@@ -994,27 +1068,58 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
                    "args": d.args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), "ret": ret})
         })
         .collect();
-    line(id, &calls, Some(Ok(prog.len())), &qs)
+    let program = Program::Exported {
+        endian,
+        len: prog.len(),
+        restored,
+    };
+    line(id, &calls, program, &qs)
+}
+
+/// What a case's line says of libseccomp's program.
+enum Program {
+    /// `new` failed: no program.
+    Missing,
+    /// Exported: its byte order, length, and how many `RET` copies were restored.
+    Exported {
+        endian: Endian,
+        len: usize,
+        restored: usize,
+    },
+    /// The export failed with this errno.
+    Failed { endian: Endian, errno: String },
 }
 
 /// A case's line, its keys in the corpus' order (`serde_json` sorts an object's keys).
-fn line(
-    id: &str,
-    calls: &[Value],
-    program: Option<Result<usize, String>>,
-    queries: &[Value],
-) -> String {
-    let (endian, len, errno) = match program {
-        None => (json!(null), json!(null), String::new()),
-        Some(Ok(n)) => (json!("little"), json!(n), String::new()),
-        Some(Err(e)) => (
-            json!("little"),
+fn line(id: &str, calls: &[Value], program: Program, queries: &[Value]) -> String {
+    let name = |e: Endian| match e {
+        Endian::Little => json!("little"),
+        Endian::Big => json!("big"),
+    };
+    let (endian, len, extra) = match program {
+        Program::Missing => (json!(null), json!(null), String::new()),
+        Program::Exported {
+            endian,
+            len,
+            restored: 0,
+        } => (name(endian), json!(len), String::new()),
+        Program::Exported {
+            endian,
+            len,
+            restored,
+        } => (
+            name(endian),
+            json!(len),
+            format!(",\"restored_rets\":{restored}"),
+        ),
+        Program::Failed { endian, errno } => (
+            name(endian),
             json!(null),
-            format!(",\"export_errno\":{}", json!(e)),
+            format!(",\"export_errno\":{}", json!(errno)),
         ),
     };
     format!(
-        "{{\"id\":{},\"calls\":{},\"endian\":{endian},\"program_len\":{len}{errno},\"queries\":{}}}",
+        "{{\"id\":{},\"calls\":{},\"endian\":{endian},\"program_len\":{len}{extra},\"queries\":{}}}",
         json!(id),
         Value::Array(calls.to_vec()),
         Value::Array(queries.to_vec())
