@@ -156,6 +156,9 @@ pub(crate) struct Node {
     in_idx: bool,
     /// The [`Tree::begin`] epoch in which the node was last logged.
     logged: u32,
+    /// A copy [`Tree::clone_subtree`] made, which libseccomp's node count leaves out (it
+    /// shares the node instead): freeing it counts nothing.
+    copy: bool,
 }
 
 impl Node {
@@ -191,6 +194,7 @@ impl Node {
             seq: 0,
             in_idx: false,
             logged: 0,
+            copy: false,
         }
     }
 
@@ -1234,7 +1238,7 @@ impl Tree {
                 // Freed, but still a parent's successor (see [`Tree::zombie_free`]).
                 self.suspect(n);
             }
-            cnt += 1;
+            cnt += u32::from(!self.nodes[n].copy);
         }
         cnt
     }
@@ -1789,6 +1793,7 @@ impl Tree {
         n.refcnt = 0;
         n.slot = NO_SLOT;
         n.in_idx = false;
+        n.copy = true;
         let c = self.push(n);
         if self.nodes[c].is_zombie() {
             self.suspect(c);
