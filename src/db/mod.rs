@@ -1383,14 +1383,12 @@ mod tests {
             }
             for _ in 0..400 {
                 let args: [u64; 6] = std::array::from_fn(|_| r.pick(&values));
-                let word = |off: u32| {
-                    let a = args[(off as usize - 16) / 8];
-                    if off % 8 == 0 {
-                        a as u32
-                    } else {
-                        (a >> 32) as u32
-                    }
-                };
+                let word = c.word_reader(&crate::bpf::SeccompData {
+                    nr: 16,
+                    arch: info.audit,
+                    instruction_pointer: 0,
+                    args,
+                });
                 if tree.eval(new, &word) == Some(RET_ALLOW) {
                     assert_eq!(
                         tree.eval(chains, &word),

@@ -430,7 +430,8 @@ fn ret_value(a: ScmpAction) -> u32 {
 /// byte-swapped action (the shared corpus' README, quirks). Swaps back each `RET` whose value
 /// is none of the filter's actions and whose swapped value is one; returns how many.
 fn restore_rets(prog: &mut [bpf::Instruction], f: &Filter) -> usize {
-    let mut actions = vec![ret_value(f.default), 0];
+    // The default action, libseccomp's default bad-arch action, and every one set.
+    let mut actions = vec![ret_value(f.default), ret_value(ScmpAction::KillThread)];
     for c in &f.calls {
         match c {
             Call::BadArch(a) | Call::Rule { act: a, .. } => actions.push(ret_value(*a)),
