@@ -1575,8 +1575,10 @@ impl Tree {
             n: n_iter,
             key: key(&self.nodes[n_iter]),
             sig: n_sig,
+            // (Below an existing prefix, a greater sibling ends libseccomp's walk and is
+            // passed over by the normal mode's.)
             gt_all: std::cell::Cell::new(if state.flags & IST_X_PREFIX != 0 {
-                Some(true)
+                Some(state.libseccomp)
             } else if once || !self.nodes[n_iter].has_children() {
                 Some(false)
             } else {
@@ -1724,7 +1726,17 @@ impl Tree {
                 }
             } else {
                 if state.flags & IST_X_PREFIX != 0 {
-                    return self.prune_return(state, state_new, cnt);
+                    // Looking for `n` below an existing prefix, libseccomp stops at the
+                    // level's first greater sibling; the level is in descending order, so it
+                    // finds `n` (and drops the branch it covers) only where `n` is the
+                    // greatest. The normal mode passes over it: which branches a shorter rule
+                    // drops does not depend on the order the rules came in (the one-bit masks
+                    // with the pairs first: 403 instructions, 243 either way now).
+                    if state.libseccomp {
+                        return self.prune_return(state, state_new, cnt);
+                    }
+                    x_iter = x_next;
+                    continue;
                 }
                 // A greater sibling's walks go over this whole level again, one level down
                 // the new tree: the same walks for every greater sibling (libseccomp repeats
