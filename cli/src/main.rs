@@ -126,6 +126,8 @@ pub enum PassName {
     Submasks,
     /// Tests the path already decides are dropped
     Prune,
+    /// Masks and ranges before single values where one action is at stake
+    BroadFirst,
     /// A 64-bit argument's high word is tested after its low word
     Sink,
     /// No reload of the word the accumulator holds
@@ -148,6 +150,7 @@ impl PassName {
             PassName::ArgTrees => Passes::ARG_TREES,
             PassName::Submasks => Passes::SUBMASKS,
             PassName::Prune => Passes::PRUNE,
+            PassName::BroadFirst => Passes::BROAD_FIRST,
             PassName::Sink => Passes::SINK,
             PassName::Loads => Passes::LOADS,
             PassName::SharedRets => Passes::SHARED_RETS,

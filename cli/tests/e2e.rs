@@ -153,8 +153,8 @@ fn passes_switched_off_change_the_length_not_the_verdicts() {
     let all_off = expect(&["compile", "--arch", arch, "--no-pass", "all"], 0);
     assert!(
         all_off.contains(
-            "passes off: ranges, weights, jset, arg-trees, submasks, prune, sink, loads, \
-             shared-rets, cleanup"
+            "passes off: ranges, weights, jset, arg-trees, submasks, prune, broad-first, sink, \
+             loads, shared-rets, cleanup"
         ),
         "{all_off}"
     );
@@ -186,6 +186,7 @@ fn passes_switched_off_change_the_length_not_the_verdicts() {
         assert_eq!(verdict(&["--no-pass", "prune"]), want, "{syscall}");
         assert_eq!(verdict(&["--no-pass", "submasks"]), want, "{syscall}");
         assert_eq!(verdict(&["--no-pass", "sink"]), want, "{syscall}");
+        assert_eq!(verdict(&["--no-pass", "broad-first"]), want, "{syscall}");
     }
     // A pass that does not exist is refused, with the names that do.
     let o = cmd(&["compile", "--no-pass", "inline"]);

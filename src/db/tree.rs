@@ -936,6 +936,11 @@ impl Tree {
 
     /// Sets the action on the true (`t`) or false edge of `id`.
     /// Notes that a node has action `a` (see [`Tree::actions`]).
+    /// Whether no node of the arena has ever had an action but one (or none).
+    pub(crate) fn one_action(&self) -> bool {
+        self.actions.len() <= 1
+    }
+
     fn note_action(&mut self, a: u32) {
         if !self.actions.contains(&a) {
             self.actions.push(a);

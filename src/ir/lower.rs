@@ -24,7 +24,7 @@ use crate::db::by_number::ByNumber;
 use crate::db::tree::{Cmp, Id, Tree};
 use crate::db::{Collection, SysEntry};
 use crate::opt::intervals::{self, Interval};
-use crate::opt::{weights, Passes};
+use crate::opt::{broad_first, weights, Passes};
 
 /// Offset of the syscall number in `seccomp_data`.
 const NR: u32 = crate::bpf::SECCOMP_DATA_NR_OFFSET;
@@ -61,6 +61,7 @@ fn conv_level(
     start: Id,
     cont: DnId,
     memo: &mut FxMap<(Id, DnId), DnId>,
+    broad_first: bool,
 ) -> DnId {
     let start = tree.level_start(start);
     if let Some(&d) = memo.get(&(start, cont)) {
@@ -72,11 +73,14 @@ fn conv_level(
         siblings.push(i);
         c = tree.nodes[i].lvl_nxt.get();
     }
+    if broad_first {
+        broad_first::order(tree, &mut siblings);
+    }
     let mut next = cont;
     for &i in siblings.iter().rev() {
         let n = &tree.nodes[i];
         let mut edge = |child: Option<Id>, act: Option<u32>| match (child, act) {
-            (Some(child), _) => conv_level(ir, tree, child, next, memo),
+            (Some(child), _) => conv_level(ir, tree, child, next, memo, broad_first),
             (None, Some(a)) => ir.ret(a),
             (None, None) => next,
         };
@@ -94,10 +98,13 @@ fn conv_level(
 }
 
 /// The decision of one syscall's rules.
-fn entry_decision(ir: &mut Ir, e: &SysEntry, default: DnId) -> DnId {
+fn entry_decision(ir: &mut Ir, e: &SysEntry, default: DnId, passes: Passes) -> DnId {
     match e.chains {
         None => ir.ret(e.action),
-        Some(c) => conv_level(ir, &e.tree, c, default, &mut FxMap::default()),
+        Some(c) => {
+            let broad_first = passes.contains(Passes::BROAD_FIRST) && broad_first::applies(&e.tree);
+            conv_level(ir, &e.tree, c, default, &mut FxMap::default(), broad_first)
+        }
     }
 }
 
@@ -182,7 +189,7 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                 if std::mem::replace(seen.slot(e.num as u32), true) {
                     continue;
                 }
-                let root = entry_decision(&mut ir, e, default);
+                let root = entry_decision(&mut ir, e, default, passes);
                 syscalls.push(SysDecision {
                     nr: e.num as u32,
                     priority: e.priority,

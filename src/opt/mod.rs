@@ -25,6 +25,7 @@
 //! 6. [`Passes::CLEANUP`] on the bytecode: jumps threaded through `ja`, dead code removed.
 
 pub(crate) mod arg_trees;
+pub(crate) mod broad_first;
 pub(crate) mod cleanup;
 pub(crate) mod intervals;
 pub(crate) mod jset;
@@ -87,6 +88,11 @@ bitflags::bitflags! {
         /// A 64-bit comparison tests the high word after the low word, where calls whose low
         /// word decides then skip it (`socket(domain != AF_VSOCK)`: one test for most domains).
         const SINK = 1 << 9;
+        /// In a syscall whose rules all have one action, each level of its argument tree
+        /// tries masked and range comparisons before single values, so that [`Passes::PRUNE`]
+        /// drops the values they already take (crosvm's `ioctl` values beside `arg1 &
+        /// 0x6400`).
+        const BROAD_FIRST = 1 << 10;
     }
 }
 

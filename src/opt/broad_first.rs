@@ -1,0 +1,129 @@
+//! Broad alternatives first: in a syscall whose rules all have one action, each level of its
+//! argument tree tries masked and range comparisons before single values.
+//!
+//! A level of the rule database is a list of alternatives (siblings), each a comparison with
+//! the rest of its rules below it; a call that no alternative's rules take goes on to the next
+//! sibling. Where every action below is one action `A`, the level answers `A` exactly when
+//! some sibling's rules take the call, whatever the order: the order is free. A failed mask
+//! or range test tells [`prune`](super::prune) which values the word cannot hold, so single
+//! values after it that it would have taken are dropped; a failed `==` tells almost nothing.
+//! crosvm's `ioctl: arg1 == FIONBIO || ... || arg1 & 0x6400` is three `jset`s, where
+//! libseccomp's order (the values first) keeps every value.
+//!
+//! The database keeps libseccomp's order (its compat mode needs it); this only changes the
+//! order in which lowering ([`crate::ir::lower`]) turns a level into tests.
+
+use crate::db::tree::{Cmp, Id, Tree};
+
+/// Whether the order of every level of `tree` is free: no node has an action but one.
+pub(crate) fn applies(tree: &Tree) -> bool {
+    tree.one_action()
+}
+
+/// Reorders one level's `siblings` (of a tree [`applies`] holds for): every comparison but
+/// `==` first, each group in the database's order.
+pub(crate) fn order(tree: &Tree, siblings: &mut [Id]) {
+    siblings.sort_by_key(|&i| tree.nodes[i].op == Cmp::Eq);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::bpf::{self, Instruction, SeccompData};
+    use crate::opt::Passes;
+    use crate::*;
+
+    /// x86_64's `ioctl` and audit token.
+    const IOCTL: i32 = 16;
+    const X8664: u32 = 0xc000_003e;
+
+    fn eq(v: u64) -> ScmpArgCompare {
+        ScmpArgCompare::new(1, ScmpCompareOp::Equal, v)
+    }
+
+    fn bit(b: u64) -> ScmpArgCompare {
+        ScmpArgCompare::new(1, ScmpCompareOp::MaskedEqual(b), b)
+    }
+
+    /// A level-2 x86_64 program of `ioctl` rules, added in the order given.
+    fn build(rules: &[(ScmpAction, ScmpArgCompare)], passes: Passes) -> Vec<Instruction> {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::KillProcess).unwrap();
+        if ScmpArch::native() != ScmpArch::X8664 {
+            ctx.remove_arch(ScmpArch::Native).unwrap();
+            ctx.add_arch(ScmpArch::X8664).unwrap();
+        }
+        ctx.set_ctl_optimize(2).unwrap();
+        ctx.set_opt_passes(passes);
+        let ioctl = ScmpSyscall::from_name("ioctl").unwrap();
+        for &(action, c) in rules {
+            ctx.add_rule_conditional(action, ioctl, &[c]).unwrap();
+        }
+        ctx.program().unwrap()
+    }
+
+    fn ret(prog: &[Instruction], arg1: u64) -> u32 {
+        let data = SeccompData {
+            nr: IOCTL,
+            arch: X8664,
+            args: [0, arg1, 0, 0, 0, 0],
+            ..Default::default()
+        };
+        bpf::simulate(prog, &data, Endian::Little).unwrap().ret
+    }
+
+    /// crosvm's `gpu_common` `ioctl` line: every value has a bit of `0x6400`, so the three
+    /// `jset`s decide every call, in whichever order the rules come (libseccomp's order
+    /// tests the values first when they come first).
+    #[test]
+    fn values_a_mask_takes_go_whichever_order_the_rules_come_in() {
+        let allow = ScmpAction::Allow;
+        let values = [
+            0x5421,
+            0x5451,
+            0x4008_6200,
+            0x4008_7543,
+            0xc018_aa3f,
+            0xaa00,
+        ];
+        let masks = [0x400, 0x2000, 0x4000];
+        let rules_in = |values_first: bool| {
+            let v = values.iter().map(|&v| (allow, eq(v)));
+            let m = masks.iter().map(|&b| (allow, bit(b)));
+            if values_first {
+                v.chain(m).collect::<Vec<_>>()
+            } else {
+                m.chain(v).collect()
+            }
+        };
+        let all = Passes::all();
+        let (a, b) = (build(&rules_in(true), all), build(&rules_in(false), all));
+        assert_eq!(a.len(), b.len());
+        let off = build(&rules_in(true), all - Passes::BROAD_FIRST);
+        assert_eq!((a.len(), off.len()), (13, 23));
+        assert_eq!(build(&rules_in(false), all - Passes::BROAD_FIRST).len(), 13);
+        for v in values
+            .iter()
+            .chain(&masks)
+            .copied()
+            .chain([0, 0x3bff, 1 << 32])
+        {
+            let want = ret(&off, v);
+            assert_eq!(ret(&a, v), want, "{v:#x}");
+            assert_eq!(ret(&b, v), want, "{v:#x}");
+        }
+    }
+
+    /// Where the rules have two actions, the order is the database's: a value that a mask
+    /// also takes gets the action of the rule tried first.
+    #[test]
+    fn two_actions_keep_the_order() {
+        let rules = [
+            (ScmpAction::Errno(1), eq(0x4000)),
+            (ScmpAction::Allow, bit(0x4000)),
+        ];
+        for passes in [Passes::all(), Passes::all() - Passes::BROAD_FIRST] {
+            let p = build(&rules, passes);
+            assert_eq!(ret(&p, 0x4000), bpf::SECCOMP_RET_ERRNO | 1);
+            assert_eq!(ret(&p, 0x4001), bpf::SECCOMP_RET_ALLOW);
+        }
+    }
+}
