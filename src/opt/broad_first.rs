@@ -20,10 +20,33 @@ pub(crate) fn applies(tree: &Tree) -> bool {
     tree.one_action()
 }
 
-/// Reorders one level's `siblings` (of a tree [`applies`] holds for): every comparison but
-/// `==` first, each group in the database's order.
+/// Reorders one level's `siblings` (of a tree [`applies`] holds for): of the comparisons of
+/// each argument word, every one but `==` first, each group in the database's order; the words
+/// stay in the order they first come (each word's comparisons together, so that its word is
+/// loaded once on the way through them).
 pub(crate) fn order(tree: &Tree, siblings: &mut [Id]) {
-    siblings.sort_by_key(|&i| tree.nodes[i].op == Cmp::Eq);
+    let is_eq = |i: Id| tree.nodes[i].op == Cmp::Eq;
+    if !siblings.windows(2).any(|w| is_eq(w[0]) && !is_eq(w[1])) {
+        // (The database keeps each word's comparisons together: no `==` before another.)
+        return;
+    }
+    let mut words: Vec<u32> = Vec::new();
+    let key = |i: Id, words: &mut Vec<u32>| {
+        let n = &tree.nodes[i];
+        let w = words
+            .iter()
+            .position(|&o| o == n.offset)
+            .unwrap_or_else(|| {
+                words.push(n.offset);
+                words.len() - 1
+            });
+        (w, is_eq(i))
+    };
+    let keys: Vec<(usize, bool)> = siblings.iter().map(|&i| key(i, &mut words)).collect();
+    let mut order: Vec<usize> = (0..siblings.len()).collect();
+    order.sort_by_key(|&k| keys[k]);
+    let sorted: Vec<Id> = order.iter().map(|&k| siblings[k]).collect();
+    siblings.copy_from_slice(&sorted);
 }
 
 #[cfg(test)]
