@@ -97,12 +97,32 @@ fn conv_level(
     next
 }
 
-/// The decision of one syscall's rules.
-fn entry_decision(ir: &mut Ir, e: &SysEntry, default: DnId, passes: Passes) -> DnId {
+/// The decision of one syscall's rules (`default` returns `act_default`).
+fn entry_decision(
+    ir: &mut Ir,
+    e: &SysEntry,
+    default: DnId,
+    act_default: u32,
+    passes: Passes,
+) -> DnId {
     match e.chains {
         None => ir.ret(e.action),
         Some(c) => {
-            let broad_first = passes.contains(Passes::BROAD_FIRST) && broad_first::applies(&e.tree);
+            let broad_first = passes.contains(Passes::BROAD_FIRST)
+                && broad_first::applies(&e.tree, c)
+                && broad_first::pays(passes, |reordered| {
+                    let mut alone = Ir::with_capacity(e.tree.nodes.len() + 2);
+                    let default = alone.ret(act_default);
+                    let root = conv_level(
+                        &mut alone,
+                        &e.tree,
+                        c,
+                        default,
+                        &mut FxMap::default(),
+                        reordered,
+                    );
+                    Program { ir: alone, root }
+                });
             conv_level(ir, &e.tree, c, default, &mut FxMap::default(), broad_first)
         }
     }
@@ -189,7 +209,7 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                 if std::mem::replace(seen.slot(e.num as u32), true) {
                     continue;
                 }
-                let root = entry_decision(&mut ir, e, default, passes);
+                let root = entry_decision(&mut ir, e, default, col.attrs.act_default, passes);
                 syscalls.push(SysDecision {
                     nr: e.num as u32,
                     priority: e.priority,

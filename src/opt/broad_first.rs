@@ -10,14 +10,69 @@
 //! crosvm's `ioctl: arg1 == FIONBIO || ... || arg1 & 0x6400` is three `jset`s, where
 //! libseccomp's order (the values first) keeps every value.
 //!
-//! The database keeps libseccomp's order (its compat mode needs it); this only changes the
-//! order in which lowering ([`crate::ir::lower`]) turns a level into tests.
+//! The reordered decision is kept only where, alone and after the IR passes, it is shorter
+//! than the database's order ([`pays`]; only syscalls where [`order`] changes something are
+//! tried). The database keeps libseccomp's order (its compat mode needs it); this only
+//! changes the order in which lowering ([`crate::ir::lower`]) turns a level into tests.
 
+use super::Passes;
+use crate::arch::Endian;
 use crate::db::tree::{Cmp, Id, Tree};
+use crate::ir::Program;
 
-/// Whether the order of every level of `tree` is free: no node has an action but one.
-pub(crate) fn applies(tree: &Tree) -> bool {
-    tree.one_action()
+/// Whether the order of every level of `tree` is free (no node has an action but one) and
+/// [`order`] changes that of some level reached from `root`.
+pub(crate) fn applies(tree: &Tree, root: Id) -> bool {
+    if !tree.one_action() {
+        return false;
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut todo = vec![tree.level_start(root)];
+    while let Some(start) = todo.pop() {
+        if !seen.insert(start) {
+            continue;
+        }
+        let mut siblings = Vec::new();
+        let mut c = Some(start);
+        while let Some(i) = c {
+            siblings.push(i);
+            let n = &tree.nodes[i];
+            for child in [n.nxt_t.get(), n.nxt_f.get()].into_iter().flatten() {
+                todo.push(tree.level_start(child));
+            }
+            c = n.lvl_nxt.get();
+        }
+        if reorders(tree, &siblings) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether the decision `build(true)` (the levels in [`order`]) is shorter than
+/// `build(false)` (the database's order) once the IR passes of `passes` have run on it. The
+/// reordered one is shorter where a failed mask or range decides values after it (crosvm's
+/// `ioctl` lines: 10 instructions); but the values tried last are reached from every way the
+/// tests before them fail, and where `prune` tells those ways apart (64 one-bit masks before
+/// one value) it copies what follows them: 8 % longer.
+pub(crate) fn pays(passes: Passes, build: impl Fn(bool) -> Program) -> bool {
+    let len = |p: Program| {
+        // (The byte order only matters to `sink`, which `optimize` leaves to its caller.)
+        let o = super::optimize(p, passes, Endian::Little);
+        [o.trees, o.lists]
+            .into_iter()
+            .flatten()
+            .map(|p| p.min_len())
+            .min()
+            .unwrap_or(usize::MAX)
+    };
+    len(build(true)) < len(build(false))
+}
+
+/// Whether [`order`] changes the order of `siblings`.
+fn reorders(tree: &Tree, siblings: &[Id]) -> bool {
+    let is_eq = |i: Id| tree.nodes[i].op == Cmp::Eq;
+    siblings.windows(2).any(|w| is_eq(w[0]) && !is_eq(w[1]))
 }
 
 /// Reorders one level's `siblings` (of a tree [`applies`] holds for): of the comparisons of
@@ -26,7 +81,7 @@ pub(crate) fn applies(tree: &Tree) -> bool {
 /// loaded once on the way through them).
 pub(crate) fn order(tree: &Tree, siblings: &mut [Id]) {
     let is_eq = |i: Id| tree.nodes[i].op == Cmp::Eq;
-    if !siblings.windows(2).any(|w| is_eq(w[0]) && !is_eq(w[1])) {
+    if !reorders(tree, siblings) {
         // (The database keeps each word's comparisons together: no `==` before another.)
         return;
     }
@@ -67,8 +122,14 @@ mod tests {
         ScmpArgCompare::new(1, ScmpCompareOp::MaskedEqual(b), b)
     }
 
-    /// A level-2 x86_64 program of `ioctl` rules, added in the order given.
+    /// A level-2 x86_64 program of `ioctl` rules of one comparison, added in the order given.
     fn build(rules: &[(ScmpAction, ScmpArgCompare)], passes: Passes) -> Vec<Instruction> {
+        let rules: Vec<_> = rules.iter().map(|&(a, c)| (a, vec![c])).collect();
+        build_with(&rules, passes)
+    }
+
+    /// A level-2 x86_64 program of `ioctl` rules, added in the order given.
+    fn build_with(rules: &[(ScmpAction, Vec<ScmpArgCompare>)], passes: Passes) -> Vec<Instruction> {
         let mut ctx = ScmpFilterContext::new(ScmpAction::KillProcess).unwrap();
         if ScmpArch::native() != ScmpArch::X8664 {
             ctx.remove_arch(ScmpArch::Native).unwrap();
@@ -77,8 +138,8 @@ mod tests {
         ctx.set_ctl_optimize(2).unwrap();
         ctx.set_opt_passes(passes);
         let ioctl = ScmpSyscall::from_name("ioctl").unwrap();
-        for &(action, c) in rules {
-            ctx.add_rule_conditional(action, ioctl, &[c]).unwrap();
+        for (action, c) in rules {
+            ctx.add_rule_conditional(*action, ioctl, c).unwrap();
         }
         ctx.program().unwrap()
     }
@@ -133,6 +194,32 @@ mod tests {
             assert_eq!(ret(&a, v), want, "{v:#x}");
             assert_eq!(ret(&b, v), want, "{v:#x}");
         }
+    }
+
+    /// Where the reordered decision is longer, the database's order stays: `a0 == 4` after
+    /// the masks is reached from every way their rules fail, which `prune` tells apart (34
+    /// instructions, where the database's order gives 29).
+    #[test]
+    fn a_reorder_that_costs_is_left_out() {
+        let mut rules = vec![(ScmpAction::Allow, vec![arg0(ScmpCompareOp::Equal, 4)])];
+        for a1 in [2, 0] {
+            for b in [0x10, 0x20, 0x40, 0x80] {
+                rules.push((
+                    ScmpAction::Allow,
+                    vec![
+                        arg0(ScmpCompareOp::MaskedEqual(b), b),
+                        ScmpArgCompare::new(1, ScmpCompareOp::Equal, a1),
+                    ],
+                ));
+            }
+        }
+        let on = build_with(&rules, Passes::all());
+        let off = build_with(&rules, Passes::all() - Passes::BROAD_FIRST);
+        assert_eq!((on.len(), off.len()), (29, 29));
+    }
+
+    fn arg0(op: ScmpCompareOp, v: u64) -> ScmpArgCompare {
+        ScmpArgCompare::new(0, op, v)
     }
 
     /// Where the rules have two actions, the order is the database's: a value that a mask
