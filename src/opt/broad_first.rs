@@ -69,10 +69,13 @@ pub(crate) fn pays(passes: Passes, build: impl Fn(bool) -> Program) -> bool {
     len(build(true)) < len(build(false))
 }
 
-/// Whether [`order`] changes the order of `siblings`.
+/// Whether [`order`] changes the order of `siblings`: some `==` comes right before another
+/// comparison of its word (the database keeps each word's comparisons together).
 fn reorders(tree: &Tree, siblings: &[Id]) -> bool {
-    let is_eq = |i: Id| tree.nodes[i].op == Cmp::Eq;
-    siblings.windows(2).any(|w| is_eq(w[0]) && !is_eq(w[1]))
+    siblings.windows(2).any(|w| {
+        let (a, b) = (&tree.nodes[w[0]], &tree.nodes[w[1]]);
+        a.op == Cmp::Eq && b.op != Cmp::Eq && a.offset == b.offset
+    })
 }
 
 /// Reorders one level's `siblings` (of a tree [`applies`] holds for): of the comparisons of
@@ -82,7 +85,6 @@ fn reorders(tree: &Tree, siblings: &[Id]) -> bool {
 pub(crate) fn order(tree: &Tree, siblings: &mut [Id]) {
     let is_eq = |i: Id| tree.nodes[i].op == Cmp::Eq;
     if !reorders(tree, siblings) {
-        // (The database keeps each word's comparisons together: no `==` before another.)
         return;
     }
     let mut words: Vec<u32> = Vec::new();
