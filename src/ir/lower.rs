@@ -18,7 +18,7 @@
 
 use super::hash::FxMap;
 use super::{DnId, Ir, Op, Program};
-use crate::arch::ScmpArch;
+use crate::arch::{Endian, ScmpArch};
 use crate::bpf::{kernel_caches, SECCOMP_RET_ALLOW};
 use crate::db::by_number::ByNumber;
 use crate::db::tree::{Cmp, Id, Tree};
@@ -97,20 +97,22 @@ fn conv_level(
     next
 }
 
-/// The decision of one syscall's rules (`default` returns `act_default`).
+/// The decision of one syscall's rules (`default` returns `act_default`; `endian`: the
+/// filter's byte order).
 fn entry_decision(
     ir: &mut Ir,
     e: &SysEntry,
     default: DnId,
     act_default: u32,
     passes: Passes,
+    endian: Endian,
 ) -> DnId {
     match e.chains {
         None => ir.ret(e.action),
         Some(c) => {
             let broad_first = passes.contains(Passes::BROAD_FIRST)
                 && broad_first::applies(&e.tree, c)
-                && broad_first::pays(passes, |reordered| {
+                && broad_first::pays(passes, endian, |reordered| {
                     let mut alone = Ir::with_capacity(e.tree.nodes.len() + 2);
                     let default = alone.ret(act_default);
                     let root = conv_level(
@@ -143,6 +145,7 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         .sum();
     let mut ir = Ir::with_capacity(nodes / 2 + 16);
     let default = ir.ret(col.attrs.act_default);
+    let endian = col.endian.unwrap_or(Endian::Little);
     let badarch = ir.ret(col.attrs.act_badarch);
     let has_64 = col.has_arch(ScmpArch::X8664);
     let has_x32 = col.has_arch(ScmpArch::X32);
@@ -209,7 +212,8 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                 if std::mem::replace(seen.slot(e.num as u32), true) {
                     continue;
                 }
-                let root = entry_decision(&mut ir, e, default, col.attrs.act_default, passes);
+                let root =
+                    entry_decision(&mut ir, e, default, col.attrs.act_default, passes, endian);
                 syscalls.push(SysDecision {
                     nr: e.num as u32,
                     priority: e.priority,

@@ -50,21 +50,21 @@ pub(crate) fn applies(tree: &Tree, root: Id) -> bool {
 }
 
 /// Whether the decision `build(true)` (the levels in [`order`]) is shorter than
-/// `build(false)` (the database's order) once the IR passes of `passes` have run on it. The
-/// reordered one is shorter where a failed mask or range decides values after it (crosvm's
-/// `ioctl` lines: 10 instructions); but the values tried last are reached from every way the
-/// tests before them fail, and where `prune` tells those ways apart (64 one-bit masks before
-/// one value) it copies what follows them: 8 % longer.
-pub(crate) fn pays(passes: Passes, build: impl Fn(bool) -> Program) -> bool {
+/// `build(false)` (the database's order) as the filter's compilation emits it: after the IR
+/// passes of `passes`, as argument trees where those are on, sunk where `sink` moves
+/// something (`endian`: the filter's byte order). The reordered one is shorter where a failed
+/// mask or range decides values after it (crosvm's `ioctl` lines: 10 instructions); but the
+/// values tried last are reached from every way the tests before them fail, and where
+/// `prune` tells those ways apart (64 one-bit masks before one value) it copies what follows
+/// them: 8 % longer.
+pub(crate) fn pays(passes: Passes, endian: Endian, build: impl Fn(bool) -> Program) -> bool {
     let len = |p: Program| {
-        // (The byte order only matters to `sink`, which `optimize` leaves to its caller.)
-        let o = super::optimize(p, passes, Endian::Little);
-        [o.trees, o.lists]
-            .into_iter()
-            .flatten()
-            .map(|p| p.min_len())
-            .min()
-            .unwrap_or(usize::MAX)
+        let mut o = super::optimize(p, passes, endian);
+        let Some(p) = o.trees.take().or_else(|| o.lists.take()) else {
+            return usize::MAX;
+        };
+        let p = o.sunk(&p).unwrap_or(p);
+        crate::emit::emit(&p, passes).len()
     };
     len(build(true)) < len(build(false))
 }
