@@ -18,7 +18,7 @@
 
 use super::hash::FxMap;
 use super::{DnId, Ir, Op, Program};
-use crate::arch::{Endian, ScmpArch};
+use crate::arch::ScmpArch;
 use crate::bpf::{kernel_caches, SECCOMP_RET_ALLOW};
 use crate::db::by_number::ByNumber;
 use crate::db::tree::{Cmp, Id, Tree};
@@ -97,41 +97,49 @@ fn conv_level(
     next
 }
 
-/// The decision of one syscall's rules (`default` returns `act_default`; `endian`: the
-/// filter's byte order).
-fn entry_decision(
-    ir: &mut Ir,
-    e: &SysEntry,
-    default: DnId,
-    act_default: u32,
-    passes: Passes,
-    endian: Endian,
-) -> DnId {
+/// The decision of one syscall's rules (`broad_first`: its levels in
+/// [`broad_first::order`]).
+fn entry_decision(ir: &mut Ir, e: &SysEntry, default: DnId, broad_first: bool) -> DnId {
     match e.chains {
         None => ir.ret(e.action),
-        Some(c) => {
-            let broad_first = passes.contains(Passes::BROAD_FIRST)
-                && broad_first::applies(&e.tree, c)
-                && broad_first::pays(passes, endian, |reordered| {
-                    let mut alone = Ir::with_capacity(e.tree.nodes.len() + 2);
-                    let default = alone.ret(act_default);
-                    let root = conv_level(
-                        &mut alone,
-                        &e.tree,
-                        c,
-                        default,
-                        &mut FxMap::default(),
-                        reordered,
-                    );
-                    Program { ir: alone, root }
-                });
-            conv_level(ir, &e.tree, c, default, &mut FxMap::default(), broad_first)
-        }
+        Some(c) => conv_level(ir, &e.tree, c, default, &mut FxMap::default(), broad_first),
     }
+}
+
+/// The syscalls whose decisions [`Passes::BROAD_FIRST`] reorders: those where
+/// [`broad_first::applies`] holds and the reordered decision, built alone, is shorter.
+fn broad_first_entries(col: &Collection, passes: Passes) -> Vec<&SysEntry> {
+    if !passes.contains(Passes::BROAD_FIRST) {
+        return Vec::new();
+    }
+    (col.filters.iter())
+        .flat_map(|f| f.syscalls.values_unordered())
+        .filter(|e| {
+            e.chains.is_some_and(|c| {
+                broad_first::applies(&e.tree)
+                    && broad_first::pays(passes, |reordered| {
+                        let mut alone = Ir::with_capacity(e.tree.nodes.len() + 2);
+                        let default = alone.ret(col.attrs.act_default);
+                        let root = conv_level(
+                            &mut alone,
+                            &e.tree,
+                            c,
+                            default,
+                            &mut FxMap::default(),
+                            reordered,
+                        );
+                        Program { ir: alone, root }
+                    })
+            })
+        })
+        .collect()
 }
 
 /// Builds the whole filter as one graph.
 pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
+    // (Tried before the graph is made, so that the trials' small graphs come and go before
+    // its buffers.)
+    let broad_first = broad_first_entries(col, passes);
     // Sized for half the nodes the rules will make (about the database's nodes: 2000 values
     // on one argument are 2001 database nodes and 2009 graph nodes), so that its index is
     // rebuilt once, not doubling by doubling. Room for all of them took fewer instructions
@@ -145,7 +153,6 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
         .sum();
     let mut ir = Ir::with_capacity(nodes / 2 + 16);
     let default = ir.ret(col.attrs.act_default);
-    let endian = col.endian.unwrap_or(Endian::Little);
     let badarch = ir.ret(col.attrs.act_badarch);
     let has_64 = col.has_arch(ScmpArch::X8664);
     let has_x32 = col.has_arch(ScmpArch::X32);
@@ -212,8 +219,8 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                 if std::mem::replace(seen.slot(e.num as u32), true) {
                     continue;
                 }
-                let root =
-                    entry_decision(&mut ir, e, default, col.attrs.act_default, passes, endian);
+                let reorder = broad_first.iter().any(|&b| std::ptr::eq(b, e));
+                let root = entry_decision(&mut ir, e, default, reorder);
                 syscalls.push(SysDecision {
                     nr: e.num as u32,
                     priority: e.priority,
