@@ -126,7 +126,7 @@ pub enum PassName {
     Submasks,
     /// Tests the path already decides are dropped
     Prune,
-    /// Masks and ranges before single values where one action is at stake
+    /// A word's masks and ranges before its values, in one-action syscalls
     BroadFirst,
     /// A 64-bit argument's high word is tested after its low word
     Sink,

@@ -934,19 +934,19 @@ impl Tree {
         }
     }
 
-    /// Sets the action on the true (`t`) or false edge of `id`.
-    /// Notes that a node has action `a` (see [`Tree::actions`]).
     /// Whether no node of the arena has ever had an action but one (or none).
     pub(crate) fn one_action(&self) -> bool {
         self.actions.len() <= 1
     }
 
+    /// Notes that a node has action `a` (see [`Tree::actions`]).
     fn note_action(&mut self, a: u32) {
         if !self.actions.contains(&a) {
             self.actions.push(a);
         }
     }
 
+    /// Sets the action on the true (`t`) or false edge of `id`.
     pub(crate) fn set_act(&mut self, id: Id, t: bool, act: Option<u32>) {
         if let Some(a) = act {
             self.note_action(a);

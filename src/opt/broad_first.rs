@@ -13,13 +13,13 @@
 //! Only syscalls with a level where a mask follows a value of its word are tried (those where
 //! only ranges do, Docker's `socket`, gave a sixth of what the trials saved on the recorded
 //! random filters, and trying them cost a build of Docker's profile 5 to 15 %), and the
-//! reordered decision is kept only where, alone and after the IR passes, it is
-//! shorter than the database's order ([`pays`]). The database keeps libseccomp's order (its
-//! compat mode needs it); this only changes the order in which lowering
-//! ([`crate::ir::lower`]) turns a level into tests.
+//! reordered decision is kept only where, built alone, `prune` makes it shorter than the
+//! database's order ([`pays`]). The database keeps libseccomp's order (its compat mode needs
+//! it); this only changes the order in which lowering ([`crate::ir::lower`]) turns a level
+//! into tests.
 
 use super::Passes;
-use crate::db::tree::{Cmp, Id, Tree};
+use crate::db::tree::{Cmp, Id, Node, Tree};
 use crate::ir::Program;
 
 /// Whether the order of every level of `tree` is free (no node has an action but one) and
@@ -30,12 +30,16 @@ use crate::ir::Program;
 pub(crate) fn applies(tree: &Tree) -> bool {
     tree.one_action()
         && tree.nodes.iter().any(|a| {
-            a.op == Cmp::Eq
-                && a.lvl_nxt.get().is_some_and(|b| {
-                    let b = &tree.nodes[b];
-                    b.op == Cmp::MaskedEq && a.offset == b.offset
-                })
+            a.lvl_nxt.get().is_some_and(|b| {
+                let b = &tree.nodes[b];
+                b.op == Cmp::MaskedEq && after_value(a, b)
+            })
         })
+}
+
+/// Whether `b`, the sibling after `a`, compares `a`'s word otherwise than `a`'s `==`.
+fn after_value(a: &Node, b: &Node) -> bool {
+    a.op == Cmp::Eq && b.op != Cmp::Eq && a.offset == b.offset
 }
 
 /// Whether the decision `build(true)` (the levels in [`order`]) is shorter than
@@ -64,10 +68,7 @@ pub(crate) fn pays(passes: Passes, build: impl Fn(bool) -> Program) -> bool {
 /// Whether [`order`] changes the order of `siblings`: some `==` comes right before another
 /// comparison of its word (the database keeps each word's comparisons together).
 fn reorders(tree: &Tree, siblings: &[Id]) -> bool {
-    siblings.windows(2).any(|w| {
-        let (a, b) = (&tree.nodes[w[0]], &tree.nodes[w[1]]);
-        a.op == Cmp::Eq && b.op != Cmp::Eq && a.offset == b.offset
-    })
+    (siblings.windows(2)).any(|w| after_value(&tree.nodes[w[0]], &tree.nodes[w[1]]))
 }
 
 /// Reorders one level's `siblings` (of a tree [`applies`] holds for): of the comparisons of

@@ -14,6 +14,9 @@
 //!    merged into ranges and found by a search tree (`opt/intervals.rs`) that the x32 check and the
 //!    bad-arch path join; with [`Passes::WEIGHTS`], hot syscalls, prioritised ones and argument-checked
 //!    ones (whose calls run their checks, and which the kernel's action cache cannot skip) get shallower paths (`opt/weights.rs`);
+//!    with [`Passes::BROAD_FIRST`], a syscall whose rules have one action tries each word's
+//!    masks and ranges before its values where that makes its decision shorter
+//!    (`opt/broad_first.rs`);
 //! 2. `jset`: masked comparisons that a `jset` decides lose their `and`;
 //! 3. `prune` and `arg_trees` (again while a rewrite leaves something to prune): tests that the path already
 //!    decides go, and a chain of comparisons of one argument word becomes a search tree;
@@ -89,9 +92,9 @@ bitflags::bitflags! {
         /// word decides then skip it (`socket(domain != AF_VSOCK)`: one test for most domains).
         const SINK = 1 << 9;
         /// In a syscall whose rules all have one action, each level of its argument tree
-        /// tries masked and range comparisons before single values, so that [`Passes::PRUNE`]
-        /// drops the values they already take (crosvm's `ioctl` values beside `arg1 &
-        /// 0x6400`).
+        /// tries a word's masked and range comparisons before its single values, where
+        /// [`Passes::PRUNE`] then drops values they already take and the syscall's decision
+        /// is shorter (crosvm's `ioctl` values beside `arg1 & 0x6400`).
         const BROAD_FIRST = 1 << 10;
     }
 }
