@@ -71,32 +71,19 @@ fn reorders(tree: &Tree, siblings: &[Id]) -> bool {
     (siblings.windows(2)).any(|w| after_value(&tree.nodes[w[0]], &tree.nodes[w[1]]))
 }
 
-/// Reorders one level's `siblings` (of a tree [`applies`] holds for): of the comparisons of
-/// each argument word, every one but `==` first, each group in the database's order; the words
-/// stay in the order they first come (each word's comparisons together, so that its word is
-/// loaded once on the way through them).
+/// Reorders one level's `siblings` (of a tree [`applies`] holds for): within each run of
+/// comparisons of one argument word (the database keeps a word's comparisons together, so
+/// that its word is loaded once on the way through them), every one but `==` first, each group
+/// in the database's order.
 pub(crate) fn order(tree: &Tree, siblings: &mut [Id]) {
-    let is_eq = |i: Id| tree.nodes[i].op == Cmp::Eq;
     if !reorders(tree, siblings) {
         return;
     }
-    let mut words: Vec<u32> = Vec::new();
-    let key = |i: Id, words: &mut Vec<u32>| {
-        let n = &tree.nodes[i];
-        let w = words
-            .iter()
-            .position(|&o| o == n.offset)
-            .unwrap_or_else(|| {
-                words.push(n.offset);
-                words.len() - 1
-            });
-        (w, is_eq(i))
-    };
-    let keys: Vec<(usize, bool)> = siblings.iter().map(|&i| key(i, &mut words)).collect();
-    let mut order: Vec<usize> = (0..siblings.len()).collect();
-    order.sort_by_key(|&k| keys[k]);
-    let sorted: Vec<Id> = order.iter().map(|&k| siblings[k]).collect();
-    siblings.copy_from_slice(&sorted);
+    let nodes = &tree.nodes;
+    for word in siblings.chunk_by_mut(|&a, &b| nodes[a].offset == nodes[b].offset) {
+        // (A stable sort: each group keeps its order.)
+        word.sort_by_key(|&i| nodes[i].op == Cmp::Eq);
+    }
 }
 
 #[cfg(test)]
@@ -105,9 +92,8 @@ mod tests {
     use crate::opt::Passes;
     use crate::*;
 
-    /// x86_64's `ioctl` and audit token.
+    /// x86_64's `ioctl`.
     const IOCTL: i32 = 16;
-    const X8664: u32 = 0xc000_003e;
 
     fn eq(v: u64) -> ScmpArgCompare {
         ScmpArgCompare::new(1, ScmpCompareOp::Equal, v)
@@ -142,7 +128,7 @@ mod tests {
     fn ret(prog: &[Instruction], arg1: u64) -> u32 {
         let data = SeccompData {
             nr: IOCTL,
-            arch: X8664,
+            arch: bpf::audit_arch(ScmpArch::X8664).unwrap(),
             args: [0, arg1, 0, 0, 0, 0],
             ..Default::default()
         };
