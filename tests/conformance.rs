@@ -449,7 +449,8 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
     // The same calls in pure-seccomp's normal mode, to show where it answers differently
     // from libseccomp and that each difference is one of the documented ones.
     let mut twin = ScmpFilterContext::new(default).ok();
-    let mut diverged = false;
+    // Why the two modes' calls first gave different outcomes, once they did.
+    let mut diverged: Option<&'static str> = None;
     let mut arch_lost = false;
     for (i, call) in calls.iter().enumerate().skip(1) {
         replay_call(
@@ -557,8 +558,8 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
                 Ok(out) => {
                     let why = if arch_lost {
                         "2: architecture libseccomp loses after a failed rule"
-                    } else if diverged {
-                        "6: after a socket/ipc rule the multiplexer handling decides differently"
+                    } else if let Some(why) = diverged {
+                        why
                     } else if ctx.__libseccomp_2_5_4_ignores_nr(&data) {
                         "1: section libseccomp never loads the syscall number for"
                     } else if is_multiplexer(t, &data) {
@@ -654,7 +655,7 @@ fn replay_call(
     call: &Value,
     ctx: &mut ScmpFilterContext,
     rep: &mut Report,
-    twin: Option<(&mut ScmpFilterContext, &mut bool)>,
+    twin: Option<(&mut ScmpFilterContext, &mut Option<&'static str>)>,
 ) -> Result<(), String> {
     let op = call["op"].as_str().ok_or("call without `op`")?;
     let ok = call["ok"]
@@ -714,19 +715,26 @@ fn replay_call(
             (Err(a), Err(b)) => a.errno() == b.errno(),
             _ => false,
         };
-        if !same && !*diverged {
+        if !same && diverged.is_none() {
             if std::env::var_os("CONFORMANCE_SHOW_DIVERGED").is_some() {
                 println!("diverged: {id} call {i} {op} {}", brief(call));
             }
-            // Only the multiplexer handling (difference 6) may decide a call differently.
+            // Only the multiplexer handling (difference 6) may decide a call differently, or a
+            // rule on a syscall whose rules libseccomp merged wrongly (difference 9): the
+            // normal mode's tree holds what libseccomp dropped, and a later rule may conflict
+            // with it (`EEXIST`), or with what libseccomp's merge added, on one side only.
             let name = syscall.and_then(|s| s.get_name().ok()).unwrap_or_default();
-            if !MULTIPLEXED.contains(&name.as_str()) {
+            *diverged = Some(if MULTIPLEXED.contains(&name.as_str()) {
+                "6: after a socket/ipc rule the multiplexer handling decides differently"
+            } else if syscall.is_some_and(|s| ctx.__libseccomp_2_5_4_merged_wrongly(s)) {
+                "9: after libseccomp's wrong merge a later rule conflicts in one mode only"
+            } else {
                 rep.mismatch("normal mode", || {
-                    format!("{id} call {i} {op} {} (normal mode): outcome differs from compat mode on a syscall not multiplexed", brief(call))
+                    format!("{id} call {i} {op} {} (normal mode): outcome differs from compat mode on a syscall not multiplexed, whose rules libseccomp merged rightly", brief(call))
                 });
-            }
+                "(after the outcome difference reported)"
+            });
         }
-        *diverged |= !same;
     }
     rep.calls_checked += 1;
     compare_outcome(call, op, got, ok, rep, &ctx_of)

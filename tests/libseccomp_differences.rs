@@ -405,3 +405,64 @@ fn rules_forked_by_a_range_merge_as_they_say() {
         assert_eq!(ret(&ctx, &data(AUDIT_X86, nr, [0, 0, 0, 0, 0, 7])), errno);
     }
 }
+
+/// The second case above has a consequence for later rules: the part of a rule libseccomp
+/// dropped is in the normal mode's tree, and a later rule can conflict with it. A rule with
+/// other comparisons after the same ones and another action is refused with `EEXIST`, as
+/// libseccomp refuses it wherever it merged the first rule whole; libseccomp takes it here,
+/// because the rule it conflicts with is the part it lost. The normal mode leaves the filter
+/// as it was (difference 2).
+#[test]
+fn a_rule_conflicting_with_what_libseccomp_dropped_is_refused() {
+    let (errno, trap, kill) = (0x0005_0026, 0x0003_0000, 0x8000_0000);
+    let statfs = ScmpSyscall::from_name("statfs").unwrap();
+    let nr = ScmpSyscall::from_name_by_arch("statfs", ScmpArch::X8664)
+        .unwrap()
+        .as_raw_syscall();
+    let q = |a0, a2| data(AUDIT_X86_64, nr, [a0, 0, a2, 0, 0, 0]);
+    for compat in [false, true] {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::KillProcess).unwrap();
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        ctx.add_arch(ScmpArch::X8664).unwrap();
+        let (first, second) = (
+            [scmp_cmp!($arg0 > 100)],
+            [scmp_cmp!($arg2 <= 5), scmp_cmp!($arg0 > 0)],
+        );
+        ctx.add_rule_conditional(ScmpAction::Errno(38), statfs, &first)
+            .unwrap();
+        ctx.add_rule_conditional(ScmpAction::Errno(38), statfs, &second)
+            .unwrap();
+        // What the two rules say (libseccomp lost the second one's low-word way, which the
+        // conformance replay's classifier sees).
+        assert_eq!(ret(&ctx, &q(1, 5)), if compat { kill } else { errno });
+        assert_eq!(ctx.__libseccomp_2_5_4_merged_wrongly(statfs), compat);
+        let before = ctx.export_bpf_mem().unwrap();
+        let third = ctx.add_rule_conditional(ScmpAction::Trap, statfs, &[scmp_cmp!($arg0 > 0)]);
+        if compat {
+            third.unwrap();
+            assert_eq!(ret(&ctx, &q(1, 5)), trap);
+        } else {
+            assert_eq!(
+                third.unwrap_err().errno(),
+                Some(error::SeccompErrno::EEXIST)
+            );
+            assert_eq!(ctx.export_bpf_mem().unwrap(), before);
+            assert_eq!(ret(&ctx, &q(1, 5)), errno);
+            assert_eq!(ret(&ctx, &q(1, 6)), kill);
+        }
+        assert_eq!(ret(&ctx, &q(101, 6)), errno);
+        // Without the first rule libseccomp merges the second one whole, and refuses the
+        // third as the normal mode does.
+        let mut ctx = ScmpFilterContext::new(ScmpAction::KillProcess).unwrap();
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.add_rule_conditional(ScmpAction::Errno(38), statfs, &second)
+            .unwrap();
+        assert!(!ctx.__libseccomp_2_5_4_merged_wrongly(statfs));
+        let third = ctx.add_rule_conditional(ScmpAction::Trap, statfs, &[scmp_cmp!($arg0 > 0)]);
+        assert_eq!(
+            third.unwrap_err().errno(),
+            Some(error::SeccompErrno::EEXIST)
+        );
+    }
+}

@@ -38,6 +38,16 @@ impl ScmpFilterContext {
         self.col.merge_quirk(data, crate::db::QUIRK_MERGE)
     }
 
+    /// Whether, in compat mode, libseccomp 2.5.4's merge of the rules on `syscall` went wrong
+    /// on some architecture where a range comparison forks a rule (README, deliberate
+    /// differences, 9): the normal mode's tree for it differs, and so may what a later rule on
+    /// it conflicts with.
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_merged_wrongly(&self, syscall: crate::ScmpSyscall) -> bool {
+        self.col
+            .merge_quirk_on(syscall.as_raw_syscall(), crate::db::QUIRK_MERGE)
+    }
+
     /// Whether, in compat mode, libseccomp 2.5.4's merge kept the first rule's action on the
     /// false edge of a 64-bit high word's node, where the normal mode gives the smaller value's
     /// rule (README, deliberate differences, 5).

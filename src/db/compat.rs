@@ -76,6 +76,17 @@ impl Collection {
             .and_then(|m| self.entry(&m, data.nr).map(|e| e.tree.quirk & quirk != 0))
             .unwrap_or(false)
     }
+
+    /// Whether, in compat mode, a merge of rules on syscall `nr` (as a rule names it) took
+    /// one of libseccomp 2.5.4's wrong turns of kind `quirk` on some architecture.
+    pub(crate) fn merge_quirk_on(&self, nr: i32, quirk: u8) -> bool {
+        self.filters.iter().any(|f| {
+            super::translate(f.arch, nr)
+                .ok()
+                .and_then(|n| f.syscalls.get(&n))
+                .is_some_and(|e| e.tree.quirk & quirk != 0)
+        })
+    }
 }
 
 /// The filters as rebuilt from their rules: no priority placeholders, no user priorities.
