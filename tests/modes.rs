@@ -1,0 +1,188 @@
+//! The normal mode against compat mode (libseccomp 2.5.4's bugs reproduced, the mode
+//! `tests/conformance.rs` checks against that library's recordings) on random rules of
+//! several actions: each call must have the same outcome and each query the same answer in
+//! both, but where one of the README's deliberate differences explains it, as the replay
+//! classifies them. So the normal mode is held to libseccomp's behaviour on far more rule
+//! sets than are recorded, without the C library or the recordings. A fresh recorded seed
+//! found the first outcome difference this accepts (difference 9: a rule that conflicts with
+//! the part of an earlier rule libseccomp dropped; `tests/libseccomp_differences.rs`).
+//!
+//! `MODES_SEEDS` (default 20,000) cases.
+
+use pure_seccomp::bpf::{self, SeccompData};
+use pure_seccomp::*;
+
+mod common;
+use common::*;
+
+#[path = "../fuzz/src/checks.rs"]
+#[allow(dead_code)]
+mod checks;
+#[path = "../fuzz/src/rules_check.rs"]
+#[allow(dead_code)]
+mod rules_check;
+use rules_check::{wide, ARCHES, SYSCALLS};
+
+/// The architecture sets: each of `ARCHES` alone, and three with a second ABI.
+fn arch_set(r: &mut Rng) -> Vec<ScmpArch> {
+    match r.below(ARCHES.len() as u64 + 3) as usize {
+        i if i < ARCHES.len() => vec![ARCHES[i]],
+        i if i == ARCHES.len() => vec![ScmpArch::X8664, ScmpArch::X86],
+        i if i == ARCHES.len() + 1 => vec![ScmpArch::Aarch64, ScmpArch::Arm],
+        _ => vec![ScmpArch::S390X, ScmpArch::S390],
+    }
+}
+
+/// A rule's comparisons: on few arguments, from a small pool of data, so that rules meet.
+fn comparisons(r: &mut Rng, pool: &[u64]) -> Vec<ScmpArgCompare> {
+    let mut cmps = Vec::new();
+    let mut args = Vec::new();
+    for _ in 0..r.below(4) {
+        let arg = *r.pick(&[0u32, 1, 2]);
+        if args.contains(&arg) {
+            continue;
+        }
+        args.push(arg);
+        let mut d = || {
+            if r.below(3) == 0 {
+                rand_datum(r)
+            } else {
+                *r.pick(pool)
+            }
+        };
+        let (d, op) = (d(), d());
+        let op = match op % 8 {
+            0 | 1 => ScmpCompareOp::Equal,
+            2 => ScmpCompareOp::NotEqual,
+            3 => ScmpCompareOp::Less,
+            4 => ScmpCompareOp::LessOrEqual,
+            5 => ScmpCompareOp::Greater,
+            6 => ScmpCompareOp::GreaterEqual,
+            _ => ScmpCompareOp::MaskedEqual(op | 1),
+        };
+        cmps.push(ScmpArgCompare::new(arg, op, d));
+    }
+    cmps
+}
+
+/// One case: the same random calls on a context in each mode; the queries compared.
+fn run_case(seed: u64) -> usize {
+    let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let arches = arch_set(&mut r);
+    let default = *r.pick(&[
+        ScmpAction::KillProcess,
+        ScmpAction::Allow,
+        ScmpAction::Errno(1),
+    ]);
+    let level = 1 + r.below(2) as u32;
+    let mode = |compat: bool| {
+        let mut ctx = ScmpFilterContext::new(default).unwrap();
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        for &a in &arches {
+            ctx.add_arch(a).unwrap();
+        }
+        ctx.set_ctl_optimize(level).unwrap();
+        ctx
+    };
+    let (mut compat, mut normal) = (mode(true), mode(false));
+    let names: Vec<&str> = (0..1 + r.below(2)).map(|_| *r.pick(SYSCALLS)).collect();
+    let pool: Vec<u64> = (0..4).map(|_| rand_datum(&mut r)).collect();
+    let mut calls = Vec::new();
+    let mut values: Vec<u64> = vec![0, 1, u64::MAX, 0x8000_0000];
+    for _ in 0..1 + r.below(16) {
+        let sys = ScmpSyscall::from_name(names[r.below(names.len() as u64) as usize]).unwrap();
+        if r.below(10) == 0 {
+            // A priority, which level 1 orders the syscalls by (difference 1 on other ABIs).
+            let p = r.below(256) as u8;
+            let (c, n) = (
+                compat.set_syscall_priority(sys, p).is_ok(),
+                normal.set_syscall_priority(sys, p).is_ok(),
+            );
+            assert_eq!(c, n, "seed {seed}: set_syscall_priority({sys:?}, {p})");
+            continue;
+        }
+        let action = rand_action(&mut r);
+        let cmps = comparisons(&mut r, &pool);
+        for c in &cmps {
+            let d = c.datum();
+            values.extend([d, d.wrapping_add(1), d.wrapping_sub(1), d ^ 1 << 32]);
+        }
+        let c = compat.add_rule_conditional(action, sys, &cmps).map(drop);
+        let n = normal.add_rule_conditional(action, sys, &cmps).map(drop);
+        calls.push(format!(
+            "{action:?} {sys:?} {cmps:?}: compat {c:?}, normal {n:?}"
+        ));
+        match (c, n) {
+            (Ok(()), Ok(())) => {}
+            (Err(c), Err(n)) if c.errno() == n.errno() => {}
+            (c, n) => {
+                // libseccomp lost part of an earlier rule (difference 9), which the normal
+                // mode keeps, and this rule conflicts with it.
+                assert!(
+                    compat.__libseccomp_2_5_4_merged_wrongly(sys)
+                        && c.is_ok()
+                        && n.is_err_and(|e| e.errno() == Some(error::SeccompErrno::EEXIST)),
+                    "seed {seed}: the modes differ on a call and no documented difference \
+                     explains it: {calls:#?}"
+                );
+                return 0;
+            }
+        }
+    }
+    let endian = normal.byte_order();
+    let program =
+        |ctx: &ScmpFilterContext| bpf::decode(&ctx.export_bpf_mem().unwrap(), endian).unwrap();
+    let (pc, pn) = (program(&compat), program(&normal));
+    let mut n = 0;
+    for &arch in &arches {
+        for name in &names {
+            let Ok(sys) = ScmpSyscall::from_name_by_arch(name, arch) else {
+                continue;
+            };
+            for _ in 0..100 {
+                let mut args = [0u64; 6];
+                for v in args.iter_mut().take(3) {
+                    *v = *r.pick(&values);
+                    if !wide(arch) {
+                        *v &= 0xffff_ffff;
+                    }
+                }
+                let data = SeccompData {
+                    nr: sys.as_raw_syscall(),
+                    arch: audit_of(arch),
+                    instruction_pointer: 0,
+                    args,
+                };
+                let c = bpf::simulate(&pc, &data, endian).unwrap().ret;
+                let got = bpf::simulate(&pn, &data, endian).unwrap().ret;
+                n += 1;
+                if c == got {
+                    continue;
+                }
+                let documented = compat.__libseccomp_2_5_4_ignores_nr(&data)
+                    || compat.__libseccomp_2_5_4_range_merge_differs(&data)
+                    || compat.__libseccomp_2_5_4_links_levels(&data)
+                    || (compat.__libseccomp_2_5_4_merge_differs(&data)
+                        && got == normal.evaluate(&data));
+                assert!(
+                    documented,
+                    "seed {seed}, level {level}, {arch:?}: {name}{args:x?}: compat mode \
+                     {c:#x}, normal mode {got:#x}, not a documented difference: {calls:#?}"
+                );
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn the_modes_differ_only_as_documented() {
+    let seeds: u64 = std::env::var("MODES_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let n: usize = (0..seeds).map(run_case).sum();
+    println!("{n} queries");
+    assert!(n > 0);
+}
