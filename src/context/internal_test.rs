@@ -18,7 +18,20 @@ impl ScmpFilterContext {
     /// the section that judges `data` (its priority-placeholder bug).
     #[doc(hidden)]
     pub fn __libseccomp_2_5_4_ignores_nr(&self, data: &bpf::SeccompData) -> bool {
-        self.col.ignores_nr(data)
+        self.col.ignores_nr(data, &|_, nr| nr)
+    }
+
+    /// [`Self::__libseccomp_2_5_4_ignores_nr`] with the syscalls of the rules numbered by
+    /// `number` (architecture, this crate's number): libseccomp 2.5.4's numbers, where its
+    /// older tables differ. Its x32 table numbers `map_shadow_stack` as a pseudo syscall,
+    /// which can make the section's first block one that loads nothing.
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_ignores_nr_numbered(
+        &self,
+        data: &bpf::SeccompData,
+        number: &dyn Fn(crate::ScmpArch, i32) -> i32,
+    ) -> bool {
+        self.col.ignores_nr(data, number)
     }
 
     /// Whether libseccomp 2.5.4's stale-accumulator miscompilation (a rule comparing the

@@ -15,6 +15,17 @@ impl Collection {
     /// placeholder from `set_syscall_priority` or a pseudo syscall, no block loads it and the
     /// section compares the architecture token instead of the syscall number.
     pub(crate) fn section_skips_nr_load(&self, members: &[&ArchFilter]) -> bool {
+        self.section_skips_nr_load_as(members, &|_, nr| nr)
+    }
+
+    /// [`Collection::section_skips_nr_load`] with each syscall numbered by `number`
+    /// (architecture, this crate's number), for the tests: libseccomp 2.5.4's number, where
+    /// its older tables differ.
+    pub(crate) fn section_skips_nr_load_as(
+        &self,
+        members: &[&ArchFilter],
+        number: &dyn Fn(ScmpArch, i32) -> i32,
+    ) -> bool {
         if !self.compat || self.attrs.optimize != 1 {
             return false;
         }
@@ -25,24 +36,32 @@ impl Collection {
         }
         // libseccomp keeps syscall numbers unsigned: pseudo (negative) numbers sort last,
         // and a stable sort by priority picks the first block.
-        let mut all: Vec<&SysEntry> = Vec::new();
+        let mut all: Vec<(i32, &SysEntry)> = Vec::new();
         for f in members {
-            let mut v: Vec<&SysEntry> = f.syscalls.values().collect();
-            v.sort_by_key(|e| e.num as u32);
+            let mut v: Vec<(i32, &SysEntry)> = f
+                .syscalls
+                .values()
+                .map(|e| (number(f.arch, e.num), e))
+                .collect();
+            v.sort_by_key(|&(nr, _)| nr as u32);
             all.extend(v);
         }
-        all.sort_by_key(|e| std::cmp::Reverse(e.priority));
+        all.sort_by_key(|(_, e)| std::cmp::Reverse(e.priority));
         let tskip = self.attrs.tskip;
         all.first()
-            .is_some_and(|h| !h.valid || (h.num < 0 && !(h.num == -1 && tskip)))
+            .is_some_and(|&(nr, h)| !h.valid || (nr < 0 && !(nr == -1 && tskip)))
     }
 
     /// Whether, in compat mode, the section that judges `data` never loads the syscall
-    /// number (see [`Collection::section_skips_nr_load`]).
+    /// number (see [`Collection::section_skips_nr_load_as`]).
     #[cfg(any(test, feature = "__internal-test"))]
-    pub(crate) fn ignores_nr(&self, data: &crate::bpf::SeccompData) -> bool {
+    pub(crate) fn ignores_nr(
+        &self,
+        data: &crate::bpf::SeccompData,
+        number: &dyn Fn(ScmpArch, i32) -> i32,
+    ) -> bool {
         self.section_for(data)
-            .is_some_and(|m| self.section_skips_nr_load(&m))
+            .is_some_and(|m| self.section_skips_nr_load_as(&m, number))
     }
 
     /// Whether a program built by libseccomp 2.5.4 can return `ret` for `data` because of its

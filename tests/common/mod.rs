@@ -191,3 +191,18 @@ pub fn shared(sub: &str, test: &str) -> Option<std::path::PathBuf> {
     let _ = writeln!(std::io::stderr(), "{why}");
     None
 }
+
+/// The value a filter returns for an action (the kernel's `SECCOMP_RET_*` with its data).
+pub fn ret_value(a: ScmpAction) -> u32 {
+    match a {
+        ScmpAction::KillProcess => 0x8000_0000,
+        ScmpAction::KillThread => 0,
+        ScmpAction::Trap => 0x0003_0000,
+        ScmpAction::Errno(n) => 0x0005_0000 | (n as u32 & 0xffff),
+        ScmpAction::Trace(n) => 0x7ff0_0000 | u32::from(n),
+        ScmpAction::Log => 0x7ffc_0000,
+        ScmpAction::Notify => 0x7fc0_0000,
+        ScmpAction::Allow => 0x7fff_0000,
+        other => unreachable!("an action this crate does not have: {other:?}"),
+    }
+}
