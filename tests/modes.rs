@@ -43,24 +43,8 @@ fn comparisons(r: &mut Rng, pool: &[u64]) -> Vec<ScmpArgCompare> {
             continue;
         }
         args.push(arg);
-        let mut d = || {
-            if r.below(3) == 0 {
-                rand_datum(r)
-            } else {
-                *r.pick(pool)
-            }
-        };
-        let (d, op) = (d(), d());
-        let op = match op % 8 {
-            0 | 1 => ScmpCompareOp::Equal,
-            2 => ScmpCompareOp::NotEqual,
-            3 => ScmpCompareOp::Less,
-            4 => ScmpCompareOp::LessOrEqual,
-            5 => ScmpCompareOp::Greater,
-            6 => ScmpCompareOp::GreaterEqual,
-            _ => ScmpCompareOp::MaskedEqual(op | 1),
-        };
-        cmps.push(ScmpArgCompare::new(arg, op, d));
+        let (d, k) = (pool_datum(r, pool), pool_datum(r, pool));
+        cmps.push(ScmpArgCompare::new(arg, op_of(k % 8, k | 1), d));
     }
     cmps
 }

@@ -22,15 +22,6 @@ mod checks;
 mod rules_check;
 use rules_check::{holds, wide, ACTIONS, ARCHES, DEFAULT_RET, SYSCALLS};
 
-/// A datum from a small pool, so that rules share comparisons, or an edge value.
-fn datum(r: &mut Rng, pool: &[u64]) -> u64 {
-    if r.below(3) == 0 {
-        rand_datum(r)
-    } else {
-        *r.pick(pool)
-    }
-}
-
 /// One case: random rules of one action on a few syscalls of one architecture, at one
 /// optimize level; the number of queries checked.
 fn run_case(seed: u64, arch: ScmpArch, level: u32) -> usize {
@@ -63,25 +54,14 @@ fn run_case(seed: u64, arch: ScmpArch, level: u32) -> usize {
                 continue;
             }
             args.push(arg);
-            let d = datum(&mut r, &pool);
-            let op = match r.below(8) {
-                0 | 1 => ScmpCompareOp::Equal,
-                2 => ScmpCompareOp::NotEqual,
-                3 => ScmpCompareOp::Less,
-                4 => ScmpCompareOp::LessOrEqual,
-                5 => ScmpCompareOp::Greater,
-                6 => ScmpCompareOp::GreaterEqual,
-                _ => {
-                    let m = datum(&mut r, &pool) | 1;
-                    cmps.push(ScmpArgCompare::new(
-                        arg,
-                        ScmpCompareOp::MaskedEqual(m),
-                        d & m,
-                    ));
-                    continue;
-                }
-            };
-            cmps.push(ScmpArgCompare::new(arg, op, d));
+            let d = pool_datum(&mut r, &pool);
+            let k = r.below(8);
+            if k == 7 {
+                let m = pool_datum(&mut r, &pool) | 1;
+                cmps.push(ScmpArgCompare::new(arg, op_of(k, m), d & m));
+                continue;
+            }
+            cmps.push(ScmpArgCompare::new(arg, op_of(k, 0), d));
         }
         if trace {
             eprintln!("  rule {sys:?} {cmps:?}");

@@ -78,6 +78,30 @@ pub fn rand_datum(r: &mut Rng) -> u64 {
     }
 }
 
+/// A datum from a small pool, so that rules share comparisons, or, one time in three,
+/// [`rand_datum`]'s.
+pub fn pool_datum(r: &mut Rng, pool: &[u64]) -> u64 {
+    if r.below(3) == 0 {
+        rand_datum(r)
+    } else {
+        *r.pick(pool)
+    }
+}
+
+/// The comparison `k` (below 8) picks, `==` twice as often as each other one; `mask` is a
+/// masked one's mask.
+pub fn op_of(k: u64, mask: u64) -> ScmpCompareOp {
+    match k {
+        0 | 1 => ScmpCompareOp::Equal,
+        2 => ScmpCompareOp::NotEqual,
+        3 => ScmpCompareOp::Less,
+        4 => ScmpCompareOp::LessOrEqual,
+        5 => ScmpCompareOp::Greater,
+        6 => ScmpCompareOp::GreaterEqual,
+        _ => ScmpCompareOp::MaskedEqual(mask),
+    }
+}
+
 pub fn rand_action(r: &mut Rng) -> ScmpAction {
     match r.below(7) {
         0 => ScmpAction::Allow,
