@@ -1043,3 +1043,40 @@ fn crosvm_minijail_policies_build_and_decide_as_written() {
         assert_eq!(v(&gpu, "socket", [2, 1, 0, 0, 0, 0]), KILL);
     }
 }
+
+/// libseccomp gives PowerPC's `sys_debug_setcontext` (256) and `switch_endian` (363) one
+/// pseudo number, -10191, which a filter built on another architecture translates to
+/// `switch_endian`: a deny rule on `sys_debug_setcontext` made through the API there denies
+/// `switch_endian` and leaves `sys_debug_setcontext` open, as libseccomp's does. The policy
+/// readers have the name, and a PowerPC filter gets the rule on it.
+#[test]
+fn a_rule_on_sys_debug_setcontext_lands_on_it_in_a_powerpc_filter() {
+    let profile = r#"{"defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["sys_debug_setcontext"], "action": "SCMP_ACT_ERRNO"}]}"#;
+    let policy = Policy::parse(profile).unwrap();
+    let (allow, eperm) = (0x7fff_0000, 0x0005_0001);
+    for arch in [ScmpArch::Ppc64Le, ScmpArch::Ppc64, ScmpArch::Ppc] {
+        let ret = |ctx: &pure_seccomp::ScmpFilterContext, nr| {
+            let arch = common::audit_of(arch);
+            ctx.evaluate(&SeccompData {
+                nr,
+                arch,
+                instruction_pointer: 0,
+                args: [0; 6],
+            })
+        };
+        let ctx = policy.filters(&Target::new(arch)).unwrap()[0]
+            .build()
+            .unwrap();
+        assert_eq!((ret(&ctx, 256), ret(&ctx, 363)), (eperm, allow), "{arch:?}");
+        // The same rule through the API, on a host that has neither syscall.
+        let sys = ScmpSyscall::from_name("sys_debug_setcontext").unwrap();
+        if sys == -10191 {
+            let mut api = pure_seccomp::ScmpFilterContext::new(ScmpAction::Allow).unwrap();
+            api.remove_arch(ScmpArch::native()).unwrap();
+            api.add_arch(arch).unwrap();
+            api.add_rule(ScmpAction::Errno(1), sys).unwrap();
+            assert_eq!((ret(&api, 256), ret(&api, 363)), (allow, eperm), "{arch:?}");
+        }
+    }
+}

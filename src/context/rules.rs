@@ -27,6 +27,7 @@ impl ScmpFilterContext {
         action: ScmpAction,
         syscall: ScmpSyscall,
         comparators: &[ScmpArgCompare],
+        name: Option<&'static str>,
     ) -> Result<()> {
         let nr = syscall.as_raw_syscall();
         let act = action.to_sys();
@@ -87,6 +88,7 @@ impl ScmpFilterContext {
             action: act,
             syscall: nr,
             args,
+            name,
         })?;
         self.changed();
         Ok(())
@@ -115,7 +117,7 @@ impl ScmpFilterContext {
         action: ScmpAction,
         syscall: S,
     ) -> Result<&mut Self> {
-        self.rule_add(false, action, syscall.into(), &[])?;
+        self.rule_add(false, action, syscall.into(), &[], None)?;
         Ok(self)
     }
 
@@ -138,7 +140,7 @@ impl ScmpFilterContext {
         syscall: S,
         comparators: &[ScmpArgCompare],
     ) -> Result<&mut Self> {
-        self.rule_add(false, action, syscall.into(), comparators)?;
+        self.rule_add(false, action, syscall.into(), comparators, None)?;
         Ok(self)
     }
 
@@ -160,7 +162,7 @@ impl ScmpFilterContext {
         action: ScmpAction,
         syscall: S,
     ) -> Result<&mut Self> {
-        self.rule_add(true, action, syscall.into(), &[])?;
+        self.rule_add(true, action, syscall.into(), &[], None)?;
         Ok(self)
     }
 
@@ -184,8 +186,25 @@ impl ScmpFilterContext {
         syscall: S,
         comparators: &[ScmpArgCompare],
     ) -> Result<&mut Self> {
-        self.rule_add(true, action, syscall.into(), comparators)?;
+        self.rule_add(true, action, syscall.into(), comparators, None)?;
         Ok(self)
+    }
+
+    /// The policy readers' rule on the syscall `name`: `add_rule_conditional(action,
+    /// ScmpSyscall::from_name(name)?, comparators)`, except where that number names another
+    /// syscall, libseccomp's pseudo number -10191 for both `sys_debug_setcontext` and
+    /// `switch_endian`: a filter of an architecture that has the syscall gets the rule on
+    /// `name` itself, not on the other.
+    #[cfg(feature = "policy")]
+    pub(crate) fn add_rule_by_name(
+        &mut self,
+        action: ScmpAction,
+        name: &str,
+        comparators: &[ScmpArgCompare],
+    ) -> Result<()> {
+        let syscall = ScmpSyscall::from_name(name)?;
+        let shared = crate::syscall::shared_pseudo_name(syscall.as_raw_syscall(), name);
+        self.rule_add(false, action, syscall, comparators, shared)
     }
 
     /// Hints that `syscall` is frequent: at optimize level 1 it is decided before the syscalls

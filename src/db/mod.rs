@@ -45,6 +45,10 @@ pub(crate) struct Rule {
     pub action: u32,
     pub syscall: i32,
     pub args: [Option<ApiArg>; 6],
+    /// The syscall's name where `syscall` alone names another one (the pseudo number
+    /// libseccomp gives two names, `crate::syscall::shared_pseudo_name`): each architecture
+    /// gets the rule on this name. Set only by the policy readers, which have the name.
+    pub name: Option<&'static str>,
 }
 
 /// All rules on one syscall of one architecture.
@@ -474,6 +478,8 @@ struct Translation {
     nr: i32,
     /// The native name and its slot in the name indexes, once looked up.
     native_name: Option<Option<(&'static str, usize)>>,
+    /// The name was given with the number ([`Translation::named`]): no shortcut by number.
+    named: bool,
 }
 
 impl Translation {
@@ -481,6 +487,16 @@ impl Translation {
         Translation {
             nr,
             native_name: None,
+            named: false,
+        }
+    }
+
+    /// `nr`, translated through `name` instead of the name the tables give `nr`.
+    fn named(nr: i32, name: &'static str) -> Self {
+        Translation {
+            nr,
+            native_name: Some(Some((name, name_slot(name)))),
+            named: true,
         }
     }
 
@@ -495,7 +511,7 @@ impl Translation {
         if self.as_given(arch) {
             return Ok(nr);
         }
-        if let Some(to) = native_to(arch, nr) {
+        if let Some(to) = native_to(arch, nr).filter(|_| !self.named) {
             return Ok(to);
         }
         let efault = || {
@@ -790,7 +806,10 @@ impl Collection {
         };
         journal.recs.clear();
         journal.libseccomp = self.compat;
-        let mut tr = Translation::new(rule.syscall);
+        let mut tr = match rule.name {
+            Some(name) => Translation::named(rule.syscall, name),
+            None => Translation::new(rule.syscall),
+        };
         for i in 0..self.filters.len() {
             journal.filter = i;
             if let Err(e) = arch_rule_add(&mut self.filters[i], rule, &mut tr, mux_args, journal) {
@@ -991,6 +1010,7 @@ mod tests {
             action,
             syscall,
             args,
+            name: None,
         }
     }
 
@@ -1039,6 +1059,7 @@ mod tests {
             action,
             syscall: 16,
             args,
+            name: None,
         }
     }
 
@@ -1391,6 +1412,7 @@ mod tests {
                     action,
                     syscall: 16,
                     args,
+                    name: None,
                 }
             };
             let mut c = Collection::new(RET_KILL_PROCESS);
@@ -1706,6 +1728,7 @@ mod tests {
                         action: r.below(256) as u32,
                         syscall: r.pick(&[16, 72, 41, 1]),
                         args: [None; 6],
+                        name: None,
                     }
                 } else {
                     random_rule(&mut r, wide)

@@ -436,7 +436,12 @@ impl Recipe {
         calls
     }
 
-    /// Makes the [`calls`](Self::calls) on a new [`ScmpFilterContext`].
+    /// Makes the [`calls`](Self::calls) on a new [`ScmpFilterContext`], with one exception.
+    /// A rule names its syscall by the number the native architecture gives it, and
+    /// libseccomp gives two PowerPC syscalls one pseudo number (-10191), which every other
+    /// architecture's filter reads as `switch_endian`: replayed through the API, a rule on
+    /// `sys_debug_setcontext` lands on `switch_endian` in a PowerPC filter built elsewhere.
+    /// Here it lands on `sys_debug_setcontext` (README, policy files).
     ///
     /// # Errors
     ///
@@ -449,6 +454,14 @@ impl Recipe {
     /// let policy = Policy::parse("# a tiny allow-list\nread\nwrite\nexit_group\n")?;
     /// let ctx = policy.filters(&Target::new(ScmpArch::X8664))?[0].build()?;
     /// assert!(ctx.is_arch_present(ScmpArch::X8664)?);
+    ///
+    /// // PowerPC's sys_debug_setcontext is 256, switch_endian 363.
+    /// use pure_seccomp::bpf::{audit_arch, SeccompData};
+    /// let policy = Policy::parse("sys_debug_setcontext\n")?;
+    /// let ctx = policy.filters(&Target::new(ScmpArch::Ppc64Le))?[0].build()?;
+    /// let arch = audit_arch(ScmpArch::Ppc64Le).unwrap();
+    /// let ret = |nr| ctx.evaluate(&SeccompData { nr, arch, instruction_pointer: 0, args: [0; 6] });
+    /// assert_eq!((ret(256), ret(363)), (0x7fff_0000, 0x0005_0001)); // ALLOW, ERRNO(EPERM)
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn build(&self) -> Result<ScmpFilterContext> {
@@ -473,12 +486,7 @@ impl Recipe {
             }
         }
         for rule in &self.rules {
-            let sys = ScmpSyscall::from_name(&rule.syscall)?;
-            if rule.conditions.is_empty() {
-                ctx.add_rule(rule.action, sys)?;
-            } else {
-                ctx.add_rule_conditional(rule.action, sys, &rule.conditions)?;
-            }
+            ctx.add_rule_by_name(rule.action, &rule.syscall, &rule.conditions)?;
         }
         Ok(ctx)
     }

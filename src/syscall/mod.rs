@@ -58,6 +58,37 @@ const NR_SCMP_UNDEF: i32 = -2;
 ///   [`ScmpSyscall::from_name_by_arch_rewrite`] gives `socketcall`'s or `ipc`'s number
 ///   instead.
 ///
+/// A rule's pseudo number is translated for each architecture of the filter through the
+/// syscall's name. libseccomp gives two names one pseudo number, -10191:
+/// `sys_debug_setcontext` and `switch_endian`, both PowerPC-only. A rule made with either
+/// name on an architecture that has neither lands on `switch_endian` in a PowerPC filter, as
+/// in libseccomp 2.5.4 (2.6.0 picks `sys_debug_setcontext`). For a rule on
+/// `sys_debug_setcontext` there, resolve the name for the PowerPC architecture and add the
+/// rule with its number as it is (`add_rule_exact`: the rule functions take the native
+/// architecture's numbers, which a PowerPC host builds with anyway):
+///
+/// ```
+/// use pure_seccomp::bpf::{audit_arch, SeccompData};
+/// use pure_seccomp::{ScmpAction, ScmpArch, ScmpFilterContext, ScmpSyscall};
+/// let pseudo = ScmpSyscall::from_name_by_arch("sys_debug_setcontext", ScmpArch::X8664)?;
+/// assert_eq!(pseudo, ScmpSyscall::from_name_by_arch("switch_endian", ScmpArch::X8664)?);
+/// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+/// ctx.remove_arch(ScmpArch::native())?;
+/// ctx.add_arch(ScmpArch::Ppc64Le)?;
+/// ctx.add_rule(ScmpAction::KillProcess, pseudo)?;
+/// let verdict = |ctx: &ScmpFilterContext, nr| {
+///     let arch = audit_arch(ScmpArch::Ppc64Le).unwrap();
+///     ctx.evaluate(&SeccompData { nr, arch, instruction_pointer: 0, args: [0; 6] })
+/// };
+/// let (kill, allow) = (0x8000_0000, 0x7fff_0000);
+/// assert_eq!((verdict(&ctx, 363), verdict(&ctx, 256)), (kill, allow)); // switch_endian
+/// let ppc = ScmpSyscall::from_name_by_arch("sys_debug_setcontext", ScmpArch::Ppc64Le)?;
+/// assert_eq!(ppc, 256);
+/// ctx.add_rule_exact(ScmpAction::KillProcess, ppc)?;
+/// assert_eq!(verdict(&ctx, 256), kill);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// Build one from a name with [`from_name`](Self::from_name) (native architecture) or
 /// [`from_name_by_arch`](Self::from_name_by_arch), or from a raw number with `From<i32>`.
 /// The value is just the number: a number resolved for one architecture means another
@@ -387,6 +418,21 @@ pub(crate) fn native_name(nr: i32) -> Option<&'static str> {
     tables::native_name(nr)
 }
 
+/// `name` as the tables spell it, where its native number `nr` is a pseudo number that
+/// names another syscall first: libseccomp gives `sys_debug_setcontext` and `switch_endian`
+/// one, -10191, and a rule's number is translated for each architecture through the first
+/// name of it (`resolve_num`). `None` for every other name.
+#[cfg(any(test, feature = "policy"))]
+pub(crate) fn shared_pseudo_name(nr: i32, name: &str) -> Option<&'static str> {
+    if nr >= 0 || native_name(nr) == Some(name) {
+        return None;
+    }
+    tables::PNR_BY_NAME
+        .iter()
+        .find(|&&(n, p)| p == nr && n == name)
+        .map(|&(n, _)| n)
+}
+
 /// `resolve_name_at(arch, native_name(nr))` from a table built by the compiler, where it
 /// covers `nr` and the name resolves on `arch` (`None`: resolve by name).
 pub(crate) fn native_to(arch: ScmpArch, nr: i32) -> Option<i32> {
@@ -541,6 +587,13 @@ mod tests {
         // Two libseccomp names share -10191: the first the arch lacks, in name order.
         assert_eq!(resolve_num(X8664, -10191), Some("switch_endian"));
         assert_eq!(resolve_num(Ppc64, -10191), None);
+        // The policy readers' rules carry the other name (natively, where neither exists).
+        if native_name(-10191) == Some("switch_endian") {
+            let shared = |name| shared_pseudo_name(-10191, name);
+            assert_eq!(shared("sys_debug_setcontext"), Some("sys_debug_setcontext"));
+            assert_eq!(shared("switch_endian"), None);
+        }
+        assert_eq!(shared_pseudo_name(0, "read"), None);
         // Not a pseudo number of anything.
         assert_eq!(resolve_num(X8664, -10085), None);
         assert_eq!(resolve_num(X8664, -1), None);
