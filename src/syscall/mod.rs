@@ -62,10 +62,10 @@ const NR_SCMP_UNDEF: i32 = -2;
 /// syscall's name. libseccomp gives two names one pseudo number, -10191:
 /// `sys_debug_setcontext` and `switch_endian`, both PowerPC-only. A rule made with either
 /// name on an architecture that has neither lands on `switch_endian` in a PowerPC filter, as
-/// in libseccomp 2.5.4 (2.6.0 picks `sys_debug_setcontext`). For a rule on
-/// `sys_debug_setcontext` there, resolve the name for the PowerPC architecture and add the
-/// rule with its number as it is (`add_rule_exact`: the rule functions take the native
-/// architecture's numbers, which a PowerPC host builds with anyway):
+/// in libseccomp 2.5.4 (2.6.0 picks `sys_debug_setcontext`). The rule functions take native
+/// numbers (`add_rule_exact` too), so through them only a PowerPC machine, where the name
+/// resolves to 256, puts a rule on `sys_debug_setcontext`; the policy readers
+/// (`pure_seccomp::policy`, `Recipe::build`) have the name and put it there anywhere:
 ///
 /// ```
 /// use pure_seccomp::bpf::{audit_arch, SeccompData};
@@ -81,11 +81,10 @@ const NR_SCMP_UNDEF: i32 = -2;
 ///     ctx.evaluate(&SeccompData { nr, arch, instruction_pointer: 0, args: [0; 6] })
 /// };
 /// let (kill, allow) = (0x8000_0000, 0x7fff_0000);
-/// assert_eq!((verdict(&ctx, 363), verdict(&ctx, 256)), (kill, allow)); // switch_endian
-/// let ppc = ScmpSyscall::from_name_by_arch("sys_debug_setcontext", ScmpArch::Ppc64Le)?;
-/// assert_eq!(ppc, 256);
-/// ctx.add_rule_exact(ScmpAction::KillProcess, ppc)?;
-/// assert_eq!(verdict(&ctx, 256), kill);
+/// if ScmpSyscall::from_name("sys_debug_setcontext")? == pseudo {
+///     // Built on a machine that has neither: the rule is on switch_endian (363).
+///     assert_eq!((verdict(&ctx, 363), verdict(&ctx, 256)), (kill, allow));
+/// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
