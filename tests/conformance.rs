@@ -423,11 +423,13 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
     // `new`: stop here if it failed (the line holds nothing else then).
     let default = action(&first["action"])?;
     let default_ret = ret_value(default);
-    // Whether libseccomp 2.5.4, numbering the syscalls by its own tables, leaves the section
-    // that judges `data` without its number load (difference 1), where ours does not: its
-    // x32 table numbers `map_shadow_stack` as a pseudo syscall.
-    let renumbered_section = |ctx: &ScmpFilterContext, data: &SeccompData| {
-        !ctx.__libseccomp_2_5_4_ignores_nr(data)
+    // Whether libseccomp 2.5.4's answer `want` for `data` is the default action because,
+    // numbering the syscalls by its own tables, it leaves the section that judges `data`
+    // without its number load (difference 1), where ours does not: its x32 table numbers
+    // `map_shadow_stack` as a pseudo syscall.
+    let renumbered_section = |ctx: &ScmpFilterContext, data: &SeccompData, want: u32| {
+        want == default_ret
+            && !ctx.__libseccomp_2_5_4_ignores_nr(data)
             && ctx.__libseccomp_2_5_4_ignores_nr_numbered(data, &|a, nr| tables().theirs(a, nr))
     };
     let new_ok = first["ok"].as_bool().ok_or("`new` has no `ok`")?;
@@ -575,7 +577,7 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
                         why
                     } else if ctx.__libseccomp_2_5_4_ignores_nr(&data) {
                         "1: section libseccomp never loads the syscall number for"
-                    } else if want == default_ret && renumbered_section(&ctx, &data) {
+                    } else if renumbered_section(&ctx, &data, want) {
                         "1: section libseccomp never loads the syscall number for, as its table \
                          numbers one of its syscalls as a pseudo one"
                     } else if is_multiplexer(t, &data) {
@@ -643,11 +645,7 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
             // A table difference: 2.5.4 numbers one of the section's syscalls as a pseudo one
             // (x32 `map_shadow_stack`), so its level 1 leaves the section without its number
             // load (difference 1, which compat mode reproduces with our numbers only).
-            Ok(out)
-                if want == default_ret
-                    && out.ret == ctx.evaluate(&data)
-                    && renumbered_section(&ctx, &data) =>
-            {
+            Ok(out) if out.ret == ctx.evaluate(&data) && renumbered_section(&ctx, &data, want) => {
                 rep.queries_table_section += 1;
             }
             Ok(out) => rep.mismatch("ret", || {
