@@ -39,7 +39,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 mod common;
-use common::{audit_of, ret_value};
+use common::{audit_of, is_multiplexer, ret_value, MULTIPLEXED};
 use std::time::Instant;
 
 /// The files with a `#[test]` of their own; any other `filters-*.jsonl` / `policy-*.jsonl`
@@ -1147,53 +1147,3 @@ impl Tables {
         })
     }
 }
-
-/// The query's syscall is a socket/ipc multiplexer of an architecture of the filter.
-fn is_multiplexer(ctx: &ScmpFilterContext, d: &SeccompData) -> bool {
-    ScmpArch::all().any(|a| {
-        ctx.is_arch_present(a).unwrap_or(false)
-            && audit_of(a) == d.arch
-            && ["socketcall", "ipc"].iter().any(|n| {
-                ScmpSyscall::from_name_by_arch(n, a)
-                    .is_ok_and(|s| s.as_raw_syscall() == d.nr && d.nr > 0)
-            })
-    })
-}
-
-/// The socket and ipc calls that some architectures multiplex through socketcall(2)/ipc(2).
-const MULTIPLEXED: &[&str] = &[
-    "socket",
-    "bind",
-    "connect",
-    "listen",
-    "accept",
-    "getsockname",
-    "getpeername",
-    "socketpair",
-    "send",
-    "recv",
-    "sendto",
-    "recvfrom",
-    "shutdown",
-    "setsockopt",
-    "getsockopt",
-    "sendmsg",
-    "recvmsg",
-    "accept4",
-    "recvmmsg",
-    "sendmmsg",
-    "semop",
-    "semget",
-    "semctl",
-    "semtimedop",
-    "msgsnd",
-    "msgrcv",
-    "msgget",
-    "msgctl",
-    "shmat",
-    "shmdt",
-    "shmget",
-    "shmctl",
-    "socketcall",
-    "ipc",
-];

@@ -466,3 +466,79 @@ fn a_rule_conflicting_with_what_libseccomp_dropped_is_refused() {
         );
     }
 }
+
+/// The third case above has a consequence too: libseccomp's prune walk stops at the match it
+/// reports, so a branch that the new rule covers further on stays in its tree, and a later
+/// rule can conflict with that branch. On a 32-bit ABI, `{$arg1 != 0}` (TRAP) covers the
+/// branch of `{$arg0 == 0, $arg1 != 0}` (TRAP), and drops it; but where
+/// `{$arg0 == 2, $arg1 == 0}` (ERRNO) came between, libseccomp's walk first meets that rule's
+/// `$arg1 == 0` node, which decides the edge the new one leaves open, reports a match and
+/// stops. `{$arg0 == 0}` with another action then conflicts with the kept branch, and
+/// libseccomp 2.5.4 refuses it with `EEXIST` (checked against the installed library), as it
+/// refuses it after the first rule alone; the normal mode dropped the branch, and takes it.
+#[test]
+fn a_rule_conflicting_with_a_branch_libseccomp_kept_is_taken() {
+    let (errno, trap, trace, allow) = (0x0005_007b, 0x0003_0000, 0x7ff0_0001, 0x7fff_0000);
+    let preadv = ScmpSyscall::from_name("preadv").unwrap();
+    let nr = ScmpSyscall::from_name_by_arch("preadv", ScmpArch::X86)
+        .unwrap()
+        .as_raw_syscall();
+    let q = |a0, a1| data(AUDIT_X86, nr, [a0, a1, 0, 0, 0, 0]);
+    let last = [scmp_cmp!($arg0 == 0)];
+    for compat in [false, true] {
+        for between in [false, true] {
+            let mut ctx = x86_only(ScmpAction::Allow);
+            ctx.__emulate_libseccomp_2_5_4(compat);
+            ctx.add_rule_conditional(
+                ScmpAction::Trap,
+                preadv,
+                &[scmp_cmp!($arg0 == 0), scmp_cmp!($arg1 != 0)],
+            )
+            .unwrap();
+            if between {
+                ctx.add_rule_conditional(
+                    ScmpAction::Errno(123),
+                    preadv,
+                    &[scmp_cmp!($arg0 == 2), scmp_cmp!($arg1 == 0)],
+                )
+                .unwrap();
+            }
+            ctx.add_rule_conditional(ScmpAction::Trap, preadv, &[scmp_cmp!($arg1 != 0)])
+                .unwrap();
+            assert_eq!(
+                ctx.__libseccomp_2_5_4_merged_wrongly(preadv),
+                compat && between
+            );
+            let before = ctx.export_bpf_mem().unwrap();
+            let added = ctx.add_rule_conditional(ScmpAction::Trace(1), preadv, &last);
+            if compat && between {
+                assert_eq!(
+                    added.unwrap_err().errno(),
+                    Some(error::SeccompErrno::EEXIST)
+                );
+                assert_eq!(ctx.export_bpf_mem().unwrap(), before);
+                assert_eq!(ret(&ctx, &q(0, 0)), allow);
+            } else {
+                added.unwrap();
+                assert_eq!(ret(&ctx, &q(0, 0)), trace);
+            }
+            assert_eq!(ret(&ctx, &q(0, 1)), trap);
+            assert_eq!(ret(&ctx, &q(2, 0)), if between { errno } else { allow });
+            assert_eq!(ret(&ctx, &q(5, 1)), trap);
+        }
+        // After the first rule alone, both refuse it.
+        let mut ctx = x86_only(ScmpAction::Allow);
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.add_rule_conditional(
+            ScmpAction::Trap,
+            preadv,
+            &[scmp_cmp!($arg0 == 0), scmp_cmp!($arg1 != 0)],
+        )
+        .unwrap();
+        let added = ctx.add_rule_conditional(ScmpAction::Trace(1), preadv, &last);
+        assert_eq!(
+            added.unwrap_err().errno(),
+            Some(error::SeccompErrno::EEXIST)
+        );
+    }
+}

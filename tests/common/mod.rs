@@ -230,3 +230,53 @@ pub fn ret_value(a: ScmpAction) -> u32 {
         other => unreachable!("an action this crate does not have: {other:?}"),
     }
 }
+
+/// The query's syscall is a socket/ipc multiplexer of an architecture of the filter.
+pub fn is_multiplexer(ctx: &ScmpFilterContext, d: &bpf::SeccompData) -> bool {
+    ScmpArch::all().any(|a| {
+        ctx.is_arch_present(a).unwrap_or(false)
+            && audit_of(a) == d.arch
+            && ["socketcall", "ipc"].iter().any(|n| {
+                ScmpSyscall::from_name_by_arch(n, a)
+                    .is_ok_and(|s| s.as_raw_syscall() == d.nr && d.nr > 0)
+            })
+    })
+}
+
+/// The socket and ipc calls that some architectures multiplex through socketcall(2)/ipc(2).
+pub const MULTIPLEXED: &[&str] = &[
+    "socket",
+    "bind",
+    "connect",
+    "listen",
+    "accept",
+    "getsockname",
+    "getpeername",
+    "socketpair",
+    "send",
+    "recv",
+    "sendto",
+    "recvfrom",
+    "shutdown",
+    "setsockopt",
+    "getsockopt",
+    "sendmsg",
+    "recvmsg",
+    "accept4",
+    "recvmmsg",
+    "sendmmsg",
+    "semop",
+    "semget",
+    "semctl",
+    "semtimedop",
+    "msgsnd",
+    "msgrcv",
+    "msgget",
+    "msgctl",
+    "shmat",
+    "shmdt",
+    "shmget",
+    "shmctl",
+    "socketcall",
+    "ipc",
+];
