@@ -75,15 +75,21 @@ impl Bytes<'_> {
     }
 }
 
-/// Whether the ABI passes 64-bit arguments (the others' arrive zero-extended from 32 bits).
+/// Whether filters compare whole 64-bit arguments on the ABI: libseccomp compares the low
+/// words only on the others, x32 and the MIPS n32 ABIs among them (whose registers are 64-bit).
 pub fn wide(arch: ScmpArch) -> bool {
     matches!(
         arch,
         ScmpArch::X8664
             | ScmpArch::Aarch64
-            | ScmpArch::S390X
-            | ScmpArch::Riscv64
+            | ScmpArch::Loongarch64
+            | ScmpArch::Mips64
             | ScmpArch::Mipsel64
+            | ScmpArch::Parisc64
+            | ScmpArch::Ppc64
+            | ScmpArch::Ppc64Le
+            | ScmpArch::Riscv64
+            | ScmpArch::S390X
     )
 }
 
