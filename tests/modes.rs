@@ -57,7 +57,7 @@ fn comparisons(r: &mut Rng, pool: &[u64]) -> Vec<ScmpArgCompare> {
     let mut cmps = Vec::new();
     let mut args = Vec::new();
     for _ in 0..r.below(4) {
-        let arg = *r.pick(&[0u32, 1, 2]);
+        let arg = *r.pick(&[0u32, 1, 2, 2, 5]);
         if args.contains(&arg) {
             continue;
         }
@@ -119,10 +119,19 @@ fn run_case(seed: u64) -> usize {
             let d = c.datum();
             values.extend([d, d.wrapping_add(1), d.wrapping_sub(1), d ^ 1 << 32]);
         }
-        let c = compat.add_rule_conditional(action, sys, &cmps).map(drop);
-        let n = normal.add_rule_conditional(action, sys, &cmps).map(drop);
+        // Now and then the exact form, which refuses what it cannot add as given.
+        let exact = r.below(8) == 0;
+        let add = |ctx: &mut ScmpFilterContext| {
+            if exact {
+                ctx.add_rule_conditional_exact(action, sys, &cmps).map(drop)
+            } else {
+                ctx.add_rule_conditional(action, sys, &cmps).map(drop)
+            }
+        };
+        let (c, n) = (add(&mut compat), add(&mut normal));
         calls.push(format!(
-            "{action:?} {sys:?} {cmps:?}: compat {c:?}, normal {n:?}"
+            "{action:?} {sys:?} {cmps:?}{}: compat {c:?}, normal {n:?}",
+            if exact { " (exact)" } else { "" }
         ));
         let multiplexed = MULTIPLEXED.contains(&sys.get_name().unwrap_or_default().as_str());
         match (c, n) {
@@ -180,7 +189,7 @@ fn run_case(seed: u64) -> usize {
                 let mut args = [0u64; 6];
                 // (Whole 64-bit values on every ABI: a 32-bit ABI's programs read the low
                 // words only, in both modes.)
-                for v in args.iter_mut().take(3) {
+                for v in args.iter_mut() {
                     *v = *r.pick(&values);
                 }
                 let data = SeccompData {
