@@ -17,7 +17,7 @@ use pure_seccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
 };
 
-/// Single architectures: 64- and 32-bit arguments, both byte orders.
+/// Single architectures: every one (`ScmpArch::all`), the eight the target began with first.
 pub const ARCHES: &[ScmpArch] = &[
     ScmpArch::X8664,
     ScmpArch::Aarch64,
@@ -27,6 +27,21 @@ pub const ARCHES: &[ScmpArch] = &[
     ScmpArch::Riscv64,
     ScmpArch::Mipsel64,
     ScmpArch::Ppc,
+    ScmpArch::X32,
+    ScmpArch::Loongarch64,
+    ScmpArch::M68k,
+    ScmpArch::Mips,
+    ScmpArch::Mips64,
+    ScmpArch::Mips64N32,
+    ScmpArch::Mipsel,
+    ScmpArch::Mipsel64N32,
+    ScmpArch::Parisc,
+    ScmpArch::Parisc64,
+    ScmpArch::Ppc64,
+    ScmpArch::Ppc64Le,
+    ScmpArch::S390,
+    ScmpArch::Sh,
+    ScmpArch::Sheb,
 ];
 
 /// Syscalls every architecture above has, none multiplexed through `socketcall`/`ipc`.
