@@ -23,6 +23,7 @@
 #![warn(rust_2018_idioms)]
 #![deny(missing_debug_implementations)]
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod error;

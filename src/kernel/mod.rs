@@ -3,6 +3,8 @@
 //! only module of the crate with `unsafe` code; the process-global state is in [`state`].
 
 pub(crate) mod state;
+// The crate's only `unsafe` code: the syscalls themselves (the crate denies it elsewhere).
+#[allow(unsafe_code)]
 pub(crate) mod sys;
 
 use crate::bpf::Instruction;
