@@ -7,19 +7,21 @@
 //!
 //! ```text
 //! cargo run --release -p bench-c --bin record -- [--seed N] [--cases N] [--out FILE]
-//!     [--only I] [--all-queries] [--alarm SECS]
+//!     [--only I] [--shape S] [--all-queries] [--alarm SECS]
 //! ```
 //!
 //! `--cases N` random filters from `--seed` (each a case at levels 1 and 2; default 100 from
 //! seed 1), written to `--out` (default: standard output). For looking into one case:
-//! `--only I` records filter `I` alone, `--all-queries` keeps every query of the battery (not
-//! at most 1,000), and `RECORD_PROGRAMS=DIR` also writes each of libseccomp's programs there
-//! (`pure-seccomp disasm DIR/ID.bpf --arch ARCH` shows one).
+//! `--only I` records filter `I` alone, `--shape S` only the filters of one shape among the
+//! `--cases` (`pile`, `dispatch`, `ranges`, `mixed`, `meet`: below), `--all-queries` keeps
+//! every query of the battery (not at most 1,000), and `RECORD_PROGRAMS=DIR` also writes each
+//! of libseccomp's programs there (`pure-seccomp disasm DIR/ID.bpf --arch ARCH` shows one).
 //!
 //! The shared corpus' random filters have 1 to 40 rules with edge constants; these cases pile
 //! up to 300 values on one argument (runs of adjacent values, 64-bit values, every submask of
 //! a mask, masked comparisons), spread up to 300 syscalls over several actions and
-//! priorities, and mix 64-bit range comparisons on several arguments: the shapes of the
+//! priorities, mix 64-bit range comparisons on several arguments, and make rules meet (few
+//! values, several actions, socket/ipc calls, `tests/modes.rs`'s shape): the shapes of the
 //! argument trees, `submasks`, `jset`, `sink`, `prune` and the dispatch trees, at both
 //! optimize levels (each filter is a case at level 1 and one at level 2), on little- and
 //! big-endian architecture sets. libseccomp 2.5.4 byte-swaps the far `RET` copies of a
@@ -46,7 +48,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 const USAGE: &str =
-    "usage: record [--seed N] [--cases N] [--out FILE] [--only I] [--all-queries] [--alarm SECS]\n\
+    "usage: record [--seed N] [--cases N] [--out FILE] [--only I] [--shape S] [--all-queries]\n\
+    [--alarm SECS]\n\
     Records random filters built by the C libseccomp (calls, outcomes, verdicts) as\n\
     conformance cases; replay them with\n\
     CONFORMANCE_EXTRA=FILE cargo test --release --test conformance recorded_cases\n\
@@ -62,6 +65,7 @@ const ALARM_SECS: u32 = 5;
 fn main() -> ExitCode {
     let (mut seed, mut cases, mut out) = (1u64, 100usize, None::<String>);
     let (mut only, mut all, mut alarm) = (None::<usize>, false, ALARM_SECS);
+    let mut shape = None::<String>;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut val = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -86,6 +90,13 @@ fn main() -> ExitCode {
                 v.parse()
                     .map(|v| alarm = v)
                     .map_err(|e| format!("--alarm: {e}"))
+            }),
+            "--shape" => val("--shape").and_then(|v| match SHAPES.contains(&v.as_str()) {
+                true => {
+                    shape = Some(v);
+                    Ok(())
+                }
+                false => Err(format!("--shape: one of {}", SHAPES.join(", "))),
             }),
             "--all-queries" => {
                 all = true;
@@ -127,6 +138,9 @@ fn main() -> ExitCode {
         }
         let mut rng = Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i as u64 + 1));
         let filter = generate(&mut rng, &pools);
+        if shape.as_ref().is_some_and(|s| s != filter.shape) {
+            continue;
+        }
         for level in [1u32, 2] {
             let id = format!("r{seed}-f{i}/{}/opt{level}", filter.shape);
             match in_child(alarm, || {
@@ -536,17 +550,71 @@ fn generate(r: &mut Rng, pools: &Pools) -> Filter {
         0..=3 => ("pile", &[0]),
         4 | 5 => ("dispatch", &[1]),
         6 | 7 => ("ranges", &[2]),
-        _ => ("mixed", &[1, 0, 2]),
+        8 => ("mixed", &[1, 0, 2]),
+        _ => ("meet", &[3]),
     };
     f.shape = shape;
     for p in parts {
         match p {
             0 => pile(r, &mut f),
             1 => dispatch(r, &mut f, pool),
-            _ => ranges(r, &mut f, pool),
+            2 => ranges(r, &mut f, pool),
+            _ => meet(r, &mut f),
         }
     }
     f
+}
+
+/// The shapes [`generate`] makes, for `--shape`.
+const SHAPES: &[&str] = &["pile", "dispatch", "ranges", "mixed", "meet"];
+
+/// Syscalls for [`meet`]: some every ABI has, some that x86, s390, PowerPC and MIPS o32
+/// multiplex through `socketcall`/`ipc`, one some ABIs lack, and one x32 numbers apart.
+const MET: &[&str] = &[
+    "mprotect", "fcntl", "ioctl", "prctl", "kill", "read", "socket", "connect", "semop", "shmat",
+    "recvmmsg", "preadv",
+];
+
+/// Rules that meet: one or two syscalls, up to sixteen rules of any action whose comparisons
+/// (on four arguments) take their values from a pool of four, and now and then a priority:
+/// the merges, prunes and conflicts of `tests/modes.rs`, which holds the normal mode to compat
+/// mode on such rules, here against the C library itself.
+fn meet(r: &mut Rng, f: &mut Filter) {
+    let single = f.arches.len() == 1;
+    let names: Vec<&str> = (0..r.range(1, 2)).map(|_| *r.pick(MET)).collect();
+    let pool: Vec<u64> = (0..4).map(|_| r.datum()).collect();
+    for _ in 0..r.range(1, 16) {
+        let sys = *r.pick(&names);
+        if r.chance(10) {
+            f.calls.push(Call::Priority(
+                Sys::Name(sys.to_string()),
+                r.range(0, 255) as u8,
+            ));
+            continue;
+        }
+        let mut args: Vec<u32> = Vec::new();
+        let mut cmps = Vec::new();
+        for _ in 0..r.range(0, 3) {
+            let a = *r.pick(&[0u32, 1, 2, 2, 5]);
+            if args.contains(&a) {
+                continue;
+            }
+            args.push(a);
+            let d = *r.pick(&pool);
+            let op = match r.range(0, 7) {
+                0 | 1 => ScmpCompareOp::Equal,
+                2 => ScmpCompareOp::NotEqual,
+                3 => ScmpCompareOp::Less,
+                4 => ScmpCompareOp::LessOrEqual,
+                5 => ScmpCompareOp::Greater,
+                6 => ScmpCompareOp::GreaterEqual,
+                _ => ScmpCompareOp::MaskedEqual(*r.pick(&pool) | 1),
+            };
+            cmps.push(ScmpArgCompare::new(a, op, d));
+        }
+        let act = random_action(r);
+        f.calls.push(rule(r, act, sys, cmps, single));
+    }
 }
 
 /// A comparison of argument `arg`.
