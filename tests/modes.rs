@@ -10,7 +10,10 @@
 //! mode dropped it as covered).
 //! Rules on socket/ipc calls, on ABIs that multiplex them through `socketcall`/`ipc` too,
 //! may have different outcomes (difference 6): from the first such call on, those syscalls
-//! and the multiplexers are left out of the comparison, as the replay does.
+//! and the multiplexers are left out of the comparison, as the replay does. Architectures are
+//! added and removed between rules too; where compat mode then undoes a refused rule by
+//! restoring the filter of its last rule added (difference 2: architectures and their rules
+//! as they were), the case ends.
 //!
 //! `MODES_SEEDS` (default 20,000) cases, from seed `MODES_FIRST` (default 0).
 
@@ -101,8 +104,31 @@ fn run_case(seed: u64) -> usize {
     // Whether a call on a socket/ipc syscall had different outcomes: from then on, those
     // syscalls' rules differ between the modes, and only the others are compared.
     let mut split = false;
+    // An architecture added or removed since the last rule added, and then a rule refused:
+    // libseccomp restores the filter as it was at that rule, architectures included
+    // (difference 2), so the modes may differ on which architectures the filter has and on
+    // their rules (a removed one back with the rules it had): the case ends there.
+    let (mut arch_changed, mut arches_may_differ) = (false, false);
     for _ in 0..1 + r.below(16) {
         let sys = ScmpSyscall::from_name(names[r.below(names.len() as u64) as usize]).unwrap();
+        if r.below(16) == 0 {
+            // An architecture added (later rules only: rules are not replayed onto it) or
+            // removed; each call the same outcome in both modes.
+            let a = *r.pick(ARCHES);
+            let remove = normal.is_arch_present(a).unwrap_or(false);
+            let change = |ctx: &mut ScmpFilterContext| match remove {
+                true => ctx.remove_arch(a).map(drop).map_err(|e| e.errno()),
+                false => ctx.add_arch(a).map(drop).map_err(|e| e.errno()),
+            };
+            let (c, n) = (change(&mut compat), change(&mut normal));
+            calls.push(format!(
+                "{} {a:?}: compat {c:?}, normal {n:?}",
+                if remove { "remove_arch" } else { "add_arch" }
+            ));
+            assert_eq!(c, n, "seed {seed}: {calls:#?}");
+            arch_changed |= n.is_ok();
+            continue;
+        }
         if r.below(10) == 0 {
             // A priority, which level 1 orders the syscalls by (difference 1 on other ABIs).
             let p = r.below(256) as u8;
@@ -134,6 +160,26 @@ fn run_case(seed: u64) -> usize {
             if exact { " (exact)" } else { "" }
         ));
         let multiplexed = MULTIPLEXED.contains(&sys.get_name().unwrap_or_default().as_str());
+        // (Compat mode's restore point is its own last rule added.)
+        match c.is_ok() {
+            true => arch_changed = false,
+            false => arches_may_differ |= arch_changed,
+        }
+        let present = |ctx: &ScmpFilterContext| -> Vec<bool> {
+            ARCHES
+                .iter()
+                .map(|&a| ctx.is_arch_present(a).unwrap_or(false))
+                .collect()
+        };
+        assert!(
+            arches_may_differ || present(&compat) == present(&normal),
+            "seed {seed}: the modes' architectures differ: {calls:#?}"
+        );
+        if arches_may_differ {
+            // The filters are no longer alike: an architecture gone or back, or back with
+            // the rules it had (and later rules may fail on one side only).
+            return 0;
+        }
         match (c, n) {
             (Ok(()), Ok(())) => {}
             (Err(c), Err(n)) if c.errno() == n.errno() => {}
@@ -161,9 +207,15 @@ fn run_case(seed: u64) -> usize {
         }
     }
     let endian = normal.byte_order();
-    let program =
-        |ctx: &ScmpFilterContext| bpf::decode(&ctx.export_bpf_mem().unwrap(), endian).unwrap();
-    let (pc, pn) = (program(&compat), program(&normal));
+    let (pc, pn) = match (compat.export_bpf_mem(), normal.export_bpf_mem()) {
+        (Ok(c), Ok(n)) => (
+            bpf::decode(&c, endian).unwrap(),
+            bpf::decode(&n, endian).unwrap(),
+        ),
+        // Every architecture removed: no program in either mode.
+        (Err(c), Err(n)) if c.errno() == n.errno() => return 0,
+        (c, n) => panic!("seed {seed}: export: compat {c:?}, normal {n:?}: {calls:#?}"),
+    };
     let mut n = 0;
     // The multiplexers too, where an architecture of the set has them; none of them after the
     // modes split on one.
@@ -180,7 +232,13 @@ fn run_case(seed: u64) -> usize {
         )
         .filter(|n| !(split && MULTIPLEXED.contains(n)))
         .collect();
-    for &arch in &arches {
+    // Every architecture the filter had or has (those it no longer has: the bad-arch action).
+    let had: Vec<ScmpArch> = ARCHES
+        .iter()
+        .copied()
+        .filter(|&a| arches.contains(&a) || normal.is_arch_present(a).unwrap_or(false))
+        .collect();
+    for &arch in &had {
         for name in &queried {
             let Ok(sys) = ScmpSyscall::from_name_by_arch(name, arch) else {
                 continue;
