@@ -106,6 +106,7 @@ impl ScmpFilterContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get_notify_fd(&self) -> Result<ScmpFd> {
+        self.require_arch()?;
         notify_supported()?;
         match state::notify_fd() {
             fd if fd >= 0 => Ok(fd),

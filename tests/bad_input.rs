@@ -480,6 +480,46 @@ fn cases() -> Vec<Case> {
             |c| c.precompute(),
             Errno(EINVAL),
         ),
+        // libseccomp takes no call but on architectures from a filter with none.
+        Case(
+            "an attribute of a filter with no architecture",
+            no_arch,
+            |c| c.get_act_default().map(drop),
+            Errno(EINVAL),
+        ),
+        Case(
+            "a raw attribute of a filter with no architecture",
+            no_arch,
+            |c| c.get_filter_attr(ScmpFilterAttr::CtlOptimize).map(drop),
+            Errno(EINVAL),
+        ),
+        Case(
+            "an optimize level on a filter with no architecture",
+            no_arch,
+            |c| c.set_ctl_optimize(2).map(drop),
+            Errno(EINVAL),
+        ),
+        Case(
+            "a bad-arch action on a filter with no architecture",
+            no_arch,
+            |c| c.set_act_badarch(ScmpAction::KillProcess).map(drop),
+            Errno(EINVAL),
+        ),
+        Case(
+            "the read-only default action on a filter with no architecture",
+            no_arch,
+            |c| {
+                c.set_filter_attr(ScmpFilterAttr::ActDefault, 0x7fff_0000)
+                    .map(drop)
+            },
+            Errno(EINVAL),
+        ),
+        Case(
+            "the notification fd of a filter with no architecture",
+            no_arch,
+            |c| c.get_notify_fd().map(drop),
+            Errno(EINVAL),
+        ),
         // --- exact rules -----------------------------------------------------------------
         Case(
             "an exact rule on a three-arch filter",

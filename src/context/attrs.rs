@@ -17,6 +17,7 @@ impl ScmpFilterContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get_filter_attr(&self, attr: ScmpFilterAttr) -> Result<u32> {
+        self.require_arch()?;
         let a = &self.col.attrs;
         Ok(match attr {
             ScmpFilterAttr::ActDefault => a.act_default,
@@ -36,8 +37,9 @@ impl ScmpFilterContext {
     ///
     /// # Errors
     ///
-    /// `EACCES` for `ActDefault` (read-only); `EINVAL` for an invalid bad-arch action;
-    /// `EOPNOTSUPP` for a flag above the API level forced with [`set_api`](crate::set_api),
+    /// `EINVAL` on a filter with no architecture (as libseccomp, which takes no call on one
+    /// but adding an architecture) or for an invalid bad-arch action; `EACCES` for
+    /// `ActDefault` (read-only); `EOPNOTSUPP` for a flag above the API level forced with [`set_api`](crate::set_api),
     /// or an optimize level other than 1 or 2. Without a forced level, flags the running
     /// kernel lacks are accepted here and refused by [`load`](Self::load).
     ///
@@ -49,6 +51,7 @@ impl ScmpFilterContext {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_filter_attr(&mut self, attr: ScmpFilterAttr, value: u32) -> Result<&mut Self> {
+        self.require_arch()?;
         let need = |supported: bool, what: &str| -> Result<()> {
             if supported {
                 Ok(())

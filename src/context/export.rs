@@ -1,7 +1,7 @@
 //! Compiling the filter (the optimizer and the emitter), the program cache of
 //! `precompute`, and the exports.
 
-use super::{einval, ScmpFilterContext};
+use super::ScmpFilterContext;
 use crate::arch::Endian;
 use crate::bpf::{self, Instruction};
 use crate::error::Result;
@@ -77,14 +77,6 @@ impl ScmpFilterContext {
         let passes = passes - Passes::ARG_TREES;
         Ok(emit_fitting(&optimized, &lists, passes, limit)
             .unwrap_or_else(|| crate::emit::emit(&lists, passes)))
-    }
-
-    /// libseccomp refuses to export or load a filter with no architecture.
-    fn require_arch(&self) -> Result<()> {
-        if self.col.filters.is_empty() {
-            return Err(einval("the filter covers no architecture"));
-        }
-        Ok(())
     }
 
     /// What the kernel loader needs besides the program.

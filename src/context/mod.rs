@@ -85,6 +85,16 @@ fn action_valid(action: u32) -> Result<()> {
 }
 
 impl ScmpFilterContext {
+    /// libseccomp's `_ctx_valid`: a filter with no architecture takes no call but adding an
+    /// architecture, removing one, asking for one, and resetting (`EINVAL`: rules,
+    /// priorities, attributes, export, load, merge, the notification fd).
+    pub(crate) fn require_arch(&self) -> Result<()> {
+        if self.col.filters.is_empty() {
+            return Err(einval("the filter covers no architecture"));
+        }
+        Ok(())
+    }
+
     /// Creates a filter whose default action is `default_action`, covering the native
     /// architecture.
     ///

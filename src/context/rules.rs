@@ -37,9 +37,7 @@ impl ScmpFilterContext {
                 comparators.len()
             )));
         }
-        if self.col.filters.is_empty() {
-            return Err(einval("the filter covers no architecture"));
-        }
+        self.require_arch()?;
         if !(self.col.attrs.tskip && nr == -1) && (-99..=-1).contains(&nr) {
             return Err(einval(format!(
                 "syscall number {nr} is reserved (rules on -1 need api_tskip)"
@@ -224,9 +222,7 @@ impl ScmpFilterContext {
         priority: u8,
     ) -> Result<&mut Self> {
         let nr = syscall.into().as_raw_syscall();
-        if self.col.filters.is_empty() {
-            return Err(einval("the filter covers no architecture"));
-        }
+        self.require_arch()?;
         if !(self.col.attrs.tskip && nr == -1) && (-99..=-1).contains(&nr) {
             return Err(einval(format!("syscall number {nr} is reserved")));
         }
