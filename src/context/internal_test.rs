@@ -61,6 +61,16 @@ impl ScmpFilterContext {
             .merge_quirk_on(syscall.as_raw_syscall(), crate::db::QUIRK_MERGE)
     }
 
+    /// Whether, in compat mode, a refused rule made libseccomp 2.5.4 restore the filter of its
+    /// last rule added from before an architecture was added, removed or merged in (README,
+    /// deliberate differences, 2): the architectures, and the rules of one removed and added
+    /// again, are as they were then, so the normal mode's filter may differ in any call or
+    /// query since.
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_restored_other_arches(&self) -> bool {
+        self.col.restored_stale
+    }
+
     /// Whether, in compat mode, libseccomp 2.5.4's merge kept the first rule's action on the
     /// false edge of a 64-bit high word's node, where the normal mode gives the smaller value's
     /// rule (README, deliberate differences, 5).

@@ -180,6 +180,7 @@ impl ScmpFilterContext {
             ));
         }
         self.col.filters.extend(src.col.filters);
+        self.col.arches_changed();
         self.col.notify_used |= src.col.notify_used;
         self.changed();
         Ok(self)

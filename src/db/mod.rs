@@ -728,6 +728,12 @@ pub(crate) struct Collection {
     /// Compat mode only: libseccomp 2.5.4's "shadow" transaction, the filters as of the last
     /// successful rule add, rebuilt from the rules alone.
     shadow: Option<Vec<ArchFilter>>,
+    /// Compat mode only: an architecture was added or removed since the shadow was taken.
+    arches_since_shadow: bool,
+    /// Compat mode only: a failed rule restored a shadow taken before an architecture was
+    /// added or removed (README, deliberate differences, 2): the architectures, and the
+    /// rules of one removed and added again, are as they were then.
+    pub(crate) restored_stale: bool,
     /// Kept empty between rule adds (for reuse).
     journal: Journal,
 }
@@ -742,6 +748,8 @@ impl Collection {
             notify_used: act_default == crate::action::RET_NOTIFY,
             compat: false,
             shadow: None,
+            arches_since_shadow: false,
+            restored_stale: false,
             journal: Journal::default(),
         };
         if let Some(n) = NATIVE {
@@ -776,11 +784,22 @@ impl Collection {
         }
         self.filters.push(ArchFilter::new(arch));
         self.endian = Some(info.endian);
+        self.arches_changed();
         Ok(())
     }
 
+    /// Notes that the architectures changed (added, removed, merged in), for
+    /// [`Self::restored_stale`].
+    pub(crate) fn arches_changed(&mut self) {
+        self.arches_since_shadow |= self.shadow.is_some();
+    }
+
     pub(crate) fn remove_arch(&mut self, arch: ScmpArch) {
+        let before = self.filters.len();
         self.filters.retain(|f| f.arch != arch);
+        if self.filters.len() != before {
+            self.arches_changed();
+        }
         if self.filters.is_empty() {
             self.endian = None;
         }
@@ -817,8 +836,10 @@ impl Collection {
                     // libseccomp 2.5.4 restores its shadow (stale when an architecture was
                     // added since the last rule) or a snapshot rebuilt from the rules alone,
                     // losing priorities and placeholders.
+                    self.restored_stale |= self.shadow.is_some() && self.arches_since_shadow;
                     let restored = self.shadow.take().or(backup).expect("compat keeps a copy");
                     self.filters = rules_only(restored);
+                    self.arches_since_shadow = false;
                 } else {
                     // Undo exactly what this rule changed, nothing else.
                     for (f, num, head) in journal.recs.drain(..).rev() {
@@ -838,6 +859,7 @@ impl Collection {
         }
         if self.compat {
             self.shadow = Some(rules_only(self.filters.clone()));
+            self.arches_since_shadow = false;
         }
         if rule.action == crate::action::RET_NOTIFY {
             self.notify_used = true;
