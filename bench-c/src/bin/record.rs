@@ -576,15 +576,34 @@ const MET: &[&str] = &[
 ];
 
 /// Rules that meet: one or two syscalls, up to sixteen rules of any action whose comparisons
-/// (on four arguments) take their values from a pool of four, and now and then a priority:
+/// (on four arguments) take their values from a pool of four, and now and then a priority or
+/// an architecture added or removed:
 /// the merges, prunes and conflicts of `tests/modes.rs`, which holds the normal mode to compat
 /// mode on such rules, here against the C library itself.
 fn meet(r: &mut Rng, f: &mut Filter) {
     let single = f.arches.len() == 1;
     let names: Vec<&str> = (0..r.range(1, 2)).map(|_| *r.pick(MET)).collect();
     let pool: Vec<u64> = (0..4).map(|_| r.datum()).collect();
+    let mut present: Vec<ScmpArch> = f.arches.to_vec();
     for _ in 0..r.range(1, 16) {
         let sys = *r.pick(&names);
+        if r.chance(6) {
+            // An architecture added or removed between rules (one of another byte order is
+            // refused).
+            let set = *r.pick(ARCH_SETS);
+            let a = *r.pick(set);
+            match present.iter().position(|&p| p == a) {
+                Some(i) => {
+                    present.remove(i);
+                    f.calls.push(Call::RemoveArch(a));
+                }
+                None => {
+                    present.push(a);
+                    f.calls.push(Call::AddArch(a));
+                }
+            }
+            continue;
+        }
         if r.chance(10) {
             f.calls.push(Call::Priority(
                 Sys::Name(sys.to_string()),
