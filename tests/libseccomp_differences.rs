@@ -115,6 +115,59 @@ fn failed_rule_keeps_architectures() {
     }
 }
 
+/// The same copy is kept in step with the filters by position: after an architecture is
+/// removed from the front of the list and a rule added, libseccomp's copy holds the removed
+/// architecture with the rules of the one after it. A failed rule then leaves libseccomp
+/// 2.5.4 with that architecture alone (checked with a C program against the installed
+/// library: ppc64 with ppc's three rules; ppc and mips64n32 gone). The normal mode restores
+/// the filter as it was before the call; compat mode does not reproduce libseccomp's, and
+/// says so (the replay stops comparing such a case there).
+#[test]
+fn failed_rule_after_an_architecture_removal_keeps_the_filter() {
+    let (ioctl, read, write) = (
+        ScmpSyscall::from_name("ioctl").unwrap(),
+        ScmpSyscall::from_name("read").unwrap(),
+        ScmpSyscall::from_name("write").unwrap(),
+    );
+    let nr = |name: &str| {
+        ScmpSyscall::from_name_by_arch(name, ScmpArch::Ppc)
+            .unwrap()
+            .as_raw_syscall()
+    };
+    for compat in [false, true] {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        ctx.add_arch(ScmpArch::Ppc64).unwrap();
+        ctx.add_arch(ScmpArch::Ppc).unwrap();
+        ctx.add_rule(ScmpAction::Errno(1), ioctl).unwrap();
+        ctx.add_rule_conditional(ScmpAction::Errno(1), write, &[scmp_cmp!($arg0 == 1)])
+            .unwrap();
+        ctx.remove_arch(ScmpArch::Ppc64).unwrap();
+        ctx.add_rule(ScmpAction::Errno(2), read).unwrap();
+        ctx.add_arch(ScmpArch::Mips64N32).unwrap();
+        assert!(!ctx.__libseccomp_2_5_4_restore_not_emulated());
+        let err = ctx
+            .add_rule_conditional(ScmpAction::Errno(3), write, &[scmp_cmp!($arg0 == 1)])
+            .unwrap_err();
+        assert_eq!(err.errno(), Some(error::SeccompErrno::EEXIST));
+        assert_eq!(ctx.__libseccomp_2_5_4_restore_not_emulated(), compat);
+        if !compat {
+            let present = |a| ctx.is_arch_present(a).unwrap();
+            assert!(present(ScmpArch::Ppc) && present(ScmpArch::Mips64N32));
+            assert!(!present(ScmpArch::Ppc64));
+            const AUDIT_PPC: u32 = 0x14;
+            assert_eq!(ret(&ctx, &data(AUDIT_PPC, nr("read"), [0; 6])), 0x0005_0002);
+            assert_eq!(
+                ret(&ctx, &data(AUDIT_PPC, nr("ioctl"), [0; 6])),
+                0x0005_0001
+            );
+            let write1 = data(AUDIT_PPC, nr("write"), [1, 0, 0, 0, 0, 0]);
+            assert_eq!(ret(&ctx, &write1), 0x0005_0001);
+        }
+    }
+}
+
 /// libseccomp 2.5.4 decides per level of the argument tree whether a comparison must reload
 /// the accumulator, so a comparison reached after a nested comparison fails can test the
 /// argument word that comparison loaded instead of its own. Recorded in the conformance

@@ -71,6 +71,16 @@ impl ScmpFilterContext {
         self.col.restored_stale
     }
 
+    /// Whether, in compat mode, a refused rule made libseccomp 2.5.4 restore a shadow that no
+    /// longer mirrored the filters: after an architecture was removed from the middle of the
+    /// list (or removed and added again) and a rule was then added, libseccomp brings its
+    /// shadow up to date by position, giving one architecture's rules to another. Compat mode
+    /// does not reproduce that filter: from here on it is not libseccomp's.
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_restore_not_emulated(&self) -> bool {
+        self.col.restore_not_emulated
+    }
+
     /// Whether, in compat mode, libseccomp 2.5.4's merge kept the first rule's action on the
     /// false edge of a 64-bit high word's node, where the normal mode gives the smaller value's
     /// rule (README, deliberate differences, 5).

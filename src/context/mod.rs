@@ -179,8 +179,7 @@ impl ScmpFilterContext {
                 format!("both filters cover {}", f.arch),
             ));
         }
-        self.col.filters.extend(src.col.filters);
-        self.col.arches_changed();
+        self.col.adopt(src.col.filters);
         self.col.notify_used |= src.col.notify_used;
         self.changed();
         Ok(self)
@@ -255,7 +254,10 @@ impl ScmpFilterContext {
     pub fn reset(&mut self, action: ScmpAction) -> Result<()> {
         let act = action.to_sys();
         action_valid(act)?;
+        // (A fresh collection; compat mode, for the tests, stays as it was.)
+        let compat = self.col.compat;
         self.col = Collection::new(act);
+        self.col.compat = compat;
         self.snapshots.get_mut().clear();
         self.changed();
         Ok(())

@@ -80,6 +80,9 @@ impl SysEntry {
 #[derive(Debug, Clone)]
 pub(crate) struct ArchFilter {
     pub arch: ScmpArch,
+    /// Which of the collection's added architectures this is (compat mode: libseccomp 2.5.4
+    /// keeps its shadow in step with the filters by position, see `Collection::shadow_ids`).
+    pub(crate) id: u64,
     pub syscalls: Entries,
     /// On an architecture that multiplexes socket/ipc calls: every number the tables give a
     /// name of those calls (from the first rule that needs them).
@@ -90,6 +93,7 @@ impl ArchFilter {
     pub(crate) fn new(arch: ScmpArch) -> Self {
         ArchFilter {
             arch,
+            id: 0,
             syscalls: Entries::default(),
             mux_numbers: None,
         }
@@ -730,6 +734,21 @@ pub(crate) struct Collection {
     shadow: Option<Vec<ArchFilter>>,
     /// Compat mode only: an architecture was added or removed since the shadow was taken.
     arches_since_shadow: bool,
+    /// Compat mode only: the filters (`ArchFilter::id`) libseccomp's shadow holds the rules
+    /// of, by position. libseccomp brings its shadow up to date after each rule by position:
+    /// it drops or adds filters at the end to match the count, then gives each filter of the
+    /// shadow the rules the filter at its position has beyond its own count. Where an
+    /// architecture was removed from the middle (or removed and added again), the shadow's
+    /// filter at a position is then another architecture's, or holds its old rules.
+    shadow_ids: Vec<u64>,
+    /// Compat mode only: the shadow no longer mirrors the filters (above), which compat mode
+    /// does not reproduce.
+    shadow_scrambled: bool,
+    /// Compat mode only: a refused rule restored such a shadow: libseccomp's filter is then
+    /// not the one compat mode has.
+    pub(crate) restore_not_emulated: bool,
+    /// The next `ArchFilter::id`.
+    next_id: u64,
     /// Compat mode only: a failed rule restored a shadow taken before an architecture was
     /// added or removed (README, deliberate differences, 2): the architectures, and the
     /// rules of one removed and added again, are as they were then.
@@ -749,6 +768,10 @@ impl Collection {
             compat: false,
             shadow: None,
             arches_since_shadow: false,
+            shadow_ids: Vec::new(),
+            shadow_scrambled: false,
+            restore_not_emulated: false,
+            next_id: 0,
             restored_stale: false,
             journal: Journal::default(),
         };
@@ -782,10 +805,21 @@ impl Collection {
                 ));
             }
         }
-        self.filters.push(ArchFilter::new(arch));
+        let mut f = ArchFilter::new(arch);
+        (f.id, self.next_id) = (self.next_id, self.next_id + 1);
+        self.filters.push(f);
         self.endian = Some(info.endian);
         self.arches_changed();
         Ok(())
+    }
+
+    /// Takes in filters of another collection (`merge`), each as a newly added architecture.
+    pub(crate) fn adopt(&mut self, filters: Vec<ArchFilter>) {
+        for mut f in filters {
+            (f.id, self.next_id) = (self.next_id, self.next_id + 1);
+            self.filters.push(f);
+        }
+        self.arches_changed();
     }
 
     /// Notes that the architectures changed (added, removed, merged in), for
@@ -837,9 +871,11 @@ impl Collection {
                     // added since the last rule) or a snapshot rebuilt from the rules alone,
                     // losing priorities and placeholders.
                     self.restored_stale |= self.shadow.is_some() && self.arches_since_shadow;
+                    self.restore_not_emulated |= self.shadow.is_some() && self.shadow_scrambled;
                     let restored = self.shadow.take().or(backup).expect("compat keeps a copy");
                     self.filters = rules_only(restored);
                     self.arches_since_shadow = false;
+                    self.shadow_scrambled = false;
                 } else {
                     // Undo exactly what this rule changed, nothing else.
                     for (f, num, head) in journal.recs.drain(..).rev() {
@@ -858,6 +894,14 @@ impl Collection {
             }
         }
         if self.compat {
+            // libseccomp's shadow: the one it had (or a copy taken when this rule began),
+            // brought up to date by position.
+            if self.shadow.is_some() {
+                self.shadow_scrambled |= (self.shadow_ids.iter())
+                    .zip(&self.filters)
+                    .any(|(&id, f)| id != f.id);
+            }
+            self.shadow_ids = self.filters.iter().map(|f| f.id).collect();
             self.shadow = Some(rules_only(self.filters.clone()));
             self.arches_since_shadow = false;
         }
