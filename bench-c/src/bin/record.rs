@@ -620,15 +620,8 @@ fn meet(r: &mut Rng, f: &mut Filter) {
             }
             args.push(a);
             let d = *r.pick(&pool);
-            let op = match r.range(0, 7) {
-                0 | 1 => ScmpCompareOp::Equal,
-                2 => ScmpCompareOp::NotEqual,
-                3 => ScmpCompareOp::Less,
-                4 => ScmpCompareOp::LessOrEqual,
-                5 => ScmpCompareOp::Greater,
-                6 => ScmpCompareOp::GreaterEqual,
-                _ => ScmpCompareOp::MaskedEqual(*r.pick(&pool) | 1),
-            };
+            let k = r.range(0, 7);
+            let op = operator(k, || *r.pick(&pool) | 1);
             cmps.push(ScmpArgCompare::new(a, op, d));
         }
         let act = random_action(r);
@@ -638,16 +631,23 @@ fn meet(r: &mut Rng, f: &mut Filter) {
 
 /// A comparison of argument `arg`.
 fn comparison(r: &mut Rng, arg: u32) -> ScmpArgCompare {
-    let op = match r.range(0, 8) {
+    let k = r.range(0, 8);
+    let op = operator(k, || r.datum() | 1 << r.range(0, 40));
+    ScmpArgCompare::new(arg, op, r.datum())
+}
+
+/// Operator `k` (0 and 1 equality, 2 to 6 the others, above a masked equality with the mask
+/// `mask` draws).
+fn operator(k: u64, mask: impl FnOnce() -> u64) -> ScmpCompareOp {
+    match k {
         0 | 1 => ScmpCompareOp::Equal,
         2 => ScmpCompareOp::NotEqual,
         3 => ScmpCompareOp::Less,
         4 => ScmpCompareOp::LessOrEqual,
         5 => ScmpCompareOp::Greater,
         6 => ScmpCompareOp::GreaterEqual,
-        _ => ScmpCompareOp::MaskedEqual(r.datum() | 1 << r.range(0, 40)),
-    };
-    ScmpArgCompare::new(arg, op, r.datum())
+        _ => ScmpCompareOp::MaskedEqual(mask()),
+    }
 }
 
 fn rule(
