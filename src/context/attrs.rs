@@ -39,9 +39,10 @@ impl ScmpFilterContext {
     ///
     /// `EINVAL` on a filter with no architecture (as libseccomp, which takes no call on one
     /// but adding an architecture) or for an invalid bad-arch action; `EACCES` for
-    /// `ActDefault` (read-only); `EOPNOTSUPP` for a flag above the API level forced with [`set_api`](crate::set_api),
-    /// or an optimize level other than 1 or 2. Without a forced level, flags the running
-    /// kernel lacks are accepted here and refused by [`load`](Self::load).
+    /// `ActDefault` (read-only); `EOPNOTSUPP` for a flag above the API level forced with
+    /// [`set_api`](crate::set_api), or an optimize level other than 1 or 2. Without a forced
+    /// level, flags the running kernel lacks are accepted here and refused by
+    /// [`load`](Self::load).
     ///
     /// ```
     /// use pure_seccomp::*;
