@@ -801,6 +801,8 @@ fn make_call(
     Ok(match op {
         "add_arch" => ctx.add_arch(arch(&call["arch"])?).map(|_| Val::Unit),
         "remove_arch" => ctx.remove_arch(arch(&call["arch"])?).map(|_| Val::Unit),
+        // (Recorded by `record`'s meet filters; the shared corpus has none.)
+        "reset" => ctx.reset(action(&call["action"])?).map(|_| Val::Unit),
         "set_act_badarch" => ctx
             .set_act_badarch(action(&call["action"])?)
             .map(|_| Val::Unit),

@@ -349,6 +349,8 @@ enum Sys {
 enum Call {
     AddArch(ScmpArch),
     RemoveArch(ScmpArch),
+    /// `reset` with a new default action (the native architecture only again).
+    Reset(ScmpAction),
     BadArch(ScmpAction),
     Priority(Sys, u8),
     Rule {
@@ -448,7 +450,9 @@ fn restore_rets(prog: &mut [bpf::Instruction], f: &Filter) -> usize {
     let mut actions = vec![ret_value(f.default), ret_value(ScmpAction::KillThread)];
     for c in &f.calls {
         match c {
-            Call::BadArch(a) | Call::Rule { act: a, .. } => actions.push(ret_value(*a)),
+            Call::BadArch(a) | Call::Reset(a) | Call::Rule { act: a, .. } => {
+                actions.push(ret_value(*a))
+            }
             _ => {}
         }
     }
@@ -576,8 +580,8 @@ const MET: &[&str] = &[
 ];
 
 /// Rules that meet: one or two syscalls, up to sixteen rules of any action whose comparisons
-/// (on four arguments) take their values from a pool of four, and now and then a priority or
-/// an architecture added or removed:
+/// (on four arguments) take their values from a pool of four, and now and then a priority, an
+/// architecture added or removed, or a reset:
 /// the merges, prunes and conflicts of `tests/modes.rs`, which holds the normal mode to compat
 /// mode on such rules, here against the C library itself.
 fn meet(r: &mut Rng, f: &mut Filter) {
@@ -587,6 +591,12 @@ fn meet(r: &mut Rng, f: &mut Filter) {
     let mut present: Vec<ScmpArch> = f.arches.to_vec();
     for _ in 0..r.range(1, 16) {
         let sys = *r.pick(&names);
+        if r.chance(2) {
+            // Everything undone: a new default action, the native architecture alone.
+            f.calls.push(Call::Reset(random_action(r)));
+            present = vec![ScmpArch::X8664];
+            continue;
+        }
         if r.chance(6) {
             // An architecture added or removed between rules (one of another byte order is
             // refused).
@@ -866,6 +876,7 @@ fn ours(f: &Filter, level: u32) -> String {
             Call::AddArch(a) => ctx.add_arch(*a).map(drop),
             Call::RemoveArch(a) => ctx.remove_arch(*a).map(drop),
             Call::BadArch(a) => ctx.set_act_badarch(*a).map(drop),
+            Call::Reset(a) => ctx.reset(*a),
             Call::Priority(s, p) => match sys(s) {
                 Some(s) => ctx.set_syscall_priority(s, *p).map(drop),
                 None => Ok(()),
@@ -1025,6 +1036,11 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
             Call::BadArch(act) => {
                 let mut v = json!({"op": "set_act_badarch", "action": action_json(c_action(*act))});
                 outcome(&mut v, ctx.set_act_badarch(c_action(*act)).map(|_| None));
+                v
+            }
+            Call::Reset(act) => {
+                let mut v = json!({"op": "reset", "action": action_json(c_action(*act))});
+                outcome(&mut v, ctx.reset(c_action(*act)).map(|_| None));
                 v
             }
             Call::Priority(s, p) => {
