@@ -487,15 +487,11 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
             rep,
             twin.as_mut().map(|t| (t, &mut diverged)),
         )?;
-        if let Some(t) = &twin {
-            // (Or back with the rules it had before it was removed.)
-            arch_lost |= ctx.__libseccomp_2_5_4_restored_other_arches()
-                || ScmpArch::all()
-                    .any(|a| ctx.is_arch_present(a).ok() != t.is_arch_present(a).ok());
-            if arch_lost && diverged.is_none() {
-                // Calls may now have different outcomes too.
-                diverged = Some("2: architecture libseccomp loses after a failed rule");
-            }
+        // An architecture lost, or back with the rules it had before it was removed: the
+        // normal mode's calls may have other outcomes from here on too.
+        arch_lost |= ctx.__libseccomp_2_5_4_restored_other_arches();
+        if arch_lost && diverged.is_none() {
+            diverged = Some("2: architecture libseccomp loses after a failed rule");
         }
         if ctx.__libseccomp_2_5_4_restore_not_emulated() {
             // Difference 2 in a form compat mode does not reproduce: libseccomp's filter is

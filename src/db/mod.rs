@@ -732,8 +732,6 @@ pub(crate) struct Collection {
     /// Compat mode only: libseccomp 2.5.4's "shadow" transaction, the filters as of the last
     /// successful rule add, rebuilt from the rules alone.
     shadow: Option<Vec<ArchFilter>>,
-    /// Compat mode only: an architecture was added or removed since the shadow was taken.
-    arches_since_shadow: bool,
     /// Compat mode only: the filters (`ArchFilter::id`) libseccomp's shadow holds the rules
     /// of, by position. libseccomp brings its shadow up to date after each rule by position:
     /// it drops or adds filters at the end to match the count, then gives each filter of the
@@ -767,7 +765,6 @@ impl Collection {
             notify_used: act_default == crate::action::RET_NOTIFY,
             compat: false,
             shadow: None,
-            arches_since_shadow: false,
             shadow_ids: Vec::new(),
             shadow_scrambled: false,
             restore_not_emulated: false,
@@ -809,7 +806,6 @@ impl Collection {
         (f.id, self.next_id) = (self.next_id, self.next_id + 1);
         self.filters.push(f);
         self.endian = Some(info.endian);
-        self.arches_changed();
         Ok(())
     }
 
@@ -819,21 +815,10 @@ impl Collection {
             (f.id, self.next_id) = (self.next_id, self.next_id + 1);
             self.filters.push(f);
         }
-        self.arches_changed();
-    }
-
-    /// Notes that the architectures changed (added, removed, merged in), for
-    /// [`Self::restored_stale`].
-    pub(crate) fn arches_changed(&mut self) {
-        self.arches_since_shadow |= self.shadow.is_some();
     }
 
     pub(crate) fn remove_arch(&mut self, arch: ScmpArch) {
-        let before = self.filters.len();
         self.filters.retain(|f| f.arch != arch);
-        if self.filters.len() != before {
-            self.arches_changed();
-        }
         if self.filters.is_empty() {
             self.endian = None;
         }
@@ -870,11 +855,14 @@ impl Collection {
                     // libseccomp 2.5.4 restores its shadow (stale when an architecture was
                     // added since the last rule) or a snapshot rebuilt from the rules alone,
                     // losing priorities and placeholders.
-                    self.restored_stale |= self.shadow.is_some() && self.arches_since_shadow;
+                    // (The shadow was taken before the architectures last changed where it
+                    // holds other filters than the collection has.)
+                    let ids = self.filters.iter().map(|f| f.id);
+                    self.restored_stale |=
+                        self.shadow.is_some() && !ids.eq(self.shadow_ids.iter().copied());
                     self.restore_not_emulated |= self.shadow.is_some() && self.shadow_scrambled;
                     let restored = self.shadow.take().or(backup).expect("compat keeps a copy");
                     self.filters = rules_only(restored);
-                    self.arches_since_shadow = false;
                     self.shadow_scrambled = false;
                 } else {
                     // Undo exactly what this rule changed, nothing else.
@@ -903,7 +891,6 @@ impl Collection {
             }
             self.shadow_ids = self.filters.iter().map(|f| f.id).collect();
             self.shadow = Some(rules_only(self.filters.clone()));
-            self.arches_since_shadow = false;
         }
         if rule.action == crate::action::RET_NOTIFY {
             self.notify_used = true;
