@@ -233,6 +233,42 @@ fn ctx_notify_round_trip_with_the_process_listener() {
     });
 }
 
+/// README, deliberate differences, 10: a filter merged in brings its `Notify` rules' need of
+/// a listener along (libseccomp 2.5.4 keeps the destination's: its filter then loads without
+/// one, the notified call fails with `ENOSYS` and `seccomp_notify_fd` has no descriptor).
+#[test]
+fn ctx_merged_notify_rule_gets_a_listener() {
+    require_kernel!();
+    run_ok(|| {
+        // The destination covers another architecture; the source, the native one with the
+        // `Notify` rule.
+        let other = match ScmpArch::native() {
+            ScmpArch::X8664 => ScmpArch::X86,
+            ScmpArch::Aarch64 => ScmpArch::Arm,
+            _ => ScmpArch::X8664,
+        };
+        let mut dst = ScmpFilterContext::new(ScmpAction::Allow).map_err(|e| e.to_string())?;
+        dst.remove_arch(ScmpArch::native())
+            .map_err(|e| e.to_string())?;
+        dst.add_arch(other).map_err(|e| e.to_string())?;
+        let mut src = ScmpFilterContext::new(ScmpAction::Allow).map_err(|e| e.to_string())?;
+        src.add_rule(ScmpAction::Notify, getppid())
+            .map_err(|e| e.to_string())?;
+        dst.merge(src).map_err(|e| format!("merge: {e}"))?;
+        dst.load().map_err(|e| format!("load: {e}"))?;
+        let fd = dst
+            .get_notify_fd()
+            .map_err(|e| format!("get_notify_fd: {e}"))?;
+        let target = spawn_target(fd, || (syscall0(GETPPID) != Ok(77)) as i32);
+        serve(fd, target, |id| {
+            ScmpNotifResp::new_val(id, 77, ScmpNotifRespFlags::empty())
+        })?;
+        let code = wait_code(target);
+        ensure!(code == 0, "target exit {code}");
+        Ok(())
+    });
+}
+
 #[test]
 fn ctx_load_with_listener_returns_this_filters_listener() {
     require_kernel!();

@@ -179,8 +179,7 @@ impl ScmpFilterContext {
                 format!("both filters cover {}", f.arch),
             ));
         }
-        self.col.adopt(src.col.filters);
-        self.col.notify_used |= src.col.notify_used;
+        self.col.adopt(src.col);
         self.changed();
         Ok(self)
     }

@@ -809,12 +809,18 @@ impl Collection {
         Ok(())
     }
 
-    /// Takes in filters of another collection (`merge`), each as a newly added architecture.
-    pub(crate) fn adopt(&mut self, filters: Vec<ArchFilter>) {
-        for mut f in filters {
+    /// Takes in the filters of another collection (`merge`), each as a newly added
+    /// architecture, and whether it has used `Notify`. (libseccomp 2.5.4 keeps its own flag:
+    /// README, deliberate differences, 10.) In compat mode, what the other collection's
+    /// restores left it holding that libseccomp's would not hold comes along with its filters.
+    pub(crate) fn adopt(&mut self, src: Collection) {
+        for mut f in src.filters {
             (f.id, self.next_id) = (self.next_id, self.next_id + 1);
             self.filters.push(f);
         }
+        self.notify_used |= src.notify_used;
+        self.restored_stale |= src.restored_stale;
+        self.restore_not_emulated |= src.restore_not_emulated;
     }
 
     pub(crate) fn remove_arch(&mut self, arch: ScmpArch) {
