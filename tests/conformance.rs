@@ -707,6 +707,9 @@ fn replay_call(
         .as_bool()
         .ok_or_else(|| format!("call {i} ({op}) has no `ok`"))?;
     let ctx_of = || format!("{id} call {i} {op} {}", brief(call));
+    if op == "merge" {
+        return replay_merge(id, i, call, ctx, rep, twin, ok, &ctx_of);
+    }
 
     // The syscall: skipped when libseccomp 2.5.4 did not know the name.
     let syscall = match call.get("syscall") {
@@ -783,6 +786,70 @@ fn replay_call(
     }
     rep.calls_checked += 1;
     compare_outcome(call, op, got, ok, rep, &ctx_of)
+}
+
+/// Replays a recorded `merge` (made by `record`'s meet filters; the shared corpus has none):
+/// the source filter's calls, each compared as the case's are (in compat mode, and in the
+/// normal mode beside it when the case's normal-mode twin is kept), then the merge into
+/// `ctx` (and the twin). Where the source's two modes diverged, the case's have from here
+/// on; what compat mode's source restored that libseccomp's would not hold comes along with
+/// its filters (`Collection::adopt`), so the case's checks see it on `ctx`.
+#[allow(clippy::too_many_arguments)]
+fn replay_merge(
+    id: &str,
+    i: usize,
+    call: &Value,
+    ctx: &mut ScmpFilterContext,
+    rep: &mut Report,
+    twin: Option<(&mut ScmpFilterContext, &mut Option<&'static str>)>,
+    ok: bool,
+    ctx_of: &dyn Fn() -> String,
+) -> Result<(), String> {
+    let default = action(&call["default"])?;
+    let calls = call["calls"]
+        .as_array()
+        .ok_or_else(|| format!("call {i} (merge) has no `calls`"))?;
+    let new = || {
+        ScmpFilterContext::new(default)
+            .map_err(|e| format!("call {i} (merge): the source's `new` failed: {e}"))
+    };
+    let mut src = new()?;
+    if std::env::var_os("CONFORMANCE_NO_COMPAT").is_none() {
+        src.__emulate_libseccomp_2_5_4(true);
+    }
+    let mut twin_src = match twin {
+        Some(_) => Some(new()?),
+        None => None,
+    };
+    let mut src_diverged: Option<&'static str> = None;
+    let sub_id = format!("{id} call {i} merge's source");
+    for (k, c) in calls.iter().enumerate() {
+        let t = twin_src.as_mut().map(|t| (t, &mut src_diverged));
+        replay_call(&sub_id, k, c, &mut src, rep, t)?;
+    }
+    let got = ctx.merge(src).map(|_| Val::Unit);
+    if let (Some((twin, diverged)), Some(twin_src)) = (twin, twin_src) {
+        let twin_got = twin.merge(twin_src).map(|_| Val::Unit);
+        if diverged.is_none() {
+            *diverged = src_diverged;
+        }
+        let same = match (&got, &twin_got) {
+            (Ok(_), Ok(_)) => true,
+            (Err(a), Err(b)) => a.errno() == b.errno(),
+            _ => false,
+        };
+        if !same && diverged.is_none() {
+            rep.mismatch("normal mode", || {
+                format!(
+                    "{} (normal mode): the merge's outcome differs from compat mode's",
+                    ctx_of()
+                )
+            });
+            *diverged = Some("(after the outcome difference reported)");
+        }
+    }
+    rep.calls_checked += 1;
+    compare_outcome(call, "merge", got, ok, rep, ctx_of)
 }
 
 /// Makes one call on a context.
@@ -1000,6 +1067,11 @@ fn brief(call: &Value) -> String {
     if let Some(o) = c.as_object_mut() {
         for k in ["op", "ok", "errno", "value"] {
             o.remove(k);
+        }
+        // (A merge's source calls are reported one by one.)
+        if let Some(calls) = o.get_mut("calls") {
+            let n = calls.as_array().map_or(0, Vec::len);
+            *calls = Value::from(format!("{n} calls"));
         }
     }
     c.to_string()

@@ -11,9 +11,9 @@
 //! Rules on socket/ipc calls, on ABIs that multiplex them through `socketcall`/`ipc` too,
 //! may have different outcomes (difference 6): from the first such call on, those syscalls
 //! and the multiplexers are left out of the comparison, as the replay does. Architectures are
-//! added and removed between rules too; where compat mode then undoes a refused rule by
-//! restoring the filter of its last rule added (difference 2: architectures and their rules
-//! as they were), the case ends.
+//! added and removed between rules too, and filters of such rules on other architectures are
+//! merged in; where compat mode then undoes a refused rule by restoring the filter of its
+//! last rule added (difference 2: architectures and their rules as they were), the case ends.
 //!
 //! `MODES_SEEDS` (default 20,000) cases, from seed `MODES_FIRST` (default 0).
 
@@ -121,6 +121,51 @@ fn run_case(seed: u64) -> usize {
                 if remove { "remove_arch" } else { "add_arch" }
             ));
             assert_eq!(c, n, "seed {seed}: {calls:#?}");
+            continue;
+        }
+        if r.below(20) == 0 {
+            // A filter of a few such rules merged in: on another architecture set, with the
+            // same default action (refused where the sets overlap or their byte orders
+            // differ). The source's calls are made in the mode of the context it goes into.
+            let src_arches = arch_set(&mut r);
+            let mut rules = Vec::new();
+            for _ in 0..1 + r.below(4) {
+                let sys =
+                    ScmpSyscall::from_name(names[r.below(names.len() as u64) as usize]).unwrap();
+                let cmps = comparisons(&mut r, &pool);
+                for c in &cmps {
+                    let d = c.datum();
+                    values.extend([d, d.wrapping_add(1), d.wrapping_sub(1), d ^ 1 << 32]);
+                }
+                rules.push((rand_action(&mut r), sys, cmps));
+            }
+            let merge = |ctx: &mut ScmpFilterContext, compat: bool| {
+                let mut src = ScmpFilterContext::new(default).unwrap();
+                src.__emulate_libseccomp_2_5_4(compat);
+                src.remove_arch(ScmpArch::native()).unwrap();
+                for &a in &src_arches {
+                    src.add_arch(a).unwrap();
+                }
+                let outcomes: Vec<bool> = (rules.iter())
+                    .map(|(a, s, c)| src.add_rule_conditional(*a, *s, c).is_ok())
+                    .collect();
+                let merged = ctx.merge(src).map(drop).map_err(|e| e.errno());
+                (outcomes, merged)
+            };
+            let (c, n) = (merge(&mut compat, true), merge(&mut normal, false));
+            calls.push(format!(
+                "merge of {src_arches:?} with {rules:?}: compat {c:?}, normal {n:?}"
+            ));
+            // (The source's rules may be taken in one mode only as they may in the
+            // context itself: a socket/ipc rule, or a rule libseccomp merged wrongly; the
+            // case ends there.)
+            if c.0 != n.0 {
+                return 0;
+            }
+            assert_eq!(
+                c.1, n.1,
+                "seed {seed}: the merge's outcomes differ: {calls:#?}"
+            );
             continue;
         }
         if r.below(10) == 0 {

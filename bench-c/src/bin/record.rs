@@ -21,7 +21,8 @@
 //! up to 300 values on one argument (runs of adjacent values, 64-bit values, every submask of
 //! a mask, masked comparisons), spread up to 300 syscalls over several actions and
 //! priorities, mix 64-bit range comparisons on several arguments, and make rules meet (few
-//! values, several actions, socket/ipc calls, `tests/modes.rs`'s shape): the shapes of the
+//! values, several actions, socket/ipc calls, architecture changes, resets and merges,
+//! `tests/modes.rs`'s shape): the shapes of the
 //! argument trees, `submasks`, `jset`, `sink`, `prune` and the dispatch trees, at both
 //! optimize levels (each filter is a case at level 1 and one at level 2), on little- and
 //! big-endian architecture sets. libseccomp 2.5.4 byte-swaps the far `RET` copies of a
@@ -29,9 +30,10 @@
 //! shared corpus does, the recorder restores them and notes how many (`restored_rets`).
 //!
 //! Each case is built in a forked child with a 5-second alarm (`--alarm`): libseccomp never
-//! returns from some rule sequences (README, difference 4); such a case is left out, and
-//! pure-seccomp builds the same calls, also in a child with the alarm: the recorder fails if
-//! it does not finish.
+//! returns from some rule sequences (README, difference 4) and crashes on others (difference
+//! 2); such a case is left out, and pure-seccomp builds the same calls, also in a child with
+//! the alarm: the recorder fails if it does not finish, and if a recording fails otherwise
+//! (its own bug, not libseccomp's).
 
 use bench_c::{replay, sim};
 use libseccomp as c;
@@ -163,16 +165,21 @@ fn main() -> ExitCode {
                     written += 1;
                 }
                 Err(why) => {
+                    if !why.in_library() {
+                        // Not libseccomp hanging or crashing: the recorder failed.
+                        eprintln!("\nrecord: {id}: recording {why}");
+                        failed = true;
+                    }
                     // Where libseccomp hangs or crashes, pure-seccomp must still build it.
                     let ours = match in_child(alarm, || ours(&filter, level)) {
                         Ok(line) => line,
                         Err(e) => {
-                            eprintln!("\nrecord: {id}: pure-seccomp: {e}");
+                            eprintln!("\nrecord: {id}: pure-seccomp {e}");
                             failed = true;
-                            e
+                            format!("pure-seccomp {e}")
                         }
                     };
-                    left_out.push(format!("{id}: {why}; {ours}"));
+                    left_out.push(format!("{id}: libseccomp {why}; {ours}"));
                 }
             }
         }
@@ -359,6 +366,52 @@ enum Call {
         cmps: Vec<ScmpArgCompare>,
         exact: bool,
     },
+    /// `merge` of a filter made with this default action and these calls.
+    Merge {
+        default: ScmpAction,
+        calls: Vec<Call>,
+    },
+}
+
+impl Call {
+    /// This call and, for a merge, the source filter's calls, in the order they are made.
+    fn each<'a>(&'a self, out: &mut Vec<&'a Call>) {
+        out.push(self);
+        if let Call::Merge { calls, .. } = self {
+            for c in calls {
+                c.each(out);
+            }
+        }
+    }
+}
+
+impl Filter {
+    /// Every call, a merged filter's too.
+    fn all_calls(&self) -> Vec<&Call> {
+        let mut out = Vec::new();
+        for c in &self.calls {
+            c.each(&mut out);
+        }
+        out
+    }
+
+    /// The ABIs the battery queries: the filter's first set and every one a call adds (a
+    /// merged filter's too, and the native one a reset brings back).
+    fn queried_arches(&self) -> Vec<ScmpArch> {
+        let mut v = self.arches.to_vec();
+        for c in self.all_calls() {
+            let a = match c {
+                Call::AddArch(a) => *a,
+                // (The native architecture again, or a merged filter's.)
+                Call::Reset(_) | Call::Merge { .. } => ScmpArch::X8664,
+                _ => continue,
+            };
+            if !v.contains(&a) {
+                v.push(a);
+            }
+        }
+        v
+    }
 }
 
 struct Filter {
@@ -448,11 +501,12 @@ fn ret_value(a: ScmpAction) -> u32 {
 fn restore_rets(prog: &mut [bpf::Instruction], f: &Filter) -> usize {
     // The default action, libseccomp's default bad-arch action, and every one set.
     let mut actions = vec![ret_value(f.default), ret_value(ScmpAction::KillThread)];
-    for c in &f.calls {
+    for c in f.all_calls() {
         match c {
-            Call::BadArch(a) | Call::Reset(a) | Call::Rule { act: a, .. } => {
-                actions.push(ret_value(*a))
-            }
+            Call::BadArch(a)
+            | Call::Reset(a)
+            | Call::Rule { act: a, .. }
+            | Call::Merge { default: a, .. } => actions.push(ret_value(*a)),
             _ => {}
         }
     }
@@ -581,7 +635,8 @@ const MET: &[&str] = &[
 
 /// Rules that meet: one or two syscalls, up to sixteen rules of any action whose comparisons
 /// (on four arguments) take their values from a pool of four, and now and then a priority, an
-/// architecture added or removed, or a reset:
+/// architecture added or removed, a reset, or a filter of such rules on other architectures
+/// merged in:
 /// the merges, prunes and conflicts of `tests/modes.rs`, which holds the normal mode to compat
 /// mode on such rules, here against the C library itself.
 fn meet(r: &mut Rng, f: &mut Filter) {
@@ -589,11 +644,17 @@ fn meet(r: &mut Rng, f: &mut Filter) {
     let names: Vec<&str> = (0..r.range(1, 2)).map(|_| *r.pick(MET)).collect();
     let pool: Vec<u64> = (0..4).map(|_| r.datum()).collect();
     let mut present: Vec<ScmpArch> = f.arches.to_vec();
+    let mut default = f.default;
     for _ in 0..r.range(1, 16) {
         let sys = *r.pick(&names);
         if r.chance(2) {
-            // Everything undone: a new default action, the native architecture alone.
-            f.calls.push(Call::Reset(random_action(r)));
+            // Everything undone: a new default action, the native architecture alone (but
+            // for `Errno(4095)`, which is refused).
+            let act = random_action(r);
+            if act != ScmpAction::Errno(4095) {
+                default = act;
+            }
+            f.calls.push(Call::Reset(act));
             present = vec![ScmpArch::X8664];
             continue;
         }
@@ -614,6 +675,11 @@ fn meet(r: &mut Rng, f: &mut Filter) {
             }
             continue;
         }
+        if r.chance(4) {
+            f.calls
+                .push(merged(r, default, &mut present, &names, &pool));
+            continue;
+        }
         if r.chance(10) {
             f.calls.push(Call::Priority(
                 Sys::Name(sys.to_string()),
@@ -621,22 +687,93 @@ fn meet(r: &mut Rng, f: &mut Filter) {
             ));
             continue;
         }
-        let mut args: Vec<u32> = Vec::new();
-        let mut cmps = Vec::new();
-        for _ in 0..r.range(0, 3) {
-            let a = *r.pick(&[0u32, 1, 2, 2, 5]);
-            if args.contains(&a) {
-                continue;
-            }
-            args.push(a);
-            let d = *r.pick(&pool);
-            let k = r.range(0, 7);
-            let op = operator(k, || *r.pick(&pool) | 1);
-            cmps.push(ScmpArgCompare::new(a, op, d));
-        }
-        let act = random_action(r);
-        f.calls.push(rule(r, act, sys, cmps, single));
+        f.calls.push(meet_rule(r, sys, &pool, single));
     }
+}
+
+/// One of [`meet`]'s rules on `sys`: up to three comparisons on four arguments, their values
+/// from `pool`.
+fn meet_rule(r: &mut Rng, sys: &str, pool: &[u64], single_arch: bool) -> Call {
+    let mut args: Vec<u32> = Vec::new();
+    let mut cmps = Vec::new();
+    for _ in 0..r.range(0, 3) {
+        let a = *r.pick(&[0u32, 1, 2, 2, 5]);
+        if args.contains(&a) {
+            continue;
+        }
+        args.push(a);
+        let d = *r.pick(pool);
+        let k = r.range(0, 7);
+        let op = operator(k, || *r.pick(pool) | 1);
+        cmps.push(ScmpArgCompare::new(a, op, d));
+    }
+    let act = random_action(r);
+    rule(r, act, sys, cmps, single_arch)
+}
+
+/// A `merge` for [`meet`]: a filter of a few of its rules on another architecture set, with
+/// the filter's default action (now and then another, which `merge` refuses), its native
+/// architecture kept now and then (refused where the filter has it too) and now and then no
+/// architecture at all (refused). Where the merge should be taken, its architectures join
+/// `present`.
+fn merged(
+    r: &mut Rng,
+    dst_default: ScmpAction,
+    present: &mut Vec<ScmpArch>,
+    names: &[&str],
+    pool: &[u64],
+) -> Call {
+    let default = if r.chance(90) {
+        dst_default
+    } else {
+        *r.pick(&[
+            ScmpAction::Allow,
+            ScmpAction::KillProcess,
+            ScmpAction::Errno(1),
+            ScmpAction::Trap,
+        ])
+    };
+    let set = *r.pick(ARCH_SETS);
+    let mut calls = Vec::new();
+    let mut arches = vec![ScmpArch::X8664];
+    if !set.contains(&ScmpArch::X8664) && r.chance(90) {
+        calls.push(Call::RemoveArch(ScmpArch::X8664));
+        arches.clear();
+    }
+    if !r.chance(3) {
+        for &a in set.iter().filter(|&&a| a != ScmpArch::X8664) {
+            calls.push(Call::AddArch(a));
+            arches.push(a);
+        }
+    }
+    if r.chance(10) {
+        calls.push(Call::BadArch(random_action(r)));
+    }
+    let single = arches.len() == 1;
+    for _ in 0..r.range(1, 6) {
+        let sys = *r.pick(names);
+        if r.chance(10) {
+            calls.push(Call::Priority(
+                Sys::Name(sys.to_string()),
+                r.range(0, 255) as u8,
+            ));
+        } else {
+            calls.push(meet_rule(r, sys, pool, single));
+        }
+    }
+    let same_order = arches.iter().all(|&a| {
+        present
+            .first()
+            .is_none_or(|&p| big_endian(p) == big_endian(a))
+    });
+    if default == dst_default
+        && !arches.is_empty()
+        && same_order
+        && !arches.iter().any(|a| present.contains(a))
+    {
+        present.extend(arches);
+    }
+    Call::Merge { default, calls }
 }
 
 /// A comparison of argument `arg`.
@@ -862,41 +999,13 @@ fn ranges(r: &mut Rng, f: &mut Filter, pool: &[String]) {
 
 /// The same calls on pure-seccomp and the export: how long they took, or what failed.
 fn ours(f: &Filter, level: u32) -> String {
-    let sys = |s: &Sys| match s {
-        Sys::Name(n) => ScmpSyscall::from_name(n).ok(),
-        Sys::Number(nr) => Some(ScmpSyscall::from(*nr)),
-    };
     let start = Instant::now();
     let Ok(mut ctx) = ScmpFilterContext::new(f.default) else {
         return "pure-seccomp: `new` fails".into();
     };
     let _ = ctx.set_ctl_optimize(level);
     for call in &f.calls {
-        let _ = match call {
-            Call::AddArch(a) => ctx.add_arch(*a).map(drop),
-            Call::RemoveArch(a) => ctx.remove_arch(*a).map(drop),
-            Call::BadArch(a) => ctx.set_act_badarch(*a).map(drop),
-            Call::Reset(a) => ctx.reset(*a),
-            Call::Priority(s, p) => match sys(s) {
-                Some(s) => ctx.set_syscall_priority(s, *p).map(drop),
-                None => Ok(()),
-            },
-            Call::Rule {
-                act,
-                sys: s,
-                cmps,
-                exact,
-            } => match sys(s) {
-                Some(s) => match (cmps.is_empty(), exact) {
-                    (true, false) => ctx.add_rule(*act, s),
-                    (true, true) => ctx.add_rule_exact(*act, s),
-                    (false, false) => ctx.add_rule_conditional(*act, s, cmps),
-                    (false, true) => ctx.add_rule_conditional_exact(*act, s, cmps),
-                }
-                .map(drop),
-                None => Ok(()),
-            },
-        };
+        ours_call(&mut ctx, call);
     }
     let exported = ctx.export_bpf_mem();
     format!(
@@ -909,17 +1018,99 @@ fn ours(f: &Filter, level: u32) -> String {
     )
 }
 
+/// Makes `call` on pure-seccomp's `ctx`, whatever its outcome.
+fn ours_call(ctx: &mut ScmpFilterContext, call: &Call) {
+    let sys = |s: &Sys| match s {
+        Sys::Name(n) => ScmpSyscall::from_name(n).ok(),
+        Sys::Number(nr) => Some(ScmpSyscall::from(*nr)),
+    };
+    let _ = match call {
+        Call::AddArch(a) => ctx.add_arch(*a).map(drop),
+        Call::RemoveArch(a) => ctx.remove_arch(*a).map(drop),
+        Call::BadArch(a) => ctx.set_act_badarch(*a).map(drop),
+        Call::Reset(a) => ctx.reset(*a),
+        Call::Priority(s, p) => match sys(s) {
+            Some(s) => ctx.set_syscall_priority(s, *p).map(drop),
+            None => Ok(()),
+        },
+        Call::Rule {
+            act,
+            sys: s,
+            cmps,
+            exact,
+        } => match sys(s) {
+            Some(s) => match (cmps.is_empty(), exact) {
+                (true, false) => ctx.add_rule(*act, s),
+                (true, true) => ctx.add_rule_exact(*act, s),
+                (false, false) => ctx.add_rule_conditional(*act, s, cmps),
+                (false, true) => ctx.add_rule_conditional_exact(*act, s, cmps),
+            }
+            .map(drop),
+            None => Ok(()),
+        },
+        Call::Merge { default, calls } => match ScmpFilterContext::new(*default) {
+            Ok(mut src) => {
+                for c in calls {
+                    ours_call(&mut src, c);
+                }
+                ctx.merge(src).map(drop)
+            }
+            Err(_) => Ok(()),
+        },
+    };
+}
+
+/// Why [`in_child`] has no line.
+enum Failure {
+    /// The alarm went off after this many seconds.
+    Hung(u32),
+    /// Another signal ended the child: the library it ran crashed.
+    Signal(i32),
+    /// The child exited with this status: it panicked (the recorder's own failure, its
+    /// message printed), or could not write its line.
+    Status(i32),
+    /// Reading the child's line failed.
+    Read(std::io::Error),
+    /// `pipe` or `fork` failed.
+    Setup(String),
+}
+
+impl Failure {
+    /// Whether the library hung or crashed (rather than the recorder failing).
+    fn in_library(&self) -> bool {
+        matches!(self, Failure::Hung(_) | Failure::Signal(_))
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Hung(secs) => write!(f, "did not finish in {secs} s"),
+            Failure::Signal(sig) => write!(f, "crashed (signal {sig})"),
+            Failure::Status(st) => write!(f, "failed: the child's exit status is {st:#x}"),
+            Failure::Read(e) => write!(f, "failed: reading the child's line: {e}"),
+            Failure::Setup(e) => write!(f, "failed: {e}"),
+        }
+    }
+}
+
 /// Runs `f` in a forked child with an alarm; its output line (or why there is none).
-fn in_child(alarm: u32, f: impl FnOnce() -> String) -> Result<String, String> {
+fn in_child(alarm: u32, f: impl FnOnce() -> String) -> Result<String, Failure> {
     let mut fds = [0i32; 2];
     // SAFETY: `fds` has room for the two descriptors.
     if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-        return Err(format!("pipe: {}", std::io::Error::last_os_error()));
+        return Err(Failure::Setup(format!(
+            "pipe: {}",
+            std::io::Error::last_os_error()
+        )));
     }
     // SAFETY: this program is single-threaded; the child only computes and writes.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return Err(format!("fork: {}", std::io::Error::last_os_error()));
+        return Err(Failure::Setup(format!(
+            "fork: {}",
+            std::io::Error::last_os_error()
+        )));
     }
     if pid == 0 {
         // SAFETY: in the child: the alarm's default action ends it if libseccomp hangs.
@@ -946,15 +1137,15 @@ fn in_child(alarm: u32, f: impl FnOnce() -> String) -> Result<String, String> {
     if libc::WIFSIGNALED(status) {
         let sig = libc::WTERMSIG(status);
         return Err(if sig == libc::SIGALRM {
-            format!("libseccomp did not finish in {alarm} s")
+            Failure::Hung(alarm)
         } else {
-            format!("the child died of signal {sig} (libseccomp crashed)")
+            Failure::Signal(sig)
         });
     }
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        return Err(format!("the child failed (status {status:#x})"));
+        return Err(Failure::Status(status));
     }
-    read.map_err(|e| format!("reading the child's line: {e}"))?;
+    read.map_err(Failure::Read)?;
     Ok(out)
 }
 
@@ -998,6 +1189,98 @@ fn sys_json(s: &Sys) -> (Value, Option<c::ScmpSyscall>) {
     }
 }
 
+/// Makes `call` on libseccomp's `ctx`: the call in the corpus' JSON with its outcome. A rule
+/// taken joins `rules` (a merged filter's, where the merge is taken).
+fn c_call(ctx: &mut c::ScmpFilterContext, call: &Call, rules: &mut Vec<Call>) -> Value {
+    match call {
+        Call::AddArch(a) => {
+            let mut v = json!({"op": "add_arch", "arch": a.to_string()});
+            outcome(&mut v, ctx.add_arch(c_arch(*a)).map(|_| None));
+            v
+        }
+        Call::RemoveArch(a) => {
+            let mut v = json!({"op": "remove_arch", "arch": a.to_string()});
+            outcome(&mut v, ctx.remove_arch(c_arch(*a)).map(|_| None));
+            v
+        }
+        Call::BadArch(act) => {
+            let mut v = json!({"op": "set_act_badarch", "action": action_json(c_action(*act))});
+            outcome(&mut v, ctx.set_act_badarch(c_action(*act)).map(|_| None));
+            v
+        }
+        Call::Reset(act) => {
+            let mut v = json!({"op": "reset", "action": action_json(c_action(*act))});
+            outcome(&mut v, ctx.reset(c_action(*act)).map(|_| None));
+            v
+        }
+        Call::Priority(s, p) => {
+            let (sj, sc) = sys_json(s);
+            let mut v = json!({"op": "set_syscall_priority", "syscall": sj, "priority": p});
+            match sc {
+                Some(sc) => outcome(&mut v, ctx.set_syscall_priority(sc, *p).map(|_| None)),
+                None => v["ok"] = json!(false),
+            }
+            v
+        }
+        Call::Rule {
+            act,
+            sys,
+            cmps,
+            exact,
+        } => {
+            let (sj, sc) = sys_json(sys);
+            let op = match (cmps.is_empty(), exact) {
+                (true, false) => "add_rule",
+                (true, true) => "add_rule_exact",
+                (false, false) => "add_rule_conditional",
+                (false, true) => "add_rule_conditional_exact",
+            };
+            let act = c_action(*act);
+            let mut v = json!({"op": op, "action": action_json(act), "syscall": sj});
+            if !cmps.is_empty() {
+                v["comparators"] = Value::Array(cmps.iter().map(cmp_json).collect());
+            }
+            match sc {
+                Some(sc) => {
+                    let cc: Vec<c::ScmpArgCompare> = cmps
+                        .iter()
+                        .map(|c| replay::cmp(c).expect("a comparison libseccomp has"))
+                        .collect();
+                    let res = match (cmps.is_empty(), exact) {
+                        (true, false) => ctx.add_rule(act, sc),
+                        (true, true) => ctx.add_rule_exact(act, sc),
+                        (false, false) => ctx.add_rule_conditional(act, sc, &cc),
+                        (false, true) => ctx.add_rule_conditional_exact(act, sc, &cc),
+                    };
+                    if res.is_ok() {
+                        rules.push(call.clone());
+                    }
+                    outcome(&mut v, res.map(|_| None));
+                }
+                None => v["ok"] = json!(false),
+            }
+            v
+        }
+        Call::Merge { default, calls } => {
+            let mut v = json!({"op": "merge", "default": action_json(c_action(*default))});
+            let mut src =
+                c::ScmpFilterContext::new(c_action(*default)).expect("a default `new` takes");
+            let mut src_rules = Vec::new();
+            let made: Vec<Value> = calls
+                .iter()
+                .map(|c| c_call(&mut src, c, &mut src_rules))
+                .collect();
+            v["calls"] = Value::Array(made);
+            let res = ctx.merge(src);
+            if res.is_ok() {
+                rules.extend(src_rules);
+            }
+            outcome(&mut v, res.map(|_| None));
+            v
+        }
+    }
+}
+
 /// The case as a JSON line (empty: libseccomp's program is over the kernel's limit).
 fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     let mut calls = Vec::new();
@@ -1022,77 +1305,7 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
             outcome(&mut level_call, ctx.set_ctl_optimize(level).map(|_| None));
             calls.push(level_call.take());
         }
-        let v = match call {
-            Call::AddArch(a) => {
-                let mut v = json!({"op": "add_arch", "arch": a.to_string()});
-                outcome(&mut v, ctx.add_arch(c_arch(*a)).map(|_| None));
-                v
-            }
-            Call::RemoveArch(a) => {
-                let mut v = json!({"op": "remove_arch", "arch": a.to_string()});
-                outcome(&mut v, ctx.remove_arch(c_arch(*a)).map(|_| None));
-                v
-            }
-            Call::BadArch(act) => {
-                let mut v = json!({"op": "set_act_badarch", "action": action_json(c_action(*act))});
-                outcome(&mut v, ctx.set_act_badarch(c_action(*act)).map(|_| None));
-                v
-            }
-            Call::Reset(act) => {
-                let mut v = json!({"op": "reset", "action": action_json(c_action(*act))});
-                outcome(&mut v, ctx.reset(c_action(*act)).map(|_| None));
-                v
-            }
-            Call::Priority(s, p) => {
-                let (sj, sc) = sys_json(s);
-                let mut v = json!({"op": "set_syscall_priority", "syscall": sj, "priority": p});
-                match sc {
-                    Some(sc) => outcome(&mut v, ctx.set_syscall_priority(sc, *p).map(|_| None)),
-                    None => v["ok"] = json!(false),
-                }
-                v
-            }
-            Call::Rule {
-                act,
-                sys,
-                cmps,
-                exact,
-            } => {
-                let (sj, sc) = sys_json(sys);
-                let op = match (cmps.is_empty(), exact) {
-                    (true, false) => "add_rule",
-                    (true, true) => "add_rule_exact",
-                    (false, false) => "add_rule_conditional",
-                    (false, true) => "add_rule_conditional_exact",
-                };
-                let act = c_action(*act);
-                let mut v = json!({"op": op, "action": action_json(act), "syscall": sj});
-                if !cmps.is_empty() {
-                    v["comparators"] = Value::Array(cmps.iter().map(cmp_json).collect());
-                }
-                match sc {
-                    Some(sc) => {
-                        let cc: Vec<c::ScmpArgCompare> = cmps
-                            .iter()
-                            .map(|c| replay::cmp(c).expect("a comparison libseccomp has"))
-                            .collect();
-                        let res = match (cmps.is_empty(), exact) {
-                            (true, false) => ctx.add_rule(act, sc),
-                            (true, true) => ctx.add_rule_exact(act, sc),
-                            (false, false) => ctx.add_rule_conditional(act, sc, &cc),
-                            (false, true) => ctx.add_rule_conditional_exact(act, sc, &cc),
-                        };
-                        if res.is_ok() {
-                            rules.push(call.clone());
-                        }
-                        outcome(&mut v, res.map(|_| None));
-                    }
-                    None => v["ok"] = json!(false),
-                }
-                v
-            }
-        };
-        calls.push(v);
+        calls.push(c_call(&mut ctx, call, &mut rules));
     }
     if !level_call.is_null() {
         outcome(&mut level_call, ctx.set_ctl_optimize(level).map(|_| None));
@@ -1116,7 +1329,13 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     outcome(&mut v, ctx.get_ctl_optimize().map(|l| Some(json!(l))));
     calls.push(v);
 
-    let endian = if big_endian(f.arches[0]) {
+    // The program's byte order is that of the architectures the filter has now: a reset, or
+    // every architecture removed and one of the other order added, changes it.
+    let queried = f.queried_arches();
+    let now = queried
+        .iter()
+        .find(|&&a| ctx.is_arch_present(c_arch(a)).unwrap_or(false));
+    let endian = if now.is_some_and(|&a| big_endian(a)) {
         Endian::Big
     } else {
         Endian::Little
@@ -1147,11 +1366,11 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     let default_ret = prog.last().map(|i| i.k);
     let mut kept: Vec<(SeccompData, u32)> = Vec::new();
     let (mut foreign, mut decided, mut other) = (Vec::new(), Vec::new(), Vec::new());
-    for d in queries(f, &rules) {
+    for d in queries(f, &queried, &rules) {
         let ret = bpf::simulate(&prog, &d, endian)
             .expect("libseccomp's program runs")
             .ret;
-        if !f.arches.iter().any(|&a| sim::audit(a) == d.arch) {
+        if !queried.iter().any(|&a| sim::audit(a) == d.arch) {
             foreign.push((d, ret));
         } else if Some(ret) != default_ret {
             decided.push((d, ret));
@@ -1243,11 +1462,11 @@ fn spread<T>(v: Vec<T>, n: usize) -> Vec<T> {
         .collect()
 }
 
-/// The battery: every ruled syscall on every ABI of the filter with argument vectors around
+/// The battery: every ruled syscall on every ABI of `arches` with argument vectors around
 /// each comparison (one comparison's probes, the rule's others satisfied), its neighbours,
 /// the whole table of each ABI where the filter has many syscalls, socketcall and ipc's
 /// calls where multiplexed, foreign architectures.
-fn queries(f: &Filter, rules: &[Call]) -> Vec<SeccompData> {
+fn queries(f: &Filter, arches: &[ScmpArch], rules: &[Call]) -> Vec<SeccompData> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     // A query on ABI token `audit`, its arguments as the ABI delivers them (`wide`).
@@ -1275,7 +1494,7 @@ fn queries(f: &Filter, rules: &[Call]) -> Vec<SeccompData> {
             _ => None,
         })
         .collect();
-    for &a in f.arches {
+    for &a in arches {
         let (ca, base) = (c_arch(a), sim::base(a));
         let mut push = |nr, args, out: &mut Vec<_>| push(sim::audit(a), wide(a), nr, args, out);
         let nrs: Vec<(&str, i32)> = names
@@ -1337,7 +1556,7 @@ fn queries(f: &Filter, rules: &[Call]) -> Vec<SeccompData> {
         push(base + 1099, [0; 6], &mut out);
     }
     for &audit in FOREIGN {
-        if !f.arches.iter().any(|&a| sim::audit(a) == audit) {
+        if !arches.iter().any(|&a| sim::audit(a) == audit) {
             push(audit, true, 0, [0; 6], &mut out);
             push(audit, true, 1, [0; 6], &mut out);
         }
