@@ -71,6 +71,32 @@ fn comparisons(r: &mut Rng, pool: &[u64]) -> Vec<ScmpArgCompare> {
     cmps
 }
 
+/// One of `names`, now and then by the number another ABI gives it, as a program that has
+/// numbers makes its rules: on the native ABI that number may be another syscall's (whose
+/// name joins `numbered`, to be queried), a pseudo one (socket and ipc calls where
+/// multiplexed, `socketcall` and `ipc` where not), or none.
+fn pick_syscall(r: &mut Rng, names: &[&str], numbered: &mut Vec<String>) -> ScmpSyscall {
+    let name = names[r.below(names.len() as u64) as usize];
+    if r.below(8) == 0 {
+        let abi = *r.pick(&[
+            ScmpArch::X86,
+            ScmpArch::S390X,
+            ScmpArch::Mips,
+            ScmpArch::X32,
+        ]);
+        if let Ok(s) = ScmpSyscall::from_name_by_arch(name, abi) {
+            let s = ScmpSyscall::from(s.as_raw_syscall());
+            if let Ok(native) = s.get_name() {
+                if !names.contains(&native.as_str()) && !numbered.contains(&native) {
+                    numbered.push(native);
+                }
+            }
+            return s;
+        }
+    }
+    ScmpSyscall::from_name(name).unwrap()
+}
+
 /// One case: the same random calls on a context in each mode; the queries compared.
 fn run_case(seed: u64) -> usize {
     let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
@@ -100,12 +126,14 @@ fn run_case(seed: u64) -> usize {
         .collect();
     let pool: Vec<u64> = (0..4).map(|_| rand_datum(&mut r)).collect();
     let mut calls = Vec::new();
+    // The native names of syscalls ruled by another ABI's number (see `pick_syscall`).
+    let mut numbered: Vec<String> = Vec::new();
     let mut values: Vec<u64> = vec![0, 1, u64::MAX, 0x8000_0000];
     // Whether a call on a socket/ipc syscall had different outcomes: from then on, those
     // syscalls' rules differ between the modes, and only the others are compared.
     let mut split = false;
     for _ in 0..1 + r.below(16) {
-        let sys = ScmpSyscall::from_name(names[r.below(names.len() as u64) as usize]).unwrap();
+        let sys = pick_syscall(&mut r, &names, &mut numbered);
         if r.below(16) == 0 {
             // An architecture added (later rules only: rules are not replayed onto it) or
             // removed; each call the same outcome in both modes.
@@ -259,6 +287,7 @@ fn run_case(seed: u64) -> usize {
     let queried: Vec<&str> = names
         .iter()
         .copied()
+        .chain(numbered.iter().map(String::as_str))
         .chain(
             names
                 .iter()

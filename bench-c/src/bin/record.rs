@@ -708,7 +708,26 @@ fn meet_rule(r: &mut Rng, sys: &str, pool: &[u64], single_arch: bool) -> Call {
         cmps.push(ScmpArgCompare::new(a, op, d));
     }
     let act = random_action(r);
-    rule(r, act, sys, cmps, single_arch)
+    let mut call = rule(r, act, sys, cmps, single_arch);
+    if r.chance(15) {
+        // By number now and then, as a program that has numbers makes its rules: the native
+        // one, or the number another ABI gives the name, which on x86_64 may be another
+        // syscall's or a pseudo one (socket and ipc calls where multiplexed, `socketcall`
+        // and `ipc` themselves where not).
+        let abi = *r.pick(&[
+            ScmpArch::X8664,
+            ScmpArch::X86,
+            ScmpArch::S390X,
+            ScmpArch::Mips,
+            ScmpArch::X32,
+        ]);
+        if let (Ok(s), Call::Rule { sys, .. }) =
+            (ScmpSyscall::from_name_by_arch(sys, abi), &mut call)
+        {
+            *sys = Sys::Number(s.as_raw_syscall());
+        }
+    }
+    call
 }
 
 /// A `merge` for [`meet`]: a filter of a few of its rules on another architecture set, with
@@ -1462,6 +1481,14 @@ fn spread<T>(v: Vec<T>, n: usize) -> Vec<T> {
         .collect()
 }
 
+/// The name libseccomp gives a rule's syscall on the native ABI (a pseudo number's too).
+fn rule_name(sys: &Sys) -> Option<String> {
+    match sys {
+        Sys::Name(n) => Some(n.clone()),
+        Sys::Number(nr) => c::ScmpSyscall::from_raw_syscall(*nr).get_name().ok(),
+    }
+}
+
 /// The battery: every ruled syscall on every ABI of `arches` with argument vectors around
 /// each comparison (one comparison's probes, the rule's others satisfied), its neighbours,
 /// the whole table of each ABI where the filter has many syscalls, socketcall and ipc's
@@ -1485,12 +1512,10 @@ fn queries(f: &Filter, arches: &[ScmpArch], rules: &[Call]) -> Vec<SeccompData> 
             });
         }
     };
-    let names: BTreeSet<&str> = rules
+    let names: BTreeSet<String> = rules
         .iter()
         .filter_map(|c| match c {
-            Call::Rule {
-                sys: Sys::Name(n), ..
-            } => Some(n.as_str()),
+            Call::Rule { sys, .. } => rule_name(sys),
             _ => None,
         })
         .collect();
@@ -1503,7 +1528,7 @@ fn queries(f: &Filter, arches: &[ScmpArch], rules: &[Call]) -> Vec<SeccompData> 
                 let nr = c::ScmpSyscall::from_name_by_arch(n, ca)
                     .ok()?
                     .as_raw_syscall();
-                (nr >= 0).then_some((*n, nr))
+                (nr >= 0).then_some((n.as_str(), nr))
             })
             .collect();
         if names.len() > 20 {
@@ -1518,15 +1543,10 @@ fn queries(f: &Filter, arches: &[ScmpArch], rules: &[Call]) -> Vec<SeccompData> 
                 push(d, [u64::MAX; 6], &mut out);
             }
             for call in rules {
-                let Call::Rule {
-                    sys: Sys::Name(n),
-                    cmps,
-                    ..
-                } = call
-                else {
+                let Call::Rule { sys, cmps, .. } = call else {
                     continue;
                 };
-                if n != name || cmps.is_empty() {
+                if rule_name(sys).as_deref() != Some(name) || cmps.is_empty() {
                     continue;
                 }
                 let mut sat = [0u64; 6];
