@@ -681,10 +681,8 @@ fn meet(r: &mut Rng, f: &mut Filter) {
             continue;
         }
         if r.chance(10) {
-            f.calls.push(Call::Priority(
-                Sys::Name(sys.to_string()),
-                r.range(0, 255) as u8,
-            ));
+            let sys = now_and_then_numbered(r, &Sys::Name(sys.to_string()));
+            f.calls.push(Call::Priority(sys, r.range(0, 255) as u8));
             continue;
         }
         f.calls.push(meet_rule(r, sys, &pool, single));
@@ -707,27 +705,41 @@ fn meet_rule(r: &mut Rng, sys: &str, pool: &[u64], single_arch: bool) -> Call {
         let op = operator(k, || *r.pick(pool) | 1);
         cmps.push(ScmpArgCompare::new(a, op, d));
     }
-    let act = random_action(r);
+    // (`Notify` too, which the other shapes do not make.)
+    let act = if r.chance(5) {
+        ScmpAction::Notify
+    } else {
+        random_action(r)
+    };
     let mut call = rule(r, act, sys, cmps, single_arch);
-    if r.chance(15) {
-        // By number now and then, as a program that has numbers makes its rules: the native
-        // one, or the number another ABI gives the name, which on x86_64 may be another
-        // syscall's or a pseudo one (socket and ipc calls where multiplexed, `socketcall`
-        // and `ipc` themselves where not).
-        let abi = *r.pick(&[
-            ScmpArch::X8664,
-            ScmpArch::X86,
-            ScmpArch::S390X,
-            ScmpArch::Mips,
-            ScmpArch::X32,
-        ]);
-        if let (Ok(s), Call::Rule { sys, .. }) =
-            (ScmpSyscall::from_name_by_arch(sys, abi), &mut call)
-        {
-            *sys = Sys::Number(s.as_raw_syscall());
-        }
+    if let Call::Rule { sys, .. } = &mut call {
+        *sys = now_and_then_numbered(r, sys);
     }
     call
+}
+
+/// `sys` (by name), or now and then by number, as a program that has numbers makes its rules:
+/// the native one, or the number another ABI gives the name, which on x86_64 may be another
+/// syscall's or a pseudo one (socket and ipc calls where multiplexed, `socketcall` and `ipc`
+/// themselves where not).
+fn now_and_then_numbered(r: &mut Rng, sys: &Sys) -> Sys {
+    let Sys::Name(name) = sys else {
+        return sys.clone();
+    };
+    if !r.chance(15) {
+        return sys.clone();
+    }
+    let abi = *r.pick(&[
+        ScmpArch::X8664,
+        ScmpArch::X86,
+        ScmpArch::S390X,
+        ScmpArch::Mips,
+        ScmpArch::X32,
+    ]);
+    match ScmpSyscall::from_name_by_arch(name, abi) {
+        Ok(s) => Sys::Number(s.as_raw_syscall()),
+        Err(_) => sys.clone(),
+    }
 }
 
 /// A `merge` for [`meet`]: a filter of a few of its rules on another architecture set, with
@@ -772,10 +784,8 @@ fn merged(
     for _ in 0..r.range(1, 6) {
         let sys = *r.pick(names);
         if r.chance(10) {
-            calls.push(Call::Priority(
-                Sys::Name(sys.to_string()),
-                r.range(0, 255) as u8,
-            ));
+            let sys = now_and_then_numbered(r, &Sys::Name(sys.to_string()));
+            calls.push(Call::Priority(sys, r.range(0, 255) as u8));
         } else {
             calls.push(meet_rule(r, sys, pool, single));
         }
