@@ -137,12 +137,16 @@ impl ScmpFilterContext {
         *self.cache.get_mut() = None;
     }
 
-    /// Moves the architectures and rules of `src` into this filter.
+    /// Moves the architectures and rules of `src` into this filter (with their syscall
+    /// priorities). This filter's attributes stay as they are; if `src` has a `Notify` rule,
+    /// this filter loads with a listener as if it had added that rule itself (libseccomp does
+    /// not: README, deliberate differences, 10).
     ///
     /// # Errors
     ///
-    /// `EINVAL` when the default actions, `ctl_nnp` or `ctl_tsync` differ; `EDOM` when the
-    /// byte orders differ; `EEXIST` when both cover an architecture.
+    /// `EINVAL` when either filter has no architecture, or the default actions, `ctl_nnp` or
+    /// `ctl_tsync` differ; `EDOM` when the byte orders differ; `EEXIST` when both cover an
+    /// architecture. `src` is dropped either way.
     ///
     /// ```
     /// use pure_seccomp::*;
