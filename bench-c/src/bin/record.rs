@@ -153,8 +153,8 @@ fn main() -> ExitCode {
                     if all { usize::MAX } else { MAX_QUERIES },
                 )
             }) {
-                Ok(line) if line.is_empty() => {
-                    left_out.push(format!("{id}: program over {MAX_PROGRAM}"))
+                Ok(line) if line.starts_with(LEFT_OUT) => {
+                    left_out.push(format!("{id}: {}", &line[LEFT_OUT.len()..]))
                 }
                 Ok(line) => {
                     queries += line.matches("\"ret\"").count();
@@ -1310,7 +1310,11 @@ fn c_call(ctx: &mut c::ScmpFilterContext, call: &Call, rules: &mut Vec<Call>) ->
     }
 }
 
-/// The case as a JSON line (empty: libseccomp's program is over the kernel's limit).
+/// How [`record`]'s line starts where the case is left out, followed by why.
+const LEFT_OUT: &str = "left out: ";
+
+/// The case as a JSON line, or [`LEFT_OUT`] and why (libseccomp's program is over the
+/// kernel's limit, or does not run).
 fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     let mut calls = Vec::new();
     let mut new = json!({"op": "new", "action": action_json(c_action(f.default))});
@@ -1358,19 +1362,29 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     outcome(&mut v, ctx.get_ctl_optimize().map(|l| Some(json!(l))));
     calls.push(v);
 
-    // The program's byte order is that of the architectures the filter has now: a reset, or
-    // every architecture removed and one of the other order added, changes it.
+    // The program's byte order is that of the architectures the filter has now (a reset, or
+    // every architecture removed and one of the other order added, changes it), or rather
+    // the filter's: where a refused rule restored a copy out of step (difference 2),
+    // libseccomp's filter may have an architecture of the other order. Its programs start
+    // with `ld [4]`, which says which.
     let queried = f.queried_arches();
     let now = queried
         .iter()
         .find(|&&a| ctx.is_arch_present(c_arch(a)).unwrap_or(false));
-    let endian = if now.is_some_and(|&a| big_endian(a)) {
+    let mut endian = if now.is_some_and(|&a| big_endian(a)) {
         Endian::Big
     } else {
         Endian::Little
     };
     let bytes = match replay::export_bpf(&ctx) {
-        Ok(b) => b,
+        Ok(b) => {
+            match b.get(..2) {
+                Some([0x20, 0x00]) => endian = Endian::Little,
+                Some([0x00, 0x20]) => endian = Endian::Big,
+                _ => {}
+            }
+            b
+        }
         Err(replay::ExportError::Seccomp(e)) => {
             let errno = errno_name(&e).unwrap_or_else(|| format!("{e}"));
             return line(id, &calls, Program::Failed { endian, errno }, &[]);
@@ -1383,9 +1397,23 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
             &bytes,
         );
     }
-    let mut prog = bpf::decode(&bytes, endian).expect("libseccomp's program decodes");
+    // (Where a refused rule restored a copy out of step, difference 2, libseccomp can write
+    // the filter's sections in one byte order and its start in the other.)
+    let unreadable = |e: &dyn std::fmt::Debug| {
+        format!(
+            "{LEFT_OUT}libseccomp's program does not run, read in its first instruction's \
+             byte order ({endian:?}-endian): {e:?}"
+        )
+    };
+    let mut prog = match bpf::decode(&bytes, endian) {
+        Ok(p) => p,
+        Err(e) => return unreadable(&e),
+    };
     if prog.len() > MAX_PROGRAM {
-        return String::new();
+        return format!("{LEFT_OUT}program over {MAX_PROGRAM}");
+    }
+    if let Err(e) = bpf::validate(&prog) {
+        return unreadable(&e);
     }
     let restored = if endian == Endian::Big {
         restore_rets(&mut prog, f)
@@ -1396,9 +1424,10 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     let mut kept: Vec<(SeccompData, u32)> = Vec::new();
     let (mut foreign, mut decided, mut other) = (Vec::new(), Vec::new(), Vec::new());
     for d in queries(f, &queried, &rules) {
-        let ret = bpf::simulate(&prog, &d, endian)
-            .expect("libseccomp's program runs")
-            .ret;
+        let ret = match bpf::simulate(&prog, &d, endian) {
+            Ok(out) => out.ret,
+            Err(e) => return unreadable(&e),
+        };
         if !queried.iter().any(|&a| sim::audit(a) == d.arch) {
             foreign.push((d, ret));
         } else if Some(ret) != default_ret {
