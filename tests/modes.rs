@@ -11,8 +11,8 @@
 //! Rules on socket/ipc calls, on ABIs that multiplex them through `socketcall`/`ipc` too,
 //! may have different outcomes (difference 6): from the first such call on, those syscalls
 //! and the multiplexers are left out of the comparison, as the replay does. Architectures are
-//! added and removed between rules too, and filters of such rules on other architectures are
-//! merged in; where compat mode then undoes a refused rule by restoring the filter of its
+//! added and removed between rules too, filters of such rules on other architectures are
+//! merged in, and now and then everything is reset; where compat mode then undoes a refused rule by restoring the filter of its
 //! last rule added (difference 2: architectures and their rules as they were), the case ends.
 //!
 //! `MODES_SEEDS` (default 20,000) cases, from seed `MODES_FIRST` (default 0).
@@ -101,7 +101,7 @@ fn pick_syscall(r: &mut Rng, names: &[&str], numbered: &mut Vec<String>) -> Scmp
 fn run_case(seed: u64) -> usize {
     let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let arches = arch_set(&mut r);
-    let default = *r.pick(&[
+    let mut default = *r.pick(&[
         ScmpAction::KillProcess,
         ScmpAction::Allow,
         ScmpAction::Errno(1),
@@ -149,6 +149,20 @@ fn run_case(seed: u64) -> usize {
                 if remove { "remove_arch" } else { "add_arch" }
             ));
             assert_eq!(c, n, "seed {seed}: {calls:#?}");
+            continue;
+        }
+        if r.below(40) == 0 {
+            // Everything undone: a new default action, the native architecture alone.
+            let act = rand_action(&mut r);
+            let (c, n) = (
+                compat.reset(act).map_err(|e| e.errno()),
+                normal.reset(act).map_err(|e| e.errno()),
+            );
+            calls.push(format!("reset({act:?}): compat {c:?}, normal {n:?}"));
+            assert_eq!(c, n, "seed {seed}: {calls:#?}");
+            if c.is_ok() {
+                default = act;
+            }
             continue;
         }
         if r.below(20) == 0 {
