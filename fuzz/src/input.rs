@@ -171,6 +171,18 @@ pub enum Op {
     RejectTransaction,
     /// `commit_transaction`.
     CommitTransaction,
+    /// `merge` of a filter with this filter's default action (or `act`), the native
+    /// architecture kept or not, `arches` added and `rules` (the first 8) added.
+    Merge {
+        /// The source's default action where `Some` (refused where it differs).
+        act: Option<Act>,
+        /// Keep the source's native architecture.
+        keep_native: bool,
+        /// Architectures added to the source (the first 4).
+        arches: Vec<u8>,
+        /// The source's rules.
+        rules: Vec<(Act, Sys, Vec<Cmp>)>,
+    },
 }
 
 /// A whole case: the filter's default action, its calls, the optimizer passes, and extra
@@ -285,6 +297,40 @@ impl Case {
                 Op::RejectTransaction => ctx.reject_transaction(),
                 Op::CommitTransaction => {
                     let _ = ctx.commit_transaction();
+                }
+                Op::Merge {
+                    act,
+                    keep_native,
+                    arches,
+                    rules,
+                } => {
+                    let default = match act {
+                        Some(a) => a.get(),
+                        None => match ctx.get_act_default() {
+                            Ok(a) => a,
+                            Err(_) => continue,
+                        },
+                    };
+                    let Ok(mut src) = ScmpFilterContext::new(default) else {
+                        continue;
+                    };
+                    if !keep_native {
+                        let _ = src.remove_arch(ScmpArch::native());
+                    }
+                    for a in arches.iter().take(4) {
+                        let _ = src.add_arch(arch(*a));
+                    }
+                    for (act, sys, cmps) in rules.iter().take(8) {
+                        let Some(s) = sys.get() else { continue };
+                        nrs.push(s.as_raw_syscall());
+                        let cmps: Vec<ScmpArgCompare> =
+                            cmps.iter().take(7).map(|c| c.get()).collect();
+                        for c in &cmps {
+                            values.extend([c.datum(), c.datum_a(), c.datum_b()]);
+                        }
+                        let _ = src.add_rule_conditional(act.get(), s, &cmps);
+                    }
+                    let _ = ctx.merge(src);
                 }
             }
         }
