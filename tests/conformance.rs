@@ -611,6 +611,10 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
                         && out.ret == t.evaluate(&data)
                     {
                         "9: libseccomp merges rules wrongly where a comparison forks them"
+                    } else if ctx.__libseccomp_2_5_4_judged_by_priority(&data)
+                        && out.ret == t.evaluate(&data)
+                    {
+                        "11: libseccomp's level 1 judges an x32 number by the entry of higher priority"
                     } else if ctx.__libseccomp_2_5_4_stale_acc_explains(&data, want) {
                         "3: libseccomp compares a stale argument word"
                     } else if tables().query_differs(t, &data) {

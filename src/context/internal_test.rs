@@ -81,6 +81,15 @@ impl ScmpFilterContext {
         self.col.restore_not_emulated
     }
 
+    /// Whether, in compat mode at level 1, libseccomp 2.5.4 judges `data` by another entry
+    /// than the normal mode: the x86_64 and x32 filters both have one for its number (an
+    /// x86_64 rule given an x32 number), and the later one's priority is higher (README,
+    /// deliberate differences, 11).
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_judged_by_priority(&self, data: &bpf::SeccompData) -> bool {
+        self.col.judged_by_priority(data)
+    }
+
     /// Whether, in compat mode, libseccomp 2.5.4's merge kept the first rule's action on the
     /// false edge of a 64-bit high word's node, where the normal mode gives the smaller value's
     /// rule (README, deliberate differences, 5).

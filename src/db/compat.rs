@@ -10,6 +10,33 @@ use super::{ArchFilter, Collection, SysEntry, PRI_MASK_CHAIN};
 use crate::arch::ScmpArch;
 
 impl Collection {
+    /// Whether, of two entries for one number in a section (x86_64's and x32's), the one of
+    /// higher priority judges, as in libseccomp 2.5.4's level 1 (compat mode only: README,
+    /// deliberate differences, 11); else the first member's, as in its level 2.
+    pub(crate) fn by_priority(&self) -> bool {
+        self.compat && self.attrs.optimize != 2
+    }
+
+    /// Whether libseccomp 2.5.4 (compat mode, level 1) judges `data` by another entry than
+    /// the normal mode (the first member's): x86_64's and x32's filters both have one for
+    /// its number, and the later one's priority is higher.
+    #[cfg(any(test, feature = "__internal-test"))]
+    pub(crate) fn judged_by_priority(&self, data: &crate::bpf::SeccompData) -> bool {
+        if !self.by_priority() {
+            return false;
+        }
+        let Some(members) = self.section_for(data) else {
+            return false;
+        };
+        let found: Vec<&SysEntry> = (members.iter())
+            .filter_map(|g| self.entry(&[*g], data.nr))
+            .collect();
+        match found[..] {
+            [first, .., last] => last.priority > first.priority,
+            _ => false,
+        }
+    }
+
     /// libseccomp 2.5.4 bug (emulated only in compat mode): at optimize level 1 the syscall
     /// number is loaded by the first syscall block in priority order; when that entry is a
     /// placeholder from `set_syscall_priority` or a pseudo syscall, no block loads it and the

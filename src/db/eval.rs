@@ -46,13 +46,21 @@ impl Collection {
         }
     }
 
-    /// The entry that judges syscall `nr` in a section, if any.
+    /// The entry that judges syscall `nr` in a section, if any: of two (x86_64's and x32's,
+    /// for -1 or an x86_64 rule given an x32 number), the first member's, as libseccomp
+    /// 2.5.4's level 2 has it; its level 1 (compat mode only) takes the one of higher
+    /// priority, the first of equals (README, deliberate differences, 11).
     pub(super) fn entry<'a>(&self, members: &[&'a ArchFilter], nr: i32) -> Option<&'a SysEntry> {
-        members.iter().find_map(|g| {
+        let mut found = members.iter().filter_map(|g| {
             g.syscalls
                 .get(&nr)
                 .filter(|e| e.valid && (nr >= 0 || (nr == -1 && self.attrs.tskip)))
-        })
+        });
+        let first = found.next()?;
+        if !self.by_priority() {
+            return Some(first);
+        }
+        Some(found.fold(first, |a, e| if e.priority > a.priority { e } else { a }))
     }
 
     /// Evaluates the collection on `data` without BPF: the independent reference for the

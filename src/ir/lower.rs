@@ -183,11 +183,15 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
             _ => (X32Mode::None, vec![f]),
         };
         // The syscalls with rules; of two entries for one number (-1 in both x86_64 and
-        // x32), the first member's judges, as in the evaluator.
+        // x32, or an x86_64 rule given an x32 number), the first member's judges, as in the
+        // evaluator and libseccomp's level 2 (libseccomp's level 1, emulated in compat mode
+        // only, takes the one of higher priority: README, deliberate differences, 11).
         // (Sized for every entry, so that the tables are not grown step by step.)
         let entries: usize = members.iter().map(|g| g.syscalls.len()).sum();
         let mut syscalls: Vec<SysDecision> = Vec::with_capacity(entries);
-        let mut seen = ByNumber::new(false);
+        // Where each number's decision is in `syscalls` (`usize::MAX`: none yet).
+        let mut seen = ByNumber::new(usize::MAX);
+        let by_priority = col.by_priority();
         // Weights of numbers (rules, hot syscalls, priorities, the action cache), for the
         // range trees (NaN: none yet).
         let mut weight = ByNumber::new(f64::NAN);
@@ -216,16 +220,26 @@ pub(crate) fn lower(col: &Collection, passes: Passes) -> Program {
                 if !e.valid || (e.num < 0 && !(e.num == -1 && col.attrs.tskip)) {
                     continue;
                 }
-                if std::mem::replace(seen.slot(e.num as u32), true) {
-                    continue;
-                }
+                let at = seen.slot(e.num as u32);
+                let taken = match *at {
+                    usize::MAX => None,
+                    k if by_priority && e.priority > syscalls[k].priority => Some(k),
+                    _ => continue,
+                };
                 let reorder = broad_first.iter().any(|&b| std::ptr::eq(b, e));
                 let root = entry_decision(&mut ir, e, default, reorder);
-                syscalls.push(SysDecision {
+                let d = SysDecision {
                     nr: e.num as u32,
                     priority: e.priority,
                     root,
-                });
+                };
+                match taken {
+                    Some(k) => syscalls[k] = d,
+                    None => {
+                        *at = syscalls.len();
+                        syscalls.push(d);
+                    }
+                }
             }
             if weighted {
                 for &nr in weights::hot_numbers(g.arch) {
