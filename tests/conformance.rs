@@ -727,10 +727,20 @@ fn replay_call(
                 }
                 None => return Err(format!("call {i}: bad syscall nr")),
             };
+            // Whether the filter has the native architecture alone: 2.5.4 takes any number
+            // there as it is (it translates a number to the other architectures by its
+            // native name, and refuses one without a name).
+            let native_alone = || {
+                ScmpArch::all()
+                    .filter(|&a| ctx.is_arch_present(a).unwrap_or(false))
+                    .eq([ScmpArch::native()])
+            };
             match s["by"].as_str() {
                 // A number 2.5.4's x86_64 table lacks but ours has (a newer syscall): make
-                // the call with a number no table has, so that it fails as it did there.
-                Some("number") if tables().native_number_is_newer(nr) => {
+                // the call with a number no table has, so that it fails as it did there
+                // (where the filter has the native architecture alone, both take the number
+                // itself).
+                Some("number") if tables().native_number_is_newer(nr) && !native_alone() => {
                     rep.calls_renumbered += 1;
                     Some(ScmpSyscall::from(UNKNOWN_NR))
                 }

@@ -681,7 +681,7 @@ fn meet(r: &mut Rng, f: &mut Filter) {
             continue;
         }
         if r.chance(10) {
-            let sys = now_and_then_numbered(r, &Sys::Name(sys.to_string()));
+            let sys = now_and_then_numbered(r, &Sys::Name(sys.to_string()), 15);
             f.calls.push(Call::Priority(sys, r.range(0, 255) as u8));
             continue;
         }
@@ -711,22 +711,28 @@ fn meet_rule(r: &mut Rng, sys: &str, pool: &[u64], single_arch: bool) -> Call {
     } else {
         random_action(r)
     };
-    let mut call = rule(r, act, sys, cmps, single_arch);
+    let call = rule(r, act, sys, cmps, single_arch);
+    numbered(r, call, 15)
+}
+
+/// A rule's `call`, its syscall by number one time in `100 / percent`
+/// ([`now_and_then_numbered`]).
+fn numbered(r: &mut Rng, mut call: Call, percent: u64) -> Call {
     if let Call::Rule { sys, .. } = &mut call {
-        *sys = now_and_then_numbered(r, sys);
+        *sys = now_and_then_numbered(r, sys, percent);
     }
     call
 }
 
-/// `sys` (by name), or now and then by number, as a program that has numbers makes its rules:
+/// `sys` (by name), or now and then (`percent`) by number, as a program that has numbers makes its rules:
 /// the native one, or the number another ABI gives the name, which on x86_64 may be another
 /// syscall's or a pseudo one (socket and ipc calls where multiplexed, `socketcall` and `ipc`
 /// themselves where not).
-fn now_and_then_numbered(r: &mut Rng, sys: &Sys) -> Sys {
+fn now_and_then_numbered(r: &mut Rng, sys: &Sys, percent: u64) -> Sys {
     let Sys::Name(name) = sys else {
         return sys.clone();
     };
-    if !r.chance(15) {
+    if !r.chance(percent) {
         return sys.clone();
     }
     let abi = *r.pick(&[
@@ -784,7 +790,7 @@ fn merged(
     for _ in 0..r.range(1, 6) {
         let sys = *r.pick(names);
         if r.chance(10) {
-            let sys = now_and_then_numbered(r, &Sys::Name(sys.to_string()));
+            let sys = now_and_then_numbered(r, &Sys::Name(sys.to_string()), 15);
             calls.push(Call::Priority(sys, r.range(0, 255) as u8));
         } else {
             calls.push(meet_rule(r, sys, pool, single));
@@ -970,7 +976,8 @@ fn dispatch(r: &mut Rng, f: &mut Filter, pool: &[String]) {
         }
         let act = *r.pick(&palette);
         if r.chance(85) {
-            f.calls.push(rule(r, act, sys, Vec::new(), single));
+            let call = rule(r, act, sys, Vec::new(), single);
+            f.calls.push(numbered(r, call, 5));
         } else {
             for _ in 0..r.range(1, 3) {
                 let k = r.range(1, 2);
@@ -983,7 +990,8 @@ fn dispatch(r: &mut Rng, f: &mut Filter, pool: &[String]) {
                 }
                 let cmps = args.into_iter().map(|a| comparison(r, a)).collect();
                 let act = *r.pick(&palette);
-                f.calls.push(rule(r, act, sys, cmps, single));
+                let call = rule(r, act, sys, cmps, single);
+                f.calls.push(numbered(r, call, 5));
             }
         }
         if r.chance(4) {
