@@ -235,7 +235,8 @@ fn simulate_equals_evaluate_with_each_pass_off() {
 }
 
 /// Random sequences of every mutating call, including ones libseccomp mishandles (removing an
-/// architecture after rules, syscall -1 with `api_tskip`, raw and bogus numbers, priorities):
+/// architecture after rules, syscall -1 with `api_tskip`, raw and bogus numbers, priorities,
+/// merges, resets):
 /// nothing panics, every program passes the validator and agrees with the evaluator.
 #[test]
 fn random_api_sequences_never_panic() {
@@ -270,7 +271,7 @@ fn random_api_sequences_never_panic() {
                 let arg = r.below(7) as u32;
                 cmps.push(rand_cmp(&mut r, arg));
             }
-            let _ = match r.below(12) {
+            let _ = match r.below(14) {
                 0 => ctx.add_arch(arch).map(|_| ()),
                 1 => ctx.remove_arch(arch).map(|_| ()),
                 2 => ctx
@@ -287,6 +288,26 @@ fn random_api_sequences_never_panic() {
                 9 => {
                     ctx.reject_transaction();
                     Ok(())
+                }
+                10 => ctx.reset(rand_action(&mut r)),
+                11 => {
+                    // A filter on another architecture (or the same: refused) with a rule or
+                    // two, merged in, mostly with this filter's default action.
+                    let default = match (r.below(4), ctx.get_act_default()) {
+                        (0, _) | (_, Err(_)) => rand_action(&mut r),
+                        (_, Ok(a)) => a,
+                    };
+                    match ScmpFilterContext::new(default) {
+                        Ok(mut src) => {
+                            let _ = src.remove_arch(ScmpArch::native());
+                            let _ = src.add_arch(arch);
+                            for _ in 0..1 + r.below(2) {
+                                let _ = src.add_rule_conditional(rand_action(&mut r), sys, &cmps);
+                            }
+                            ctx.merge(src).map(|_| ())
+                        }
+                        Err(_) => Ok(()),
+                    }
                 }
                 _ => ctx
                     .add_rule_conditional(rand_action(&mut r), sys, &cmps)
