@@ -366,6 +366,8 @@ enum Call {
         cmps: Vec<ScmpArgCompare>,
         exact: bool,
     },
+    /// `set_api_tskip`: whether rules on syscall -1 (a tracer's skipped call) are taken.
+    Tskip(bool),
     /// `merge` of a filter made with this default action and these calls.
     Merge {
         default: ScmpAction,
@@ -680,6 +682,11 @@ fn meet(r: &mut Rng, f: &mut Filter) {
                 .push(merged(r, default, &mut present, &names, &pool));
             continue;
         }
+        if r.chance(2) {
+            // Rules on syscall -1 taken from here on (or no longer).
+            f.calls.push(Call::Tskip(r.chance(80)));
+            continue;
+        }
         if r.chance(10) {
             let sys = now_and_then_numbered(r, &Sys::Name(sys.to_string()), 15);
             f.calls.push(Call::Priority(sys, r.range(0, 255) as u8));
@@ -734,6 +741,10 @@ fn now_and_then_numbered(r: &mut Rng, sys: &Sys, percent: u64) -> Sys {
     };
     if !r.chance(percent) {
         return sys.clone();
+    }
+    if r.chance(10) {
+        // A tracer's skipped call (taken with `api_tskip` only).
+        return Sys::Number(-1);
     }
     let abi = *r.pick(&[
         ScmpArch::X8664,
@@ -1066,6 +1077,7 @@ fn ours_call(ctx: &mut ScmpFilterContext, call: &Call) {
         Call::RemoveArch(a) => ctx.remove_arch(*a).map(drop),
         Call::BadArch(a) => ctx.set_act_badarch(*a).map(drop),
         Call::Reset(a) => ctx.reset(*a),
+        Call::Tskip(on) => ctx.set_api_tskip(*on).map(drop),
         Call::Priority(s, p) => match sys(s) {
             Some(s) => ctx.set_syscall_priority(s, *p).map(drop),
             None => Ok(()),
@@ -1243,6 +1255,11 @@ fn c_call(ctx: &mut c::ScmpFilterContext, call: &Call, rules: &mut Vec<Call>) ->
         Call::BadArch(act) => {
             let mut v = json!({"op": "set_act_badarch", "action": action_json(c_action(*act))});
             outcome(&mut v, ctx.set_act_badarch(c_action(*act)).map(|_| None));
+            v
+        }
+        Call::Tskip(on) => {
+            let mut v = json!({"op": "set_api_tskip", "state": on});
+            outcome(&mut v, ctx.set_api_tskip(*on).map(|_| None));
             v
         }
         Call::Reset(act) => {
@@ -1528,10 +1545,14 @@ fn spread<T>(v: Vec<T>, n: usize) -> Vec<T> {
         .collect()
 }
 
+/// [`rule_name`]'s name for syscall -1 (which has none), queried as -1 on every ABI.
+const SKIPPED: &str = "-1";
+
 /// The name libseccomp gives a rule's syscall on the native ABI (a pseudo number's too).
 fn rule_name(sys: &Sys) -> Option<String> {
     match sys {
         Sys::Name(n) => Some(n.clone()),
+        Sys::Number(-1) => Some(SKIPPED.to_string()),
         Sys::Number(nr) => c::ScmpSyscall::from_raw_syscall(*nr).get_name().ok(),
     }
 }
@@ -1572,6 +1593,9 @@ fn queries(f: &Filter, arches: &[ScmpArch], rules: &[Call]) -> Vec<SeccompData> 
         let nrs: Vec<(&str, i32)> = names
             .iter()
             .filter_map(|n| {
+                if n == SKIPPED {
+                    return Some((n.as_str(), -1));
+                }
                 let nr = c::ScmpSyscall::from_name_by_arch(n, ca)
                     .ok()?
                     .as_raw_syscall();
