@@ -622,3 +622,32 @@ fn an_x32_number_in_two_architectures_rules_is_judged_alike_at_both_levels() {
         }
     }
 }
+
+/// The same for syscall -1 (a tracer's skipped call, taken with `api_tskip`), which x86_64 and
+/// x32 share: rules on it before x32 is added stay x86_64's alone, so its entry there holds
+/// more than x32's and sorts after it at level 1 (C program against the installed library:
+/// `-1(5, 0, 0)` KILL_THREAD at level 1, ALLOW at level 2).
+#[test]
+fn syscall_minus_1_in_two_architectures_rules_is_judged_alike_at_both_levels() {
+    let skip = ScmpSyscall::from(-1);
+    let call = data(AUDIT_X86_64, -1, [5, 0, 0, 0, 0, 0]);
+    for compat in [false, true] {
+        for level in [1, 2] {
+            let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
+            ctx.__emulate_libseccomp_2_5_4(compat);
+            ctx.remove_arch(ScmpArch::native()).unwrap();
+            ctx.add_arch(ScmpArch::X8664).unwrap();
+            ctx.set_ctl_optimize(level).unwrap();
+            ctx.set_api_tskip(true).unwrap();
+            ctx.add_rule_conditional(ScmpAction::Allow, skip, &[scmp_cmp!($arg0 == 5)])
+                .unwrap();
+            ctx.add_rule_conditional(ScmpAction::Trap, skip, &[scmp_cmp!($arg1 == 7)])
+                .unwrap();
+            ctx.add_arch(ScmpArch::X32).unwrap();
+            ctx.add_rule_conditional(ScmpAction::Errno(1), skip, &[scmp_cmp!($arg2 == 9)])
+                .unwrap();
+            let want = if compat && level == 1 { 0 } else { 0x7fff_0000 };
+            assert_eq!(ret(&ctx, &call), want, "compat {compat}, level {level}");
+        }
+    }
+}
