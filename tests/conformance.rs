@@ -581,15 +581,18 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
         });
     }
 
+    // (In the normal mode's own byte order: where libseccomp lost architectures (difference
+    // 2), the two filters may end with architectures of different byte orders.)
+    let twin_endian = twin.as_ref().map_or(endian, |t| t.byte_order());
     let twin_prog = twin
         .as_ref()
         .and_then(|t| t.export_bpf_mem().ok())
-        .and_then(|b| bpf::decode(&b, endian).ok());
+        .and_then(|b| bpf::decode(&b, twin_endian).ok());
     for (q, query) in queries.iter().enumerate() {
         let data = seccomp_data(query).map_err(|e| format!("query {q}: {e}"))?;
         if let (Some(t), Some(tp)) = (twin.as_ref(), twin_prog.as_ref()) {
             let want = query["ret"].as_u64().unwrap_or(0) as u32;
-            match bpf::simulate(tp, &data, endian) {
+            match bpf::simulate(tp, &data, twin_endian) {
                 Ok(out) if out.ret == want => rep.normal_same += 1,
                 Ok(out) => {
                     let why = if arch_lost {
