@@ -71,6 +71,17 @@ fn comparisons(r: &mut Rng, pool: &[u64]) -> Vec<ScmpArgCompare> {
     cmps
 }
 
+/// A context with `default`, in compat mode or not, on `arches` alone.
+fn context(default: ScmpAction, compat: bool, arches: &[ScmpArch]) -> ScmpFilterContext {
+    let mut ctx = ScmpFilterContext::new(default).unwrap();
+    ctx.__emulate_libseccomp_2_5_4(compat);
+    ctx.remove_arch(ScmpArch::native()).unwrap();
+    for &a in arches {
+        ctx.add_arch(a).unwrap();
+    }
+    ctx
+}
+
 /// One of `names`, now and then by the number another ABI gives it, as a program that has
 /// numbers makes its rules: on the native ABI that number may be another syscall's (whose
 /// name joins `numbered`, to be queried), a pseudo one (socket and ipc calls where
@@ -108,12 +119,7 @@ fn run_case(seed: u64) -> usize {
     ]);
     let level = 1 + r.below(2) as u32;
     let mode = |compat: bool| {
-        let mut ctx = ScmpFilterContext::new(default).unwrap();
-        ctx.__emulate_libseccomp_2_5_4(compat);
-        ctx.remove_arch(ScmpArch::native()).unwrap();
-        for &a in &arches {
-            ctx.add_arch(a).unwrap();
-        }
+        let mut ctx = context(default, compat, &arches);
         ctx.set_ctl_optimize(level).unwrap();
         ctx
     };
@@ -182,12 +188,7 @@ fn run_case(seed: u64) -> usize {
                 rules.push((rand_action(&mut r), sys, cmps));
             }
             let merge = |ctx: &mut ScmpFilterContext, compat: bool| {
-                let mut src = ScmpFilterContext::new(default).unwrap();
-                src.__emulate_libseccomp_2_5_4(compat);
-                src.remove_arch(ScmpArch::native()).unwrap();
-                for &a in &src_arches {
-                    src.add_arch(a).unwrap();
-                }
+                let mut src = context(default, compat, &src_arches);
                 let outcomes: Vec<bool> = (rules.iter())
                     .map(|(a, s, c)| src.add_rule_conditional(*a, *s, c).is_ok())
                     .collect();
