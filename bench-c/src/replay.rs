@@ -108,15 +108,30 @@ pub enum ExportError {
 
 /// The program of a libseccomp context, through `export_bpf` into a memfd read back.
 pub fn export_bpf(ctx: &c::ScmpFilterContext) -> Result<Vec<u8>, ExportError> {
+    export_to_memory(c"bpf", |file| ctx.export_bpf(file))
+}
+
+/// The pseudo filter code of a libseccomp context, through `export_pfc` into a memfd read
+/// back.
+pub fn export_pfc(ctx: &c::ScmpFilterContext) -> Result<String, ExportError> {
+    let bytes = export_to_memory(c"pfc", |file| ctx.export_pfc(file))?;
+    String::from_utf8(bytes).map_err(|e| ExportError::Io(format!("the PFC text: {e}")))
+}
+
+/// What `export` writes to a memfd named `name`, read back.
+fn export_to_memory(
+    name: &std::ffi::CStr,
+    export: impl FnOnce(&File) -> Result<(), c::error::SeccompError>,
+) -> Result<Vec<u8>, ExportError> {
     // SAFETY: a valid NUL-terminated name; the fd is owned by the File at once.
-    let fd = unsafe { libc::memfd_create(c"bpf".as_ptr(), libc::MFD_CLOEXEC) };
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
         let e = std::io::Error::last_os_error();
         return Err(ExportError::Io(format!("memfd_create: {e}")));
     }
     // SAFETY: `fd` is a fresh descriptor nothing else owns.
     let mut file = unsafe { File::from_raw_fd(fd) };
-    ctx.export_bpf(&file).map_err(ExportError::Seccomp)?;
+    export(&file).map_err(ExportError::Seccomp)?;
     let mut out = Vec::new();
     file.seek(SeekFrom::Start(0))
         .and_then(|_| file.read_to_end(&mut out))

@@ -61,6 +61,9 @@ const USAGE: &str =
 const MAX_QUERIES: usize = 1000;
 /// The kernel's limit: a longer libseccomp program is left out (ours refuses to export it).
 const MAX_PROGRAM: usize = 4096;
+/// The longest pseudo filter code text a case keeps (the longest of a thousand filters of
+/// every shape was about 130 KB).
+const MAX_PFC: usize = 256 * 1024;
 /// Seconds a case may take in its child.
 const ALARM_SECS: u32 = 5;
 
@@ -1474,10 +1477,16 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
                    "args": d.args.iter().map(|a| a.to_string()).collect::<Vec<_>>(), "ret": ret})
         })
         .collect();
+    // libseccomp's pseudo filter code, for the replay to compare `export_pfc` with.
+    let pfc = match replay::export_pfc(&ctx) {
+        Ok(text) if text.len() <= MAX_PFC => Some(text),
+        _ => None,
+    };
     let program = Program::Exported {
         endian,
         len: prog.len(),
         restored,
+        pfc,
     };
     line(id, &calls, program, &qs)
 }
@@ -1486,11 +1495,13 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
 enum Program {
     /// `new` failed: no program.
     Missing,
-    /// Exported: its byte order, length, and how many `RET` copies were restored.
+    /// Exported: its byte order, length, how many `RET` copies were restored, and the
+    /// filter's pseudo filter code (`export_pfc`; none where it failed or is too long).
     Exported {
         endian: Endian,
         len: usize,
         restored: usize,
+        pfc: Option<String>,
     },
     /// The export failed with this errno.
     Failed { endian: Endian, errno: String },
@@ -1507,17 +1518,18 @@ fn line(id: &str, calls: &[Value], program: Program, queries: &[Value]) -> Strin
         Program::Exported {
             endian,
             len,
-            restored: 0,
-        } => (name(endian), json!(len), String::new()),
-        Program::Exported {
-            endian,
-            len,
             restored,
-        } => (
-            name(endian),
-            json!(len),
-            format!(",\"restored_rets\":{restored}"),
-        ),
+            pfc,
+        } => {
+            let mut extra = String::new();
+            if restored > 0 {
+                extra += &format!(",\"restored_rets\":{restored}");
+            }
+            if let Some(text) = pfc {
+                extra += &format!(",\"pfc\":{}", json!(text));
+            }
+            (name(endian), json!(len), extra)
+        }
         Program::Failed { endian, errno } => (
             name(endian),
             json!(null),
