@@ -520,6 +520,57 @@ fn a_rule_conflicting_with_what_libseccomp_dropped_is_refused() {
     }
 }
 
+/// A later rule that prunes what a forked rule led on to: libseccomp 2.5.4 shares the rest of
+/// the forked rule between the two edges, so pruning it under one edge frees nothing, and the
+/// syscall's node count (its priority: the order of a level-1 program, and what `export_pfc`
+/// shows) keeps the shared nodes; the normal mode gives each edge its own copy and frees the
+/// pruned one. The trees decide alike; the count differs. Recorded (`record --seed 90`,
+/// filter 57): libseccomp's pseudo filter code shows `unlink` with priority 65528 (7 nodes),
+/// compat mode's too.
+#[test]
+fn a_forked_rule_pruned_under_one_edge_is_counted_apart() {
+    let priority = |compat: bool| {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.remove_arch(ScmpArch::native()).unwrap();
+        ctx.add_arch(ScmpArch::X8664).unwrap();
+        let unlink = ScmpSyscall::from_name_by_arch("unlink", ScmpArch::X8664).unwrap();
+        // `$arg0 >= 0xffff_ffff` forks: its high word's `>` and its low word's `>=` nodes
+        // both lead on to `$arg1 < 0x1_0000_0001` (three nodes).
+        let a1 = scmp_cmp!($arg1 < 0x1_0000_0001);
+        let rule = [scmp_cmp!($arg0 >= 0xffff_ffff), a1];
+        ctx.add_rule_conditional(ScmpAction::Allow, unlink, &rule)
+            .unwrap();
+        // Allows every high word above 0 outright: the `$arg1` test under that edge goes.
+        let wider = [scmp_cmp!($arg0 > 0x8592_4a58)];
+        ctx.add_rule_conditional(ScmpAction::Allow, unlink, &wider)
+            .unwrap();
+        let nr = unlink.as_raw_syscall();
+        let q = |a0: u64, a1: u64| data(AUDIT_X86_64, nr, [a0, a1, 0, 0, 0, 0]);
+        assert_eq!(ret(&ctx, &q(1 << 32, 1 << 40)), 0x7fff_0000);
+        assert_eq!(ret(&ctx, &q(0xffff_ffff, 1 << 40)), 0x7fff_0000);
+        assert_eq!(ret(&ctx, &q(0x8592_4a58, 0)), 0);
+        let path = std::env::temp_dir().join(format!(
+            "pure-seccomp-differences-{}-{compat}.pfc",
+            std::process::id()
+        ));
+        ctx.export_pfc(std::fs::File::create(&path).unwrap())
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let line = text.lines().find(|l| l.contains("\"unlink\"")).unwrap();
+        line.trim().to_string()
+    };
+    assert_eq!(
+        priority(true),
+        "# filter for syscall \"unlink\" (87) [priority: 65528]"
+    );
+    assert_eq!(
+        priority(false),
+        "# filter for syscall \"unlink\" (87) [priority: 65531]"
+    );
+}
+
 /// The third case above has a consequence too: libseccomp's prune walk stops at the match it
 /// reports, so a branch that the new rule covers further on stays in its tree, and a later
 /// rule can conflict with that branch. On a 32-bit ABI, `{$arg1 != 0}` (TRAP) covers the

@@ -61,6 +61,21 @@ impl ScmpFilterContext {
             .merge_quirk_on(syscall.as_raw_syscall(), crate::db::QUIRK_MERGE)
     }
 
+    /// Whether, in compat mode, libseccomp 2.5.4's merge of the rules of `arch`'s entry for
+    /// the syscall it numbers `nr` (that architecture's own number) went wrong: a range
+    /// comparison forked a rule (README, deliberate differences, 5 and 9) or linked a node
+    /// into two levels (4). The normal mode's tree for it differs, and so does its pseudo
+    /// filter code.
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_entry_merged_wrongly(&self, arch: crate::ScmpArch, nr: i32) -> bool {
+        self.col
+            .filters
+            .iter()
+            .filter(|f| f.arch == arch)
+            .filter_map(|f| f.syscalls.get(&nr))
+            .any(|e| e.tree.quirk != 0)
+    }
+
     /// Whether, in compat mode, a refused rule made libseccomp 2.5.4 restore the filter of its
     /// last rule added from before an architecture was added, removed or merged in (README,
     /// deliberate differences, 2): the architectures, and the rules of one removed and added
@@ -69,6 +84,30 @@ impl ScmpFilterContext {
     #[doc(hidden)]
     pub fn __libseccomp_2_5_4_restored_other_arches(&self) -> bool {
         self.col.restored_stale
+    }
+
+    /// Whether a rule on `arch`'s entry for the syscall it numbers `nr` forked (a 64-bit range
+    /// or `!=` comparison leads on from both edges of a node): the normal mode gives each
+    /// edge its own copy of the rest of the rule where libseccomp 2.5.4 shares one node
+    /// (README, deliberate differences, 9), so the entry's node count, and with it its
+    /// priority (the order of a level-1 program, what `export_pfc` shows), may differ.
+    #[doc(hidden)]
+    pub fn __forked_rule_on(&self, arch: crate::ScmpArch, nr: i32) -> bool {
+        self.col
+            .filters
+            .iter()
+            .filter(|f| f.arch == arch)
+            .filter_map(|f| f.syscalls.get(&nr))
+            .any(|e| e.tree.forked)
+    }
+
+    /// Whether, in compat mode, a refused rule made libseccomp 2.5.4 restore its filters
+    /// rebuilt from their rules (README, deliberate differences, 2), losing every priority
+    /// set before it: the normal mode keeps them, so its entries' priorities, and the order
+    /// of its level-1 program and pseudo filter code, may differ.
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_restored_rules_only(&self) -> bool {
+        self.col.restored_rules
     }
 
     /// Whether, in compat mode, a refused rule made libseccomp 2.5.4 restore a shadow that no

@@ -169,6 +169,7 @@ fn rule_gen(tree: &mut Tree, info: &ArchInfo, rule: &Rule, libseccomp: bool) -> 
     let mut cnt = 0u32;
     // The comparison's nodes whose `tf` edge leads on: to `next` or to the action.
     let lead_on = |tree: &mut Tree, next: Option<Id>, ends: &[Id], tf: bool| {
+        tree.forked |= ends.len() > 1 && next.is_some();
         for (k, &p) in ends.iter().enumerate() {
             match next {
                 Some(mut to) => {
@@ -751,6 +752,9 @@ pub(crate) struct Collection {
     /// added or removed (README, deliberate differences, 2): the architectures, and the
     /// rules of one removed and added again, are as they were then.
     pub(crate) restored_stale: bool,
+    /// Compat mode only: a failed rule restored the filters rebuilt from their rules (README,
+    /// deliberate differences, 2): every priority set before it is lost.
+    pub(crate) restored_rules: bool,
     /// Kept empty between rule adds (for reuse).
     journal: Journal,
 }
@@ -770,6 +774,7 @@ impl Collection {
             restore_not_emulated: false,
             next_id: 0,
             restored_stale: false,
+            restored_rules: false,
             journal: Journal::default(),
         };
         if let Some(n) = NATIVE {
@@ -820,6 +825,7 @@ impl Collection {
         }
         self.notify_used |= src.notify_used;
         self.restored_stale |= src.restored_stale;
+        self.restored_rules |= src.restored_rules;
         self.restore_not_emulated |= src.restore_not_emulated;
     }
 
@@ -867,6 +873,7 @@ impl Collection {
                     self.restored_stale |=
                         self.shadow.is_some() && !ids.eq(self.shadow_ids.iter().copied());
                     self.restore_not_emulated |= self.shadow.is_some() && self.shadow_scrambled;
+                    self.restored_rules = true;
                     let restored = self.shadow.take().or(backup).expect("compat keeps a copy");
                     self.filters = rules_only(restored);
                     self.shadow_scrambled = false;

@@ -714,6 +714,12 @@ pub(crate) struct Tree {
     /// first rule's action on a high word's false edge: difference 5). For classifying
     /// differences from recordings of that library.
     pub(crate) quirk: u8,
+    /// A rule that forks ([`Tree::forks`]: a 64-bit range or `!=` comparison leads on from
+    /// two of its nodes) was made here, added or not. The normal mode gives each edge its own copy of the
+    /// rest of the rule where libseccomp 2.5.4 shares one node, so the node count, and with
+    /// it the entry's priority, may differ from libseccomp's (README, deliberate differences,
+    /// 9). For classifying differences from recordings of that library.
+    pub(crate) forked: bool,
     /// Every action a node of the arena has been given (each once; never shrinks): where it
     /// holds only the one [`Tree::act_check`] asks about, no walk is needed.
     actions: Vec<u32>,
