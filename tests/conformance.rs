@@ -6,7 +6,10 @@
 //! recorded, and the value a getter returns. When the case has a program, it is exported with
 //! `export_bpf_mem`, decoded in the recorded byte order, validated like the kernel does, and
 //! every recorded `struct seccomp_data` query is run through the BPF simulator; the return value
-//! must equal the recorded `ret`.
+//! must equal the recorded `ret`. Where the case holds libseccomp's pseudo filter code (`pfc`,
+//! which `bench-c`'s `record` keeps; the shared corpus has none), `export_pfc`'s text must be
+//! the same, but for the code of syscalls a documented or table difference explains
+//! (`conformance/pfc.rs`).
 //!
 //! All mismatches of a file are collected before the test fails; the summary gives the counts
 //! per kind and the first ones in detail.
@@ -19,6 +22,9 @@
 //! * `CONFORMANCE_DISASM=1`: print the disassembly of each replayed case's program (best with
 //!   `CONFORMANCE_CASE`, and `-- --nocapture` to see it when the test passes).
 //! * `CONFORMANCE_SHOW=n`: show the first `n` mismatches in detail (default 30).
+//! * `CONFORMANCE_PFC_DIR=DIR`: where a case's pseudo filter code differs from libseccomp's
+//!   in either mode, write the three texts there (`<case>.libseccomp.pfc`, `.compat.pfc`,
+//!   `.normal.pfc`).
 //! * `PURE_SECCOMP_SHARED=/path/to/shared`: where the shared material is, when it is not
 //!   `../shared` (or `../../shared`) from the crate root.
 //!
@@ -39,6 +45,8 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 mod common;
+#[path = "conformance/pfc.rs"]
+mod pfc;
 use common::{audit_of, is_multiplexer, ret_value, MULTIPLEXED};
 use std::time::Instant;
 
@@ -206,6 +214,13 @@ struct Report {
     /// those answered differently, by documented difference.
     normal_same: usize,
     normal_diff: BTreeMap<&'static str, usize>,
+    /// Cases with libseccomp's pseudo filter code (`pfc`, recorded by `record`): the same
+    /// text from `export_pfc`, and texts that differ only where a documented or table
+    /// difference explains it (the first reason), in compat mode and in the normal mode.
+    pfc_same: usize,
+    pfc_explained: BTreeMap<&'static str, usize>,
+    pfc_normal_same: usize,
+    pfc_normal_explained: BTreeMap<&'static str, usize>,
     /// The case being replayed.
     case: String,
     shown: Vec<String>,
@@ -339,6 +354,19 @@ fn replay_path(stem: &str, path: &Path) {
          does, documented differences: {:?}",
         rep.normal_same, rep.normal_diff
     );
+    let pfc_cases = rep.pfc_same + rep.pfc_explained.values().sum::<usize>();
+    if pfc_cases > 0 || rep.by_kind.keys().any(|k| k.starts_with("pfc")) {
+        let _ = writeln!(
+            summary,
+            "{stem}: pseudo filter code: {} texts as libseccomp's, {} differing by documented or \
+             table differences only {:?}; normal mode: {} as libseccomp's, {:?}",
+            rep.pfc_same,
+            pfc_cases - rep.pfc_same,
+            rep.pfc_explained,
+            rep.pfc_normal_same,
+            rep.pfc_normal_explained
+        );
+    }
     if rep.programs > 0 {
         let _ = writeln!(
             summary,
@@ -697,7 +725,117 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
             }),
         }
     }
+    if let Some(theirs) = case["pfc"].as_str() {
+        // Why the normal mode's filter may differ anywhere, as for the queries.
+        let whole = if arch_lost {
+            Some("2: architecture libseccomp loses after a failed rule")
+        } else {
+            diverged
+        };
+        compare_pfc(id, theirs, &ctx, twin.as_ref().map(|t| (t, whole)), rep);
+    }
     Ok(())
+}
+
+/// Compares `export_pfc`'s text, in compat mode (`ctx`) and in the normal mode (`twin`, with
+/// a reason that explains any difference of its filter, if there is one), with libseccomp's.
+fn compare_pfc(
+    id: &str,
+    theirs: &str,
+    ctx: &ScmpFilterContext,
+    twin: Option<(&ScmpFilterContext, Option<&'static str>)>,
+    rep: &mut Report,
+) {
+    let compat = pfc_text(ctx);
+    let normal = twin.map(|(t, _)| pfc_text(t));
+    if let Some(dir) = std::env::var_os("CONFORMANCE_PFC_DIR") {
+        if compat != theirs || normal.as_ref().is_some_and(|n| n != theirs) {
+            let stem = Path::new(&dir).join(id.replace('/', "_"));
+            let texts = [("libseccomp", Some(theirs)), ("compat", Some(&*compat))];
+            for (what, text) in texts.into_iter().chain([("normal", normal.as_deref())]) {
+                if let Some(text) = text {
+                    let _ = std::fs::write(stem.with_extension(format!("{what}.pfc")), text);
+                }
+            }
+        }
+    }
+    let explain = |t: Option<&pfc::Block>, o: Option<&pfc::Block>| pfc_reason(ctx, t.or(o)?);
+    match pfc::compare(theirs, &compat, explain, None) {
+        pfc::Compared::Same => rep.pfc_same += 1,
+        pfc::Compared::Explained(why) => *rep.pfc_explained.entry(why).or_default() += 1,
+        pfc::Compared::Differs(what) => rep.mismatch("pfc", || format!("{id} export_pfc: {what}")),
+    }
+    let (Some((twin, whole)), Some(normal)) = (twin, normal) else {
+        return;
+    };
+    if let (Some(why), false) = (whole, theirs == normal) {
+        *rep.pfc_normal_explained.entry(why).or_default() += 1;
+        return;
+    }
+    // (Compat mode reproduces the priorities and placeholders libseccomp loses; the normal
+    // mode keeps them.)
+    let lost = ctx
+        .__libseccomp_2_5_4_restored_rules_only()
+        .then_some("2: priorities and placeholders libseccomp loses after a failed rule");
+    let explain = |t: Option<&pfc::Block>, o: Option<&pfc::Block>| {
+        let b = t.or(o)?;
+        pfc_reason(ctx, b).or_else(|| {
+            let forked = block_arch(b).is_some_and(|a| twin.__forked_rule_on(a, b.nr as i32));
+            if !pfc::only_priority_differs(t, o) {
+                None
+            } else if forked {
+                Some("9: a forked rule's node count (each edge its own copy)")
+            } else {
+                lost
+            }
+        })
+    };
+    match pfc::compare(theirs, &normal, explain, lost) {
+        pfc::Compared::Same => rep.pfc_normal_same += 1,
+        pfc::Compared::Explained(why) => *rep.pfc_normal_explained.entry(why).or_default() += 1,
+        pfc::Compared::Differs(what) => rep.mismatch("pfc normal mode", || {
+            format!("{id} export_pfc (normal mode): {what}, not a documented difference")
+        }),
+    }
+}
+
+/// `ctx`'s pseudo filter code (empty where the export fails: libseccomp's did not).
+fn pfc_text(ctx: &ScmpFilterContext) -> String {
+    let path = std::env::temp_dir().join(format!(
+        "pure-seccomp-conformance-{}-{:?}.pfc",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let text = std::fs::File::create(&path)
+        .ok()
+        .and_then(|f| ctx.export_pfc(&f).ok())
+        .and_then(|()| std::fs::read_to_string(&path).ok());
+    let _ = std::fs::remove_file(&path);
+    text.unwrap_or_default()
+}
+
+/// The architecture of a block's section.
+fn block_arch(b: &pfc::Block) -> Option<ScmpArch> {
+    ScmpArch::from_str(&format!("SCMP_ARCH_{}", b.arch.to_uppercase())).ok()
+}
+
+/// Why the code of a syscall in the pseudo filter code may differ from libseccomp 2.5.4's
+/// (`ctx` in compat mode), or `None`.
+fn pfc_reason(ctx: &ScmpFilterContext, b: &pfc::Block) -> Option<&'static str> {
+    let arch = block_arch(b)?;
+    let multiplexes = ["socketcall", "ipc"]
+        .iter()
+        .any(|n| ScmpSyscall::from_name_by_arch(n, arch).is_ok_and(|s| s.as_raw_syscall() > 0));
+    let name = b.name.as_str();
+    if multiplexes && (MULTIPLEXED.contains(&name) || name == "socketcall" || name == "ipc") {
+        Some("6: socket/ipc calls with a conditional rule")
+    } else if ctx.__libseccomp_2_5_4_entry_merged_wrongly(arch, b.nr as i32) {
+        Some("4, 5, 9: rules libseccomp merges wrongly")
+    } else if tables().block_differs(arch, name, b.nr as i32) {
+        Some("syscall numbered differently in 2.5.4's tables")
+    } else {
+        None
+    }
 }
 
 /// Makes one recorded call (other than `new`) and compares its outcome.
@@ -1174,6 +1312,8 @@ struct Tables {
     native_numbers: HashSet<i32>,
     /// Names 2.5.4 resolves on at least one architecture.
     known_names: HashSet<String>,
+    /// (SCMP_ARCH_* name, number) -> the syscall 2.5.4 names so.
+    by_number: HashMap<(String, i32), String>,
 }
 
 fn tables() -> &'static Tables {
@@ -1187,6 +1327,7 @@ fn tables() -> &'static Tables {
         let mut by_name = HashMap::new();
         let mut native_numbers = HashSet::new();
         let mut known_names = HashSet::new();
+        let mut by_number = HashMap::new();
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split('\t').collect();
             if f.len() < 3 {
@@ -1198,8 +1339,9 @@ fn tables() -> &'static Tables {
                     native_numbers.insert(n);
                 }
             }
-            if nr.is_some() {
+            if let Some(n) = nr {
                 known_names.insert(f[1].to_string());
+                by_number.insert((f[0].to_string(), n), f[1].to_string());
             }
             by_name.insert((f[0].to_string(), f[1].to_string()), nr);
         }
@@ -1207,6 +1349,7 @@ fn tables() -> &'static Tables {
             by_name,
             native_numbers,
             known_names,
+            by_number,
         }
     })
 }
@@ -1225,6 +1368,24 @@ impl Tables {
                     .flatten()
             })
             .unwrap_or(nr)
+    }
+
+    /// The syscall named `name` or numbered `nr` on `arch` has another number or name in
+    /// 2.5.4's table than in ours (or one table lacks it), so the two libraries' pseudo
+    /// filter code can hold its code at different numbers or under different names.
+    fn block_differs(&self, arch: ScmpArch, name: &str, nr: i32) -> bool {
+        let a = arch.to_string();
+        let ours_nr = ScmpSyscall::from_name_by_arch(name, arch)
+            .ok()
+            .map(|s| s.as_raw_syscall());
+        let theirs_nr = self
+            .by_name
+            .get(&(a.clone(), name.to_string()))
+            .copied()
+            .flatten();
+        let ours_name = ScmpSyscall::from(nr).get_name_by_arch(arch).ok();
+        let theirs_name = self.by_number.get(&(a, nr)).cloned();
+        ours_nr != theirs_nr || ours_name != theirs_name
     }
 
     /// `nr` is an x86_64 syscall in our tables but not in 2.5.4's.

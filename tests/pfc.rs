@@ -1,6 +1,7 @@
 //! `ScmpFilterContext::export_pfc`: libseccomp's pseudo filter code, for small filters whose
 //! expected text is written out by hand from the format's rules (and was checked against
-//! libseccomp 2.5.4 when it was written).
+//! libseccomp 2.5.4 when it was written). The conformance replay compares whole texts with
+//! libseccomp's on the cases `bench-c`'s `record` makes (`tests/conformance/pfc.rs`).
 //!
 //! Format reminders: the architecture blocks come in the order the architectures were added,
 //! headed with the `seccomp_data.arch` value; entries are listed by descending priority
