@@ -913,12 +913,7 @@ fn replay_call(
     };
     let got = make_call(ctx, op, call, syscall, i)?;
     if let Some((twin, diverged)) = twin {
-        let same = match (&got, make_call(twin, op, call, syscall, i)?) {
-            (Ok(a), Ok(b)) => *a == b,
-            (Err(a), Err(b)) => a.errno() == b.errno(),
-            _ => false,
-        };
-        if !same && diverged.is_none() {
+        if !same_outcome(&got, &make_call(twin, op, call, syscall, i)?) && diverged.is_none() {
             if std::env::var_os("CONFORMANCE_SHOW_DIVERGED").is_some() {
                 println!("diverged: {id} call {i} {op} {}", brief(call));
             }
@@ -988,12 +983,7 @@ fn replay_merge(
         if diverged.is_none() {
             *diverged = src_diverged;
         }
-        let same = match (&got, &twin_got) {
-            (Ok(_), Ok(_)) => true,
-            (Err(a), Err(b)) => a.errno() == b.errno(),
-            _ => false,
-        };
-        if !same && diverged.is_none() {
+        if !same_outcome(&got, &twin_got) && diverged.is_none() {
             rep.mismatch("normal mode", || {
                 format!(
                     "{} (normal mode): the merge's outcome differs from compat mode's",
@@ -1005,6 +995,15 @@ fn replay_merge(
     }
     rep.calls_checked += 1;
     compare_outcome(call, "merge", got, ok, rep, ctx_of)
+}
+
+/// Whether two modes' calls had the same outcome: the same value, or errors of one errno.
+fn same_outcome(a: &Got, b: &Got) -> bool {
+    match (a, b) {
+        (Ok(a), Ok(b)) => a == b,
+        (Err(a), Err(b)) => a.errno() == b.errno(),
+        _ => false,
+    }
 }
 
 /// Makes one call on a context.
