@@ -3,6 +3,7 @@
 
 use super::ScmpFilterContext;
 use crate::bpf;
+use crate::db::SysEntry;
 
 impl ScmpFilterContext {
     /// Makes this filter reproduce libseccomp 2.5.4's known bugs, for differential testing
@@ -68,12 +69,7 @@ impl ScmpFilterContext {
     /// filter code.
     #[doc(hidden)]
     pub fn __libseccomp_2_5_4_entry_merged_wrongly(&self, arch: crate::ScmpArch, nr: i32) -> bool {
-        self.col
-            .filters
-            .iter()
-            .filter(|f| f.arch == arch)
-            .filter_map(|f| f.syscalls.get(&nr))
-            .any(|e| e.tree.quirk != 0)
+        self.entry_is(arch, nr, |e| e.tree.quirk != 0)
     }
 
     /// Whether, in compat mode, a refused rule made libseccomp 2.5.4 restore the filter of its
@@ -93,12 +89,17 @@ impl ScmpFilterContext {
     /// priority (the order of a level-1 program, what `export_pfc` shows), may differ.
     #[doc(hidden)]
     pub fn __forked_rule_on(&self, arch: crate::ScmpArch, nr: i32) -> bool {
+        self.entry_is(arch, nr, |e| e.tree.forked)
+    }
+
+    /// Whether `arch`'s entry for the syscall it numbers `nr` is as `what` says.
+    fn entry_is(&self, arch: crate::ScmpArch, nr: i32, what: impl Fn(&SysEntry) -> bool) -> bool {
         self.col
             .filters
             .iter()
             .filter(|f| f.arch == arch)
             .filter_map(|f| f.syscalls.get(&nr))
-            .any(|e| e.tree.forked)
+            .any(what)
     }
 
     /// Whether, in compat mode, a refused rule made libseccomp 2.5.4 restore its filters
