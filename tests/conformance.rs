@@ -1407,13 +1407,7 @@ impl Tables {
             let Some(name) = c["syscall"]["name"].as_str() else {
                 return self.renumbers_any(nested, ctx);
             };
-            arches.iter().any(|&a| {
-                let ours = ScmpSyscall::from_name_by_arch(name, a)
-                    .ok()
-                    .map(|s| s.as_raw_syscall());
-                let theirs = self.by_name.get(&(a.to_string(), name.to_string()));
-                theirs.is_some_and(|t| *t != ours)
-            })
+            arches.iter().any(|&a| self.numbers_otherwise(a, name))
         })
     }
 
@@ -1436,16 +1430,19 @@ impl Tables {
             let Ok(name) = ScmpSyscall::from(d.nr).get_name_by_arch(a) else {
                 return false;
             };
-            let ours = ScmpSyscall::from_name_by_arch(&name, a)
-                .ok()
-                .map(|s| s.as_raw_syscall());
             // A name 2.5.4 does not know at all: no rule on it was ever made.
-            if !self.known_names.contains(&name) {
-                return false;
-            }
-            self.by_name
-                .get(&(a.to_string(), name.clone()))
-                .is_some_and(|theirs| *theirs != ours)
+            self.known_names.contains(&name) && self.numbers_otherwise(a, &name)
         })
+    }
+
+    /// 2.5.4's table gives `name` on `arch` another number than ours, or none where ours
+    /// has one (false for a name it does not list there).
+    fn numbers_otherwise(&self, arch: ScmpArch, name: &str) -> bool {
+        let ours = ScmpSyscall::from_name_by_arch(name, arch)
+            .ok()
+            .map(|s| s.as_raw_syscall());
+        self.by_name
+            .get(&(arch.to_string(), name.to_string()))
+            .is_some_and(|theirs| *theirs != ours)
     }
 }
