@@ -34,7 +34,8 @@
 use pure_seccomp::bpf::{self, Instruction, SeccompData};
 use pure_seccomp::error::{SeccompErrno, SeccompError};
 use pure_seccomp::{
-    Endian, ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+    Endian, ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterAttr, ScmpFilterContext,
+    ScmpSyscall,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -1066,6 +1067,15 @@ fn make_call(
         "get_act_badarch" => ctx.get_act_badarch().map(Val::Action),
         "get_ctl_optimize" => ctx.get_ctl_optimize().map(Val::U32),
         "get_api_tskip" => ctx.get_api_tskip().map(Val::Bool),
+        // (`record`'s meet filters; the shared corpus has neither.)
+        "set_filter_attr" => {
+            let value = call["value"].as_u64().ok_or("bad `value`")? as u32;
+            ctx.set_filter_attr(filter_attr(&call["attr"])?, value)
+                .map(|_| Val::Unit)
+        }
+        "get_filter_attr" => ctx
+            .get_filter_attr(filter_attr(&call["attr"])?)
+            .map(Val::U32),
         other => return Err(format!("call {i}: unknown op {other:?}")),
     })
 }
@@ -1120,7 +1130,7 @@ fn expected_value(op: &str, call: &Value) -> Result<Option<Val>, String> {
     Ok(Some(match op {
         "is_arch_present" | "get_api_tskip" => Val::Bool(v.as_bool().ok_or_else(bad)?),
         "get_act_default" | "get_act_badarch" => Val::Action(action(v)?),
-        "get_ctl_optimize" => Val::U32(v.as_u64().ok_or_else(bad)? as u32),
+        "get_ctl_optimize" | "get_filter_attr" => Val::U32(v.as_u64().ok_or_else(bad)? as u32),
         _ => return Ok(None),
     }))
 }
@@ -1147,6 +1157,11 @@ fn action(v: &Value) -> Result<ScmpAction, String> {
         return Ok(ScmpAction::Trace(n as u16));
     }
     Err(format!("bad action {v}"))
+}
+
+fn filter_attr(v: &Value) -> Result<ScmpFilterAttr, String> {
+    let s = v.as_str().ok_or_else(|| format!("bad attr {v}"))?;
+    ScmpFilterAttr::from_str(s).map_err(|e| format!("attr {s:?} does not parse: {e}"))
 }
 
 fn arch(v: &Value) -> Result<ScmpArch, String> {

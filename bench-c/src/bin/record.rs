@@ -39,7 +39,8 @@ use bench_c::{replay, sim};
 use libseccomp as c;
 use pure_seccomp::bpf::{self, SeccompData};
 use pure_seccomp::{
-    Endian, ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+    Endian, ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterAttr, ScmpFilterContext,
+    ScmpSyscall,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -371,6 +372,8 @@ enum Call {
     },
     /// `set_api_tskip`: whether rules on syscall -1 (a tracer's skipped call) are taken.
     Tskip(bool),
+    /// `set_filter_attr` with a raw value (the attribute's index in [`ATTRS`]).
+    Attr(usize, u32),
     /// `merge` of a filter made with this default action and these calls.
     Merge {
         default: ScmpAction,
@@ -690,6 +693,10 @@ fn meet(r: &mut Rng, f: &mut Filter) {
             f.calls.push(Call::Tskip(r.chance(80)));
             continue;
         }
+        if r.chance(3) {
+            f.calls.push(attr_call(r));
+            continue;
+        }
         if r.chance(10) {
             let sys = now_and_then_numbered(r, &Sys::Name(sys.to_string()), 15);
             f.calls.push(Call::Priority(sys, r.range(0, 255) as u8));
@@ -800,6 +807,10 @@ fn merged(
     if r.chance(10) {
         calls.push(Call::BadArch(random_action(r)));
     }
+    if r.chance(10) {
+        // (A merge needs the same NNP and TSYNC flags too.)
+        calls.push(attr_call(r));
+    }
     let single = arches.len() == 1;
     for _ in 0..r.range(1, 6) {
         let sys = *r.pick(names);
@@ -823,6 +834,72 @@ fn merged(
         present.extend(arches);
     }
     Call::Merge { default, calls }
+}
+
+/// The filter attributes both libraries have (not `CtlWaitkill`, which libseccomp 2.5.4
+/// lacks), as each names them. Flags the running kernel lacks are refused by libseccomp
+/// (README, deliberate differences, 8): recorded where the kernel has them all.
+const ATTRS: &[(ScmpFilterAttr, c::ScmpFilterAttr, &str)] = &[
+    (
+        ScmpFilterAttr::ActDefault,
+        c::ScmpFilterAttr::ActDefault,
+        "SCMP_FLTATR_ACT_DEFAULT",
+    ),
+    (
+        ScmpFilterAttr::ActBadArch,
+        c::ScmpFilterAttr::ActBadArch,
+        "SCMP_FLTATR_ACT_BADARCH",
+    ),
+    (
+        ScmpFilterAttr::CtlNnp,
+        c::ScmpFilterAttr::CtlNnp,
+        "SCMP_FLTATR_CTL_NNP",
+    ),
+    (
+        ScmpFilterAttr::CtlTsync,
+        c::ScmpFilterAttr::CtlTsync,
+        "SCMP_FLTATR_CTL_TSYNC",
+    ),
+    (
+        ScmpFilterAttr::ApiTskip,
+        c::ScmpFilterAttr::ApiTskip,
+        "SCMP_FLTATR_API_TSKIP",
+    ),
+    (
+        ScmpFilterAttr::CtlLog,
+        c::ScmpFilterAttr::CtlLog,
+        "SCMP_FLTATR_CTL_LOG",
+    ),
+    (
+        ScmpFilterAttr::CtlSsb,
+        c::ScmpFilterAttr::CtlSsb,
+        "SCMP_FLTATR_CTL_SSB",
+    ),
+    (
+        ScmpFilterAttr::CtlOptimize,
+        c::ScmpFilterAttr::CtlOptimize,
+        "SCMP_FLTATR_CTL_OPTIMIZE",
+    ),
+    (
+        ScmpFilterAttr::ApiSysRawRc,
+        c::ScmpFilterAttr::ApiSysRawRc,
+        "SCMP_FLTATR_API_SYSRAWRC",
+    ),
+];
+
+/// A `set_filter_attr` call: a flag on or off (now and then another non-zero value), an
+/// optimize level from 0 to 3, a bad-arch action (now and then no action at all), or the
+/// read-only default action.
+fn attr_call(r: &mut Rng) -> Call {
+    let k = r.range(0, ATTRS.len() as u64 - 1) as usize;
+    let value = match ATTRS[k].0 {
+        ScmpFilterAttr::ActDefault | ScmpFilterAttr::ActBadArch if r.chance(20) => 0x0012_3456,
+        ScmpFilterAttr::ActDefault | ScmpFilterAttr::ActBadArch => ret_value(random_action(r)),
+        ScmpFilterAttr::CtlOptimize => r.range(0, 3) as u32,
+        _ if r.chance(10) => r.range(2, 7) as u32,
+        _ => r.range(0, 1) as u32,
+    };
+    Call::Attr(k, value)
 }
 
 /// A comparison of argument `arg`.
@@ -1081,6 +1158,7 @@ fn ours_call(ctx: &mut ScmpFilterContext, call: &Call) {
         Call::BadArch(a) => ctx.set_act_badarch(*a).map(drop),
         Call::Reset(a) => ctx.reset(*a),
         Call::Tskip(on) => ctx.set_api_tskip(*on).map(drop),
+        Call::Attr(k, value) => ctx.set_filter_attr(ATTRS[*k].0, *value).map(drop),
         Call::Priority(s, p) => match sys(s) {
             Some(s) => ctx.set_syscall_priority(s, *p).map(drop),
             None => Ok(()),
@@ -1265,6 +1343,12 @@ fn c_call(ctx: &mut c::ScmpFilterContext, call: &Call, rules: &mut Vec<Call>) ->
             outcome(&mut v, ctx.set_api_tskip(*on).map(|_| None));
             v
         }
+        Call::Attr(k, value) => {
+            let (_, attr, name) = ATTRS[*k];
+            let mut v = json!({"op": "set_filter_attr", "attr": name, "value": value});
+            outcome(&mut v, ctx.set_filter_attr(attr, *value).map(|_| None));
+            v
+        }
         Call::Reset(act) => {
             let mut v = json!({"op": "reset", "action": action_json(c_action(*act))});
             outcome(&mut v, ctx.reset(c_action(*act)).map(|_| None));
@@ -1389,6 +1473,11 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     let mut v = json!({"op": "get_ctl_optimize"});
     outcome(&mut v, ctx.get_ctl_optimize().map(|l| Some(json!(l))));
     calls.push(v);
+    for &(_, attr, name) in ATTRS {
+        let mut v = json!({"op": "get_filter_attr", "attr": name});
+        outcome(&mut v, ctx.get_filter_attr(attr).map(|x| Some(json!(x))));
+        calls.push(v);
+    }
 
     // The program's byte order is that of the architectures the filter has now (a reset, or
     // every architecture removed and one of the other order added, changes it), or rather
