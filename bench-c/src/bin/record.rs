@@ -837,62 +837,32 @@ fn merged(
 }
 
 /// The filter attributes both libraries have (not `CtlWaitkill`, which libseccomp 2.5.4
-/// lacks), as each names them. Flags the running kernel lacks are refused by libseccomp
+/// lacks), by the name each parses. Flags the running kernel lacks are refused by libseccomp
 /// (README, deliberate differences, 8): recorded where the kernel has them all.
-const ATTRS: &[(ScmpFilterAttr, c::ScmpFilterAttr, &str)] = &[
-    (
-        ScmpFilterAttr::ActDefault,
-        c::ScmpFilterAttr::ActDefault,
-        "SCMP_FLTATR_ACT_DEFAULT",
-    ),
-    (
-        ScmpFilterAttr::ActBadArch,
-        c::ScmpFilterAttr::ActBadArch,
-        "SCMP_FLTATR_ACT_BADARCH",
-    ),
-    (
-        ScmpFilterAttr::CtlNnp,
-        c::ScmpFilterAttr::CtlNnp,
-        "SCMP_FLTATR_CTL_NNP",
-    ),
-    (
-        ScmpFilterAttr::CtlTsync,
-        c::ScmpFilterAttr::CtlTsync,
-        "SCMP_FLTATR_CTL_TSYNC",
-    ),
-    (
-        ScmpFilterAttr::ApiTskip,
-        c::ScmpFilterAttr::ApiTskip,
-        "SCMP_FLTATR_API_TSKIP",
-    ),
-    (
-        ScmpFilterAttr::CtlLog,
-        c::ScmpFilterAttr::CtlLog,
-        "SCMP_FLTATR_CTL_LOG",
-    ),
-    (
-        ScmpFilterAttr::CtlSsb,
-        c::ScmpFilterAttr::CtlSsb,
-        "SCMP_FLTATR_CTL_SSB",
-    ),
-    (
-        ScmpFilterAttr::CtlOptimize,
-        c::ScmpFilterAttr::CtlOptimize,
-        "SCMP_FLTATR_CTL_OPTIMIZE",
-    ),
-    (
-        ScmpFilterAttr::ApiSysRawRc,
-        c::ScmpFilterAttr::ApiSysRawRc,
-        "SCMP_FLTATR_API_SYSRAWRC",
-    ),
+const ATTRS: &[&str] = &[
+    "SCMP_FLTATR_ACT_DEFAULT",
+    "SCMP_FLTATR_ACT_BADARCH",
+    "SCMP_FLTATR_CTL_NNP",
+    "SCMP_FLTATR_CTL_TSYNC",
+    "SCMP_FLTATR_API_TSKIP",
+    "SCMP_FLTATR_CTL_LOG",
+    "SCMP_FLTATR_CTL_SSB",
+    "SCMP_FLTATR_CTL_OPTIMIZE",
+    "SCMP_FLTATR_API_SYSRAWRC",
 ];
+
+/// An attribute of [`ATTRS`] as pure-seccomp's and libseccomp's crates name it.
+fn attr(name: &str) -> (ScmpFilterAttr, c::ScmpFilterAttr) {
+    let what = "an attribute both crates parse";
+    (name.parse().expect(what), name.parse().expect(what))
+}
 
 /// A `set_filter_attr` call: a flag on or off (now and then another non-zero value), an
 /// optimize level from 0 to 3, a bad-arch action (now and then no action at all), or the
 /// read-only default action.
 fn attr_call(r: &mut Rng) -> Call {
     let k = r.range(0, ATTRS.len() as u64 - 1) as usize;
-    let value = match ATTRS[k].0 {
+    let value = match attr(ATTRS[k]).0 {
         ScmpFilterAttr::ActDefault | ScmpFilterAttr::ActBadArch if r.chance(20) => 0x0012_3456,
         ScmpFilterAttr::ActDefault | ScmpFilterAttr::ActBadArch => ret_value(random_action(r)),
         ScmpFilterAttr::CtlOptimize => r.range(0, 3) as u32,
@@ -1158,7 +1128,7 @@ fn ours_call(ctx: &mut ScmpFilterContext, call: &Call) {
         Call::BadArch(a) => ctx.set_act_badarch(*a).map(drop),
         Call::Reset(a) => ctx.reset(*a),
         Call::Tskip(on) => ctx.set_api_tskip(*on).map(drop),
-        Call::Attr(k, value) => ctx.set_filter_attr(ATTRS[*k].0, *value).map(drop),
+        Call::Attr(k, value) => ctx.set_filter_attr(attr(ATTRS[*k]).0, *value).map(drop),
         Call::Priority(s, p) => match sys(s) {
             Some(s) => ctx.set_syscall_priority(s, *p).map(drop),
             None => Ok(()),
@@ -1344,9 +1314,12 @@ fn c_call(ctx: &mut c::ScmpFilterContext, call: &Call, rules: &mut Vec<Call>) ->
             v
         }
         Call::Attr(k, value) => {
-            let (_, attr, name) = ATTRS[*k];
+            let name = ATTRS[*k];
             let mut v = json!({"op": "set_filter_attr", "attr": name, "value": value});
-            outcome(&mut v, ctx.set_filter_attr(attr, *value).map(|_| None));
+            outcome(
+                &mut v,
+                ctx.set_filter_attr(attr(name).1, *value).map(|_| None),
+            );
             v
         }
         Call::Reset(act) => {
@@ -1473,9 +1446,12 @@ fn record(id: &str, f: &Filter, level: u32, max_queries: usize) -> String {
     let mut v = json!({"op": "get_ctl_optimize"});
     outcome(&mut v, ctx.get_ctl_optimize().map(|l| Some(json!(l))));
     calls.push(v);
-    for &(_, attr, name) in ATTRS {
+    for &name in ATTRS {
         let mut v = json!({"op": "get_filter_attr", "attr": name});
-        outcome(&mut v, ctx.get_filter_attr(attr).map(|x| Some(json!(x))));
+        outcome(
+            &mut v,
+            ctx.get_filter_attr(attr(name).1).map(|x| Some(json!(x))),
+        );
         calls.push(v);
     }
 
