@@ -12,8 +12,10 @@ use pure_seccomp::bpf::{self, BpfError, Instruction};
 use pure_seccomp::error::{SeccompErrno, SeccompError};
 use pure_seccomp::opt::Passes;
 use pure_seccomp::*;
-use std::io::{Read, Seek};
 use std::str::FromStr;
+
+mod common;
+use common::pfc_text;
 
 /// What a bad call must give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,38 +52,10 @@ const ATTRS: &[ScmpFilterAttr] = &[
     ScmpFilterAttr::CtlWaitkill,
 ];
 
-fn pfc(ctx: &ScmpFilterContext) -> Result<String, String> {
-    let mut f = tempfile();
-    ctx.export_pfc(&f).map_err(|e| e.to_string())?;
-    let mut s = String::new();
-    f.rewind().unwrap();
-    f.read_to_string(&mut s).unwrap();
-    Ok(s)
-}
-
-/// An unnamed temporary file (removed as soon as it is opened).
-fn tempfile() -> std::fs::File {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "pure-seccomp-bad-input-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .unwrap();
-    std::fs::remove_file(&path).unwrap();
-    f
-}
-
 fn snapshot(ctx: &ScmpFilterContext) -> Snapshot {
     Snapshot {
         bpf: ctx.export_bpf_mem().map_err(|e| e.to_string()),
-        pfc: pfc(ctx),
+        pfc: pfc_text(ctx),
         attrs: ATTRS
             .iter()
             .map(|&a| ctx.get_filter_attr(a).map_err(|e| e.to_string()))

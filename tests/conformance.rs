@@ -48,7 +48,7 @@ use std::sync::OnceLock;
 mod common;
 #[path = "conformance/pfc.rs"]
 mod pfc;
-use common::{audit_of, is_multiplexer, ret_value, MULTIPLEXED};
+use common::{audit_of, is_multiplexer, multiplexers, pfc_text, ret_value, MULTIPLEXED};
 use std::time::Instant;
 
 /// The files with a `#[test]` of their own; any other `filters-*.jsonl` / `policy-*.jsonl`
@@ -756,8 +756,10 @@ fn compare_pfc(
     renumbered: Option<&'static str>,
     rep: &mut Report,
 ) {
-    let compat = pfc_text(ctx);
-    let normal = twin.map(|(t, _)| pfc_text(t));
+    // (Empty where the export fails: libseccomp's did not.)
+    let text = |ctx: &ScmpFilterContext| pfc_text(ctx).unwrap_or_default();
+    let compat = text(ctx);
+    let normal = twin.map(|(t, _)| text(t));
     if let Some(dir) = std::env::var_os("CONFORMANCE_PFC_DIR") {
         if compat != theirs || normal.as_ref().is_some_and(|n| n != theirs) {
             let stem = Path::new(&dir).join(id.replace('/', "_"));
@@ -809,21 +811,6 @@ fn compare_pfc(
     }
 }
 
-/// `ctx`'s pseudo filter code (empty where the export fails: libseccomp's did not).
-fn pfc_text(ctx: &ScmpFilterContext) -> String {
-    let path = std::env::temp_dir().join(format!(
-        "pure-seccomp-conformance-{}-{:?}.pfc",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let text = std::fs::File::create(&path)
-        .ok()
-        .and_then(|f| ctx.export_pfc(&f).ok())
-        .and_then(|()| std::fs::read_to_string(&path).ok());
-    let _ = std::fs::remove_file(&path);
-    text.unwrap_or_default()
-}
-
 /// The architecture of a block's section.
 fn block_arch(b: &pfc::Block) -> Option<ScmpArch> {
     ScmpArch::from_str(&format!("SCMP_ARCH_{}", b.arch.to_uppercase())).ok()
@@ -833,11 +820,10 @@ fn block_arch(b: &pfc::Block) -> Option<ScmpArch> {
 /// (`ctx` in compat mode), or `None`.
 fn pfc_reason(ctx: &ScmpFilterContext, b: &pfc::Block) -> Option<&'static str> {
     let arch = block_arch(b)?;
-    let multiplexes = ["socketcall", "ipc"]
-        .iter()
-        .any(|n| ScmpSyscall::from_name_by_arch(n, arch).is_ok_and(|s| s.as_raw_syscall() > 0));
     let name = b.name.as_str();
-    if multiplexes && (MULTIPLEXED.contains(&name) || name == "socketcall" || name == "ipc") {
+    if multiplexers(arch).next().is_some()
+        && (MULTIPLEXED.contains(&name) || name == "socketcall" || name == "ipc")
+    {
         Some("6: socket/ipc calls with a conditional rule")
     } else if ctx.__libseccomp_2_5_4_entry_merged_wrongly(arch, b.nr as i32) {
         Some("4, 5, 9: rules libseccomp merges wrongly")

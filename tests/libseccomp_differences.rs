@@ -12,6 +12,9 @@ use pure_seccomp::*;
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod common;
+use common::pfc_text;
+
 const AUDIT_X86: u32 = 0x4000_0003;
 const AUDIT_X86_64: u32 = 0xc000_003e;
 const AUDIT_PARISC64: u32 = 0x8000_000f;
@@ -554,14 +557,7 @@ fn a_forked_rule_pruned_under_one_edge_is_counted_apart() {
         assert_eq!(ret(&ctx, &q(1 << 32, 1 << 40)), 0x7fff_0000);
         assert_eq!(ret(&ctx, &q(0xffff_ffff, 1 << 40)), 0x7fff_0000);
         assert_eq!(ret(&ctx, &q(0x8592_4a58, 0)), 0);
-        let path = std::env::temp_dir().join(format!(
-            "pure-seccomp-differences-{}-{compat}.pfc",
-            std::process::id()
-        ));
-        ctx.export_pfc(std::fs::File::create(&path).unwrap())
-            .unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let _ = std::fs::remove_file(&path);
+        let text = pfc_text(&ctx).unwrap();
         let line = text.lines().find(|l| l.contains("\"mprotect\"")).unwrap();
         line.trim().to_string()
     };

@@ -18,7 +18,9 @@ use pure_seccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare as Cmp, ScmpCompareOp as Op, ScmpFilterContext,
     ScmpSyscall,
 };
-use std::io::{Read, Seek};
+
+mod common;
+use common::pfc_text;
 
 const HEAD: &str = "#\n# pseudo filter code start\n#\n";
 const TAIL: &str = "#\n# pseudo filter code end\n#\n";
@@ -32,25 +34,7 @@ fn sys(name: &str) -> ScmpSyscall {
 }
 
 fn pfc(ctx: &ScmpFilterContext) -> String {
-    let path = std::env::temp_dir().join(format!(
-        "pure-seccomp-pfc-{}-{:?}.txt",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .unwrap();
-    ctx.export_pfc(&f).unwrap();
-    f.rewind().unwrap();
-    let mut s = String::new();
-    f.read_to_string(&mut s).unwrap();
-    drop(f);
-    let _ = std::fs::remove_file(&path);
-    s
+    pfc_text(ctx).unwrap()
 }
 
 /// A context with exactly these architectures.

@@ -231,16 +231,50 @@ pub fn ret_value(a: ScmpAction) -> u32 {
     }
 }
 
+/// The numbers of `arch`'s socket/ipc multiplexers (socketcall(2), ipc(2)): none where it
+/// calls those syscalls directly.
+pub fn multiplexers(arch: ScmpArch) -> impl Iterator<Item = i32> {
+    ["socketcall", "ipc"].into_iter().filter_map(move |n| {
+        ScmpSyscall::from_name_by_arch(n, arch)
+            .ok()
+            .map(|s| s.as_raw_syscall())
+            .filter(|&nr| nr > 0)
+    })
+}
+
 /// The query's syscall is a socket/ipc multiplexer of an architecture of the filter.
 pub fn is_multiplexer(ctx: &ScmpFilterContext, d: &bpf::SeccompData) -> bool {
     ScmpArch::all().any(|a| {
         ctx.is_arch_present(a).unwrap_or(false)
             && audit_of(a) == d.arch
-            && ["socketcall", "ipc"].iter().any(|n| {
-                ScmpSyscall::from_name_by_arch(n, a)
-                    .is_ok_and(|s| s.as_raw_syscall() == d.nr && d.nr > 0)
-            })
+            && multiplexers(a).any(|nr| nr == d.nr)
     })
+}
+
+/// `ctx`'s pseudo filter code (`export_pfc`), through an unnamed temporary file.
+pub fn pfc_text(ctx: &ScmpFilterContext) -> Result<String, String> {
+    use std::io::{Read, Seek};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "pure-seccomp-pfc-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    // (Removed at once: the file lives as long as `f`.)
+    let _ = std::fs::remove_file(&path);
+    ctx.export_pfc(&f).map_err(|e| e.to_string())?;
+    let mut s = String::new();
+    f.rewind()
+        .and_then(|_| f.read_to_string(&mut s))
+        .map_err(|e| format!("reading the PFC text back: {e}"))?;
+    Ok(s)
 }
 
 /// The socket and ipc calls that some architectures multiplex through socketcall(2)/ipc(2).
