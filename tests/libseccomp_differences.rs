@@ -702,3 +702,79 @@ fn syscall_minus_1_in_two_architectures_rules_is_judged_alike_at_both_levels() {
         }
     }
 }
+
+/// A shorter rule drops every branch it covers, whatever order the rules came in. Looking for
+/// the new rule's node below an existing rule's prefix, libseccomp 2.5.4's prune walk stops at
+/// the level's first greater sibling (the level is in descending order), so the covered
+/// branch goes only where the new node is the greatest: `{$arg2 == Z}` (KILL) covers the
+/// branch of `{$arg1 == H, $arg2 == Z}`, and drops it where it came first, but not behind
+/// `{$arg1 == H, $arg5 == Y}`, whose `$arg5` node sorts first below `$arg1 == H` (C program
+/// against the installed library: priority 65527, 7 nodes, with the branch; 65529, 5 nodes,
+/// the single rule first). The normal mode passes over the greater sibling and drops the
+/// branch either way. The verdicts are the same; the node count, the syscall's priority (the
+/// order of a level-1 program) and `export_pfc`'s text are not. Compat mode keeps the branch
+/// as libseccomp does, and notes where its walk stopped short.
+#[test]
+fn a_shorter_rule_drops_every_branch_it_covers() {
+    let mprotect = ScmpSyscall::from_name("mprotect").unwrap();
+    let (h, y, z) = (1 << 63, 0x1234_5678_0000_0009, 0x5_0000_0007);
+    let pairs = [
+        [scmp_cmp!($arg1 == h), scmp_cmp!($arg5 == y)].to_vec(),
+        [scmp_cmp!($arg1 == h), scmp_cmp!($arg2 == z)].to_vec(),
+    ];
+    let single = [scmp_cmp!($arg2 == z)].to_vec();
+    let audit = common::audit_of(ScmpArch::native());
+    for compat in [false, true] {
+        for single_first in [false, true] {
+            let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
+            ctx.__emulate_libseccomp_2_5_4(compat);
+            let rules = match single_first {
+                false => [&pairs[0], &pairs[1], &single],
+                true => [&single, &pairs[0], &pairs[1]],
+            };
+            for rule in rules {
+                ctx.add_rule_conditional(ScmpAction::KillThread, mprotect, rule)
+                    .unwrap();
+            }
+            let kept = compat && !single_first;
+            let text = pfc_text(&ctx).unwrap();
+            let line = text.lines().find(|l| l.contains("\"mprotect\"")).unwrap();
+            let priority = if kept { 65527 } else { 65529 };
+            assert!(
+                line.ends_with(&format!("[priority: {priority}]")),
+                "compat {compat}, single first {single_first}: {line}"
+            );
+            // The branch's `$a2` test under `$a1 == H`: after the top-level one, only if kept.
+            let a2_tests = text.matches("if ($a2.hi32 == 5)").count();
+            assert_eq!(a2_tests, if kept { 2 } else { 1 }, "{text}");
+            assert_eq!(
+                ctx.__libseccomp_2_5_4_walk_stopped_short(
+                    ScmpArch::native(),
+                    mprotect.as_raw_syscall()
+                ),
+                kept,
+                "compat {compat}, single first {single_first}"
+            );
+            for (a1, a2, a5) in [
+                (h, z, 0),
+                (h, z, y),
+                (h, 0, y),
+                (h, 0, 0),
+                (0, z, 0),
+                (0, 0, y),
+            ] {
+                let want = if a2 == z || (a1 == h && a5 == y) {
+                    0
+                } else {
+                    0x7fff_0000
+                };
+                let q = data(audit, mprotect.as_raw_syscall(), [0, a1, a2, 0, 0, a5]);
+                assert_eq!(
+                    ret(&ctx, &q),
+                    want,
+                    "compat {compat}, single first {single_first}, {q:?}"
+                );
+            }
+        }
+    }
+}

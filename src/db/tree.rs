@@ -711,8 +711,9 @@ pub(crate) struct Tree {
     /// [`QUIRK_MERGE`] (the normal mode builds a different tree: README, deliberate
     /// differences, 9), [`QUIRK_LINK`] (libseccomp links a node into a second level, which
     /// compat mode does not reproduce: difference 4), [`QUIRK_RANGE`] (libseccomp keeps the
-    /// first rule's action on a high word's false edge: difference 5). For classifying
-    /// differences from recordings of that library.
+    /// first rule's action on a high word's false edge: difference 5), [`QUIRK_STOP`] (its
+    /// prune walk stopped short of a branch the normal mode's may drop: difference 12). For
+    /// classifying differences from recordings of that library.
     pub(crate) quirk: u8,
     /// A rule that forks ([`Tree::forks`]: a 64-bit range or `!=` comparison leads on from
     /// two of its nodes) was made here, added or not. The normal mode gives each edge its own copy of the
@@ -731,6 +732,8 @@ pub(crate) const QUIRK_MERGE: u8 = 1;
 pub(crate) const QUIRK_LINK: u8 = 2;
 /// See [`Tree::quirk`].
 pub(crate) const QUIRK_RANGE: u8 = 4;
+/// See [`Tree::quirk`].
+pub(crate) const QUIRK_STOP: u8 = 8;
 
 impl Tree {
     /// Notes that `i` may be a zombie (see [`Aux::suspects`]).
@@ -1742,8 +1745,12 @@ impl Tree {
                     // finds `n` (and drops the branch it covers) only where `n` is the
                     // greatest. The normal mode passes over it: which branches a shorter rule
                     // drops does not depend on the order the rules came in (the one-bit masks
-                    // with the pairs first: 403 instructions, 243 either way now).
+                    // with the pairs first: 403 instructions, 243 either way now; README,
+                    // deliberate differences, 12).
                     if state.libseccomp {
+                        if self.acted_on_from(x_next, n_iter, state.flags & IST_N_PREFIX != 0) {
+                            self.quirk |= QUIRK_STOP;
+                        }
                         return self.prune_return(state, state_new, cnt);
                     }
                     x_iter = x_next;
@@ -1789,6 +1796,27 @@ impl Tree {
         }
         state_new.flags &= !IST_MATCH;
         self.prune_return(state, state_new, cnt)
+    }
+
+    /// Whether the normal mode's prune walk, looking for `n` below an existing prefix, acts on
+    /// a node of the level from `x` on: one `chain_eq` to `n` (a match), or one `chain_lt`
+    /// than `n` with a successor level (looked in for `n`) unless the new tree is a prefix
+    /// there (`n_prefix`: the walk ends at it). Where libseccomp's walk stops at a greater
+    /// sibling before such a node, the normal mode may drop a branch it keeps (compat mode
+    /// only: a linear scan).
+    fn acted_on_from(&self, mut x: Option<Id>, n: Id, n_prefix: bool) -> bool {
+        let nn = &self.nodes[n];
+        while let Some(y) = x {
+            let ny = &self.nodes[y];
+            if chain_eq(ny, nn) {
+                return true;
+            }
+            if chain_lt(ny, nn) && (n_prefix || ny.has_children()) {
+                return !n_prefix;
+            }
+            x = ny.lvl_nxt.get();
+        }
+        false
     }
 
     fn prune_return(&self, state: &mut PruneState, state_new: PruneState, cnt: u32) -> u32 {
