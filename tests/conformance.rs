@@ -48,7 +48,7 @@ use std::sync::OnceLock;
 mod common;
 #[path = "conformance/pfc.rs"]
 mod pfc;
-use common::{audit_of, is_multiplexer, multiplexers, pfc_text, ret_value, MULTIPLEXED};
+use common::{audit_of, is_multiplexer, pfc_text, ret_value, MULTIPLEXED};
 use std::time::Instant;
 
 /// The files with a `#[test]` of their own; any other `filters-*.jsonl` / `policy-*.jsonl`
@@ -786,21 +786,9 @@ fn compare_pfc(
     }
     // (Compat mode reproduces the priorities and placeholders libseccomp loses; the normal
     // mode keeps them.)
-    let lost = ctx
-        .__libseccomp_2_5_4_restored_rules_only()
-        .then_some("2: priorities and placeholders libseccomp loses after a failed rule");
+    let lost = pfc::priorities_lost(ctx);
     let explain = |t: Option<&pfc::Block>, o: Option<&pfc::Block>| {
-        let b = t.or(o)?;
-        pfc_reason(ctx, b).or_else(|| {
-            let forked = block_arch(b).is_some_and(|a| twin.__forked_rule_on(a, b.nr as i32));
-            if !pfc::only_priority_differs(t, o) {
-                None
-            } else if forked {
-                Some("9: a forked rule's node count (each edge its own copy)")
-            } else {
-                lost
-            }
-        })
+        pfc_reason(ctx, t.or(o)?).or_else(|| pfc::normal_mode_reason(ctx, twin, t, o))
     };
     match pfc::compare(theirs, &normal, explain, lost.or(renumbered)) {
         pfc::Compared::Same => rep.pfc_normal_same += 1,
@@ -811,27 +799,15 @@ fn compare_pfc(
     }
 }
 
-/// The architecture of a block's section.
-fn block_arch(b: &pfc::Block) -> Option<ScmpArch> {
-    ScmpArch::from_str(&format!("SCMP_ARCH_{}", b.arch.to_uppercase())).ok()
-}
-
 /// Why the code of a syscall in the pseudo filter code may differ from libseccomp 2.5.4's
 /// (`ctx` in compat mode), or `None`.
 fn pfc_reason(ctx: &ScmpFilterContext, b: &pfc::Block) -> Option<&'static str> {
-    let arch = block_arch(b)?;
-    let name = b.name.as_str();
-    if multiplexers(arch).next().is_some()
-        && (MULTIPLEXED.contains(&name) || name == "socketcall" || name == "ipc")
-    {
-        Some("6: socket/ipc calls with a conditional rule")
-    } else if ctx.__libseccomp_2_5_4_entry_merged_wrongly(arch, b.nr as i32) {
-        Some("4, 5, 9: rules libseccomp merges wrongly")
-    } else if tables().block_differs(arch, name, b.nr as i32) {
-        Some("syscall numbered differently in 2.5.4's tables")
-    } else {
-        None
-    }
+    pfc::either_mode_reason(ctx, b).or_else(|| {
+        let arch = pfc::block_arch(b)?;
+        tables()
+            .block_differs(arch, &b.name, b.nr as i32)
+            .then_some("syscall numbered differently in 2.5.4's tables")
+    })
 }
 
 /// Makes one recorded call (other than `new`) and compares its outcome.

@@ -10,7 +10,10 @@
 //! (`reorder`): otherwise only a block that changed can move the others (its node count sets
 //! its priority, its number its place).
 
+use crate::common::{multiplexers, MULTIPLEXED};
+use pure_seccomp::{ScmpArch, ScmpFilterContext};
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 /// One syscall's code in a section.
 #[derive(Debug)]
@@ -167,6 +170,60 @@ fn first_difference(theirs: &str, ours: &str) -> String {
         }
     }
     "no line differs".into()
+}
+
+/// The architecture of a block's section.
+pub fn block_arch(b: &Block) -> Option<ScmpArch> {
+    ScmpArch::from_str(&format!("SCMP_ARCH_{}", b.arch.to_uppercase())).ok()
+}
+
+/// Why a syscall's code may differ from libseccomp 2.5.4's in either mode (`compat`: the
+/// filter in compat mode), or `None`.
+pub fn either_mode_reason(compat: &ScmpFilterContext, b: &Block) -> Option<&'static str> {
+    let arch = block_arch(b)?;
+    let name = b.name.as_str();
+    if multiplexers(arch).next().is_some()
+        && (MULTIPLEXED.contains(&name) || name == "socketcall" || name == "ipc")
+    {
+        Some("6: socket/ipc calls with a conditional rule")
+    } else if compat.__libseccomp_2_5_4_entry_merged_wrongly(arch, b.nr as i32) {
+        Some("4, 5, 9: rules libseccomp merges wrongly")
+    } else {
+        None
+    }
+}
+
+/// Why a syscall's code in the normal mode's text (`normal`'s) may differ from compat mode's
+/// (`compat`'s, libseccomp 2.5.4's) beside [`either_mode_reason`]: a branch a shorter rule
+/// covers that libseccomp's walk kept (12), a forked rule's node count (9) or a priority lost
+/// in compat mode (2; the last two change the priority alone). `t` and `o` are the block in
+/// the two texts (at least one of them).
+pub fn normal_mode_reason(
+    compat: &ScmpFilterContext,
+    normal: &ScmpFilterContext,
+    t: Option<&Block>,
+    o: Option<&Block>,
+) -> Option<&'static str> {
+    let b = t.or(o)?;
+    let (arch, nr) = (block_arch(b)?, b.nr as i32);
+    if compat.__libseccomp_2_5_4_walk_stopped_short(arch, nr) {
+        Some("12: a covered branch libseccomp's prune walk stopped short of")
+    } else if !only_priority_differs(t, o) {
+        None
+    } else if normal.__forked_rule_on(arch, nr) {
+        Some("9: a forked rule's node count (each edge its own copy)")
+    } else {
+        priorities_lost(compat)
+    }
+}
+
+/// Why the normal mode's text may differ from compat mode's (libseccomp 2.5.4's) in any
+/// priority, and so in the order of its blocks: compat mode restored a filter rebuilt from
+/// its rules, without the priorities and placeholders the normal mode keeps (2).
+pub fn priorities_lost(compat: &ScmpFilterContext) -> Option<&'static str> {
+    compat
+        .__libseccomp_2_5_4_restored_rules_only()
+        .then_some("2: priorities and placeholders libseccomp loses after a failed rule")
 }
 
 #[cfg(test)]
