@@ -118,6 +118,51 @@ fn failed_rule_keeps_architectures() {
     }
 }
 
+/// The same restore loses every priority set before it (the copy is rebuilt from the rules),
+/// and the placeholders `set_syscall_priority` made (C program against the installed
+/// library: `read`'s priority 200 set, a rule refused with `EEXIST`, and its pseudo filter
+/// code shows 65535, the node count's part alone). Compat mode notes whose, so that the
+/// replays explain a priority that differs from the normal mode's on those entries alone. The
+/// normal mode keeps them.
+#[test]
+fn failed_rule_keeps_priorities() {
+    let [read, write, getpid] =
+        ["read", "write", "getpid"].map(|n| ScmpSyscall::from_name(n).unwrap());
+    let native = ScmpArch::native();
+    for compat in [false, true] {
+        let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
+        ctx.__emulate_libseccomp_2_5_4(compat);
+        ctx.add_rule(ScmpAction::Allow, read).unwrap();
+        ctx.set_syscall_priority(read, 200).unwrap();
+        ctx.set_syscall_priority(getpid, 100).unwrap();
+        // The same comparison as `write`'s rule with another action: EEXIST.
+        ctx.add_rule_conditional(ScmpAction::Allow, write, &[scmp_cmp!($arg0 == 1)])
+            .unwrap();
+        let err = ctx
+            .add_rule_conditional(ScmpAction::KillThread, write, &[scmp_cmp!($arg0 == 1)])
+            .unwrap_err();
+        assert_eq!(err.errno(), Some(error::SeccompErrno::EEXIST));
+        let text = pfc_text(&ctx).unwrap();
+        let line = text.lines().find(|l| l.contains("\"read\"")).unwrap();
+        // (The user priority is the high half.)
+        let kept = line.contains(&format!("[priority: {}]", 200 << 16 | 65535));
+        assert_eq!(kept, !compat, "compat {compat}: {line}");
+        let lost =
+            |s: ScmpSyscall| ctx.__libseccomp_2_5_4_priority_lost(native, s.as_raw_syscall());
+        assert_eq!(
+            [lost(read), lost(getpid), lost(write)],
+            [compat, compat, false]
+        );
+        // A priority set again after the restore is the same in both modes.
+        ctx.set_syscall_priority(read, 200).unwrap();
+        let text = pfc_text(&ctx).unwrap();
+        assert!(
+            text.contains(&format!("[priority: {}]", 200 << 16 | 65535)),
+            "{text}"
+        );
+    }
+}
+
 /// The same copy is kept in step with the filters by position: after an architecture is
 /// removed from the front of the list and a rule added, libseccomp's copy holds the removed
 /// architecture with the rules of the one after it. A failed rule then leaves libseccomp

@@ -125,6 +125,15 @@ impl ScmpFilterContext {
         self.col.restored_rules
     }
 
+    /// Whether, in compat mode, such a restore (above) lost the priority of `arch`'s entry for
+    /// the syscall it numbers `nr`: one given by `set_syscall_priority` before it, on a rule's
+    /// entry or a placeholder (README, deliberate differences, 2). The normal mode keeps it,
+    /// so the entry's priority may differ in the pseudo filter code.
+    #[doc(hidden)]
+    pub fn __libseccomp_2_5_4_priority_lost(&self, arch: crate::ScmpArch, nr: i32) -> bool {
+        self.col.priorities_lost.contains(&(arch, nr))
+    }
+
     /// Whether, in compat mode, a refused rule made libseccomp 2.5.4 restore a shadow that no
     /// longer mirrored the filters: after an architecture was removed from the middle of the
     /// list (or removed and added again) and a rule was then added, libseccomp brings its

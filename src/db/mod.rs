@@ -755,6 +755,9 @@ pub(crate) struct Collection {
     /// Compat mode only: a failed rule restored the filters rebuilt from their rules (README,
     /// deliberate differences, 2): every priority set before it is lost.
     pub(crate) restored_rules: bool,
+    /// Compat mode only: the entries (architecture, number) whose priority such a restore
+    /// lost: those with a `set_syscall_priority` priority, and the placeholders it made.
+    pub(crate) priorities_lost: Vec<(ScmpArch, i32)>,
     /// Kept empty between rule adds (for reuse).
     journal: Journal,
 }
@@ -775,6 +778,7 @@ impl Collection {
             next_id: 0,
             restored_stale: false,
             restored_rules: false,
+            priorities_lost: Vec::new(),
             journal: Journal::default(),
         };
         if let Some(n) = NATIVE {
@@ -826,11 +830,13 @@ impl Collection {
         self.notify_used |= src.notify_used;
         self.restored_stale |= src.restored_stale;
         self.restored_rules |= src.restored_rules;
+        self.priorities_lost.extend(src.priorities_lost);
         self.restore_not_emulated |= src.restore_not_emulated;
     }
 
     pub(crate) fn remove_arch(&mut self, arch: ScmpArch) {
         self.filters.retain(|f| f.arch != arch);
+        self.priorities_lost.retain(|&(a, _)| a != arch);
         if self.filters.is_empty() {
             self.endian = None;
         }
@@ -874,6 +880,11 @@ impl Collection {
                         self.shadow.is_some() && !ids.eq(self.shadow_ids.iter().copied());
                     self.restore_not_emulated |= self.shadow.is_some() && self.shadow_scrambled;
                     self.restored_rules = true;
+                    for f in &self.filters {
+                        let lost = f.syscalls.values_unordered();
+                        let lost = lost.filter(|e| e.user_priority() != 0 || !e.valid);
+                        self.priorities_lost.extend(lost.map(|e| (f.arch, e.num)));
+                    }
                     let restored = self.shadow.take().or(backup).expect("compat keeps a copy");
                     self.filters = rules_only(restored);
                     self.shadow_scrambled = false;

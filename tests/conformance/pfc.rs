@@ -195,9 +195,9 @@ pub fn either_mode_reason(compat: &ScmpFilterContext, b: &Block) -> Option<&'sta
 
 /// Why a syscall's code in the normal mode's text (`normal`'s) may differ from compat mode's
 /// (`compat`'s, libseccomp 2.5.4's) beside [`either_mode_reason`]: a branch a shorter rule
-/// covers that libseccomp's walk kept (12), a forked rule's node count (9) or a priority lost
-/// in compat mode (2; the last two change the priority alone). `t` and `o` are the block in
-/// the two texts (at least one of them).
+/// covers that libseccomp's walk kept (12), a forked rule's node count (9) or the entry's
+/// priority lost in compat mode (2; the last two change the priority alone). `t` and `o` are
+/// the block in the two texts (at least one of them).
 pub fn normal_mode_reason(
     compat: &ScmpFilterContext,
     normal: &ScmpFilterContext,
@@ -212,8 +212,10 @@ pub fn normal_mode_reason(
         None
     } else if normal.__forked_rule_on(arch, nr) {
         Some("9: a forked rule's node count (each edge its own copy)")
-    } else {
+    } else if compat.__libseccomp_2_5_4_priority_lost(arch, nr) {
         priorities_lost(compat)
+    } else {
+        None
     }
 }
 
