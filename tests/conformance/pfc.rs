@@ -180,14 +180,12 @@ pub fn block_arch(b: &Block) -> Option<ScmpArch> {
 /// Why a syscall's code may differ from libseccomp 2.5.4's in either mode (`compat`: the
 /// filter in compat mode), or `None`.
 pub fn either_mode_reason(compat: &ScmpFilterContext, b: &Block) -> Option<&'static str> {
-    let arch = block_arch(b)?;
-    let name = b.name.as_str();
+    let (arch, nr) = (block_arch(b)?, b.nr as i32);
     // (The multiplexers, and the pseudo numbers of the calls they multiplex; a call's own
     // number, where the ABI has one, takes its rules as any syscall does.)
-    let nr = b.nr as i32;
-    if multiplexers(arch).any(|m| m == nr) || (MULTIPLEXED.contains(&name) && nr < 0) {
+    if multiplexers(arch).any(|m| m == nr) || (MULTIPLEXED.contains(&b.name.as_str()) && nr < 0) {
         Some("6: socket/ipc calls with a conditional rule")
-    } else if compat.__libseccomp_2_5_4_entry_merged_wrongly(arch, b.nr as i32) {
+    } else if compat.__libseccomp_2_5_4_entry_merged_wrongly(arch, nr) {
         Some("4, 5, 9: rules libseccomp merges wrongly")
     } else {
         None
