@@ -752,10 +752,11 @@ fn syscall_minus_1_in_two_architectures_rules_is_judged_alike_at_both_levels() {
 /// the new rule's node below an existing rule's prefix, libseccomp 2.5.4's prune walk stops at
 /// the level's first greater sibling (the level is in descending order), so the covered
 /// branch goes only where the new node is the greatest: `{$arg2 == Z}` (KILL) covers the
-/// branch of `{$arg1 == H, $arg2 == Z}`, and drops it where it came first, but not behind
-/// `{$arg1 == H, $arg5 == Y}`, whose `$arg5` node sorts first below `$arg1 == H` (C program
-/// against the installed library: priority 65527, 7 nodes, with the branch; 65529, 5 nodes,
-/// the single rule first). The normal mode passes over the greater sibling and drops the
+/// branch of `{$arg1 == H, $arg2 == Z}`, and drops it where that is alone below
+/// `$arg1 == H`, but not beside `{$arg1 == H, $arg5 == Y}`, whose `$arg5` node sorts first
+/// there (C program against the installed library: priority 65527, 7 nodes, with the
+/// branch; 65529, 5 nodes, with the single rule first, which makes the longer one
+/// redundant). The normal mode passes over the greater sibling and drops the
 /// branch either way. The verdicts are the same; the node count, the syscall's priority (the
 /// order of a level-1 program) and `export_pfc`'s text are not. Compat mode keeps the branch
 /// as libseccomp does, and notes where its walk stopped short.
