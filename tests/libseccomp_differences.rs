@@ -759,7 +759,7 @@ fn syscall_minus_1_in_two_architectures_rules_is_judged_alike_at_both_levels() {
 /// redundant). The normal mode passes over the greater sibling and drops the
 /// branch either way. The verdicts are the same; the node count, the syscall's priority (the
 /// order of a level-1 program) and `export_pfc`'s text are not. Compat mode keeps the branch
-/// as libseccomp does; the normal mode notes where it dropped one that libseccomp keeps.
+/// as libseccomp does, and notes where its walk stopped short.
 #[test]
 fn a_shorter_rule_drops_every_branch_it_covers() {
     let mprotect = ScmpSyscall::from_name("mprotect").unwrap();
@@ -793,11 +793,12 @@ fn a_shorter_rule_drops_every_branch_it_covers() {
             // The branch's `$a2` test under `$a1 == H`: after the top-level one, only if kept.
             let a2_tests = text.matches("if ($a2.hi32 == 5)").count();
             assert_eq!(a2_tests, if kept { 2 } else { 1 }, "{text}");
-            // (The normal mode notes where it dropped what libseccomp keeps.)
-            let nr = mprotect.as_raw_syscall();
             assert_eq!(
-                ctx.__pruned_past_libseccomp_stop(ScmpArch::native(), nr),
-                !compat && !single_first,
+                ctx.__libseccomp_2_5_4_walk_stopped_short(
+                    ScmpArch::native(),
+                    mprotect.as_raw_syscall()
+                ),
+                kept,
                 "compat {compat}, single first {single_first}"
             );
             for (a1, a2, a5) in [

@@ -24,7 +24,7 @@ use compat::rules_only;
 use entries::Entries;
 use tree::{Cmp, Id, OrigOp, PruneState, Tree};
 #[cfg(any(test, feature = "__internal-test"))]
-pub(crate) use tree::{QUIRK_LINK, QUIRK_MERGE, QUIRK_RANGE};
+pub(crate) use tree::{QUIRK_LINK, QUIRK_MERGE, QUIRK_RANGE, QUIRK_STOP};
 
 /// Priority bits: user hint in bits 16..24, `0xffff - node count` below.
 const PRI_MASK_CHAIN: u32 = 0xffff;

@@ -658,9 +658,6 @@ pub(crate) struct PruneState {
     /// The new rule forks (a node of it leads on from both edges) and the walk is the normal
     /// mode's: a finished match drops an existing branch only at a leaf of the new rule.
     pub(crate) forked: bool,
-    /// The normal mode's walk is past a greater sibling below an existing prefix, where
-    /// libseccomp's stops (see [`Tree::pruned_past_stop`]).
-    past: bool,
 }
 
 const IST_MATCH: u32 = 0x1;
@@ -714,8 +711,9 @@ pub(crate) struct Tree {
     /// [`QUIRK_MERGE`] (the normal mode builds a different tree: README, deliberate
     /// differences, 9), [`QUIRK_LINK`] (libseccomp links a node into a second level, which
     /// compat mode does not reproduce: difference 4), [`QUIRK_RANGE`] (libseccomp keeps the
-    /// first rule's action on a high word's false edge: difference 5). For classifying
-    /// differences from recordings of that library.
+    /// first rule's action on a high word's false edge: difference 5), [`QUIRK_STOP`] (its
+    /// prune walk stopped short of a branch the normal mode's may drop: difference 12). For
+    /// classifying differences from recordings of that library.
     pub(crate) quirk: u8,
     /// A rule that forks ([`Tree::forks`]: a 64-bit range or `!=` comparison leads on from
     /// two of its nodes) was made here, added or not. The normal mode gives each edge its own copy of the
@@ -723,12 +721,6 @@ pub(crate) struct Tree {
     /// it the entry's priority, may differ from libseccomp's (README, deliberate differences,
     /// 9). For classifying differences from recordings of that library.
     pub(crate) forked: bool,
-    /// The normal mode's prune walk dropped a branch here past a greater sibling below an
-    /// existing prefix, where libseccomp 2.5.4's walk stops: libseccomp keeps that branch, so
-    /// the node count, and with it the entry's priority, differs from libseccomp's (README,
-    /// deliberate differences, 12). For classifying differences from recordings of that
-    /// library.
-    pub(crate) pruned_past_stop: bool,
     /// Every action a node of the arena has been given (each once; never shrinks): where it
     /// holds only the one [`Tree::act_check`] asks about, no walk is needed.
     actions: Vec<u32>,
@@ -740,6 +732,8 @@ pub(crate) const QUIRK_MERGE: u8 = 1;
 pub(crate) const QUIRK_LINK: u8 = 2;
 /// See [`Tree::quirk`].
 pub(crate) const QUIRK_RANGE: u8 = 4;
+/// See [`Tree::quirk`].
+pub(crate) const QUIRK_STOP: u8 = 8;
 
 impl Tree {
     /// Notes that `i` may be a zombie (see [`Aux::suspects`]).
@@ -1615,18 +1609,7 @@ impl Tree {
         let mut steps = 0;
         // `changes` after a greater sibling's walks that matched nothing and changed nothing.
         let mut greater_clean = None;
-        let first = self.level_start(x0);
-        let mut x_iter = Some(first);
-        // Below an existing prefix libseccomp's walk stops at a greater sibling, and a level
-        // is in descending order: where its first node is one, the normal mode's walk acts
-        // past it alone (and past any it passes over below).
-        let mut past = state.past || {
-            let (first, nn) = (&self.nodes[first], &self.nodes[n_iter]);
-            !state.libseccomp
-                && state.flags & IST_X_PREFIX != 0
-                && !chain_eq(first, nn)
-                && !chain_lt(first, nn)
-        };
+        let mut x_iter = Some(self.level_start(x0));
         'level: while let Some(mut xi) = x_iter {
             if let Some(s) = self.indexed(xi) {
                 match self.next_active(s, xi, &act) {
@@ -1683,7 +1666,6 @@ impl Tree {
                     let Some(xc) = xcur else { break };
                     self.get(Some(xc));
                     let mut state_nxt = *state;
-                    state_nxt.past = past;
                     state_nxt.flags |= IST_MATCHSET;
                     let x_child = self.nodes[xc].edge(branch_t).0;
                     self.aux
@@ -1719,7 +1701,6 @@ impl Tree {
                 let act_ok = (shorter || longer) && self.act_check(Some(xc), state_new.action);
                 if act_ok && shorter {
                     // The new tree is shorter: drop the existing branch.
-                    self.pruned_past_stop |= past;
                     cnt += self.tree_remove(chains, xc);
                     if chains.is_none() {
                         return self.prune_return(state, state_new, cnt);
@@ -1740,7 +1721,6 @@ impl Tree {
                     }
                     self.get(Some(xc));
                     let mut state_nxt = *state;
-                    state_nxt.past = past;
                     state_nxt.flags &= !IST_MATCH;
                     state_nxt.flags |= IST_X_PREFIX;
                     self.aux
@@ -1768,9 +1748,11 @@ impl Tree {
                     // with the pairs first: 403 instructions, 243 either way now; README,
                     // deliberate differences, 12).
                     if state.libseccomp {
+                        if self.acted_on_from(x_next, n_iter, state.flags & IST_N_PREFIX != 0) {
+                            self.quirk |= QUIRK_STOP;
+                        }
                         return self.prune_return(state, state_new, cnt);
                     }
-                    past = true;
                     x_iter = x_next;
                     continue;
                 }
@@ -1791,7 +1773,6 @@ impl Tree {
                     let Some(xc) = xcur else { break };
                     self.get(Some(xc));
                     let mut state_nxt = *state;
-                    state_nxt.past = past;
                     state_nxt.flags &= !IST_MATCH;
                     state_nxt.flags |= IST_N_PREFIX;
                     // The existing level is compared again, one level down the new tree.
@@ -1815,6 +1796,27 @@ impl Tree {
         }
         state_new.flags &= !IST_MATCH;
         self.prune_return(state, state_new, cnt)
+    }
+
+    /// Whether the normal mode's prune walk, looking for `n` below an existing prefix, acts on
+    /// a node of the level from `x` on: one `chain_eq` to `n` (a match), or one `chain_lt`
+    /// than `n` with a successor level (looked in for `n`) unless the new tree is a prefix
+    /// there (`n_prefix`: the walk ends at it). Where libseccomp's walk stops at a greater
+    /// sibling before such a node, the normal mode may drop a branch it keeps (compat mode
+    /// only: a linear scan).
+    fn acted_on_from(&self, mut x: Option<Id>, n: Id, n_prefix: bool) -> bool {
+        let nn = &self.nodes[n];
+        while let Some(y) = x {
+            let ny = &self.nodes[y];
+            if chain_eq(ny, nn) {
+                return true;
+            }
+            if chain_lt(ny, nn) && (n_prefix || ny.has_children()) {
+                return !n_prefix;
+            }
+            x = ny.lvl_nxt.get();
+        }
+        false
     }
 
     fn prune_return(&self, state: &mut PruneState, state_new: PruneState, cnt: u32) -> u32 {

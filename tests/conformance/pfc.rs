@@ -205,8 +205,8 @@ pub fn normal_mode_reason(
 ) -> Option<&'static str> {
     let b = t.or(o)?;
     let (arch, nr) = (block_arch(b)?, b.nr as i32);
-    if normal.__pruned_past_libseccomp_stop(arch, nr) {
-        Some("12: a covered branch libseccomp's prune walk stops short of")
+    if compat.__libseccomp_2_5_4_walk_stopped_short(arch, nr) {
+        Some("12: a covered branch libseccomp's prune walk stopped short of")
     } else if !only_priority_differs(t, o) {
         None
     } else if normal.__forked_rule_on(arch, nr) {
