@@ -759,7 +759,7 @@ fn syscall_minus_1_in_two_architectures_rules_is_judged_alike_at_both_levels() {
 /// redundant). The normal mode passes over the greater sibling and drops the
 /// branch either way. The verdicts are the same; the node count, the syscall's priority (the
 /// order of a level-1 program) and `export_pfc`'s text are not. Compat mode keeps the branch
-/// as libseccomp does, and notes where its walk stopped short.
+/// as libseccomp does; the normal mode notes where it dropped one that libseccomp keeps.
 #[test]
 fn a_shorter_rule_drops_every_branch_it_covers() {
     let mprotect = ScmpSyscall::from_name("mprotect").unwrap();
@@ -793,12 +793,11 @@ fn a_shorter_rule_drops_every_branch_it_covers() {
             // The branch's `$a2` test under `$a1 == H`: after the top-level one, only if kept.
             let a2_tests = text.matches("if ($a2.hi32 == 5)").count();
             assert_eq!(a2_tests, if kept { 2 } else { 1 }, "{text}");
+            // (The normal mode notes where it dropped what libseccomp keeps.)
+            let nr = mprotect.as_raw_syscall();
             assert_eq!(
-                ctx.__libseccomp_2_5_4_walk_stopped_short(
-                    ScmpArch::native(),
-                    mprotect.as_raw_syscall()
-                ),
-                kept,
+                ctx.__pruned_past_libseccomp_stop(ScmpArch::native(), nr),
+                !compat && !single_first,
                 "compat {compat}, single first {single_first}"
             );
             for (a1, a2, a5) in [
@@ -822,5 +821,131 @@ fn a_shorter_rule_drops_every_branch_it_covers() {
                 );
             }
         }
+    }
+}
+
+/// Difference 12 is only the branches below the stop: past it the normal mode's walk drops
+/// what the rule covers, then returns what libseccomp 2.5.4's walk returned at the stop, so
+/// the walks above go where libseccomp's go. Two rule sets on x86 (32-bit arguments) where
+/// the walk past the stop would find a match on a branch of another action:
+///
+/// * `{$arg0 > 0, $arg1 == 0, $arg2 & 7 == 0}` (KILL_PROCESS), `{$arg0 == 5, $arg2 & 7 == 0,
+///   $arg5 > 9}` (TRAP), `{$arg0 == 5, $arg2 == 0}` (LOG), then `{$arg2 & 7 == 0}`
+///   (KILL_PROCESS): below `$arg0 == 5` libseccomp's walk finds the TRAP branch's node, stops
+///   at `$arg2 == 0` (the same key, another comparison) and returns that match, which stops
+///   the walk above: the first rule's branch stays (C program against the installed library:
+///   priority 65527);
+/// * `{$arg1 == 0, $arg5 == 0}` (LOG), `{$arg0 == 0, $arg2 == 0}` (TRAP), `{$arg1 == 0,
+///   $arg2 == 0}` (LOG), then `{$arg2 == 0}` (TRAP): below `$arg1 == 0` libseccomp's walk
+///   stops at `$arg5 == 0` without a match and goes on to `$arg0 == 0`, whose branch it drops
+///   (65531). Returning the match it finds past the stop, the normal mode's walk kept that
+///   branch (65529) until its walk returned libseccomp's answer.
+///
+/// Both modes build libseccomp's trees here; the verdicts are alike.
+#[test]
+fn walking_past_the_stop_returns_what_libseccomp_found() {
+    let cases = [
+        (
+            "mprotect",
+            vec![
+                (
+                    ScmpAction::KillProcess,
+                    vec![
+                        scmp_cmp!($arg0 > 0),
+                        scmp_cmp!($arg1 == 0),
+                        scmp_cmp!($arg2 & 7 == 0),
+                    ],
+                ),
+                (
+                    ScmpAction::Trap,
+                    vec![
+                        scmp_cmp!($arg0 == 5),
+                        scmp_cmp!($arg2 & 7 == 0),
+                        scmp_cmp!($arg5 > 9),
+                    ],
+                ),
+                (
+                    ScmpAction::Log,
+                    vec![scmp_cmp!($arg0 == 5), scmp_cmp!($arg2 == 0)],
+                ),
+                (ScmpAction::KillProcess, vec![scmp_cmp!($arg2 & 7 == 0)]),
+            ],
+            65527,
+            // `$arg2 & 7 == 0` sorts first at the top: it decides before the other rules.
+            (|a: [u64; 6]| {
+                if a[2] & 7 == 0 {
+                    0x8000_0000
+                } else {
+                    0x7fff_0000
+                }
+            }) as fn([u64; 6]) -> u32,
+        ),
+        (
+            "fcntl",
+            vec![
+                (
+                    ScmpAction::Log,
+                    vec![scmp_cmp!($arg1 == 0), scmp_cmp!($arg5 == 0)],
+                ),
+                (
+                    ScmpAction::Trap,
+                    vec![scmp_cmp!($arg0 == 0), scmp_cmp!($arg2 == 0)],
+                ),
+                (
+                    ScmpAction::Log,
+                    vec![scmp_cmp!($arg1 == 0), scmp_cmp!($arg2 == 0)],
+                ),
+                (ScmpAction::Trap, vec![scmp_cmp!($arg2 == 0)]),
+            ],
+            65531,
+            // `$arg2 == 0` sorts first at the top, then `$arg1 == 0`'s LOG branches.
+            |a: [u64; 6]| match a {
+                [_, _, 0, ..] => 0x0003_0000,
+                [_, 0, _, _, _, 0] => 0x7ffc_0000,
+                _ => 0x7fff_0000,
+            },
+        ),
+    ];
+    let audit = common::audit_of(ScmpArch::X86);
+    for (name, rules, priority, verdict) in cases {
+        let sys = ScmpSyscall::from_name(name).unwrap();
+        let nr = ScmpSyscall::from_name_by_arch(name, ScmpArch::X86)
+            .unwrap()
+            .as_raw_syscall();
+        let mut texts = Vec::new();
+        for compat in [false, true] {
+            let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
+            ctx.__emulate_libseccomp_2_5_4(compat);
+            ctx.remove_arch(ScmpArch::native()).unwrap();
+            ctx.add_arch(ScmpArch::X86).unwrap();
+            for (action, cmps) in &rules {
+                ctx.add_rule_conditional(*action, sys, cmps).unwrap();
+            }
+            let text = pfc_text(&ctx).unwrap();
+            let line = text.lines().find(|l| l.contains(name)).unwrap();
+            assert!(
+                line.ends_with(&format!("[priority: {priority}]")),
+                "{name}, compat {compat}: {line}"
+            );
+            assert!(!ctx.__pruned_past_libseccomp_stop(ScmpArch::X86, nr));
+            for args in [
+                [5, 0, 0, 0, 0, 10],
+                [5, 0, 1, 0, 0, 10],
+                [1, 0, 8, 0, 0, 0],
+                [1, 0, 9, 0, 0, 0],
+                [0, 1, 0, 0, 0, 0],
+                [0, 0, 1, 0, 0, 0],
+                [0, 0, 1, 0, 0, 1],
+            ] {
+                let q = data(audit, nr, args);
+                assert_eq!(
+                    ret(&ctx, &q),
+                    verdict(args),
+                    "{name}, compat {compat}, {q:?}"
+                );
+            }
+            texts.push(text);
+        }
+        assert_eq!(texts[0], texts[1], "{name}");
     }
 }

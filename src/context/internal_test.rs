@@ -69,21 +69,17 @@ impl ScmpFilterContext {
     /// filter code.
     #[doc(hidden)]
     pub fn __libseccomp_2_5_4_entry_merged_wrongly(&self, arch: crate::ScmpArch, nr: i32) -> bool {
-        use crate::db::{QUIRK_LINK, QUIRK_MERGE, QUIRK_RANGE};
-        self.entry_is(arch, nr, |e| {
-            e.tree.quirk & (QUIRK_MERGE | QUIRK_LINK | QUIRK_RANGE) != 0
-        })
+        self.entry_is(arch, nr, |e| e.tree.quirk != 0)
     }
 
-    /// Whether, in compat mode, libseccomp 2.5.4's prune walk on `arch`'s entry for the
-    /// syscall it numbers `nr` stopped at a greater sibling, below an existing rule's prefix,
-    /// before a node the normal mode's walk goes on to (README, deliberate differences, 12):
-    /// the normal mode may drop a branch a shorter rule covers that libseccomp keeps, so the
-    /// entry's node count (its priority) and pseudo filter code may differ; its verdicts do
-    /// not.
+    /// Whether, in the normal mode, a rule on `arch`'s entry for the syscall it numbers `nr`
+    /// dropped a branch it covers below a level where libseccomp 2.5.4's prune walk stops
+    /// (a sibling that sorts before the rule's comparison, below an existing prefix), which
+    /// libseccomp keeps (README, deliberate differences, 12): the entry's node count, and with
+    /// it its priority and pseudo filter code, differs from libseccomp's; its verdicts do not.
     #[doc(hidden)]
-    pub fn __libseccomp_2_5_4_walk_stopped_short(&self, arch: crate::ScmpArch, nr: i32) -> bool {
-        self.entry_is(arch, nr, |e| e.tree.quirk & crate::db::QUIRK_STOP != 0)
+    pub fn __pruned_past_libseccomp_stop(&self, arch: crate::ScmpArch, nr: i32) -> bool {
+        self.entry_is(arch, nr, |e| e.tree.pruned_past_stop)
     }
 
     /// Whether, in compat mode, a refused rule made libseccomp 2.5.4 restore the filter of its

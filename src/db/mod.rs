@@ -24,7 +24,13 @@ use compat::rules_only;
 use entries::Entries;
 use tree::{Cmp, Id, OrigOp, PruneState, Tree};
 #[cfg(any(test, feature = "__internal-test"))]
-pub(crate) use tree::{QUIRK_LINK, QUIRK_MERGE, QUIRK_RANGE, QUIRK_STOP};
+pub(crate) use tree::{QUIRK_LINK, QUIRK_MERGE, QUIRK_RANGE};
+
+/// Test builds: the largest arena whose entry, where the normal mode's prune walk passed over
+/// a level where libseccomp's stops, is checked against a copy merged by a walk that stops
+/// there (larger ones are marked as if that changed the entry).
+#[cfg(any(test, feature = "__internal-test"))]
+const LIBSECCOMP_WALK_NODES: usize = 512;
 
 /// Priority bits: user hint in bits 16..24, `0xffff - node count` below.
 const PRI_MASK_CHAIN: u32 = 0xffff;
@@ -390,7 +396,69 @@ fn db_rule_add(
     }
     entry.tree.note_nodes();
     let made = entry.tree.nodes.len();
-    let (mut new_chains, new_cnt) = rule_gen(&mut entry.tree, info, rule, journal.libseccomp);
+    let (new_chains, new_cnt) = rule_gen(&mut entry.tree, info, rule, journal.libseccomp);
+    let new = NewRule {
+        rule,
+        chains: new_chains,
+        cnt: new_cnt,
+        made,
+    };
+    #[cfg(any(test, feature = "__internal-test"))]
+    let before = (!journal.libseccomp && entry.tree.nodes.len() <= LIBSECCOMP_WALK_NODES)
+        .then(|| entry.clone());
+    let res = merge_rule(entry, &new, journal.libseccomp, false);
+    #[cfg(any(test, feature = "__internal-test"))]
+    if entry.tree.met_libseccomp_stop() {
+        // The normal mode's prune walk passed over a level where libseccomp's stops: the
+        // same rule merged by a walk that stops there tells whether that changed the entry
+        // (README, deliberate differences, 12).
+        entry.tree.pruned_past_stop |= before.map_or(true, |mut e| {
+            #[cfg(test)]
+            let walks = tree::WALKS.with(|w| w.get());
+            let lib = merge_rule(&mut e, &new, false, true);
+            #[cfg(test)]
+            tree::WALKS.with(|w| w.set(walks));
+            lib.is_ok() != res.is_ok()
+                || e.node_cnt != entry.node_cnt
+                || !entry.tree.same_shape(entry.chains, &e.tree, e.chains)
+        });
+    }
+    #[cfg(any(test, feature = "__internal-test"))]
+    if entry.chains.is_none() {
+        // An unconditional rule: no tree left to differ.
+        entry.tree.pruned_past_stop = false;
+    }
+    res?;
+    entry.priority = (entry.priority & !PRI_MASK_CHAIN) | chain_priority(entry.node_cnt);
+    Ok(())
+}
+
+/// A rule's graph, made in the arena of the entry it joins.
+struct NewRule<'r> {
+    rule: &'r Rule,
+    chains: Option<Id>,
+    /// Its node count.
+    cnt: u32,
+    /// The arena's length before it was made.
+    made: usize,
+}
+
+/// Merges the new rule's graph into `entry`'s tree: the prune walk, then the add (libseccomp
+/// 2.5.4's where `libseccomp`: compat mode). `stops`: the normal mode's walk, stopping where
+/// libseccomp's does (test builds compare the two).
+fn merge_rule(
+    entry: &mut SysEntry,
+    new: &NewRule<'_>,
+    libseccomp: bool,
+    stops: bool,
+) -> Result<()> {
+    let NewRule {
+        rule,
+        cnt: new_cnt,
+        made,
+        ..
+    } = *new;
+    let mut new_chains = new.chains;
     let mut rm_flag = false;
     loop {
         if entry.chains.is_none() {
@@ -425,13 +493,14 @@ fn db_rule_add(
         // action on every way through it (`cover`).
         let forked = entry.tree.forks(new_top);
         let mut state = PruneState::new(rule.action);
-        state.libseccomp = journal.libseccomp;
-        state.forked = forked && !journal.libseccomp;
+        state.libseccomp = libseccomp;
+        state.stops = stops;
+        state.forked = forked && !libseccomp;
         let mut chains = entry.chains;
         let start = chains;
         let rc = entry.tree.prune(&mut chains, start, new_chains, &mut state);
         entry.chains = chains;
-        if journal.libseccomp && forked && (rc > 0 || state.redundant()) {
+        if libseccomp && forked && (rc > 0 || state.redundant()) {
             entry.tree.quirk |= tree::QUIRK_MERGE;
         }
         if rc > 0 {
@@ -453,7 +522,7 @@ fn db_rule_add(
         let mut chains = entry.chains;
         let res = entry
             .tree
-            .add(&mut chains, new_top, &mut removed, journal.libseccomp);
+            .add(&mut chains, new_top, &mut removed, libseccomp);
         entry.chains = chains;
         entry.node_cnt = entry.node_cnt.wrapping_sub(removed);
         if res.is_err() {
@@ -468,7 +537,6 @@ fn db_rule_add(
         entry.tree.pop_freed(made);
         break;
     }
-    entry.priority = (entry.priority & !PRI_MASK_CHAIN) | chain_priority(entry.node_cnt);
     Ok(())
 }
 

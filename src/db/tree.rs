@@ -658,6 +658,13 @@ pub(crate) struct PruneState {
     /// The new rule forks (a node of it leads on from both edges) and the walk is the normal
     /// mode's: a finished match drops an existing branch only at a leaf of the new rule.
     pub(crate) forked: bool,
+    /// The normal mode's walk, but stopping where libseccomp's stops (test builds compare
+    /// the two: README, deliberate differences, 12).
+    pub(crate) stops: bool,
+    /// In a level's own state, once the normal mode's walk has gone past where libseccomp's
+    /// stops (see [`Tree::libseccomp_stop`]): the flags libseccomp's returns with there, which
+    /// the normal mode's returns too.
+    lib_stop: Option<u32>,
 }
 
 const IST_MATCH: u32 = 0x1;
@@ -711,9 +718,8 @@ pub(crate) struct Tree {
     /// [`QUIRK_MERGE`] (the normal mode builds a different tree: README, deliberate
     /// differences, 9), [`QUIRK_LINK`] (libseccomp links a node into a second level, which
     /// compat mode does not reproduce: difference 4), [`QUIRK_RANGE`] (libseccomp keeps the
-    /// first rule's action on a high word's false edge: difference 5), [`QUIRK_STOP`] (its
-    /// prune walk stopped short of a branch the normal mode's may drop: difference 12). For
-    /// classifying differences from recordings of that library.
+    /// first rule's action on a high word's false edge: difference 5). For classifying
+    /// differences from recordings of that library.
     pub(crate) quirk: u8,
     /// A rule that forks ([`Tree::forks`]: a 64-bit range or `!=` comparison leads on from
     /// two of its nodes) was made here, added or not. The normal mode gives each edge its own copy of the
@@ -721,6 +727,18 @@ pub(crate) struct Tree {
     /// it the entry's priority, may differ from libseccomp's (README, deliberate differences,
     /// 9). For classifying differences from recordings of that library.
     pub(crate) forked: bool,
+    /// The normal mode's prune walk met a level where libseccomp 2.5.4's stops (below an
+    /// existing prefix, a sibling that sorts before the new rule's node, or beside it after
+    /// nodes like it), since the last [`Tree::met_libseccomp_stop`] (test builds only).
+    #[cfg(any(test, feature = "__internal-test"))]
+    met_stop: bool,
+    /// A rule here dropped a branch below a level where libseccomp 2.5.4's prune walk stops
+    /// and the normal mode's passes over it: merged by a walk that stops there, the entry
+    /// came out otherwise, so its node count, and with it its priority and pseudo filter
+    /// code, differs from libseccomp's (README, deliberate differences, 12). For classifying
+    /// differences from recordings of that library (test builds only).
+    #[cfg(any(test, feature = "__internal-test"))]
+    pub(crate) pruned_past_stop: bool,
     /// Every action a node of the arena has been given (each once; never shrinks): where it
     /// holds only the one [`Tree::act_check`] asks about, no walk is needed.
     actions: Vec<u32>,
@@ -732,8 +750,6 @@ pub(crate) const QUIRK_MERGE: u8 = 1;
 pub(crate) const QUIRK_LINK: u8 = 2;
 /// See [`Tree::quirk`].
 pub(crate) const QUIRK_RANGE: u8 = 4;
-/// See [`Tree::quirk`].
-pub(crate) const QUIRK_STOP: u8 = 8;
 
 impl Tree {
     /// Notes that `i` may be a zombie (see [`Aux::suspects`]).
@@ -1592,7 +1608,7 @@ impl Tree {
             // (Below an existing prefix, a greater sibling ends libseccomp's walk and is
             // passed over by the normal mode's.)
             gt_all: std::cell::Cell::new(if state.flags & IST_X_PREFIX != 0 {
-                Some(state.libseccomp)
+                Some(state.libseccomp || state.stops)
             } else if once || !self.nodes[n_iter].has_children() {
                 Some(false)
             } else {
@@ -1609,7 +1625,23 @@ impl Tree {
         let mut steps = 0;
         // `changes` after a greater sibling's walks that matched nothing and changed nothing.
         let mut greater_clean = None;
-        let mut x_iter = Some(self.level_start(x0));
+        let first = self.level_start(x0);
+        let mut x_iter = Some(first);
+        // Below an existing prefix libseccomp's walk stops at a sibling that sorts before
+        // `n` (or beside it, after nodes like it), returning what it found up to there. The
+        // normal mode's walks on past it, to drop the branches `n` covers there too, and then
+        // returns what libseccomp's does: what it found past the stop never stops the walks
+        // above, nor lets them go on where libseccomp's stop (README, deliberate
+        // differences, 12). `stop`: the nodes before it.
+        let stop = if !state.libseccomp && !state.stops && state.flags & IST_X_PREFIX != 0 {
+            self.libseccomp_stop(first, n_iter)
+        } else {
+            None
+        };
+        #[cfg(any(test, feature = "__internal-test"))]
+        {
+            self.met_stop |= stop.is_some();
+        }
         'level: while let Some(mut xi) = x_iter {
             if let Some(s) = self.indexed(xi) {
                 match self.next_active(s, xi, &act) {
@@ -1620,6 +1652,11 @@ impl Tree {
                 steps += 1;
                 if steps == INDEX_AFTER {
                     self.build(xi);
+                }
+            }
+            if let Some(before) = &stop {
+                if state_new.lib_stop.is_none() && !before.contains(&xi) {
+                    state_new.lib_stop = Some(state_new.flags);
                 }
             }
             let x_next = self.nodes[xi].lvl_nxt.get();
@@ -1741,16 +1778,14 @@ impl Tree {
             } else {
                 if state.flags & IST_X_PREFIX != 0 {
                     // Looking for `n` below an existing prefix, libseccomp stops at the
-                    // level's first greater sibling; the level is in descending order, so it
-                    // finds `n` (and drops the branch it covers) only where `n` is the
-                    // greatest. The normal mode passes over it: which branches a shorter rule
-                    // drops does not depend on the order the rules came in (the one-bit masks
-                    // with the pairs first: 403 instructions, 243 either way now; README,
-                    // deliberate differences, 12).
-                    if state.libseccomp {
-                        if self.acted_on_from(x_next, n_iter, state.flags & IST_N_PREFIX != 0) {
-                            self.quirk |= QUIRK_STOP;
-                        }
+                    // level's first greater sibling (or one of `n`'s key after a match, which
+                    // it returns: the walks above it stop too); the level is in descending
+                    // order, so it finds `n` (and drops the branch it covers) only where `n`
+                    // is the greatest. The normal mode passes over it: which branches a
+                    // shorter rule drops does not depend on which siblings sort first (the
+                    // one-bit masks with the pairs first: 403 instructions, 243 either way
+                    // now; README, deliberate differences, 12).
+                    if state.libseccomp || state.stops {
                         return self.prune_return(state, state_new, cnt);
                     }
                     x_iter = x_next;
@@ -1794,34 +1829,80 @@ impl Tree {
             }
             x_iter = x_next;
         }
+        if stop.is_some() && state_new.lib_stop.is_none() {
+            // Nothing after the stop was looked at: libseccomp's returns what was found.
+            state_new.lib_stop = Some(state_new.flags);
+        }
         state_new.flags &= !IST_MATCH;
         self.prune_return(state, state_new, cnt)
     }
 
-    /// Whether the normal mode's prune walk, looking for `n` below an existing prefix, acts on
-    /// a node of the level from `x` on: one `chain_eq` to `n` (a match), or one `chain_lt`
-    /// than `n` with a successor level (looked in for `n`) unless the new tree is a prefix
-    /// there (`n_prefix`: the walk ends at it). Where libseccomp's walk stops at a greater
-    /// sibling before such a node, the normal mode may drop a branch it keeps (compat mode
-    /// only: a linear scan).
-    fn acted_on_from(&self, mut x: Option<Id>, n: Id, n_prefix: bool) -> bool {
+    /// Where libseccomp 2.5.4's prune walk, looking for `n` below an existing prefix, stops in
+    /// the level from `first`: at its first node neither `chain_eq` to `n` nor `chain_lt` than
+    /// it. The level is in descending order, so that is its first node or one of `n`'s key
+    /// after nodes `chain_eq` to `n`: those are returned (the nodes before the stop), `None`
+    /// where the walk does not stop. A short scan.
+    fn libseccomp_stop(&self, first: Id, n: Id) -> Option<Vec<Id>> {
         let nn = &self.nodes[n];
-        while let Some(y) = x {
-            let ny = &self.nodes[y];
-            if chain_eq(ny, nn) {
-                return true;
+        let mut before = Vec::new();
+        let mut y = Some(first);
+        while let Some(i) = y {
+            let ni = &self.nodes[i];
+            if chain_lt(ni, nn) {
+                return None;
             }
-            if chain_lt(ny, nn) && (n_prefix || ny.has_children()) {
-                return !n_prefix;
+            if !chain_eq(ni, nn) {
+                return Some(before);
             }
-            x = ny.lvl_nxt.get();
+            before.push(i);
+            y = ni.lvl_nxt.get();
         }
-        false
+        None
+    }
+
+    /// Whether the normal mode's prune walk met a level where libseccomp 2.5.4's stops since
+    /// the last call (test builds only).
+    #[cfg(any(test, feature = "__internal-test"))]
+    pub(crate) fn met_libseccomp_stop(&mut self) -> bool {
+        std::mem::take(&mut self.met_stop)
+    }
+
+    /// Whether the tree from `root` here and the one from `other_root` in `other` are the
+    /// same: the same comparisons and actions in the same places (test builds only).
+    #[cfg(any(test, feature = "__internal-test"))]
+    pub(crate) fn same_shape(
+        &self,
+        root: Option<Id>,
+        other: &Tree,
+        other_root: Option<Id>,
+    ) -> bool {
+        let mut todo = vec![(root, other_root)];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(pair) = todo.pop() {
+            let (a, b) = match pair {
+                (None, None) => continue,
+                (Some(a), Some(b)) => (a, b),
+                _ => return false,
+            };
+            if !seen.insert((a, b)) {
+                continue;
+            }
+            let (x, y) = (&self.nodes[a], &other.nodes[b]);
+            if !chain_eq(x, y) || x.hi != y.hi || x.act_t != y.act_t || x.act_f != y.act_f {
+                return false;
+            }
+            todo.push((x.nxt_t.get(), y.nxt_t.get()));
+            todo.push((x.nxt_f.get(), y.nxt_f.get()));
+            todo.push((x.lvl_nxt.get(), y.lvl_nxt.get()));
+        }
+        true
     }
 
     fn prune_return(&self, state: &mut PruneState, state_new: PruneState, cnt: u32) -> u32 {
-        if state_new.flags & IST_MATCH != 0 {
-            state.flags |= state_new.flags;
+        // Past libseccomp's stop, what libseccomp's walk returned there.
+        let flags = state_new.lib_stop.unwrap_or(state_new.flags);
+        if flags & IST_MATCH != 0 {
+            state.flags |= flags;
         } else {
             state.flags &= !IST_MATCH;
         }

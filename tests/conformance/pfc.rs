@@ -193,8 +193,8 @@ pub fn either_mode_reason(compat: &ScmpFilterContext, b: &Block) -> Option<&'sta
 }
 
 /// Why a syscall's code in the normal mode's text (`normal`'s) may differ from compat mode's
-/// (`compat`'s, libseccomp 2.5.4's) beside [`either_mode_reason`]: a branch a shorter rule
-/// covers that libseccomp's walk kept (12), a forked rule's node count (9) or the entry's
+/// (`compat`'s, libseccomp 2.5.4's) beside [`either_mode_reason`]: a branch dropped below
+/// where libseccomp's walk stops (12), a forked rule's node count (9) or the entry's
 /// priority lost in compat mode (2; the last two change the priority alone). `t` and `o` are
 /// the block in the two texts (at least one of them).
 pub fn normal_mode_reason(
@@ -205,8 +205,8 @@ pub fn normal_mode_reason(
 ) -> Option<&'static str> {
     let b = t.or(o)?;
     let (arch, nr) = (block_arch(b)?, b.nr as i32);
-    if compat.__libseccomp_2_5_4_walk_stopped_short(arch, nr) {
-        Some("12: a covered branch libseccomp's prune walk stopped short of")
+    if normal.__pruned_past_libseccomp_stop(arch, nr) {
+        Some("12: a branch dropped below where libseccomp's walk stops")
     } else if !only_priority_differs(t, o) {
         None
     } else if normal.__forked_rule_on(arch, nr) {
