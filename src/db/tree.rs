@@ -1777,14 +1777,11 @@ impl Tree {
                 }
             } else {
                 if state.flags & IST_X_PREFIX != 0 {
-                    // Looking for `n` below an existing prefix, libseccomp stops at the
-                    // level's first greater sibling (or one of `n`'s key after a match, which
-                    // it returns: the walks above it stop too); the level is in descending
-                    // order, so it finds `n` (and drops the branch it covers) only where `n`
-                    // is the greatest. The normal mode passes over it: which branches a
-                    // shorter rule drops does not depend on which siblings sort first (the
-                    // one-bit masks with the pairs first: 403 instructions, 243 either way
-                    // now; README, deliberate differences, 12).
+                    // libseccomp's stop (`stop` above); the level is in descending order,
+                    // so it finds `n` (and drops the branch it covers) only where `n` is the
+                    // greatest. The normal mode passes over it: which branches a shorter rule
+                    // drops does not depend on which siblings sort first (the one-bit masks
+                    // with the pairs first: 403 instructions, 243 either way now).
                     if state.libseccomp || state.stops {
                         return self.prune_return(state, state_new, cnt);
                     }
