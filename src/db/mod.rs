@@ -408,29 +408,39 @@ fn db_rule_add(
         .then(|| entry.clone());
     let res = merge_rule(entry, &new, journal.libseccomp, false);
     #[cfg(any(test, feature = "__internal-test"))]
+    mark_pruned_past_stop(entry, before, &new, res.is_ok());
+    res?;
+    entry.priority = (entry.priority & !PRI_MASK_CHAIN) | chain_priority(entry.node_cnt);
+    Ok(())
+}
+
+/// Test builds: where the normal mode's prune walk just passed over a level where
+/// libseccomp's stops, merges the same rule into `before` (the entry as it was, `None` where
+/// its arena is too large) with a walk that stops there, and marks the entry where that
+/// changed it (README, deliberate differences, 12); an unconditional rule, which leaves no
+/// tree to differ, clears the mark.
+#[cfg(any(test, feature = "__internal-test"))]
+fn mark_pruned_past_stop(
+    entry: &mut SysEntry,
+    before: Option<SysEntry>,
+    new: &NewRule<'_>,
+    ok: bool,
+) {
     if entry.tree.met_libseccomp_stop() {
-        // The normal mode's prune walk passed over a level where libseccomp's stops: the
-        // same rule merged by a walk that stops there tells whether that changed the entry
-        // (README, deliberate differences, 12).
         entry.tree.pruned_past_stop |= before.map_or(true, |mut e| {
             #[cfg(test)]
             let walks = tree::WALKS.with(|w| w.get());
-            let lib = merge_rule(&mut e, &new, false, true);
+            let stopped = merge_rule(&mut e, new, false, true);
             #[cfg(test)]
             tree::WALKS.with(|w| w.set(walks));
-            lib.is_ok() != res.is_ok()
+            stopped.is_ok() != ok
                 || e.node_cnt != entry.node_cnt
                 || !entry.tree.same_shape(entry.chains, &e.tree, e.chains)
         });
     }
-    #[cfg(any(test, feature = "__internal-test"))]
     if entry.chains.is_none() {
-        // An unconditional rule: no tree left to differ.
         entry.tree.pruned_past_stop = false;
     }
-    res?;
-    entry.priority = (entry.priority & !PRI_MASK_CHAIN) | chain_priority(entry.node_cnt);
-    Ok(())
 }
 
 /// A rule's graph, made in the arena of the entry it joins.
