@@ -206,6 +206,8 @@ impl SeccompError {
     /// ```
     /// use pure_seccomp::{error::SeccompErrno, ScmpArch, ScmpAction, ScmpFilterContext};
     /// let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
+    /// ctx.remove_arch(ScmpArch::native()).unwrap();
+    /// ctx.add_arch(ScmpArch::X8664).unwrap();
     /// // An architecture of the other byte order cannot join a filter.
     /// let err = ctx.add_arch(ScmpArch::S390X).unwrap_err();
     /// assert_eq!(err.errno(), Some(SeccompErrno::EDOM));

@@ -9,6 +9,10 @@
 //! use pure_seccomp::*;
 //!
 //! let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(libc::EPERM))?;
+//! // A new filter has this machine's ABI. This one is for x86_64 and its 32-bit x86 ABI,
+//! // whatever machine builds it.
+//! ctx.remove_arch(ScmpArch::native())?;
+//! ctx.add_arch(ScmpArch::X8664)?;
 //! ctx.add_arch(ScmpArch::X86)?;
 //! ctx.add_rule(ScmpAction::Allow, ScmpSyscall::from_name("read")?)?;
 //! ctx.add_rule_conditional(

@@ -150,11 +150,13 @@ impl ScmpFilterContext {
     ///
     /// ```
     /// use pure_seccomp::*;
+    /// // An x86_64 filter and an x86 one (whatever the host) become one for both.
     /// let mut a = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// a.remove_arch(ScmpArch::native())?;
+    /// a.add_arch(ScmpArch::X8664)?;
     /// let mut b = ScmpFilterContext::new(ScmpAction::Allow)?;
     /// b.remove_arch(ScmpArch::native())?;
     /// b.add_arch(ScmpArch::X86)?;
-    /// a.remove_arch(ScmpArch::X86)?;
     /// a.merge(b)?;
     /// assert!(a.is_arch_present(ScmpArch::X86)?);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -213,8 +215,13 @@ impl ScmpFilterContext {
     /// ```
     /// use pure_seccomp::*;
     /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// // An x86_64 filter with its x86 ABI, on any host (s390x, of the other byte order,
+    /// // could not join it).
+    /// ctx.remove_arch(ScmpArch::native())?;
+    /// ctx.add_arch(ScmpArch::X8664)?;
     /// ctx.add_arch(ScmpArch::X86)?;
     /// assert!(ctx.is_arch_present(ScmpArch::X86)?);
+    /// assert!(ctx.add_arch(ScmpArch::S390X).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn add_arch(&mut self, arch: ScmpArch) -> Result<&mut Self> {

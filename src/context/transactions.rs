@@ -29,10 +29,11 @@ impl ScmpFilterContext {
     /// ```
     /// use pure_seccomp::*;
     /// let mut ctx = ScmpFilterContext::new(ScmpAction::Allow)?;
+    /// let before = ctx.export_bpf_mem()?;
     /// ctx.start_transaction()?;
-    /// ctx.add_arch(ScmpArch::X86)?;
+    /// ctx.add_rule(ScmpAction::KillThread, ScmpSyscall::from_name("ptrace")?)?;
     /// ctx.reject_transaction();
-    /// assert!(!ctx.is_arch_present(ScmpArch::X86)?);
+    /// assert_eq!(ctx.export_bpf_mem()?, before);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn reject_transaction(&mut self) {
