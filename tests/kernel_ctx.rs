@@ -138,7 +138,7 @@ fn ctx_trap_delivers_sigsys_with_the_syscall_number() {
         load_rule(ScmpAction::Allow, ScmpAction::Trap)?;
         let _ = syscall0(GETPPID);
         let nr = TRAP_NR.load(Ordering::SeqCst);
-        ensure!(nr == GETPPID as i32, "si_syscall {nr}");
+        ensure!(nr == getppid().as_raw_syscall(), "si_syscall {nr}");
         Ok(())
     });
 }

@@ -147,7 +147,8 @@ fn trap_delivers_sigsys_with_the_syscall_number() {
         load(&[(GETPPID, RET_TRAP | 5)], RET_ALLOW, LoadFlags::new())?;
         let _ = syscall0(GETPPID);
         let nr = TRAP_NR.load(Ordering::SeqCst);
-        ensure!(nr == GETPPID as i32, "si_syscall {nr}, want {GETPPID}");
+        let want = ScmpSyscall::from_name("getppid").unwrap().as_raw_syscall();
+        ensure!(nr == want, "si_syscall {nr}, want {want}");
         if !cfg!(any(target_arch = "mips", target_arch = "mips64")) {
             // SYS_SECCOMP
             let code = TRAP_CODE.load(Ordering::SeqCst);

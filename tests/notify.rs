@@ -61,7 +61,7 @@ fn wait_exit(pid: libc::pid_t) -> Exit {
 fn receive(fd: RawFd, target: libc::pid_t) -> Result<ScmpNotifReq, String> {
     let req = ScmpNotifReq::receive(fd).map_err(|e| format!("receive: {e}"))?;
     ensure!(
-        req.data.syscall == ScmpSyscall::from(GETPPID as i32),
+        req.data.syscall == ScmpSyscall::from_name("getppid").unwrap(),
         "{req:?}"
     );
     ensure!(req.data.arch == ScmpArch::native(), "{req:?}");
