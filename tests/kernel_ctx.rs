@@ -240,11 +240,13 @@ fn ctx_notify_round_trip_with_the_process_listener() {
 fn ctx_merged_notify_rule_gets_a_listener() {
     require_kernel!();
     run_ok(|| {
-        // The destination covers another architecture; the source, the native one with the
-        // `Notify` rule.
+        // The destination covers another architecture (of the native byte order: filters of
+        // two byte orders do not merge); the source, the native one with the `Notify` rule.
         let other = match ScmpArch::native() {
             ScmpArch::X8664 => ScmpArch::X86,
             ScmpArch::Aarch64 => ScmpArch::Arm,
+            ScmpArch::S390X => ScmpArch::S390,
+            _ if cfg!(target_endian = "big") => ScmpArch::S390X,
             _ => ScmpArch::X8664,
         };
         let mut dst = ScmpFilterContext::new(ScmpAction::Allow).map_err(|e| e.to_string())?;

@@ -10,7 +10,10 @@
 //! 2. does the same for every program found in `/cases` (`NAME.bpf` + `NAME.vec`), written
 //!    on another host by `kernel-check export ARCH DIR`: there the expected verdicts were
 //!    computed on the exporting host, so a wrong byte order in the export shows;
-//! 3. prints one `PASS` or `FAIL` line and, as PID 1, powers the machine off.
+//! 3. runs the crate's kernel test binaries found in `/tests` (`/compat/tests` for the
+//!    compat run), as a native CI host runs them: loading with every flag, user
+//!    notification, attributes, API levels, on this kernel;
+//! 4. prints one `PASS` or `FAIL` line and, as PID 1, powers the machine off.
 //!
 //! `kernel-check run` does 1 and 2 on any host (it needs seccomp); `kernel-check export
 //! ARCH DIR` writes the programs and vectors of 2 for `ARCH` (e.g. `s390x`).
@@ -652,6 +655,62 @@ fn export(arch: ScmpArch, dir: &Path) -> Res<()> {
 /// ones in `/compat/cases`).
 const COMPAT_CHECK: &str = "/compat/kernel-check";
 
+/// The crate's kernel test binaries (`tests/kernel_*.rs`, `notify.rs`, ...), built for the
+/// VM's target by `tests/vm/run.sh`: each runs as on a native CI host, where a test that
+/// needs a kernel feature must not skip (`PURE_SECCOMP_REQUIRE_KERNEL=1`).
+const KERNEL_TESTS: &str = "/tests";
+
+/// The shared material `tests/vm/run.sh` copies into the initramfs (the one policy a kernel
+/// test compiles); a test that finds nothing there skips with a printed reason.
+const SHARED: &str = "/shared";
+
+/// Runs every test binary in `dir` (sorted by name; their output goes to the console) and
+/// returns how many passed, of how many.
+fn run_kernel_tests(prefix: &str, dir: &Path) -> Res<(usize, usize)> {
+    let mut bins: Vec<_> = std::fs::read_dir(dir)
+        .map_err(err("reading the test binaries"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    bins.sort();
+    let mut passed = 0;
+    for bin in &bins {
+        let name = bin.file_name().unwrap_or_default().to_string_lossy();
+        let status = std::process::Command::new(bin)
+            .env("PURE_SECCOMP_REQUIRE_KERNEL", "1")
+            .env("PURE_SECCOMP_SHARED", SHARED)
+            .env("RUST_BACKTRACE", "0")
+            .status();
+        let ok = matches!(&status, Ok(s) if s.success());
+        passed += usize::from(ok);
+        println!(
+            "{prefix}kernel tests: {name}: {}",
+            match status {
+                Ok(s) if s.success() => "ok".to_string(),
+                Ok(s) => format!("FAILED ({s})"),
+                Err(e) => format!("FAILED (cannot run: {e})"),
+            }
+        );
+    }
+    Ok((passed, bins.len()))
+}
+
+/// As PID 1: what the test binaries expect of a system beyond `/proc`: `/dev` (they open
+/// `/dev/null`) and a `/tmp`.
+fn mount_dev_and_tmp() {
+    // SAFETY: creating directories and mounting devtmpfs in our own initramfs.
+    unsafe {
+        libc::mkdir(c"/dev".as_ptr(), 0o755);
+        libc::mount(
+            c"devtmpfs".as_ptr(),
+            c"/dev".as_ptr(),
+            c"devtmpfs".as_ptr(),
+            0,
+            std::ptr::null(),
+        );
+        libc::mkdir(c"/tmp".as_ptr(), 0o1777);
+    }
+}
+
 /// Runs the checks; `prefix` starts every line (the compat run's lines must not look like
 /// the main PASS line).
 fn run(prefix: &str, cases_dir: &Path) -> bool {
@@ -680,6 +739,24 @@ fn run(prefix: &str, cases_dir: &Path) -> bool {
         println!("{prefix}mismatch: {f}");
     }
     let mut ok = fatal.is_none() && t.failures.is_empty() && t.programs > 0;
+    let mut tests = String::new();
+    let tests_dir = Path::new(if prefix.is_empty() {
+        KERNEL_TESTS
+    } else {
+        "/compat/tests"
+    });
+    if tests_dir.is_dir() {
+        match run_kernel_tests(prefix, tests_dir) {
+            Ok((passed, total)) => {
+                tests = format!("; kernel tests: {passed} of {total} binaries passed");
+                ok &= passed == total && total > 0;
+            }
+            Err(e) => {
+                tests = format!("; kernel tests: {e}");
+                ok = false;
+            }
+        }
+    }
     let mut compat = String::new();
     if prefix.is_empty() && Path::new(COMPAT_CHECK).exists() {
         let passed = std::process::Command::new(COMPAT_CHECK)
@@ -694,7 +771,7 @@ fn run(prefix: &str, cases_dir: &Path) -> bool {
         ok &= passed;
     }
     println!(
-        "{prefix}{} kernel-check: {} programs ({} exported elsewhere), {} vectors, {} mismatches{}{compat}",
+        "{prefix}{} kernel-check: {} programs ({} exported elsewhere), {} vectors, {} mismatches{}{tests}{compat}",
         if ok { "PASS" } else { "FAIL" },
         t.programs,
         exported,
@@ -720,6 +797,7 @@ fn main() {
                 std::ptr::null(),
             );
         }
+        mount_dev_and_tmp();
     }
     let code = match args.get(1).map(String::as_str) {
         Some("export") => match (args.get(2).and_then(|a| parse_arch(a)), args.get(3)) {

@@ -128,14 +128,51 @@ fi
 file "$bin" | grep -Eq "statically linked|static-pie linked" ||
     { file "$bin"; echo "kernel-check is not static" >&2; exit 1; }
 
+# The crate's tests that load filters, built for the VM as kernel-check is (static), so
+# that kernel-check runs them on the VM's kernel: every load flag, user notification,
+# attributes, on a kernel of this architecture. (`--message-format=json`: the test binaries'
+# paths; no jq needed.)
+kernel_tests=(bad_input build_host kernel_accepts_generated kernel_ctx kernel_ctx_attrs kernel_load
+    notify security)
+test_bins() {
+    cargo test --release -q --no-run --message-format=json --target "$1" \
+        "${kernel_tests[@]/#/--test=}" | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p'
+}
+phase "cargo test --no-run --target $rust_target: ${kernel_tests[*]}"
+mapfile -t bins < <(test_bins "$rust_target")
+[[ ${#bins[@]} == "${#kernel_tests[@]}" ]] ||
+    { echo "expected ${#kernel_tests[@]} test binaries, got: ${bins[*]}" >&2; exit 1; }
+compat_bins=()
+if [[ -n $compat_bin ]]; then
+    mapfile -t compat_bins < <(test_bins "$compat_target")
+fi
+
 phase "initramfs: /init = kernel-check, /cases = programs exported here for $arch"
 rm -rf "$work/root" && mkdir -p "$work/root"
 cp "$bin" "$work/root/init"
 "$target_dir/release/kernel-check" export "$arch" "$work/root/cases"
+# (Each binary under its test's name, without cargo's hash.)
+copy_tests() {
+    mkdir -p "$1"
+    for b in "${@:2}"; do
+        cp "$b" "$1/$(basename "$b" | sed 's/-[0-9a-f]*$//')"
+    done
+}
+copy_tests "$work/root/tests" "${bins[@]}"
+# The shared policy one of them compiles (`docker_like_profile`), where this host has it: the
+# tests find it through PURE_SECCOMP_SHARED=/shared, which kernel-check sets.
+shared="${PURE_SECCOMP_SHARED:-$root/../shared}"
+if [[ -f $shared/policies/docker-default.json ]]; then
+    mkdir -p "$work/root/shared/policies"
+    cp "$shared/policies/docker-default.json" "$work/root/shared/policies/"
+fi
 if [[ -n $compat_bin ]]; then
     mkdir -p "$work/root/compat"
     cp "$compat_bin" "$work/root/compat/kernel-check"
     "$target_dir/release/kernel-check" export arm "$work/root/compat/cases"
+    if [[ ${#compat_bins[@]} -gt 0 ]]; then
+        copy_tests "$work/root/compat/tests" "${compat_bins[@]}"
+    fi
 fi
 (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
@@ -148,7 +185,7 @@ timeout "$timeout_s" "$qemu" "${qemu_args[@]}" -m 512 -nographic -nic none -no-r
     -append "console=$console panic=-1 quiet" </dev/null >"$work/console.log" 2>&1
 rc=$?
 set -e
-grep -E "^(compat: )?(kernel-check|mismatch|PASS|FAIL|exported/.*swapped)" "$work/console.log" || true
+grep -E "^(compat: )?(kernel-check|kernel tests|mismatch|PASS|FAIL|exported/.*swapped)" "$work/console.log" || true
 echo "qemu exit $rc; boot to power-off $((SECONDS - boot))s; total $((SECONDS - t0))s"
 if grep -q "^PASS kernel-check" "$work/console.log"; then
     exit 0
