@@ -659,6 +659,8 @@ const COMPAT_CHECK: &str = "/compat/kernel-check";
 /// VM's target by `tests/vm/run.sh`: each runs as on a native CI host, where a test that
 /// needs a kernel feature must not skip (`PURE_SECCOMP_REQUIRE_KERNEL=1`).
 const KERNEL_TESTS: &str = "/tests";
+/// Their 32-bit builds, which the compat run (`COMPAT_CHECK`) runs.
+const COMPAT_KERNEL_TESTS: &str = "/compat/tests";
 
 /// The shared material `tests/vm/run.sh` copies into the initramfs (the one policy a kernel
 /// test compiles); a test that finds nothing there skips with a printed reason.
@@ -743,7 +745,7 @@ fn run(prefix: &str, cases_dir: &Path) -> bool {
     let tests_dir = Path::new(if prefix.is_empty() {
         KERNEL_TESTS
     } else {
-        "/compat/tests"
+        COMPAT_KERNEL_TESTS
     });
     if tests_dir.is_dir() {
         match run_kernel_tests(prefix, tests_dir) {

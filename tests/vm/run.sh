@@ -138,16 +138,21 @@ test_bins() {
     cargo test --release -q --no-run --message-format=json --target "$1" \
         "${kernel_tests[@]/#/--test=}" | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p'
 }
-phase "cargo test --no-run --target $rust_target: ${kernel_tests[*]}"
-mapfile -t bins < <(test_bins "$rust_target")
-[[ ${#bins[@]} == "${#kernel_tests[@]}" ]] ||
-    { echo "expected ${#kernel_tests[@]} test binaries, got: ${bins[*]}" >&2; exit 1; }
+# (Into the array named $2; every one must build.)
+build_tests() {
+    phase "cargo test --no-run --target $1: ${kernel_tests[*]}"
+    mapfile -t "$2" < <(test_bins "$1")
+    local -n got="$2"
+    [[ ${#got[@]} == "${#kernel_tests[@]}" ]] ||
+        { echo "expected ${#kernel_tests[@]} test binaries for $1, got: ${got[*]}" >&2; exit 1; }
+}
+build_tests "$rust_target" bins
 compat_bins=()
 if [[ -n $compat_bin ]]; then
-    mapfile -t compat_bins < <(test_bins "$compat_target")
+    build_tests "$compat_target" compat_bins
 fi
 
-phase "initramfs: /init = kernel-check, /cases = programs exported here for $arch"
+phase "initramfs: /init = kernel-check, /cases = programs exported here for $arch, /tests"
 rm -rf "$work/root" && mkdir -p "$work/root"
 cp "$bin" "$work/root/init"
 "$target_dir/release/kernel-check" export "$arch" "$work/root/cases"
@@ -170,9 +175,7 @@ if [[ -n $compat_bin ]]; then
     mkdir -p "$work/root/compat"
     cp "$compat_bin" "$work/root/compat/kernel-check"
     "$target_dir/release/kernel-check" export arm "$work/root/compat/cases"
-    if [[ ${#compat_bins[@]} -gt 0 ]]; then
-        copy_tests "$work/root/compat/tests" "${compat_bins[@]}"
-    fi
+    copy_tests "$work/root/compat/tests" "${compat_bins[@]}"
 fi
 (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
