@@ -696,21 +696,19 @@ fn run_kernel_tests(prefix: &str, dir: &Path) -> Res<(usize, usize)> {
     Ok((passed, bins.len()))
 }
 
-/// As PID 1: what the test binaries expect of a system beyond `/proc`: `/dev` (they open
+/// As PID 1: the system the checks and the test binaries expect: `/proc`, `/dev` (they open
 /// `/dev/null`) and a `/tmp`.
-fn mount_dev_and_tmp() {
-    // SAFETY: creating directories and mounting devtmpfs in our own initramfs.
-    unsafe {
-        libc::mkdir(c"/dev".as_ptr(), 0o755);
-        libc::mount(
-            c"devtmpfs".as_ptr(),
-            c"/dev".as_ptr(),
-            c"devtmpfs".as_ptr(),
-            0,
-            std::ptr::null(),
-        );
-        libc::mkdir(c"/tmp".as_ptr(), 0o1777);
+fn set_up_system() {
+    for (fs, dir, mode) in [(c"proc", c"/proc", 0o555), (c"devtmpfs", c"/dev", 0o755)] {
+        // SAFETY: creating a directory and mounting a kernel file system on it, in our own
+        // initramfs.
+        unsafe {
+            libc::mkdir(dir.as_ptr(), mode);
+            libc::mount(fs.as_ptr(), dir.as_ptr(), fs.as_ptr(), 0, std::ptr::null());
+        }
     }
+    // SAFETY: creating a directory in our own initramfs.
+    unsafe { libc::mkdir(c"/tmp".as_ptr(), 0o1777) };
 }
 
 /// Runs the checks; `prefix` starts every line (the compat run's lines must not look like
@@ -788,18 +786,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let pid1 = std::process::id() == 1;
     if pid1 {
-        // SAFETY: mounting procfs on /proc of our own initramfs.
-        unsafe {
-            libc::mkdir(c"/proc".as_ptr(), 0o555);
-            libc::mount(
-                c"proc".as_ptr(),
-                c"/proc".as_ptr(),
-                c"proc".as_ptr(),
-                0,
-                std::ptr::null(),
-            );
-        }
-        mount_dev_and_tmp();
+        set_up_system();
     }
     let code = match args.get(1).map(String::as_str) {
         Some("export") => match (args.get(2).and_then(|a| parse_arch(a)), args.get(3)) {
