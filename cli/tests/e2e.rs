@@ -8,8 +8,25 @@ use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pure-seccomp");
 
+/// The command, ready for arguments. With `PURE_SECCOMP_E2E_RUNNER` set (an emulator and its
+/// options, such as `qemu-s390x-static -L /usr/s390x-linux-gnu`), it runs under that: how CI
+/// runs these tests for another architecture's binary, as cargo's `runner` runs the test
+/// binary itself (cargo does not hand its runner to the processes a test starts).
+fn pure_seccomp() -> Command {
+    let runner = std::env::var("PURE_SECCOMP_E2E_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(emulator) => {
+            let mut c = Command::new(emulator);
+            c.args(words).arg(BIN);
+            c
+        }
+        None => Command::new(BIN),
+    }
+}
+
 fn cmd(args: &[&str]) -> Output {
-    Command::new(BIN)
+    pure_seccomp()
         .args(args)
         .output()
         .expect("the pure-seccomp binary runs")
@@ -58,6 +75,10 @@ fn native() -> &'static str {
         "riscv64"
     } else if cfg!(target_arch = "s390x") {
         "s390x"
+    } else if cfg!(target_arch = "arm") {
+        "arm"
+    } else if cfg!(target_arch = "x86") {
+        "x86"
     } else {
         "native"
     }
@@ -160,6 +181,7 @@ fn passes_switched_off_change_the_length_not_the_verdicts() {
     );
     assert!(length(&all_on) < length(&all_off), "{all_on}\n{all_off}");
     // The same verdicts, whatever the passes.
+    let mut checked = 0;
     for syscall in [
         "read",
         "openat",
@@ -178,9 +200,16 @@ fn passes_switched_off_change_the_length_not_the_verdicts() {
                 .lines()
                 .find(|l| l.starts_with("verdict:"))
                 .map(str::to_string);
-            (o.status.code(), line)
+            (o.status.code(), line, stderr(&o))
         };
         let want = verdict(&[]);
+        // (On s390x, libseccomp 2.5.4, and so this crate, reaches `socket` only through
+        // socketcall(2): pseudo number -101.)
+        if want.0 == Some(2) && want.2.contains("does not exist on") {
+            eprintln!("{syscall}: {}", want.2.trim());
+            continue;
+        }
+        checked += 1;
         assert!(want.1.is_some(), "{syscall}: {want:?}");
         assert_eq!(verdict(&["--no-pass", "all"]), want, "{syscall}");
         assert_eq!(verdict(&["--no-pass", "prune"]), want, "{syscall}");
@@ -188,6 +217,7 @@ fn passes_switched_off_change_the_length_not_the_verdicts() {
         assert_eq!(verdict(&["--no-pass", "sink"]), want, "{syscall}");
         assert_eq!(verdict(&["--no-pass", "broad-first"]), want, "{syscall}");
     }
+    assert!(checked >= 6, "{checked} of the 7 syscalls exist on {arch}");
     // A pass that does not exist is refused, with the names that do.
     let o = cmd(&["compile", "--no-pass", "inline"]);
     assert_eq!(o.status.code(), Some(2));
@@ -589,7 +619,7 @@ fn audit_flags_a_weak_policy_and_passes_a_strong_one() {
 /// Whether this kernel lets an unprivileged process load seccomp filters (it always should
 /// on Linux; a container runtime may forbid seccomp(2) itself).
 fn seccomp_usable() -> bool {
-    let ok = Command::new(BIN)
+    let ok = pure_seccomp()
         .args(["run", "-", "--", "/bin/true"])
         .status()
         .is_ok_and(|s| s.success());
@@ -614,7 +644,7 @@ fn run_denies_a_forbidden_syscall() {
     .unwrap();
     let target = dir.join("made");
     let script = format!("mkdir {}", s(&target));
-    let o = Command::new(BIN)
+    let o = pure_seccomp()
         .args(["run", s(&policy), "--", "/bin/sh", "-c", &script])
         .output()
         .unwrap();
@@ -626,14 +656,14 @@ fn run_denies_a_forbidden_syscall() {
         stderr(&o)
     );
     // The same command under a policy that allows it.
-    let o = Command::new(BIN)
+    let o = pure_seccomp()
         .args(["run", "-", "--", "/bin/sh", "-c", &script])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(target.is_dir());
     // The command's exit status comes back; a KILL action shows as 128 + SIGSYS.
-    let o = Command::new(BIN)
+    let o = pure_seccomp()
         .args(["run", "-", "--", "/bin/sh", "-c", "exit 7"])
         .output()
         .unwrap();
@@ -645,14 +675,14 @@ fn run_denies_a_forbidden_syscall() {
             "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_KILL_PROCESS"}]}"#,
     )
     .unwrap();
-    let o = Command::new(BIN)
+    let o = pure_seccomp()
         .args(["run", s(&kill), "--", "uname"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(128 + 31), "{}", stderr(&o));
     assert!(stderr(&o).contains("SIGSYS"), "{}", stderr(&o));
     // A missing command: 127.
-    let o = Command::new(BIN)
+    let o = pure_seccomp()
         .args(["run", "-", "--", "/no/such/command"])
         .output()
         .unwrap();
@@ -667,7 +697,7 @@ fn learn_writes_a_profile_the_program_then_runs_under() {
     }
     let dir = scratch("learn");
     let profile = dir.join("true.json");
-    let o = Command::new(BIN)
+    let o = pure_seccomp()
         .args(["learn", "-o", s(&profile), "--", "/bin/true"])
         .output()
         .unwrap();
@@ -695,7 +725,7 @@ fn learn_writes_a_profile_the_program_then_runs_under() {
         "{names:?}"
     );
     // The program runs under its learned profile ...
-    let o = Command::new(BIN)
+    let o = pure_seccomp()
         .args(["run", s(&profile), "--", "/bin/true"])
         .output()
         .unwrap();
@@ -707,7 +737,7 @@ fn learn_writes_a_profile_the_program_then_runs_under() {
 
     // Argument values of chosen syscalls: the shell's exit code reaches exit_group.
     let profile = dir.join("sh.json");
-    let o = Command::new(BIN)
+    let o = pure_seccomp()
         .args([
             "learn",
             "--args",
@@ -910,7 +940,7 @@ fn learn_falls_back_to_log_with_a_warning() {
     }
     let dir = scratch("learn-log");
     let profile = dir.join("p.json");
-    let o = Command::new(BIN)
+    let o = pure_seccomp()
         .env("PURE_SECCOMP_LEARN_MODE", "log")
         .args(["learn", "-o", s(&profile), "--", "/bin/sh", "-c", "exit 4"])
         .output()
