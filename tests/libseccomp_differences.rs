@@ -31,11 +31,20 @@ fn ret(ctx: &ScmpFilterContext, data: &SeccompData) -> u32 {
     got
 }
 
-fn x86_only(default: ScmpAction) -> ScmpFilterContext {
+/// A filter of the given architectures only, whatever the host (the native one removed), in
+/// libseccomp 2.5.4's compat mode or not.
+fn only(default: ScmpAction, compat: bool, arches: &[ScmpArch]) -> ScmpFilterContext {
     let mut ctx = ScmpFilterContext::new(default).unwrap();
+    ctx.__emulate_libseccomp_2_5_4(compat);
     ctx.remove_arch(ScmpArch::native()).unwrap();
-    ctx.add_arch(ScmpArch::X86).unwrap();
+    for &arch in arches {
+        ctx.add_arch(arch).unwrap();
+    }
     ctx
+}
+
+fn x86_only(default: ScmpAction) -> ScmpFilterContext {
+    only(default, false, &[ScmpArch::X86])
 }
 
 fn data(arch: u32, nr: i32, args: [u64; 6]) -> SeccompData {
@@ -76,12 +85,8 @@ fn priority_placeholder_does_not_disable_the_rules() {
 fn pseudo_syscall_rule_does_not_disable_the_rules() {
     let read = ScmpSyscall::from_name("read").unwrap();
     for compat in [false, true] {
-        let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
-        ctx.__emulate_libseccomp_2_5_4(compat);
         // x86_64 with x32, whatever the host.
-        ctx.remove_arch(ScmpArch::native()).unwrap();
-        ctx.add_arch(ScmpArch::X8664).unwrap();
-        ctx.add_arch(ScmpArch::X32).unwrap();
+        let mut ctx = only(ScmpAction::Allow, compat, &[ScmpArch::X8664, ScmpArch::X32]);
         ctx.add_rule_conditional(ScmpAction::Errno(1), read, &[scmp_cmp!($arg0 == 3)])
             .unwrap();
         ctx.add_rule(
@@ -102,11 +107,8 @@ fn pseudo_syscall_rule_does_not_disable_the_rules() {
 fn failed_rule_keeps_architectures() {
     let read = ScmpSyscall::from_name("read").unwrap();
     for compat in [false, true] {
-        let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
-        ctx.__emulate_libseccomp_2_5_4(compat);
         // An x86_64 filter whatever the host, to which x86 joins.
-        ctx.remove_arch(ScmpArch::native()).unwrap();
-        ctx.add_arch(ScmpArch::X8664).unwrap();
+        let mut ctx = only(ScmpAction::Errno(1), compat, &[ScmpArch::X8664]);
         ctx.add_rule(ScmpAction::Allow, read).unwrap();
         ctx.add_arch(ScmpArch::X86).unwrap();
         // 100000 is no syscall: EFAULT.
@@ -187,11 +189,11 @@ fn failed_rule_after_an_architecture_removal_keeps_the_filter() {
             .as_raw_syscall()
     };
     for compat in [false, true] {
-        let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
-        ctx.__emulate_libseccomp_2_5_4(compat);
-        ctx.remove_arch(ScmpArch::native()).unwrap();
-        ctx.add_arch(ScmpArch::Ppc64).unwrap();
-        ctx.add_arch(ScmpArch::Ppc).unwrap();
+        let mut ctx = only(
+            ScmpAction::KillThread,
+            compat,
+            &[ScmpArch::Ppc64, ScmpArch::Ppc],
+        );
         ctx.add_rule(ScmpAction::Errno(1), ioctl).unwrap();
         ctx.add_rule_conditional(ScmpAction::Errno(1), write, &[scmp_cmp!($arg0 == 1)])
             .unwrap();
@@ -227,9 +229,7 @@ fn failed_rule_after_an_architecture_removal_keeps_the_filter() {
 /// matches.
 #[test]
 fn comparisons_test_their_own_argument() {
-    let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
-    ctx.remove_arch(ScmpArch::native()).unwrap();
-    ctx.add_arch(ScmpArch::Parisc64).unwrap();
+    let mut ctx = only(ScmpAction::Errno(1), false, &[ScmpArch::Parisc64]);
     ctx.set_ctl_optimize(2).unwrap();
     let memfd = ScmpSyscall::from_name("memfd_create").unwrap();
     ctx.add_rule_conditional(
@@ -320,10 +320,7 @@ fn rules_that_hang_libseccomp_terminate() {
 #[test]
 fn range_rules_on_64_bit_arguments_merge_correctly() {
     for compat in [false, true] {
-        let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
-        ctx.__emulate_libseccomp_2_5_4(compat);
-        ctx.remove_arch(ScmpArch::native()).unwrap();
-        ctx.add_arch(ScmpArch::Aarch64).unwrap();
+        let mut ctx = only(ScmpAction::KillThread, compat, &[ScmpArch::Aarch64]);
         let sys = ScmpSyscall::from_name("ioctl").unwrap();
         ctx.add_rule_conditional(ScmpAction::Allow, sys, &[scmp_cmp!($arg0 < 0x1_0000_0009)])
             .unwrap();
@@ -429,13 +426,7 @@ fn conditions_on_multiplexed_socket_calls_fail_closed() {
 #[test]
 fn rules_forked_by_a_range_merge_as_they_say() {
     let (allow, errno, kill) = (0x7fff_0000, 0x0005_0001, 0);
-    let x86_64 = |compat: bool| {
-        let mut ctx = ScmpFilterContext::new(ScmpAction::Errno(1)).unwrap();
-        ctx.__emulate_libseccomp_2_5_4(compat);
-        ctx.remove_arch(ScmpArch::native()).unwrap();
-        ctx.add_arch(ScmpArch::X8664).unwrap();
-        ctx
-    };
+    let x86_64 = |compat: bool| only(ScmpAction::Errno(1), compat, &[ScmpArch::X8664]);
     let nr_x86_64 = |name: &str| {
         ScmpSyscall::from_name_by_arch(name, ScmpArch::X8664)
             .unwrap()
@@ -526,10 +517,7 @@ fn a_rule_conflicting_with_what_libseccomp_dropped_is_refused() {
         .as_raw_syscall();
     let q = |a0, a2| data(AUDIT_X86_64, nr, [a0, 0, a2, 0, 0, 0]);
     for compat in [false, true] {
-        let mut ctx = ScmpFilterContext::new(ScmpAction::KillProcess).unwrap();
-        ctx.__emulate_libseccomp_2_5_4(compat);
-        ctx.remove_arch(ScmpArch::native()).unwrap();
-        ctx.add_arch(ScmpArch::X8664).unwrap();
+        let mut ctx = only(ScmpAction::KillProcess, compat, &[ScmpArch::X8664]);
         let (first, second) = (
             [scmp_cmp!($arg0 > 100)],
             [scmp_cmp!($arg2 <= 5), scmp_cmp!($arg0 > 0)],
@@ -582,10 +570,7 @@ fn a_rule_conflicting_with_what_libseccomp_dropped_is_refused() {
 #[test]
 fn a_forked_rule_pruned_under_one_edge_is_counted_apart() {
     let priority = |compat: bool| {
-        let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
-        ctx.__emulate_libseccomp_2_5_4(compat);
-        ctx.remove_arch(ScmpArch::native()).unwrap();
-        ctx.add_arch(ScmpArch::X8664).unwrap();
+        let mut ctx = only(ScmpAction::KillThread, compat, &[ScmpArch::X8664]);
         // (Named through the native architecture, as the API takes it; queried by x86_64's
         // number.)
         let mprotect = ScmpSyscall::from_name("mprotect").unwrap();
@@ -733,10 +718,7 @@ fn syscall_minus_1_in_two_architectures_rules_is_judged_alike_at_both_levels() {
     let call = data(AUDIT_X86_64, -1, [5, 0, 0, 0, 0, 0]);
     for compat in [false, true] {
         for level in [1, 2] {
-            let mut ctx = ScmpFilterContext::new(ScmpAction::KillThread).unwrap();
-            ctx.__emulate_libseccomp_2_5_4(compat);
-            ctx.remove_arch(ScmpArch::native()).unwrap();
-            ctx.add_arch(ScmpArch::X8664).unwrap();
+            let mut ctx = only(ScmpAction::KillThread, compat, &[ScmpArch::X8664]);
             ctx.set_ctl_optimize(level).unwrap();
             ctx.set_api_tskip(true).unwrap();
             ctx.add_rule_conditional(ScmpAction::Allow, skip, &[scmp_cmp!($arg0 == 5)])
@@ -780,10 +762,7 @@ fn a_shorter_rule_drops_every_branch_it_covers() {
         .as_raw_syscall();
     for compat in [false, true] {
         for single_first in [false, true] {
-            let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
-            ctx.__emulate_libseccomp_2_5_4(compat);
-            ctx.remove_arch(ScmpArch::native()).unwrap();
-            ctx.add_arch(ScmpArch::X8664).unwrap();
+            let mut ctx = only(ScmpAction::Allow, compat, &[ScmpArch::X8664]);
             let rules = match single_first {
                 false => [&pairs[0], &pairs[1], &single],
                 true => [&single, &pairs[0], &pairs[1]],
@@ -923,10 +902,7 @@ fn walking_past_the_stop_returns_what_libseccomp_found() {
             .as_raw_syscall();
         let mut texts = Vec::new();
         for compat in [false, true] {
-            let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
-            ctx.__emulate_libseccomp_2_5_4(compat);
-            ctx.remove_arch(ScmpArch::native()).unwrap();
-            ctx.add_arch(ScmpArch::X86).unwrap();
+            let mut ctx = only(ScmpAction::Allow, compat, &[ScmpArch::X86]);
             for (action, cmps) in &rules {
                 ctx.add_rule_conditional(*action, sys, cmps).unwrap();
             }
