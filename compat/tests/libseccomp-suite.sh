@@ -2,10 +2,11 @@
 # Runs libseccomp's own regression suite (tests/regression of the C library's source) against
 # pure-seccomp's C library (compat/libseccomp-c: libseccomp.so.2 and our seccomp.h).
 #
-# The source comes from Debian at run time (`apt-get source`, after adding a deb-src line when
-# there is none); nothing of libseccomp is kept in this repository. Its test programs and
-# tools are compiled directly with gcc (no autotools) against our headers and linked against
-# our library; the `regression` script then runs unmodified, in the modes given.
+# The source comes from Debian at run time (`apt-get source`, after adding a deb-src line for
+# a suite apt has no sources of); nothing of libseccomp is kept in this repository. Its test
+# programs and tools are compiled directly with gcc (no autotools) against our headers and
+# linked against our library; the `regression` script then runs unmodified, in the modes
+# given.
 #
 # Usage: compat/tests/libseccomp-suite.sh
 # Env:   SUITES   Debian suites to take libseccomp from (default "trixie bookworm":
@@ -14,7 +15,8 @@
 #        JOBS     parallel compilers and test batches (default: nproc)
 #        KEEP=1   keep the work directory
 #        CARGO_TARGET_DIR as usual (default: <repo>/target/compat)
-#        ALLOW_APT_CHANGES=0 do not add a deb-src source (then fail if there is none)
+#        ALLOW_APT_CHANGES=0 do not add a deb-src source (then a suite apt has no sources of
+#                 is not fetched: exit 3)
 # Output: per suite and type, the regression script's summary; then one line per suite,
 #        `libseccomp X: N passed, N failed, N errored, N skipped of N`, and the failed tests
 #        with their classification (from compat/tests/libseccomp-suite-expected.txt).
@@ -53,25 +55,33 @@ cp "$compat/libseccomp-c/include/seccomp.h" "$compat/libseccomp-c/include/seccom
 
 # --- 2. libseccomp's sources ------------------------------------------------------------------
 command -v dpkg-source >/dev/null || die "dpkg-source is missing (apt-get install dpkg-dev)"
-if ! grep -rqs "^Types:.*deb-src\|^deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    [ "${ALLOW_APT_CHANGES:-1}" = 1 ] || die "no deb-src source configured"
-    cat > /etc/apt/sources.list.d/pure-seccomp-libseccomp-src.sources <<'EOF'
+# apt-get source finds a suite only where a deb-src line names it: a machine configured for
+# its own release's sources (bookworm's, say) has none for trixie. So a suite that cannot be
+# fetched gets a deb-src source of its own, once, and is tried again.
+fetch() {
+    (cd "$work/dl-$1" && timeout 300 apt-get source -qq --download-only "libseccomp/$1" \
+        >/dev/null 2>&1)
+}
+add_source() {
+    local file=/etc/apt/sources.list.d/pure-seccomp-libseccomp-src-$1.sources
+    [ "${ALLOW_APT_CHANGES:-1}" = 1 ] && [ ! -e "$file" ] || return 1
+    echo "(adding a deb-src source for $1: $file)" >&2
+    cat > "$file" <<EOF
 Types: deb-src
 URIs: http://deb.debian.org/debian
-Suites: bookworm trixie
+Suites: $1
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
     timeout 300 apt-get update -qq || die "apt-get update failed"
-fi
+}
 
 summary=()
 status=0
 for suite in $suites; do
     src=$work/src-$suite
     mkdir -p "$work/dl-$suite"
-    if ! (cd "$work/dl-$suite" && timeout 300 apt-get source -qq --download-only "libseccomp/$suite" \
-        >/dev/null 2>&1); then
+    if ! fetch "$suite" && ! { add_source "$suite" && fetch "$suite"; }; then
         echo "!!! libseccomp/$suite: apt-get source failed" >&2
         [ "$status" -ne 0 ] || status=3
         continue
