@@ -131,11 +131,12 @@ file "$bin" | grep -Eq "statically linked|static-pie linked" ||
 # The crate's tests that load filters, built for the VM as kernel-check is (static), so
 # that kernel-check runs them on the VM's kernel: every load flag, user notification,
 # attributes, on a kernel of this architecture. (`--message-format=json`: the test binaries'
-# paths; no jq needed.)
+# paths; no jq needed. `--all-features`: as .ci/run's qemu-user steps build the same tests for
+# the same targets, so that one build serves both.)
 kernel_tests=(bad_input build_host kernel_accepts_generated kernel_ctx kernel_ctx_attrs kernel_load
     notify security)
 test_bins() {
-    cargo test --release -q --no-run --message-format=json --target "$1" \
+    cargo test --release -q --no-run --all-features --message-format=json --target "$1" \
         "${kernel_tests[@]/#/--test=}" | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p'
 }
 # (Into the array named $2; every one must build.)
