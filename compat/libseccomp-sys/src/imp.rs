@@ -13,7 +13,7 @@ use pure_seccomp::{
     ScmpNotifReq, ScmpNotifResp, ScmpSyscall, ScmpVersion,
 };
 use std::collections::BTreeSet;
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::os::fd::BorrowedFd;
 use std::os::raw::{c_char, c_int, c_uint, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -550,7 +550,11 @@ pub unsafe extern "C" fn seccomp_load(ctx: const_scmp_filter_ctx) -> c_int {
 ///
 /// `ctx` is NULL or a live context; `value` is NULL or valid for a write.
 #[export_name = "seccomp_attr_get"]
-unsafe extern "C" fn attr_get(ctx: const_scmp_filter_ctx, attr: c_uint, value: *mut u32) -> c_int {
+pub(crate) unsafe extern "C" fn attr_get(
+    ctx: const_scmp_filter_ctx,
+    attr: c_uint,
+    value: *mut u32,
+) -> c_int {
     guard(EFAULT, || {
         // SAFETY: the caller's contract.
         let (Some(ctx), Some(attr)) = (unsafe { ctx_ref(ctx) }, attr_of(attr)) else {
@@ -576,7 +580,7 @@ unsafe extern "C" fn attr_get(ctx: const_scmp_filter_ctx, attr: c_uint, value: *
 ///
 /// `ctx` is NULL or a context from [`seccomp_init`] not in use elsewhere.
 #[export_name = "seccomp_attr_set"]
-unsafe extern "C" fn attr_set(ctx: scmp_filter_ctx, attr: c_uint, value: u32) -> c_int {
+pub(crate) unsafe extern "C" fn attr_set(ctx: scmp_filter_ctx, attr: c_uint, value: u32) -> c_int {
     guard(EFAULT, || {
         // SAFETY: the caller's contract.
         let (Some(ctx), Some(attr)) = (unsafe { ctx_mut(ctx) }, attr_of(attr)) else {
@@ -586,12 +590,20 @@ unsafe extern "C" fn attr_set(ctx: scmp_filter_ctx, attr: c_uint, value: u32) ->
     })
 }
 
-/// A `malloc`ed copy of `s` (NULL if it has a NUL byte or memory runs out).
+/// A `malloc`ed copy of `s`, NUL-terminated (NULL if it has a NUL byte or memory runs out).
 fn c_strdup(s: &str) -> *const c_char {
-    match CString::new(s) {
-        // SAFETY: a valid NUL-terminated string.
-        Ok(c) => unsafe { libc::strdup(c.as_ptr()) },
-        Err(_) => std::ptr::null(),
+    if s.as_bytes().contains(&0) {
+        return std::ptr::null();
+    }
+    // SAFETY: `malloc` returns NULL or `s.len() + 1` writable bytes, which receive the string
+    // and its NUL.
+    unsafe {
+        let p = libc::malloc(s.len() + 1).cast::<u8>();
+        if !p.is_null() {
+            std::ptr::copy_nonoverlapping(s.as_ptr(), p, s.len());
+            p.add(s.len()).write(0);
+        }
+        p.cast()
     }
 }
 

@@ -6,6 +6,43 @@ use pure_seccomp::{scmp_cmp, ScmpAction, ScmpArch, ScmpFilterContext, ScmpSyscal
 use std::ffi::{CStr, CString};
 use std::ptr;
 
+/// `seccomp_rule_add` called as C calls it, variadic; under Miri, the array form, since Miri
+/// refuses a variadic call to the symbol's non-variadic definition (which the crate's docs
+/// explain) however the two line up in the targets' calling conventions.
+macro_rules! rule_add {
+    ($ctx:expr, $action:expr, $nr:expr, $cnt:expr $(, $arg:expr)*) => {{
+        #[cfg(not(miri))]
+        let rc = seccomp_rule_add($ctx, $action, $nr, $cnt $(, $arg)*);
+        #[cfg(miri)]
+        let rc = {
+            let args: &[scmp_arg_cmp] = &[$($arg),*];
+            seccomp_rule_add_array($ctx, $action, $nr, $cnt, args.as_ptr())
+        };
+        rc
+    }};
+}
+
+/// `seccomp_attr_get` and `seccomp_attr_set` as declared (the attribute a `scmp_filter_attr`);
+/// under Miri, their definitions, which take it as C passes any `enum`, an integer.
+macro_rules! attr_get {
+    ($ctx:expr, $attr:expr, $value:expr) => {{
+        #[cfg(not(miri))]
+        let rc = seccomp_attr_get($ctx, $attr, $value);
+        #[cfg(miri)]
+        let rc = imp::attr_get($ctx, $attr as std::os::raw::c_uint, $value);
+        rc
+    }};
+}
+macro_rules! attr_set {
+    ($ctx:expr, $attr:expr, $value:expr) => {{
+        #[cfg(not(miri))]
+        let rc = seccomp_attr_set($ctx, $attr, $value);
+        #[cfg(miri)]
+        let rc = imp::attr_set($ctx, $attr as std::os::raw::c_uint, $value);
+        rc
+    }};
+}
+
 fn nr(name: &str) -> i32 {
     ScmpSyscall::from_name(name).unwrap().as_raw_syscall()
 }
@@ -64,7 +101,7 @@ fn rules_through_the_c_api_compile_as_through_rust() {
     unsafe {
         let ctx = seccomp_init(SCMP_ACT_ERRNO(1));
         assert!(!ctx.is_null());
-        assert_eq!(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, read, 0), 0);
+        assert_eq!(rule_add!(ctx, SCMP_ACT_ALLOW, read, 0), 0);
         let a0 = scmp_arg_cmp {
             arg: 0,
             op: scmp_compare::SCMP_CMP_LE,
@@ -77,8 +114,8 @@ fn rules_through_the_c_api_compile_as_through_rust() {
             datum_a: 0xff,
             datum_b: 0x54,
         };
-        assert_eq!(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, write, 1, a0), 0);
-        assert_eq!(seccomp_rule_add(ctx, SCMP_ACT_TRAP, ioctl, 2, a0, a1), 0);
+        assert_eq!(rule_add!(ctx, SCMP_ACT_ALLOW, write, 1, a0), 0);
+        assert_eq!(rule_add!(ctx, SCMP_ACT_TRAP, ioctl, 2, a0, a1), 0);
         let arr = [a0, a1];
         assert_eq!(
             seccomp_rule_add_array(ctx, SCMP_ACT_KILL_PROCESS, nr("openat"), 2, arr.as_ptr()),
@@ -115,10 +152,7 @@ fn errors_follow_libseccomp() {
         assert!(seccomp_init(0x1234_5678).is_null());
         assert!(seccomp_init(SCMP_ACT_ERRNO(4095)).is_null());
         let ctx = seccomp_init(SCMP_ACT_ALLOW);
-        assert_eq!(
-            seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr("read"), 0),
-            -libc::EACCES
-        );
+        assert_eq!(rule_add!(ctx, SCMP_ACT_ALLOW, nr("read"), 0), -libc::EACCES);
         let bad_op = scmp_arg_cmp {
             arg: 9,
             op: scmp_compare::SCMP_CMP_EQ,
@@ -126,7 +160,7 @@ fn errors_follow_libseccomp() {
             datum_b: 0,
         };
         assert_eq!(
-            seccomp_rule_add(ctx, SCMP_ACT_TRAP, nr("read"), 1, bad_op),
+            rule_add!(ctx, SCMP_ACT_TRAP, nr("read"), 1, bad_op),
             -libc::EINVAL
         );
         assert_eq!(
@@ -134,30 +168,30 @@ fn errors_follow_libseccomp() {
             -libc::EINVAL
         );
         assert_eq!(
-            seccomp_rule_add(ptr::null_mut(), SCMP_ACT_TRAP, 0, 0),
+            rule_add!(ptr::null_mut(), SCMP_ACT_TRAP, 0, 0),
             -libc::EINVAL
         );
         let mut v = 0u32;
         assert_eq!(
-            seccomp_attr_get(ctx, scmp_filter_attr::_SCMP_FLTATR_MIN, &mut v),
+            attr_get!(ctx, scmp_filter_attr::_SCMP_FLTATR_MIN, &mut v),
             -libc::EINVAL
         );
         assert_eq!(
-            seccomp_attr_get(ctx, scmp_filter_attr::SCMP_FLTATR_CTL_OPTIMIZE, &mut v),
+            attr_get!(ctx, scmp_filter_attr::SCMP_FLTATR_CTL_OPTIMIZE, &mut v),
             0
         );
         assert_eq!(v, 1);
         assert_eq!(
-            seccomp_attr_set(ctx, scmp_filter_attr::SCMP_FLTATR_CTL_OPTIMIZE, 2),
+            attr_set!(ctx, scmp_filter_attr::SCMP_FLTATR_CTL_OPTIMIZE, 2),
             0
         );
         assert_eq!(
-            seccomp_attr_get(ctx, scmp_filter_attr::SCMP_FLTATR_CTL_OPTIMIZE, &mut v),
+            attr_get!(ctx, scmp_filter_attr::SCMP_FLTATR_CTL_OPTIMIZE, &mut v),
             0
         );
         assert_eq!(v, 2);
         assert_eq!(
-            seccomp_attr_set(ctx, scmp_filter_attr::SCMP_FLTATR_ACT_DEFAULT, 0),
+            attr_set!(ctx, scmp_filter_attr::SCMP_FLTATR_ACT_DEFAULT, 0),
             -libc::EACCES
         );
         let native = seccomp_arch_native();
@@ -189,17 +223,14 @@ fn borrowed_contexts_are_read_only() {
     let p = rust.as_ptr();
     // SAFETY: `rust` outlives `p` and is not used meanwhile.
     unsafe {
+        assert_eq!(rule_add!(p, SCMP_ACT_TRAP, nr("read"), 0), -libc::EINVAL);
         assert_eq!(
-            seccomp_rule_add(p, SCMP_ACT_TRAP, nr("read"), 0),
-            -libc::EINVAL
-        );
-        assert_eq!(
-            seccomp_attr_set(p, scmp_filter_attr::SCMP_FLTATR_CTL_OPTIMIZE, 2),
+            attr_set!(p, scmp_filter_attr::SCMP_FLTATR_CTL_OPTIMIZE, 2),
             -libc::EINVAL
         );
         let mut v = 0;
         assert_eq!(
-            seccomp_attr_get(p, scmp_filter_attr::SCMP_FLTATR_CTL_NNP, &mut v),
+            attr_get!(p, scmp_filter_attr::SCMP_FLTATR_CTL_NNP, &mut v),
             0
         );
         assert_eq!(v, 1);
@@ -265,7 +296,10 @@ fn version_and_api() {
     unsafe {
         let v = &*seccomp_version();
         assert_eq!((v.major, v.minor), (2, 6));
-        assert!(seccomp_api_get() >= 1);
+        // (Under Miri, which cannot make the probing seccomp(2) call, the level is not read.)
+        if !cfg!(miri) {
+            assert!(seccomp_api_get() >= 1);
+        }
         assert_eq!(seccomp_api_set(1000), -libc::EINVAL);
     }
 }
@@ -277,7 +311,7 @@ fn transactions_and_pfc() {
         let ctx = seccomp_init(SCMP_ACT_ALLOW);
         let before = program(ctx);
         assert_eq!(seccomp_transaction_start(ctx), 0);
-        assert_eq!(seccomp_rule_add(ctx, SCMP_ACT_TRAP, nr("read"), 0), 0);
+        assert_eq!(rule_add!(ctx, SCMP_ACT_TRAP, nr("read"), 0), 0);
         seccomp_transaction_reject(ctx);
         assert_eq!(program(ctx), before);
         let mut fds = [0; 2];
