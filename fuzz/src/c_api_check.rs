@@ -291,9 +291,9 @@ pub fn check(data: &[u8]) {
         let Some(op) = b.u8() else {
             return;
         };
-        let Some(()) = one_call(&mut pair, op, &mut b) else {
+        if one_call(&mut pair, op, &mut b).is_none() {
             return;
-        };
+        }
     }
 }
 
