@@ -785,8 +785,8 @@ fn compare_pfc(
         return;
     }
     // (Compat mode reproduces the priorities and placeholders libseccomp loses; the normal
-    // mode keeps them.)
-    let lost = pfc::priorities_lost(ctx);
+    // mode keeps them. A multiplexer's entry may be a placeholder in one mode alone.)
+    let lost = pfc::priorities_lost(ctx).or_else(|| pfc::multiplexer_counted_apart(ctx, twin));
     let explain = |t: Option<&pfc::Block>, o: Option<&pfc::Block>| {
         pfc_reason(ctx, t.or(o)?).or_else(|| pfc::normal_mode_reason(ctx, twin, t, o))
     };

@@ -222,7 +222,10 @@ fn run_case(seed: u64) -> usize {
                 compat.set_syscall_priority(sys, p).is_ok(),
                 normal.set_syscall_priority(sys, p).is_ok(),
             );
-            assert_eq!(c, n, "seed {seed}: set_syscall_priority({sys:?}, {p})");
+            calls.push(format!(
+                "set_syscall_priority({sys:?}, {p}): compat {c:?}, normal {n:?}"
+            ));
+            assert_eq!(c, n, "seed {seed}: set_syscall_priority: {calls:#?}");
             continue;
         }
         let action = rand_action(&mut r);
@@ -389,7 +392,9 @@ fn compare_pfc(
         pfc::either_mode_reason(compat, t.or(o)?)
             .or_else(|| pfc::normal_mode_reason(compat, normal, t, o))
     };
-    let why = match pfc::compare(&tc, &tn, explain, pfc::priorities_lost(compat)) {
+    let reorder =
+        pfc::priorities_lost(compat).or_else(|| pfc::multiplexer_counted_apart(compat, normal));
+    let why = match pfc::compare(&tc, &tn, explain, reorder) {
         pfc::Compared::Same => "the same",
         pfc::Compared::Explained(why) => why,
         pfc::Compared::Differs(what) => panic!(

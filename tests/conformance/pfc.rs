@@ -227,6 +227,24 @@ pub fn priorities_lost(compat: &ScmpFilterContext) -> Option<&'static str> {
         .then_some("2: priorities and placeholders libseccomp loses after a failed rule")
 }
 
+/// Why the normal mode's level-2 text may search its blocks otherwise than compat mode's
+/// (libseccomp 2.5.4's) where every block is the same: a socket/ipc multiplexer's entry was
+/// made by a rule in one mode and by `set_syscall_priority` in the other (6: the normal mode
+/// makes no multiplexer entry for a conditional rule that libseccomp applies to the
+/// multiplexer's registers, so a priority given next makes a placeholder there), and
+/// libseccomp counts the entries rules made to size its binary search.
+pub fn multiplexer_counted_apart(
+    compat: &ScmpFilterContext,
+    normal: &ScmpFilterContext,
+) -> Option<&'static str> {
+    ScmpArch::all()
+        .any(|a| {
+            multiplexers(a)
+                .any(|nr| compat.__entry_made_by_rule(a, nr) != normal.__entry_made_by_rule(a, nr))
+        })
+        .then_some("6: a socket/ipc multiplexer's entry made by a rule in one mode only")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
