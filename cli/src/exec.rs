@@ -327,11 +327,31 @@ impl Progress {
     }
 }
 
-/// Supervises the child through its listener until no task uses the filter any more.
-fn supervise(listener: &OwnedFd, watches: &[ArgWatch], seen: &mut Seen) {
+/// Supervises the child `pid` through its listener until no task uses the filter any more,
+/// and returns the child's exit status if it was reaped meanwhile.
+///
+/// The child is reaped as soon as it ends: some kernels (Debian 12's 6.1, for one; not
+/// 6.18) release a task's filter, and so hang up the listener, only when the task is
+/// reaped, so a zombie child would keep the listener open for ever (tests/vm/ found `learn`
+/// hanging there). Its descendants may go on using the
+/// filter after it ends; they are supervised until they end too.
+fn supervise(
+    pid: libc::pid_t,
+    listener: &OwnedFd,
+    watches: &[ArgWatch],
+    seen: &mut Seen,
+) -> Option<std::process::ExitStatus> {
     let fd = listener.as_raw_fd();
     let mut progress = Progress::new();
+    let mut reaped = None;
     loop {
+        if reaped.is_none() {
+            let mut status = 0;
+            // SAFETY: non-blocking waitpid on our own child.
+            if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+                reaped = Some(std::process::ExitStatus::from_raw(status));
+            }
+        }
         let mut pfd = libc::pollfd {
             fd,
             events: libc::POLLIN,
@@ -364,6 +384,7 @@ fn supervise(listener: &OwnedFd, watches: &[ArgWatch], seen: &mut Seen) {
         progress.tick(seen, false);
     }
     progress.tick(seen, true);
+    reaped
 }
 
 /// The LOG fallback: the child runs with every call logged; the kernel's audit records
@@ -575,8 +596,10 @@ fn learn_with_notify(
         }
         std::thread::sleep(Duration::from_millis(1));
     };
-    supervise(&listener, watches, seen);
-    let status = wait_child(pid)?;
+    let status = match supervise(pid, &listener, watches, seen) {
+        Some(status) => status,
+        None => wait_child(pid)?,
+    };
     Ok(exit_code(status))
 }
 
