@@ -662,6 +662,10 @@ const KERNEL_TESTS: &str = "/tests";
 /// Their 32-bit builds, which the compat run (`COMPAT_CHECK`) runs.
 const COMPAT_KERNEL_TESTS: &str = "/compat/tests";
 
+/// The `pure-seccomp` command, which the command's `run_learn` test (in `/tests`) starts;
+/// `/bin` also holds a static busybox as `sh`, `true`, `mkdir` and `uname`, which it runs.
+const COMMAND: &str = "/bin/pure-seccomp";
+
 /// The shared material `tests/vm/run.sh` copies into the initramfs (the one policy a kernel
 /// test compiles); a test that finds nothing there skips with a printed reason.
 const SHARED: &str = "/shared";
@@ -680,6 +684,8 @@ fn run_kernel_tests(prefix: &str, dir: &Path) -> Res<(usize, usize)> {
         let status = std::process::Command::new(bin)
             .env("PURE_SECCOMP_REQUIRE_KERNEL", "1")
             .env("PURE_SECCOMP_SHARED", SHARED)
+            .env("PURE_SECCOMP_E2E_BIN", COMMAND)
+            .env("PATH", "/bin")
             .env("RUST_BACKTRACE", "0")
             .status();
         let ok = matches!(&status, Ok(s) if s.success());

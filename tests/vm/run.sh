@@ -95,6 +95,19 @@ if [[ ! -f "$work/kernel-$pkg" ]]; then
     rm -rf "$work/deb"
 fi
 echo "kernel: $pkg"
+# A static busybox for the command's `run`/`learn` tests, which start /bin/sh, /bin/true,
+# mkdir and uname (the initramfs has no other shell or utilities).
+if [[ ! -f "$work/busybox" ]]; then
+    mkdir -p "$work/deb"
+    rm -rf "$work/deb"/*
+    (cd "$work/deb" && timeout 300 apt-get download -q "busybox-static:$deb_arch" 2>&1 |
+        grep -v "^W: Download is performed unsandboxed" || true)
+    deb="$(ls "$work"/deb/*.deb 2>/dev/null)" || setup_failed "apt-get download busybox-static:$deb_arch"
+    mkdir -p "$work/deb/x"
+    dpkg-deb -x "$deb" "$work/deb/x"
+    cp "$work/deb/x/bin/busybox" "$work/busybox"
+    rm -rf "$work/deb"
+fi
 
 phase "cargo build -p kernel-check --target $rust_target"
 rustup target list --installed | grep -x "$rust_target" >/dev/null ||
@@ -148,12 +161,21 @@ build_tests() {
         { echo "expected ${#kernel_tests[@]} test binaries for $1, got: ${got[*]}" >&2; exit 1; }
 }
 build_tests "$rust_target" bins
+# The command (`pure-seccomp`, cli/) and its tests that load filters (`run`, `learn`), which
+# start it as /bin/pure-seccomp (PURE_SECCOMP_E2E_BIN, set by kernel-check). (Both packages,
+# every feature: the features .ci/run's qemu-user steps build the command with.)
+phase "cargo test --no-run --target $rust_target -p pure-seccomp-cli --test run_learn"
+mapfile -t cli_tests < <(cargo test --release -q --no-run -p pure-seccomp -p pure-seccomp-cli \
+    --all-features --test run_learn --message-format=json --target "$rust_target" |
+    sed -n 's/.*"executable":"\([^"]*\/deps\/run_learn-[^"]*\)".*/\1/p')
+[[ ${#cli_tests[@]} == 1 ]] || { echo "expected the run_learn test binary, got: ${cli_tests[*]}" >&2; exit 1; }
+bins+=("${cli_tests[@]}")
 compat_bins=()
 if [[ -n $compat_bin ]]; then
     build_tests "$compat_target" compat_bins
 fi
 
-phase "initramfs: /init = kernel-check, /cases = programs exported here for $arch, /tests"
+phase "initramfs: /init = kernel-check, /cases = programs exported here for $arch, /tests, /bin"
 rm -rf "$work/root" && mkdir -p "$work/root"
 cp "$bin" "$work/root/init"
 "$target_dir/release/kernel-check" export "$arch" "$work/root/cases"
@@ -165,6 +187,12 @@ copy_tests() {
     done
 }
 copy_tests "$work/root/tests" "${bins[@]}"
+mkdir -p "$work/root/bin"
+cp "$target_dir/$rust_target/release/pure-seccomp" "$work/root/bin/"
+cp "$work/busybox" "$work/root/bin/busybox"
+for applet in sh true mkdir uname; do
+    ln -s busybox "$work/root/bin/$applet"
+done
 # The shared policy one of them compiles (`docker_like_profile`), where this host has it: the
 # tests find it through PURE_SECCOMP_SHARED=/shared, which kernel-check sets.
 shared="${PURE_SECCOMP_SHARED:-$root/../shared}"

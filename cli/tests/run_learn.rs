@@ -1,0 +1,190 @@
+//! End-to-end tests of the commands that load a filter (`run`, `learn`): the ones that need
+//! a kernel with seccomp, so that tests/vm/run.sh also runs them on the arm64 and s390x
+//! kernels (qemu-user has no seccomp). They only ever load a filter into a child process of
+//! the command, never into the test process.
+
+mod common;
+use common::*;
+
+/// Whether this kernel lets an unprivileged process load seccomp filters (it always should
+/// on Linux; a container runtime may forbid seccomp(2) itself, and qemu-user has no
+/// seccomp). Where the kernel must (`PURE_SECCOMP_REQUIRE_KERNEL=1`: CI's native step, the
+/// VMs), a failure fails the test instead of skipping it.
+fn seccomp_usable() -> bool {
+    let ok = pure_seccomp()
+        .args(["run", "-", "--", "/bin/true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        let msg = "this environment does not let a child load a seccomp filter \
+                   (`pure-seccomp run - -- /bin/true` failed)";
+        if std::env::var("PURE_SECCOMP_REQUIRE_KERNEL").as_deref() == Ok("1") {
+            panic!("{msg} (PURE_SECCOMP_REQUIRE_KERNEL=1)");
+        }
+        eprintln!("SKIPPED: {msg}");
+    }
+    ok
+}
+
+#[test]
+fn run_denies_a_forbidden_syscall() {
+    if !seccomp_usable() {
+        return;
+    }
+    let dir = scratch("run");
+    let policy = dir.join("nomkdir.json");
+    std::fs::write(
+        &policy,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap();
+    let target = dir.join("made");
+    let script = format!("mkdir {}", s(&target));
+    let o = pure_seccomp()
+        .args(["run", s(&policy), "--", "/bin/sh", "-c", &script])
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(0), "mkdir succeeded under the policy");
+    assert!(!target.exists());
+    assert!(
+        stderr(&o).contains("Operation not permitted"),
+        "{}",
+        stderr(&o)
+    );
+    // The same command under a policy that allows it.
+    let o = pure_seccomp()
+        .args(["run", "-", "--", "/bin/sh", "-c", &script])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(target.is_dir());
+    // The command's exit status comes back; a KILL action shows as 128 + SIGSYS.
+    let o = pure_seccomp()
+        .args(["run", "-", "--", "/bin/sh", "-c", "exit 7"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(7));
+    let kill = dir.join("kill.json");
+    std::fs::write(
+        &kill,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_KILL_PROCESS"}]}"#,
+    )
+    .unwrap();
+    let o = pure_seccomp()
+        .args(["run", s(&kill), "--", "uname"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(128 + 31), "{}", stderr(&o));
+    assert!(stderr(&o).contains("SIGSYS"), "{}", stderr(&o));
+    // A missing command: 127.
+    let o = pure_seccomp()
+        .args(["run", "-", "--", "/no/such/command"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn learn_writes_a_profile_the_program_then_runs_under() {
+    if !seccomp_usable() {
+        return;
+    }
+    let dir = scratch("learn");
+    let profile = dir.join("true.json");
+    let o = pure_seccomp()
+        .args(["learn", "-o", s(&profile), "--", "/bin/true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("distinct syscalls seen"),
+        "{}",
+        stderr(&o)
+    );
+    let text = std::fs::read_to_string(&profile).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["defaultAction"], "SCMP_ACT_ERRNO");
+    let names: Vec<&str> = json["syscalls"][0]["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"execve") && names.contains(&"exit_group"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"mkdir") && !names.contains(&"ptrace"),
+        "{names:?}"
+    );
+    // The program runs under its learned profile ...
+    let o = pure_seccomp()
+        .args(["run", s(&profile), "--", "/bin/true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // ... the profile is a policy like any other ...
+    expect(&["audit", s(&profile)], 0);
+    // ... and it does not allow what the program did not do (`mkdirat`: every ABI has it,
+    // where arm64 has no `mkdir`).
+    expect(&["sim", s(&profile), "--syscall", "mkdirat"], 1);
+
+    // Argument values of chosen syscalls: the shell's exit code reaches exit_group.
+    let profile = dir.join("sh.json");
+    let o = pure_seccomp()
+        .args([
+            "learn",
+            "--args",
+            "exit_group:0",
+            "-o",
+            s(&profile),
+            "--",
+            "/bin/sh",
+            "-c",
+            "exit 3",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    let rules = json["syscalls"].as_array().unwrap();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["names"][0] == "exit_group" && r["args"][0]["value"] == 3),
+        "{json}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The LOG fallback (forced): it warns, runs the command, returns its status and writes a
+/// valid profile (what the kernel log yields is not deterministic: records are rate-limited).
+#[test]
+fn learn_falls_back_to_log_with_a_warning() {
+    if !seccomp_usable() {
+        return;
+    }
+    let dir = scratch("learn-log");
+    let profile = dir.join("p.json");
+    let o = pure_seccomp()
+        .env("PURE_SECCOMP_LEARN_MODE", "log")
+        .args(["learn", "-o", s(&profile), "--", "/bin/sh", "-c", "exit 4"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("falling back to the LOG action"),
+        "{}",
+        stderr(&o)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    assert_eq!(json["defaultAction"], "SCMP_ACT_ERRNO");
+    assert!(json["syscalls"][0]["names"].is_array(), "{json}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
