@@ -83,31 +83,25 @@ fi
 # The metapackage names the current kernel package; fetch that one only.
 pkg="$(apt-cache depends "$meta:$deb_arch" | awk '/Depends: linux-image-[0-9]/ { sub(/:.*/, "", $2); print $2; exit }')"
 [[ -n $pkg ]] || setup_failed "no kernel package behind $meta:$deb_arch"
-mkdir -p "$work/deb"
-if [[ ! -f "$work/kernel-$pkg" ]]; then
-    rm -rf "$work/deb"/*
-    (cd "$work/deb" && timeout 300 apt-get download -q "$pkg:$deb_arch" 2>&1 |
+# Copies the file at $2 (a path or glob) in the $deb_arch package $1 to $3, once: the package
+# alone is downloaded (`apt-get download`) and unpacked with dpkg-deb, not installed.
+fetch_from_package() {
+    local package=$1 inside=$2 dest=$3 deb
+    [[ -f $dest ]] && return
+    rm -rf "$work/deb" && mkdir -p "$work/deb"
+    (cd "$work/deb" && timeout 300 apt-get download -q "$package:$deb_arch" 2>&1 |
         grep -v "^W: Download is performed unsandboxed" || true)
-    deb="$(ls "$work"/deb/*.deb 2>/dev/null)" || setup_failed "apt-get download $pkg:$deb_arch"
-    mkdir -p "$work/deb/x"
+    deb="$(ls "$work"/deb/*.deb 2>/dev/null)" || setup_failed "apt-get download $package:$deb_arch"
     dpkg-deb -x "$deb" "$work/deb/x"
-    cp "$(ls "$work"/deb/x/boot/vmlinuz-*)" "$work/kernel-$pkg"
+    # shellcheck disable=SC2086 # $inside may be a glob
+    cp "$work"/deb/x/$inside "$dest"
     rm -rf "$work/deb"
-fi
+}
+fetch_from_package "$pkg" "boot/vmlinuz-*" "$work/kernel-$pkg"
 echo "kernel: $pkg"
 # A static busybox for the command's `run`/`learn` tests, which start /bin/sh, /bin/true,
 # mkdir and uname (the initramfs has no other shell or utilities).
-if [[ ! -f "$work/busybox" ]]; then
-    mkdir -p "$work/deb"
-    rm -rf "$work/deb"/*
-    (cd "$work/deb" && timeout 300 apt-get download -q "busybox-static:$deb_arch" 2>&1 |
-        grep -v "^W: Download is performed unsandboxed" || true)
-    deb="$(ls "$work"/deb/*.deb 2>/dev/null)" || setup_failed "apt-get download busybox-static:$deb_arch"
-    mkdir -p "$work/deb/x"
-    dpkg-deb -x "$deb" "$work/deb/x"
-    cp "$work/deb/x/bin/busybox" "$work/busybox"
-    rm -rf "$work/deb"
-fi
+fetch_from_package busybox-static bin/busybox "$work/busybox"
 
 phase "cargo build -p kernel-check --target $rust_target"
 rustup target list --installed | grep -x "$rust_target" >/dev/null ||
