@@ -1,6 +1,6 @@
 //! End-to-end tests of the commands that load a filter (`run`, `learn`): the ones that need
-//! a kernel with seccomp, so that tests/vm/run.sh also runs them on the arm64 and s390x
-//! kernels (qemu-user has no seccomp). They only ever load a filter into a child process of
+//! a kernel with seccomp, so that tests/vm/run.sh also runs them on the arm64, s390x and
+//! riscv64 kernels (qemu-user has no seccomp). They only ever load a filter into a child process of
 //! the command, never into the test process.
 
 mod common;

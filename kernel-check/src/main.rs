@@ -12,7 +12,8 @@
 //!    computed on the exporting host, so a wrong byte order in the export shows;
 //! 3. runs the crate's kernel test binaries found in `/tests` (`/compat/tests` for the
 //!    compat run), as a native CI host runs them: loading with every flag, user
-//!    notification, attributes, API levels, on this kernel;
+//!    notification, attributes, API levels, on this kernel; and the command's `run_learn`
+//!    test, with the command and a static busybox in `/bin`;
 //! 4. prints one `PASS` or `FAIL` line and, as PID 1, powers the machine off.
 //!
 //! `kernel-check run` does 1 and 2 on any host (it needs seccomp); `kernel-check export

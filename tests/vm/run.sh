@@ -4,8 +4,9 @@
 #
 #   tests/vm/run.sh aarch64   # Debian's arm64 cloud kernel, kernel-check built for aarch64 musl
 #   tests/vm/run.sh s390x     # Debian's s390x kernel (big-endian), kernel-check built for s390x
+#   tests/vm/run.sh riscv64   # Debian 13's riscv64 kernel, kernel-check built for riscv64
 #
-# Both also load programs exported on this (x86_64) host for the VM's architecture, in its
+# All three also load programs exported on this (x86_64) host for the VM's architecture, in its
 # byte order, with the verdicts this host's simulator predicted (kernel-check export).
 # Needs root for apt (it installs what is missing). Work files go to $VM_WORK
 # (default: $CARGO_TARGET_DIR or target, /vm-ARCH). Prints the time of each phase.
@@ -14,7 +15,7 @@
 # 3 what it needs could not be installed or downloaded (apt, rustup): nothing was checked.
 set -euo pipefail
 
-arch="${1:?usage: tests/vm/run.sh aarch64|s390x}"
+arch="${1:?usage: tests/vm/run.sh aarch64|s390x|riscv64}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
@@ -40,8 +41,18 @@ s390x)
     qemu_args=(-M s390-ccw-virtio)
     console=ttysclp0
     ;;
+riscv64)
+    deb_arch=riscv64
+    meta=linux-image-riscv64
+    qemu=qemu-system-riscv64
+    qemu_pkg=qemu-system-misc
+    rust_target=riscv64gc-unknown-linux-gnu
+    # (OpenSBI, which qemu-system-data ships, as the firmware.)
+    qemu_args=(-M virt -bios default)
+    console=ttyS0
+    ;;
 *)
-    echo "unknown architecture $arch (aarch64 or s390x)" >&2
+    echo "unknown architecture $arch (aarch64, s390x or riscv64)" >&2
     exit 2
     ;;
 esac
@@ -67,7 +78,27 @@ if [[ $arch == s390x ]] && ! command -v s390x-linux-gnu-gcc >/dev/null; then
     # the s390x C library.
     need+=(gcc-s390x-linux-gnu libc6-dev-s390x-cross)
 fi
-if ! dpkg --print-foreign-architectures | grep -x "$deb_arch" >/dev/null; then
+if [[ $arch == riscv64 ]] && ! command -v riscv64-linux-gnu-gcc >/dev/null; then
+    # rustup has no riscv64 musl standard library here: glibc, static, as for s390x.
+    need+=(gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)
+fi
+# apt's options for the VM's packages (the kernel, busybox): none but the architecture for
+# arm64 and s390x, which this Debian release has; Debian 12 has no riscv64, so its packages
+# come from Debian 13 through an apt state of this script's own (sources, lists, cache under
+# $work/apt; signatures checked with the archive keyring), leaving the machine's apt alone.
+apt_vm=()
+if [[ $arch == riscv64 ]]; then
+    own="$work/apt"
+    mkdir -p "$own/lists/partial" "$own/cache/archives/partial"
+    echo "deb [arch=riscv64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+        "http://deb.debian.org/debian trixie main" >"$own/sources.list"
+    apt_vm=(-o Dir::Etc::SourceList="$own/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o Dir::State::Lists="$own/lists" -o Dir::Cache="$own/cache"
+        -o Dir::State::status=/dev/null -o APT::Architecture=riscv64
+        -o APT::Architectures::=riscv64)
+    timeout 300 apt-get "${apt_vm[@]}" update -qq || setup_failed "apt-get update (Debian 13, riscv64)"
+    updated=1
+elif ! dpkg --print-foreign-architectures | grep -x "$deb_arch" >/dev/null; then
     dpkg --add-architecture "$deb_arch" || setup_failed "dpkg --add-architecture $deb_arch"
     updated=
 else
@@ -81,23 +112,26 @@ if [[ ${#need[@]} -gt 0 ]]; then
         "${need[@]}" >/dev/null || setup_failed "apt-get install ${need[*]}"
 fi
 # The metapackage names the current kernel package; fetch that one only.
-pkg="$(apt-cache depends "$meta:$deb_arch" | awk '/Depends: linux-image-[0-9]/ { sub(/:.*/, "", $2); print $2; exit }')"
+pkg="$(apt-cache "${apt_vm[@]}" depends "$meta:$deb_arch" | awk '/Depends: linux-image-[0-9]/ { sub(/:.*/, "", $2); print $2; exit }')"
 [[ -n $pkg ]] || setup_failed "no kernel package behind $meta:$deb_arch"
-# Copies the file at $2 (a path or glob) in the $deb_arch package $1 to $3, once: the package
-# alone is downloaded (`apt-get download`) and unpacked with dpkg-deb, not installed.
+# Copies the file at $2 (a path or glob; or the same under usr/, where Debian 13 moved /bin)
+# in the $deb_arch package $1 to $3, once: the package alone is downloaded (`apt-get
+# download`) and unpacked with dpkg-deb, not installed.
 fetch_from_package() {
-    local package=$1 inside=$2 dest=$3 deb
+    local package=$1 inside=$2 dest=$3 deb found
     [[ -f $dest ]] && return
     rm -rf "$work/deb" && mkdir -p "$work/deb"
-    (cd "$work/deb" && timeout 300 apt-get download -q "$package:$deb_arch" 2>&1 |
+    (cd "$work/deb" && timeout 300 apt-get "${apt_vm[@]}" download -q "$package:$deb_arch" 2>&1 |
         grep -v "^W: Download is performed unsandboxed" || true)
     deb="$(ls "$work"/deb/*.deb 2>/dev/null)" || setup_failed "apt-get download $package:$deb_arch"
     dpkg-deb -x "$deb" "$work/deb/x"
-    # shellcheck disable=SC2086 # $inside may be a glob
-    cp "$work"/deb/x/$inside "$dest"
+    found="$(compgen -G "$work/deb/x/$inside" || compgen -G "$work/deb/x/usr/$inside")" ||
+        setup_failed "no $inside in $package:$deb_arch"
+    cp "$(head -n 1 <<<"$found")" "$dest"
     rm -rf "$work/deb"
 }
-fetch_from_package "$pkg" "boot/vmlinuz-*" "$work/kernel-$pkg"
+# (riscv64's is /boot/vmlinux-*, an EFI-stub Image, which qemu boots as given.)
+fetch_from_package "$pkg" "boot/vmlinu[xz]-*" "$work/kernel-$pkg"
 echo "kernel: $pkg"
 # A static busybox for the command's `run`/`learn` tests, which start /bin/sh, /bin/true,
 # mkdir and uname (the initramfs has no other shell or utilities).
@@ -109,9 +143,12 @@ rustup target list --installed | grep -x "$rust_target" >/dev/null ||
 if [[ $arch == aarch64 ]]; then
     # Linked by rust-lld, which rustup ships: no C cross toolchain.
     export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld
-else
+elif [[ $arch == s390x ]]; then
     export CARGO_TARGET_S390X_UNKNOWN_LINUX_GNU_LINKER=s390x-linux-gnu-gcc
     export CARGO_TARGET_S390X_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static"
+else
+    export CARGO_TARGET_RISCV64GC_UNKNOWN_LINUX_GNU_LINKER=riscv64-linux-gnu-gcc
+    export CARGO_TARGET_RISCV64GC_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static"
 fi
 cargo build --release -q -p kernel-check --target "$rust_target"
 cargo build --release -q -p kernel-check
