@@ -73,7 +73,7 @@ struct Case {
     long_jump: bool,
 }
 
-/// `AUDIT_ARCH_*` of the architectures the VMs run.
+/// `AUDIT_ARCH_*` of the architectures kernel-check runs on (the VMs', their compat ABIs, the host's).
 fn audit_arch(arch: ScmpArch) -> Option<u32> {
     match arch {
         ScmpArch::Aarch64 => Some(0xc000_00b7),
@@ -81,6 +81,7 @@ fn audit_arch(arch: ScmpArch) -> Option<u32> {
         ScmpArch::S390X => Some(0x8000_0016),
         ScmpArch::S390 => Some(0x0000_0016),
         ScmpArch::X8664 => Some(0xc000_003e),
+        ScmpArch::X86 => Some(0x4000_0003),
         ScmpArch::Riscv64 => Some(0xc000_00f3),
         _ => None,
     }
@@ -92,6 +93,7 @@ fn parse_arch(s: &str) -> Option<ScmpArch> {
         "s390x" => Some(ScmpArch::S390X),
         "arm" | "armv7" => Some(ScmpArch::Arm),
         "x86_64" | "amd64" => Some(ScmpArch::X8664),
+        "x86" | "i686" | "i386" => Some(ScmpArch::X86),
         "riscv64" => Some(ScmpArch::Riscv64),
         _ => None,
     }
@@ -805,7 +807,7 @@ fn main() {
                 }
             },
             _ => {
-                eprintln!("usage: kernel-check export aarch64|s390x|x86_64|riscv64 DIR");
+                eprintln!("usage: kernel-check export aarch64|arm|s390x|x86_64|x86|riscv64 DIR");
                 2
             }
         },
