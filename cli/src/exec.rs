@@ -330,11 +330,12 @@ impl Progress {
 /// Supervises the child `pid` through its listener until no task uses the filter any more,
 /// and returns the child's exit status if it was reaped meanwhile.
 ///
-/// The child is reaped as soon as it ends: some kernels (Debian 12's 6.1, for one; not
-/// 6.18) release a task's filter, and so hang up the listener, only when the task is
-/// reaped, so a zombie child would keep the listener open for ever (tests/vm/ found `learn`
-/// hanging there). Its descendants may go on using the
-/// filter after it ends; they are supervised until they end too.
+/// Every task that used the filter is reaped as soon as it ends: some kernels (Debian 12's
+/// 6.1, for one; not 6.18) release a task's filter, and so hang up the listener, only when
+/// the task is reaped, so a zombie would keep the listener open for ever (tests/vm/ found
+/// `learn` hanging there). The command's descendants may go on using the filter after it
+/// ends; they are supervised until they end too, and, this process being their subreaper
+/// ([`become_subreaper`]), reaped here, whatever reaps orphans on this system.
 fn supervise(
     pid: libc::pid_t,
     listener: &OwnedFd,
@@ -345,11 +346,14 @@ fn supervise(
     let mut progress = Progress::new();
     let mut reaped = None;
     loop {
-        if reaped.is_none() {
+        loop {
             let mut status = 0;
-            // SAFETY: non-blocking waitpid on our own child.
-            if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
-                reaped = Some(std::process::ExitStatus::from_raw(status));
+            // SAFETY: non-blocking waitpid on any of our children (the command, and its
+            // descendants orphaned to us); none is waited for elsewhere meanwhile.
+            match unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } {
+                r if r == pid => reaped = Some(std::process::ExitStatus::from_raw(status)),
+                r if r > 0 => {}
+                _ => break,
             }
         }
         let mut pfd = libc::pollfd {
@@ -547,12 +551,30 @@ pub fn learn(output: Option<&Path>, args: &[String], command: &[OsString]) -> Re
     Ok(code)
 }
 
+/// Makes this process the subreaper of the command's descendants: those orphaned while the
+/// filter is supervised become its children, which [`supervise`] reaps (where nothing else
+/// would, as a container's init that reaps nothing, a 6.1 kernel would never hang up).
+fn become_subreaper() -> Result<(), Fail> {
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes a flag and changes only this process.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        return Err(Fail {
+            code: CANNOT_START,
+            msg: format!(
+                "prctl(PR_SET_CHILD_SUBREAPER): {}",
+                std::io::Error::last_os_error()
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn learn_with_notify(
     prog: &[Instruction],
     argv: &[CString],
     watches: &[ArgWatch],
     seen: &mut Seen,
 ) -> Result<u8, Fail> {
+    become_subreaper()?;
     let pid = spawn(prog, argv, true)?;
     let pidfd = pidfd_open(pid).map_err(|e| Fail {
         code: CANNOT_START,
