@@ -162,6 +162,37 @@ fn learn_writes_a_profile_the_program_then_runs_under() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// What the command leaves running is learned too: a background child that makes its
+/// syscall after the command has exited (and been reaped) is still supervised, and `learn`
+/// returns once it has ended, with the command's status.
+#[test]
+fn learn_follows_what_the_command_leaves_running() {
+    if !seccomp_usable() {
+        return;
+    }
+    let dir = scratch("learn-orphan");
+    let profile = dir.join("p.json");
+    let made = dir.join("made-later");
+    let script = format!("(sleep 1; mkdir {}) & exit 6", s(&made));
+    let o = pure_seccomp()
+        .args(["learn", "-o", s(&profile), "--", "/bin/sh", "-c", &script])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert!(
+        made.is_dir(),
+        "learn returned before the background child ended"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    let names = json["syscalls"][0]["names"].as_array().unwrap();
+    assert!(
+        names.iter().any(|n| n == "mkdir" || n == "mkdirat"),
+        "{names:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The LOG fallback (forced): it warns, runs the command, returns its status and writes a
 /// valid profile (what the kernel log yields is not deterministic: records are rate-limited).
 #[test]

@@ -666,7 +666,8 @@ const KERNEL_TESTS: &str = "/tests";
 const COMPAT_KERNEL_TESTS: &str = "/compat/tests";
 
 /// The `pure-seccomp` command, which the command's `run_learn` test (in `/tests`) starts;
-/// `/bin` also holds a static busybox as `sh`, `true`, `mkdir` and `uname`, which it runs.
+/// `/bin` also holds a static busybox as `sh`, `true`, `mkdir`, `uname` and `sleep`, which
+/// that test runs.
 const COMMAND: &str = "/bin/pure-seccomp";
 
 /// The shared material `tests/vm/run.sh` copies into the initramfs (the one policy a kernel

@@ -134,7 +134,7 @@ fetch_from_package() {
 fetch_from_package "$pkg" "boot/vmlinu[xz]-*" "$work/kernel-$pkg"
 echo "kernel: $pkg"
 # A static busybox for the command's `run`/`learn` tests, which start /bin/sh, /bin/true,
-# mkdir and uname (the initramfs has no other shell or utilities).
+# mkdir, uname and sleep (the initramfs has no other shell or utilities).
 fetch_from_package busybox-static bin/busybox "$work/busybox"
 
 phase "cargo build -p kernel-check --target $rust_target"
@@ -221,7 +221,7 @@ copy_tests "$work/root/tests" "${bins[@]}"
 mkdir -p "$work/root/bin"
 cp "$target_dir/$rust_target/release/pure-seccomp" "$work/root/bin/"
 cp "$work/busybox" "$work/root/bin/busybox"
-for applet in sh true mkdir uname; do
+for applet in sh true mkdir uname sleep; do
     ln -s busybox "$work/root/bin/$applet"
 done
 # The shared policy one of them compiles (`docker_like_profile`), where this host has it: the
