@@ -330,12 +330,13 @@ impl Progress {
 /// Supervises the child `pid` through its listener until no task uses the filter any more,
 /// and returns the child's exit status if it was reaped meanwhile.
 ///
-/// Every task that used the filter is reaped as soon as it ends: some kernels (Debian 12's
-/// 6.1, for one; not 6.18) release a task's filter, and so hang up the listener, only when
-/// the task is reaped, so a zombie would keep the listener open for ever (tests/vm/ found
-/// `learn` hanging there). The command's descendants may go on using the filter after it
-/// ends; they are supervised until they end too, and, this process being their subreaper
-/// ([`become_subreaper`]), reaped here, whatever reaps orphans on this system.
+/// The command, and every descendant orphaned to this process (its subreaper,
+/// [`become_subreaper`]), is reaped here as soon as it ends: some kernels (Debian 12's 6.1,
+/// for one; not 6.18) release a task's filter, and so hang up the listener, only when the
+/// task is reaped, so a zombie would keep the listener open for ever (tests/vm/ found
+/// `learn` hanging there), whatever reaps orphans on this system. The command's
+/// descendants may go on using the filter after it ends; they are supervised until they end
+/// too.
 fn supervise(
     pid: libc::pid_t,
     listener: &OwnedFd,
