@@ -424,3 +424,14 @@ fn the_modes_differ_only_as_documented() {
     println!("{n} queries; export_pfc's texts: {:?}", PFC.lock().unwrap());
     assert!(n > 0);
 }
+
+/// Seeds past the default range that once failed (each the case of a fix or of a difference
+/// newly classified), run every time: 20,401,385, a multiplexer's entry made by a rule in
+/// compat mode alone (`pfc::multiplexer_counted_apart`).
+const ONCE_FAILED: &[u64] = &[20_401_385];
+
+#[test]
+fn seeds_that_once_failed() {
+    let n: usize = ONCE_FAILED.iter().map(|&seed| run_case(seed)).sum();
+    assert!(n > 0);
+}
