@@ -73,7 +73,8 @@ struct Case {
     long_jump: bool,
 }
 
-/// `AUDIT_ARCH_*` of the architectures kernel-check runs on (the VMs', their compat ABIs, the host's).
+/// `AUDIT_ARCH_*` of the architectures kernel-check runs on (the VMs', their compat ABIs,
+/// the host's).
 fn audit_arch(arch: ScmpArch) -> Option<u32> {
     match arch {
         ScmpArch::Aarch64 => Some(0xc000_00b7),
