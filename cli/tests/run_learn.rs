@@ -104,8 +104,7 @@ fn learn_writes_a_profile_the_program_then_runs_under() {
         "{}",
         stderr(&o)
     );
-    let text = std::fs::read_to_string(&profile).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let json = read_profile(&profile);
     assert_eq!(json["defaultAction"], "SCMP_ACT_ERRNO");
     let names: Vec<&str> = json["syscalls"][0]["names"]
         .as_array()
@@ -150,8 +149,7 @@ fn learn_writes_a_profile_the_program_then_runs_under() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    let json = read_profile(&profile);
     let rules = json["syscalls"].as_array().unwrap();
     assert!(
         rules
@@ -183,8 +181,7 @@ fn learn_follows_what_the_command_leaves_running() {
         made.is_dir(),
         "learn returned before the background child ended"
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    let json = read_profile(&profile);
     let names = json["syscalls"][0]["names"].as_array().unwrap();
     assert!(
         names.iter().any(|n| n == "mkdir" || n == "mkdirat"),
@@ -213,8 +210,7 @@ fn learn_falls_back_to_log_with_a_warning() {
         "{}",
         stderr(&o)
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&profile).unwrap()).unwrap();
+    let json = read_profile(&profile);
     assert_eq!(json["defaultAction"], "SCMP_ACT_ERRNO");
     assert!(json["syscalls"][0]["names"].is_array(), "{json}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -69,6 +69,14 @@ pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// A profile the command wrote, as JSON (panics naming the file if it is missing or invalid).
+pub fn read_profile(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{text}", path.display()))
+}
+
 /// This machine's architecture, in the command's spelling.
 pub fn native() -> &'static str {
     if cfg!(target_arch = "x86_64") {
