@@ -174,36 +174,30 @@ file "$bin" | grep -Eq "statically linked|static-pie linked" ||
 
 # The crate's tests that load filters, built for the VM as kernel-check is (static), so
 # that kernel-check runs them on the VM's kernel: every load flag, user notification,
-# attributes, on a kernel of this architecture. (`--message-format=json`: the test binaries'
-# paths; no jq needed. `--all-features`: as .ci/run's qemu-user steps build the same tests for
-# the same targets, so that one build serves both.)
+# attributes, on a kernel of this architecture; and on the VM's own architecture the command
+# (`pure-seccomp`, cli/) with its tests that load filters (`run`, `learn`), which start it as
+# /bin/pure-seccomp (PURE_SECCOMP_E2E_BIN, set by kernel-check). (`--message-format=json`: the
+# test binaries' paths, under deps/, where the command's binary is not; no jq needed. Both
+# packages, every feature: as .ci/run's qemu-user steps build the same tests for the same
+# targets, so that one build of the library serves both; with one package or other features
+# cargo builds it all again, 20 s to 40 s a target.)
 kernel_tests=(bad_input build_host kernel_accepts_generated kernel_ctx kernel_ctx_attrs kernel_load
     notify security)
-test_bins() {
-    cargo test --release -q --no-run --all-features --message-format=json --target "$1" \
-        "${kernel_tests[@]/#/--test=}" | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p'
-}
-# (Into the array named $2; every one must build.)
+# (Into the array named $2 the tests named after it, built for the target $1; each must build.)
 build_tests() {
-    phase "cargo test --no-run --target $1: ${kernel_tests[*]}"
-    mapfile -t "$2" < <(test_bins "$1")
+    local target=$1 tests=("${@:3}")
+    phase "cargo test --no-run --target $target: ${tests[*]}"
+    mapfile -t "$2" < <(cargo test --release -q --no-run -p pure-seccomp -p pure-seccomp-cli \
+        --all-features --message-format=json --target "$target" "${tests[@]/#/--test=}" |
+        sed -n 's/.*"executable":"\([^"]*\/deps\/[^"]*\)".*/\1/p')
     local -n got="$2"
-    [[ ${#got[@]} == "${#kernel_tests[@]}" ]] ||
-        { echo "expected ${#kernel_tests[@]} test binaries for $1, got: ${got[*]}" >&2; exit 1; }
+    [[ ${#got[@]} == "${#tests[@]}" ]] ||
+        { echo "expected ${#tests[@]} test binaries for $target, got: ${got[*]}" >&2; exit 1; }
 }
-build_tests "$rust_target" bins
-# The command (`pure-seccomp`, cli/) and its tests that load filters (`run`, `learn`), which
-# start it as /bin/pure-seccomp (PURE_SECCOMP_E2E_BIN, set by kernel-check). (Both packages,
-# every feature: the features .ci/run's qemu-user steps build the command with.)
-phase "cargo test --no-run --target $rust_target -p pure-seccomp-cli --test run_learn"
-mapfile -t cli_tests < <(cargo test --release -q --no-run -p pure-seccomp -p pure-seccomp-cli \
-    --all-features --test run_learn --message-format=json --target "$rust_target" |
-    sed -n 's/.*"executable":"\([^"]*\/deps\/run_learn-[^"]*\)".*/\1/p')
-[[ ${#cli_tests[@]} == 1 ]] || { echo "expected the run_learn test binary, got: ${cli_tests[*]}" >&2; exit 1; }
-bins+=("${cli_tests[@]}")
+build_tests "$rust_target" bins "${kernel_tests[@]}" run_learn
 compat_bins=()
 if [[ -n $compat_bin ]]; then
-    build_tests "$compat_target" compat_bins
+    build_tests "$compat_target" compat_bins "${kernel_tests[@]}"
 fi
 
 phase "initramfs: /init = kernel-check, /cases = programs exported here for $arch, /tests, /bin"
