@@ -1,7 +1,9 @@
 //! `run` and `learn`: commands under a filter.
 //!
-//! `run` builds the filter before forking and loads it in the child between fork and exec
-//! (`CommandExt::pre_exec`), with `no_new_privs`.
+//! `run` builds the filter before forking and loads it in the child between fork and exec,
+//! with `no_new_privs`. Both commands look the command up before forking, as `execvp` will
+//! (a filter may not let the child say why its exec failed), and the child reports a
+//! failure to load or exec through a close-on-exec pipe.
 //!
 //! `learn` needs a supervisor that answers the child's notifications, and the child cannot
 //! hand its listener over by itself: once the filter is loaded, every syscall it makes
@@ -27,7 +29,7 @@ use std::ffi::{CString, OsString};
 use std::io::Write as _;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -77,47 +79,88 @@ pub fn run(policy: &Path, command: &[OsString], opts: &PolicyOpts) -> Result<u8,
             )));
         }
     }
-    let prog: Vec<Instruction> = program.prog.clone();
-    // Probe what the kernel supports now, not in the child.
-    let _ = pure_seccomp::get_api();
-    let mut cmd = std::process::Command::new(&command[0]);
-    cmd.args(&command[1..]);
-    // SAFETY: the closure runs in the forked child before exec. It only calls the library's
-    // loader on a program prepared before the fork; this process has no other threads whose
-    // locks the child could inherit held.
-    unsafe {
-        cmd.pre_exec(move || {
-            pure_seccomp::load_bpf(&prog, LoadFlags::new().sysrawrc(true))
-                .map(|_| ())
-                .map_err(|e| {
-                    std::io::Error::from_raw_os_error(
-                        e.sysrawrc().map(|rc| -rc).unwrap_or(libc::EINVAL),
-                    )
-                })
+    let argv = argv_of(command)?;
+    find_command(&command[0])?;
+    let child = spawn(&program.prog, &argv, false)?;
+    let status = wait_child(child.pid)?;
+    child.failure(&command[0])?;
+    Ok(exit_code(status))
+}
+
+/// The command line as C strings for exec.
+fn argv_of(command: &[OsString]) -> Result<Vec<CString>, Fail> {
+    command
+        .iter()
+        .map(|a| CString::new(a.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Fail::input("the command or an argument holds a NUL byte"))
+}
+
+/// Finds the command as `execvp` will (through `PATH` when its name has no `/`), so that a
+/// command that cannot start is reported before any filter is loaded: under the filter the
+/// child may not be allowed to say why its exec failed (a profile learned from `true`
+/// allows no `write`). Exit code 127 when it is not found, 126 when it is not executable.
+/// (A file `execvp` would still fail to run, a script whose `#!` interpreter is missing, is
+/// reported by the child, [`Spawned::failure`].)
+fn find_command(name: &OsString) -> Result<(), Fail> {
+    let not_executable = |path: &Path, why: &str| Fail {
+        code: 126,
+        msg: format!("cannot run {:?}: {why}", path.to_string_lossy()),
+    };
+    let usable = |path: &Path| -> Option<Result<(), Fail>> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(if meta.is_dir() {
+            Err(not_executable(path, "it is a directory"))
+        } else if !executable(path) {
+            Err(not_executable(path, "permission denied (not executable)"))
+        } else {
+            Ok(())
+        })
+    };
+    let path = Path::new(name);
+    if name.as_bytes().contains(&b'/') {
+        return usable(path).unwrap_or_else(|| {
+            Err(Fail {
+                code: 127,
+                msg: format!("cannot run {:?}: no such file", name.to_string_lossy()),
+            })
         });
     }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            let code = match e.kind() {
-                std::io::ErrorKind::NotFound => 127,
-                std::io::ErrorKind::PermissionDenied => 126,
-                _ => CANNOT_START,
-            };
-            return Err(Fail {
-                code,
-                msg: format!(
-                    "cannot run {:?} under the policy: {e}",
-                    command[0].to_string_lossy()
-                ),
-            });
+    // execvp's search: the first executable file wins; if none, a file found but not
+    // executable makes the error "permission denied" (126), else "not found" (127).
+    let search = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+    let mut first_refusal = None;
+    for dir in std::env::split_paths(&search) {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".").to_path_buf()
+        } else {
+            dir
+        };
+        match usable(&dir.join(path)) {
+            Some(Ok(())) => return Ok(()),
+            Some(Err(e)) => {
+                first_refusal.get_or_insert(e);
+            }
+            None => {}
         }
+    }
+    Err(first_refusal.unwrap_or_else(|| Fail {
+        code: 127,
+        msg: format!(
+            "cannot run {:?}: not found in PATH ({})",
+            name.to_string_lossy(),
+            search.to_string_lossy()
+        ),
+    }))
+}
+
+/// access(X_OK): whether this process may execute `path`.
+fn executable(path: &Path) -> bool {
+    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
+        return false;
     };
-    let status = child.wait().map_err(|e| Fail {
-        code: CANNOT_START,
-        msg: format!("wait: {e}"),
-    })?;
-    Ok(exit_code(status))
+    // SAFETY: access reads the NUL-terminated path given.
+    unsafe { libc::access(c.as_ptr(), libc::X_OK) == 0 }
 }
 
 /// An `--args SYSCALL:INDEX` request.
@@ -232,12 +275,78 @@ fn find_listener(pid: libc::pid_t) -> Option<RawFd> {
     None
 }
 
+/// A forked child that loads a filter and execs the command, with the read end of the
+/// close-on-exec pipe it reports through if it cannot: nothing (EOF) once the exec
+/// succeeded.
+struct Spawned {
+    pid: libc::pid_t,
+    report: OwnedFd,
+}
+
+/// The report's first byte: the filter did not load (then its message) ...
+const LOAD_FAILED: u8 = b'L';
+/// ... or the exec failed (then errno, 4 bytes in the host's order).
+const EXEC_FAILED: u8 = b'E';
+
+impl Spawned {
+    /// What the child reported, as the error to return: 125 if the filter did not load,
+    /// 127 or 126 if the exec failed. Call once the child has exec'd or ended (the read
+    /// waits for either): after waiting for it, or once it was supervised.
+    fn failure(&self, name: &OsString) -> Result<(), Fail> {
+        let mut report = Vec::new();
+        let mut file = std::fs::File::from(self.report.try_clone().map_err(|e| Fail {
+            code: CANNOT_START,
+            msg: format!("the child's report: {e}"),
+        })?);
+        use std::io::Read as _;
+        let _ = file.read_to_end(&mut report);
+        match report.split_first() {
+            Some((&LOAD_FAILED, msg)) => Err(Fail {
+                code: CANNOT_START,
+                msg: format!(
+                    "cannot load the filter in the child: {}",
+                    String::from_utf8_lossy(msg)
+                ),
+            }),
+            Some((&EXEC_FAILED, errno)) if errno.len() == 4 => {
+                let errno = i32::from_ne_bytes([errno[0], errno[1], errno[2], errno[3]]);
+                let e = std::io::Error::from_raw_os_error(errno);
+                let mut msg = format!("cannot run {:?}: {e}", name.to_string_lossy());
+                if errno == libc::ENOENT
+                    && name.as_bytes().contains(&b'/')
+                    && Path::new(name).exists()
+                {
+                    msg.push_str(
+                        " (the file exists: is the interpreter its `#!` line names missing?)",
+                    );
+                }
+                Err(Fail {
+                    code: if errno == libc::ENOENT { 127 } else { 126 },
+                    msg,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Forks; the child loads `prog` (with a listener when `listener`) and execs `argv`. The
-/// child never returns: on failure it exits with 125 (load), 126 or 127 (exec).
-fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<libc::pid_t, Fail> {
+/// child never returns: on failure it writes why to the report pipe (if the filter lets it)
+/// and exits with 125 (load), 126 or 127 (exec).
+fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<Spawned, Fail> {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
-    let flags = LoadFlags::new().new_listener(listener);
+    let flags = LoadFlags::new().new_listener(listener).sysrawrc(true);
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two new descriptors into the array given.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(Fail {
+            code: CANNOT_START,
+            msg: format!("pipe2: {}", std::io::Error::last_os_error()),
+        });
+    }
+    // SAFETY: both descriptors are new and owned here alone.
+    let (report, tell) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // Probe the kernel before forking.
     let _ = pure_seccomp::get_api();
     // SAFETY: fork in a process with one thread; the child only loads a prepared program
@@ -250,20 +359,31 @@ fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<libc:
         });
     }
     if pid == 0 {
+        let say = |bytes: &[u8]| {
+            // SAFETY: write reads the bytes given; a refusal (by the filter) is ignored.
+            unsafe { libc::write(tell.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
+        };
         match pure_seccomp::load_bpf(prog, flags) {
             // Keep the listener open for the parent to copy; it is close-on-exec.
             Ok(fd) => std::mem::forget(fd),
-            // SAFETY: _exit ends the child at once.
-            Err(_) => unsafe { libc::_exit(CANNOT_START as i32) },
+            Err(e) => {
+                say(&[&[LOAD_FAILED][..], e.to_string().as_bytes()].concat());
+                // SAFETY: _exit ends the child at once.
+                unsafe { libc::_exit(CANNOT_START as i32) }
+            }
         }
         // SAFETY: argv and its pointers were prepared before the fork and are still valid.
         unsafe {
             libc::execvp(ptrs[0], ptrs.as_ptr());
             let e = *libc::__errno_location();
+            let mut msg = [EXEC_FAILED; 5];
+            msg[1..].copy_from_slice(&e.to_ne_bytes());
+            say(&msg);
             libc::_exit(if e == libc::ENOENT { 127 } else { 126 });
         }
     }
-    Ok(pid)
+    drop(tell);
+    Ok(Spawned { pid, report })
 }
 
 fn wait_child(pid: libc::pid_t) -> Result<std::process::ExitStatus, Fail> {
@@ -394,7 +514,12 @@ fn supervise(
 
 /// The LOG fallback: the child runs with every call logged; the kernel's audit records
 /// (`type=1326`) of the child are read back from /dev/kmsg.
-fn learn_with_log(argv: &[CString], watches: &[ArgWatch], seen: &mut Seen) -> Result<u8, Fail> {
+fn learn_with_log(
+    name: &OsString,
+    argv: &[CString],
+    watches: &[ArgWatch],
+    seen: &mut Seen,
+) -> Result<u8, Fail> {
     let prog = learning_program(ScmpAction::Log).map_err(|e| Fail {
         code: CANNOT_START,
         msg: format!("cannot build the LOG filter either: {e}"),
@@ -419,8 +544,10 @@ fn learn_with_log(argv: &[CString], watches: &[ArgWatch], seen: &mut Seen) -> Re
             None
         }
     };
-    let pid = spawn(&prog, argv, false)?;
+    let child = spawn(&prog, argv, false)?;
+    let pid = child.pid;
     let status = wait_child(pid)?;
+    child.failure(name)?;
     if let Some(f) = kmsg.as_mut() {
         use std::io::Read;
         let mut buf = vec![0u8; 8192];
@@ -481,11 +608,8 @@ pub fn learn(output: Option<&Path>, args: &[String], command: &[OsString]) -> Re
         .iter()
         .map(|a| parse_watch(a))
         .collect::<Result<Vec<_>, _>>()?;
-    let argv = command
-        .iter()
-        .map(|a| CString::new(a.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| Fail::input("the command or an argument holds a NUL byte"))?;
+    let argv = argv_of(command)?;
+    find_command(&command[0])?;
     let mut seen = Seen::default();
     // PURE_SECCOMP_LEARN_MODE=log forces the fallback, to test it where notification works.
     let notify = if std::env::var("PURE_SECCOMP_LEARN_MODE").as_deref() == Ok("log") {
@@ -494,7 +618,9 @@ pub fn learn(output: Option<&Path>, args: &[String], command: &[OsString]) -> Re
         learning_program(ScmpAction::Notify)
     };
     let code = match notify {
-        Ok(prog) if can_take_fds() => learn_with_notify(&prog, &argv, &watches, &mut seen)?,
+        Ok(prog) if can_take_fds() => {
+            learn_with_notify(&prog, &command[0], &argv, &watches, &mut seen)?
+        }
         other => {
             let why = match other {
                 Err(e) => format!("user notification is unavailable ({e})"),
@@ -503,7 +629,7 @@ pub fn learn(output: Option<&Path>, args: &[String], command: &[OsString]) -> Re
                     .to_string(),
             };
             eprintln!("warning: {why}; falling back to the LOG action and the kernel log");
-            learn_with_log(&argv, &watches, &mut seen)?
+            learn_with_log(&command[0], &argv, &watches, &mut seen)?
         }
     };
     // Per ABI: the profile's names are their union (an OCI profile cannot restrict a name to
@@ -571,12 +697,14 @@ fn become_subreaper() -> Result<(), Fail> {
 
 fn learn_with_notify(
     prog: &[Instruction],
+    name: &OsString,
     argv: &[CString],
     watches: &[ArgWatch],
     seen: &mut Seen,
 ) -> Result<u8, Fail> {
     become_subreaper()?;
-    let pid = spawn(prog, argv, true)?;
+    let child = spawn(prog, argv, true)?;
+    let pid = child.pid;
     let pidfd = pidfd_open(pid).map_err(|e| Fail {
         code: CANNOT_START,
         msg: format!("pidfd_open: {e}"),
@@ -602,6 +730,7 @@ fn learn_with_notify(
         let mut status = 0;
         // SAFETY: non-blocking waitpid on our own child.
         if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+            child.failure(name)?;
             let st = std::process::ExitStatus::from_raw(status);
             return Err(Fail {
                 code: CANNOT_START,
@@ -623,6 +752,8 @@ fn learn_with_notify(
         Some(status) => status,
         None => wait_child(pid)?,
     };
+    // (A failed exec: no profile, which would hold only the exec and the exit.)
+    child.failure(name)?;
     Ok(exit_code(status))
 }
 

@@ -215,3 +215,79 @@ fn learn_falls_back_to_log_with_a_warning() {
     assert!(json["syscalls"][0]["names"].is_array(), "{json}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A command that cannot start is named, with why, and 127 or 126, before any filter is
+/// loaded: also where the filter would not let the child say so (a profile that allows only
+/// the exec and the exit; the child's report used to be refused and its `abort` ended it with
+/// SIGSEGV), and `learn` writes no profile for it. (No kernel needed: nothing is loaded.)
+#[test]
+fn a_command_that_cannot_start_is_reported() {
+    let dir = scratch("cannot-start");
+    let strict = dir.join("strict.json");
+    std::fs::write(&strict, STRICT).unwrap();
+    let data = dir.join("data");
+    std::fs::write(&data, "not a program\n").unwrap();
+    let profile = dir.join("p.json");
+    let cases = [
+        ("/no/such/command", 127, "no such file"),
+        ("no-such-command-for-pure-seccomp", 127, "not found in PATH"),
+        (s(&dir), 126, "it is a directory"),
+        (s(&data), 126, "not executable"),
+    ];
+    for (command, code, why) in cases {
+        for args in [
+            vec!["run", s(&strict), "--", command],
+            vec!["learn", "-o", s(&profile), "--", command],
+        ] {
+            let o = pure_seccomp().args(&args).output().unwrap();
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("cannot run {command:?}")) && err.contains(why),
+                "{args:?}: {err}"
+            );
+            assert!(!profile.exists(), "{args:?} wrote a profile");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Allows the exec and the exit alone: a profile learned from a command that did nothing.
+const STRICT: &str = r#"{"defaultAction": "SCMP_ACT_ERRNO",
+    "syscalls": [{"names": ["execve", "exit_group"], "action": "SCMP_ACT_ALLOW"}]}"#;
+
+/// An exec that fails in the child although the file is there and executable (a script whose
+/// `#!` interpreter is missing) is reported by the child where the filter lets it write, and
+/// `learn` then writes no profile; where the filter does not, the status is still 127.
+#[test]
+fn an_exec_that_fails_under_the_filter_is_reported() {
+    if !seccomp_usable() {
+        return;
+    }
+    let dir = scratch("exec-fails");
+    let script = dir.join("script");
+    std::fs::write(&script, "#!/no/such/interpreter\nexit 0\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let profile = dir.join("p.json");
+    for args in [
+        vec!["run", "-", "--", s(&script)],
+        vec!["learn", "-o", s(&profile), "--", s(&script)],
+    ] {
+        let o = pure_seccomp().args(&args).output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(127), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("cannot run {:?}", s(&script))) && err.contains("interpreter"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!profile.exists(), "learn wrote a profile");
+    let strict = dir.join("strict.json");
+    std::fs::write(&strict, STRICT).unwrap();
+    let o = pure_seccomp()
+        .args(["run", s(&strict), "--", s(&script)])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
