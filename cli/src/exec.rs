@@ -3,7 +3,8 @@
 //! `run` builds the filter before forking and loads it in the child between fork and exec,
 //! with `no_new_privs`. Both commands look the command up before forking, as `execvp` will
 //! (a filter may not let the child say why its exec failed), and the child reports a
-//! failure to load or exec through a close-on-exec pipe.
+//! failure to load or exec through a close-on-exec pipe. While the command runs, the signals
+//! that would end this process are blocked and passed on to it ([`Signals`]).
 //!
 //! `learn` needs a supervisor that answers the child's notifications, and the child cannot
 //! hand its listener over by itself: once the filter is loaded, every syscall it makes
@@ -81,10 +82,172 @@ pub fn run(policy: &Path, command: &[OsString], opts: &PolicyOpts) -> Result<u8,
     }
     let argv = argv_of(command)?;
     find_command(&command[0])?;
-    let child = spawn(&program.prog, &argv, false)?;
-    let status = wait_child(child.pid)?;
+    let signals = Signals::block()?;
+    let child = spawn(&program.prog, &argv, false, &signals)?;
+    let status = wait_passing_signals(child.pid, &signals)?;
     child.failure(&command[0])?;
     Ok(exit_code(status))
+}
+
+/// The signals that would end this process while the command runs. They are blocked here
+/// and passed on to the command instead, as `sudo` and `timeout` do, so that `run` and
+/// `learn` end when it ends, with its status, and `learn` writes its profile after a Ctrl-C
+/// or a SIGTERM. One that the terminal sent (to the whole foreground process group, so the
+/// command got it too) is not sent again.
+const PASSED_ON: [libc::c_int; 6] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTERM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
+
+/// The name of one of [`PASSED_ON`].
+fn signal_name(sig: libc::c_int) -> String {
+    match sig {
+        libc::SIGHUP => "SIGHUP".into(),
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGQUIT => "SIGQUIT".into(),
+        libc::SIGTERM => "SIGTERM".into(),
+        libc::SIGUSR1 => "SIGUSR1".into(),
+        libc::SIGUSR2 => "SIGUSR2".into(),
+        _ => format!("signal {sig}"),
+    }
+}
+
+/// `si_code` of a signal the kernel sent (the terminal's, for one); not in the libc crate.
+const SI_KERNEL: i32 = 0x80;
+
+/// [`PASSED_ON`] and SIGCHLD (to wake the waits), blocked, and read from a signalfd.
+struct Signals {
+    fd: OwnedFd,
+    /// The mask before: the child's, restored in it before it loads the filter.
+    before: libc::sigset_t,
+}
+
+impl Signals {
+    fn block() -> Result<Self, Fail> {
+        let fail = |what: &str, e: std::io::Error| Fail {
+            code: CANNOT_START,
+            msg: format!("{what}: {e}"),
+        };
+        // SAFETY: the sigset functions write the sets given; pthread_sigmask changes this
+        // (only) thread's mask; signalfd returns a new descriptor or -1.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for sig in PASSED_ON.iter().chain(&[libc::SIGCHLD]) {
+                libc::sigaddset(&mut set, *sig);
+            }
+            let mut before: libc::sigset_t = std::mem::zeroed();
+            let e = libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut before);
+            if e != 0 {
+                return Err(fail(
+                    "pthread_sigmask",
+                    std::io::Error::from_raw_os_error(e),
+                ));
+            }
+            let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+            if fd < 0 {
+                let e = std::io::Error::last_os_error();
+                libc::pthread_sigmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
+                return Err(fail("signalfd", e));
+            }
+            Ok(Signals {
+                fd: OwnedFd::from_raw_fd(fd),
+                before,
+            })
+        }
+    }
+
+    /// Reads the signals that arrived and passes each one of [`PASSED_ON`] that the
+    /// terminal did not send to `command`, if given; returns the first of them, whoever sent
+    /// it (None: SIGCHLD only, or nothing).
+    fn pass_on(&self, command: Option<libc::pid_t>) -> Option<libc::c_int> {
+        let mut first = None;
+        loop {
+            // SAFETY: an all-zero signalfd_siginfo is valid; read writes at most its size.
+            let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+            let size = std::mem::size_of::<libc::signalfd_siginfo>();
+            // SAFETY: as above.
+            let n = unsafe {
+                libc::read(
+                    self.fd.as_raw_fd(),
+                    (&mut info as *mut libc::signalfd_siginfo).cast(),
+                    size,
+                )
+            };
+            if n != size as isize {
+                return first;
+            }
+            let sig = info.ssi_signo as libc::c_int;
+            if sig == libc::SIGCHLD {
+                continue;
+            }
+            first.get_or_insert(sig);
+            if let Some(pid) = command.filter(|_| info.ssi_code != SI_KERNEL) {
+                // SAFETY: kill sends a signal to our own child, not yet reaped.
+                unsafe { libc::kill(pid, sig) };
+            }
+        }
+    }
+
+    /// Waits (up to `timeout_ms`, -1: no limit) for a signal, or for `also` to be readable;
+    /// returns poll's `revents` for `also` (0 after a signal or the timeout).
+    fn wait(&self, also: Option<RawFd>, timeout_ms: libc::c_int) -> std::io::Result<libc::c_short> {
+        let mut fds = [
+            libc::pollfd {
+                fd: self.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: also.unwrap_or(-1),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: poll reads and writes the pollfds given (a negative fd is skipped).
+        if unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout_ms) } < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+            return Ok(0);
+        }
+        Ok(fds[1].revents)
+    }
+}
+
+/// Waits for the command `pid` to end, passing signals on to it.
+fn wait_passing_signals(
+    pid: libc::pid_t,
+    signals: &Signals,
+) -> Result<std::process::ExitStatus, Fail> {
+    loop {
+        let mut status = 0;
+        // SAFETY: non-blocking waitpid on our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            return Ok(std::process::ExitStatus::from_raw(status));
+        }
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(Fail {
+                    code: CANNOT_START,
+                    msg: format!("waitpid: {e}"),
+                });
+            }
+        }
+        // (SIGCHLD is blocked since before the fork, so its end cannot slip past this.)
+        signals.wait(None, -1).map_err(|e| Fail {
+            code: CANNOT_START,
+            msg: format!("poll: {e}"),
+        })?;
+        signals.pass_on(Some(pid));
+    }
 }
 
 /// The command line as C strings for exec.
@@ -333,7 +496,12 @@ impl Spawned {
 /// Forks; the child loads `prog` (with a listener when `listener`) and execs `argv`. The
 /// child never returns: on failure it writes why to the report pipe (if the filter lets it)
 /// and exits with 125 (load), 126 or 127 (exec).
-fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<Spawned, Fail> {
+fn spawn(
+    prog: &[Instruction],
+    argv: &[CString],
+    listener: bool,
+    signals: &Signals,
+) -> Result<Spawned, Fail> {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
     let flags = LoadFlags::new().new_listener(listener).sysrawrc(true);
@@ -359,6 +527,10 @@ fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<Spawn
         });
     }
     if pid == 0 {
+        // The command gets the signal mask this process had (before the filter, which would
+        // notify or refuse the call).
+        // SAFETY: sigprocmask reads the set given; this process has one thread.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &signals.before, std::ptr::null_mut()) };
         let say = |bytes: &[u8]| {
             // SAFETY: write reads the bytes given; a refusal (by the filter) is ignored.
             unsafe { libc::write(tell.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
@@ -460,6 +632,7 @@ impl Progress {
 fn supervise(
     pid: libc::pid_t,
     listener: &OwnedFd,
+    signals: &Signals,
     watches: &[ArgWatch],
     seen: &mut Seen,
 ) -> Option<std::process::ExitStatus> {
@@ -477,20 +650,23 @@ fn supervise(
                 _ => break,
             }
         }
-        let mut pfd = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: poll reads and writes the one pollfd given.
-        let r = unsafe { libc::poll(&mut pfd, 1, 200) };
-        if r < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
+        let Ok(revents) = signals.wait(Some(fd), 200) else {
             break;
+        };
+        // A signal goes to the command while it runs; once it has ended, it stops the
+        // supervision of what it left running, which goes on without a supervisor.
+        if let Some(sig) = signals.pass_on(reaped.is_none().then_some(pid)) {
+            if reaped.is_some() {
+                progress.tick(seen, true);
+                eprintln!(
+                    "learn: stopped by {}; what the command left running goes on \
+                     unsupervised (its syscalls now fail with ENOSYS)",
+                    signal_name(sig)
+                );
+                break;
+            }
         }
-        if r > 0 && pfd.revents & libc::POLLIN != 0 {
+        if revents & libc::POLLIN != 0 {
             match ScmpNotifReq::receive(fd) {
                 Ok(req) => {
                     let nr = req.data.syscall.as_raw_syscall() as u32;
@@ -503,7 +679,7 @@ fn supervise(
                 }
                 Err(_) => continue,
             }
-        } else if r > 0 && pfd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        } else if revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
             break;
         }
         progress.tick(seen, false);
@@ -544,9 +720,10 @@ fn learn_with_log(
             None
         }
     };
-    let child = spawn(&prog, argv, false)?;
+    let signals = Signals::block()?;
+    let child = spawn(&prog, argv, false, &signals)?;
     let pid = child.pid;
-    let status = wait_child(pid)?;
+    let status = wait_passing_signals(pid, &signals)?;
     child.failure(name)?;
     if let Some(f) = kmsg.as_mut() {
         use std::io::Read;
@@ -703,7 +880,8 @@ fn learn_with_notify(
     seen: &mut Seen,
 ) -> Result<u8, Fail> {
     become_subreaper()?;
-    let child = spawn(prog, argv, true)?;
+    let signals = Signals::block()?;
+    let child = spawn(prog, argv, true, &signals)?;
     let pid = child.pid;
     let pidfd = pidfd_open(pid).map_err(|e| Fail {
         code: CANNOT_START,
@@ -748,7 +926,7 @@ fn learn_with_notify(
         }
         std::thread::sleep(Duration::from_millis(1));
     };
-    let status = match supervise(pid, &listener, watches, seen) {
+    let status = match supervise(pid, &listener, &signals, watches, seen) {
         Some(status) => status,
         None => wait_child(pid)?,
     };

@@ -306,7 +306,8 @@ Examples:
   pure-seccomp run - -- python3 app.py        # `-`: the embedded default policy
 
 The filter is built before the fork for this machine's architecture and loaded in the child
-just before exec, so the policy must allow execve. Exit code: the command's.")]
+just before exec, so the policy must allow execve. Signals sent to `run` (SIGTERM, SIGINT,
+SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) are passed on to the command. Exit code: the command's.")]
     Run {
         /// The policy (`-`: the embedded default policy).
         policy: PathBuf,
@@ -323,12 +324,16 @@ just before exec, so the policy must allow execve. Exit code: the command's.")]
 Examples:
   pure-seccomp learn -o true.json -- /bin/true
   pure-seccomp learn --args socket:0 -o app.json -- ./app
+  pure-seccomp learn -o server.json -- ./server   # exercise it, then Ctrl-C: profile written
   pure-seccomp run true.json -- /bin/true
 
 The command runs under a filter whose default action is user notification; a supervisor
 records each call and lets it continue. Without user notification (kernel older than 5.0, or
 pidfd_getfd refused) it falls back to the LOG action and reads the kernel log, with a
-warning. The profile: defaultAction SCMP_ACT_ERRNO, the ABIs seen, the syscall names seen.")]
+warning. The profile: defaultAction SCMP_ACT_ERRNO, the ABIs seen, the syscall names seen.
+Signals sent to `learn` are passed on to the command, and `learn` writes the profile once the
+command (and what it left running) has ended; a signal after the command has ended stops the
+supervision of what it left running.")]
     Learn {
         /// Where to write the profile (default: stdout).
         #[arg(long, short, value_name = "PROFILE")]

@@ -5,6 +5,7 @@
 
 mod common;
 use common::*;
+use std::os::unix::process::CommandExt as _;
 
 /// Whether this kernel lets an unprivileged process load seccomp filters (it always should
 /// on Linux; a container runtime may forbid seccomp(2) itself, and qemu-user has no
@@ -290,4 +291,91 @@ fn an_exec_that_fails_under_the_filter_is_reported() {
         .unwrap();
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Signals reach the command, not only `run` and `learn`, which then return its status: a
+/// SIGTERM sent to them alone ends the command (`run` used to die and leave it running),
+/// and so does a SIGINT to the process group (Ctrl-C), after which `learn` still writes its
+/// profile (it used to die without one). Once the command has ended, a signal stops
+/// `learn`'s supervision of what the command left running, and the profile is written.
+#[test]
+fn signals_are_passed_on_to_the_command() {
+    if !seccomp_usable() {
+        return;
+    }
+    let dir = scratch("signals");
+    let profile = dir.join("p.json");
+    let run = |command: &[&'static str]| [&["run", "-", "--"], command].concat();
+    let learn = |command: &[&'static str]| [&["learn", "-o", s(&profile), "--"], command].concat();
+    let sleep = &["sleep", "30"];
+    let (term, int) = (libc::SIGTERM, libc::SIGINT);
+    // (The command line, whether to signal the process group, the signal, the status.)
+    let cases = [
+        (run(sleep), false, term, 128 + term),
+        (run(sleep), true, int, 128 + int),
+        (learn(sleep), false, term, 128 + term),
+        (learn(sleep), true, int, 128 + int),
+        // The shell ends at once; its background `sleep` is what learn then supervises.
+        (learn(&["sh", "-c", "sleep 30 & exit 5"]), false, term, 5),
+    ];
+    for (args, group, sig, code) in cases {
+        let _ = std::fs::remove_file(&profile);
+        let mut child = pure_seccomp()
+            .args(&args)
+            .process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        // Once `sleep` runs (exec'd, under the filter) and the shell, if any, has ended (so
+        // that the signal meets only `sleep`).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !runs_in_group(pid, "sleep") || runs_in_group(pid, "sh") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{args:?}: sleep never ran"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // SAFETY: kill sends a signal to the child started above, or to its process group.
+        unsafe { libc::kill(if group { -pid } else { pid }, sig) };
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                // SAFETY: as above; the group's `sleep` too.
+                unsafe { libc::kill(-pid, libc::SIGKILL) };
+                panic!("{args:?}: still running 20 s after signal {sig}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        // SAFETY: as above (what the last case leaves running; nothing, elsewhere).
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
+        assert_eq!(status.code(), Some(code), "{args:?}: {status}");
+        if args[0] == "learn" {
+            let names = read_profile(&profile)["syscalls"][0]["names"].to_string();
+            assert!(names.contains("\"execve\""), "{args:?}: {names}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Whether a live (not zombie) process named `comm` is in the process group `pgid`.
+fn runs_in_group(pgid: i32, comm: &str) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.flatten().any(|e| {
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // pid (comm) state ppid pgrp ...
+        let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") "))
+        else {
+            return false;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        name == comm && fields.first() != Some(&"Z") && fields.get(2) == Some(&&*pgid.to_string())
+    })
 }
