@@ -699,6 +699,11 @@ fn bad_input_is_refused_with_a_clear_error() {
         &[0x30, 0, 0, 0, 0, 0, 0, 0, 0x06, 0, 0, 0, 0, 0, 0, 0],
     );
     let bad_json = write("bad.json", b"{");
+    // Neither text nor a program (no 0 byte: every instruction has one).
+    let binary = write(
+        "binary",
+        &[0xff, 0xfe, 0x80, 0x81, 0x90, 0xa0, 0xb0, 0xc0, 0xd0],
+    );
     let bad_op = write(
         "bad-op.json",
         br#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 7, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#,
@@ -720,6 +725,11 @@ fn bad_input_is_refused_with_a_clear_error() {
         (vec!["compile", &bad_action], 2, "SCMP_ACT_SOMETIMES"),
         (vec!["compile", "--filter", "nosuch"], 2, "nosuch"),
         (vec!["disasm", &p], 2, "--arch"),
+        (
+            vec!["disasm", &binary, "--arch", "x86_64"],
+            2,
+            "neither a policy",
+        ),
         (vec!["disasm", &truncated, "--arch", "x86_64"], 2, "8-byte"),
         (
             vec!["sim", &truncated, "--arch", "x86_64", "--syscall", "read"],
