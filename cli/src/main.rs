@@ -335,7 +335,7 @@ Signals sent to `learn` are passed on to the command, and `learn` writes the pro
 command (and what it left running) has ended; a signal after the command has ended stops the
 supervision of what it left running.")]
     Learn {
-        /// Where to write the profile (default: stdout).
+        /// Where to write the profile (default: stdout, after what the command wrote there).
         #[arg(long, short, value_name = "PROFILE")]
         output: Option<PathBuf>,
         /// Record the values of argument INDEX of SYSCALL and allow only those
