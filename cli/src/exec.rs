@@ -455,14 +455,10 @@ impl Spawned {
     /// What the child reported, as the error to return: 125 if the filter did not load,
     /// 127 or 126 if the exec failed. Call once the child has exec'd or ended (the read
     /// waits for either): after waiting for it, or once it was supervised.
-    fn failure(&self, name: &OsString) -> Result<(), Fail> {
-        let mut report = Vec::new();
-        let mut file = std::fs::File::from(self.report.try_clone().map_err(|e| Fail {
-            code: CANNOT_START,
-            msg: format!("the child's report: {e}"),
-        })?);
+    fn failure(self, name: &OsString) -> Result<(), Fail> {
         use std::io::Read as _;
-        let _ = file.read_to_end(&mut report);
+        let mut report = Vec::new();
+        let _ = std::fs::File::from(self.report).read_to_end(&mut report);
         match report.split_first() {
             Some((&LOAD_FAILED, msg)) => Err(Fail {
                 code: CANNOT_START,
@@ -928,7 +924,7 @@ fn learn_with_notify(
     };
     let status = match supervise(pid, &listener, &signals, watches, seen) {
         Some(status) => status,
-        None => wait_child(pid)?,
+        None => wait_passing_signals(pid, &signals)?,
     };
     // (A failed exec: no profile, which would hold only the exec and the exit.)
     child.failure(name)?;
