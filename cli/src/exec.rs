@@ -500,7 +500,7 @@ fn spawn(
 ) -> Result<Spawned, Fail> {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
-    let flags = LoadFlags::new().new_listener(listener).sysrawrc(true);
+    let flags = LoadFlags::new().new_listener(listener);
     let mut fds = [0; 2];
     // SAFETY: pipe2 writes two new descriptors into the array given.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -785,8 +785,15 @@ pub fn learn(output: Option<&Path>, args: &[String], command: &[OsString]) -> Re
     find_command(&command[0])?;
     let mut seen = Seen::default();
     // PURE_SECCOMP_LEARN_MODE=log forces the fallback, to test it where notification works.
+    // (API level 5: the kernel has user notification and lets this process use seccomp(2);
+    // building the filter does not ask the kernel, loading it would fail in the child.)
+    let api = pure_seccomp::get_api();
     let notify = if std::env::var("PURE_SECCOMP_LEARN_MODE").as_deref() == Ok("log") {
         Err("PURE_SECCOMP_LEARN_MODE=log".to_string())
+    } else if api < 5 {
+        Err(format!(
+            "API level {api}: a kernel older than 5.0, or seccomp(2) refused to this process"
+        ))
     } else {
         learning_program(ScmpAction::Notify)
     };

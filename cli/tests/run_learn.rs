@@ -379,3 +379,71 @@ fn runs_in_group(pgid: i32, comm: &str) -> bool {
         name == comm && fields.first() != Some(&"Z") && fields.get(2) == Some(&&*pgid.to_string())
     })
 }
+
+/// Where this process may not load a filter (here: under one that refuses `seccomp` and
+/// `prctl`), `run` says so with the library's reason and 125 (it said only "cannot run");
+/// where it may load one only through `prctl` (API level 1: `seccomp` refused), `learn`
+/// falls back to the LOG action instead of failing in the child.
+#[test]
+fn a_filter_that_cannot_load_is_reported() {
+    if !seccomp_usable() {
+        return;
+    }
+    let dir = scratch("cannot-load");
+    let refuse = |name: &str, calls: &str| {
+        let p = dir.join(name);
+        std::fs::write(
+            &p,
+            format!(
+                r#"{{"defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [{{"names": [{calls}], "action": "SCMP_ACT_ERRNO"}}]}}"#
+            ),
+        )
+        .unwrap();
+        p
+    };
+    let no_loading = refuse("no-loading.json", r#""seccomp", "prctl""#);
+    let o = pure_seccomp()
+        .args([
+            "run",
+            s(&no_loading),
+            "--",
+            &bin(),
+            "run",
+            "-",
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot load the filter") && stderr(&o).contains("not permitted"),
+        "{}",
+        stderr(&o)
+    );
+    let prctl_only = refuse("prctl-only.json", r#""seccomp""#);
+    let profile = dir.join("p.json");
+    let o = pure_seccomp()
+        .args([
+            "run",
+            s(&prctl_only),
+            "--",
+            &bin(),
+            "learn",
+            "-o",
+            s(&profile),
+            "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("API level 1") && stderr(&o).contains("falling back to the LOG action"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(read_profile(&profile)["syscalls"][0]["names"].is_array());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 /// The command cargo built for these tests; `PURE_SECCOMP_E2E_BIN` names another copy (the
 /// VMs of tests/vm/ run a test binary where cargo's path does not exist).
-fn bin() -> String {
+pub fn bin() -> String {
     std::env::var("PURE_SECCOMP_E2E_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_pure-seccomp").to_string())
 }
