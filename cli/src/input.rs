@@ -168,13 +168,14 @@ fn open_with(path: Option<&Path>, arch: Option<ScmpArch>, strict: bool) -> Resul
         }
         return Ok(Source::Program { label, prog, arch });
     }
-    if std::str::from_utf8(&bytes).is_err() {
+    let Ok(text) = std::str::from_utf8(&bytes) else {
         return Err(Fail::input(format!(
             "{label}: neither a policy (it is not UTF-8 text) nor a compiled program (every \
              BPF instruction holds a 0 byte, as its code's high byte; this file has none)"
         )));
-    }
-    let policy = Policy::from_file(path).map_err(|e| Fail::input(format!("{label}: {e}")))?;
+    };
+    // (From the bytes read above: a pipe or /dev/stdin cannot be read a second time.)
+    let policy = Policy::parse_at(text, path).map_err(|e| Fail::input(format!("{label}: {e}")))?;
     Ok(Source::Policy { label, policy })
 }
 

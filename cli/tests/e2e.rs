@@ -397,6 +397,33 @@ fn errors_quote_the_input_and_exit_2() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A policy read from a pipe (`/dev/stdin`, a shell's `<(...)`) is read once: it used to be
+/// read a second time, found empty and taken for an empty allow-list (a filter denying
+/// everything, with no error).
+#[test]
+fn a_policy_from_a_pipe_is_read_once() {
+    use std::io::Write as _;
+    let profile = br#"{"defaultAction": "SCMP_ACT_ERRNO",
+                       "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#;
+    for command in ["compile", "audit"] {
+        let mut child = pure_seccomp()
+            .args([command, "/dev/stdin", "--arch", "x86_64"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(profile).unwrap();
+        let o = child.wait_with_output().unwrap();
+        let out = stdout(&o);
+        assert!(
+            out.contains("(OCI format)") || out.contains("all 1 allowed syscalls"),
+            "{command}: {out}{}",
+            stderr(&o)
+        );
+    }
+}
+
 #[test]
 fn resolve_names_and_numbers_on_any_arch() {
     assert_eq!(
@@ -699,6 +726,7 @@ fn bad_input_is_refused_with_a_clear_error() {
         &[0x30, 0, 0, 0, 0, 0, 0, 0, 0x06, 0, 0, 0, 0, 0, 0, 0],
     );
     let bad_json = write("bad.json", b"{");
+    let empty = write("empty.txt", b"# nothing allowed\n");
     // Neither text nor a program (no 0 byte: every instruction has one).
     let binary = write(
         "binary",
@@ -721,6 +749,7 @@ fn bad_input_is_refused_with_a_clear_error() {
         (vec!["compile", "--arch", "vax"], 2, "vax"),
         (vec!["compile", &missing], 2, "missing.json"),
         (vec!["compile", &bad_json], 2, "not valid JSON"),
+        (vec!["compile", &empty], 2, "empty allow-list"),
         (vec!["compile", &bad_op], 2, "syscalls[0].args[0].index"),
         (vec!["compile", &bad_action], 2, "SCMP_ACT_SOMETIMES"),
         (vec!["compile", "--filter", "nosuch"], 2, "nosuch"),

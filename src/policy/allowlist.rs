@@ -64,6 +64,15 @@ impl List {
             });
         }
 
+        if lines.is_empty() {
+            // (Most often a mistake: an empty file, or one read twice from a pipe.)
+            return Err(PolicyError::new(
+                "",
+                "an empty allow-list: it names no syscall, so its filter would refuse every \
+                 one, exit included (for that on purpose, an OCI profile with \
+                 `\"syscalls\": []`)",
+            ));
+        }
         if !lines.iter().any(|l| l.indented) {
             // A plain list.
             let mut names: Vec<String> = Vec::new();
@@ -227,5 +236,9 @@ mod tests {
         assert_eq!(List::parse("@a\n    @b\n").unwrap_err().path(), "line 2");
         assert_eq!(List::parse("@a\n    @a\n").unwrap_err().path(), "line 2");
         assert_eq!(List::parse("@a\n  x\nread\n").unwrap_err().path(), "line 3");
+        for empty in ["", "\n\n", "# only a comment\n"] {
+            let e = List::parse(empty).unwrap_err();
+            assert!(e.message().contains("empty allow-list"), "{empty:?}: {e}");
+        }
     }
 }

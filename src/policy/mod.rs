@@ -120,7 +120,9 @@
 //! tables, which change with each systemd release): it is an error that says so. A token
 //! that is not a name (spaces inside, other characters than letters, digits and `_`) is an
 //! error naming its line. A well-formed name this crate does not know is skipped and listed
-//! in [`Recipe::skipped`].
+//! in [`Recipe::skipped`]. A list with no name at all (empty, or comments only) is an error:
+//! its filter would refuse every syscall, exit included, which is seldom what was meant (an
+//! OCI profile with `"syscalls": []` says so on purpose).
 //!
 //! # minijail policy files
 //!
@@ -584,19 +586,41 @@ impl Policy {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path)
             .map_err(|e| PolicyError::new("", format!("cannot read {}: {e}", path.display())))?;
+        Self::parse_at(&text, path)
+    }
+
+    /// [`from_file`](Self::from_file) for a file already read: `text` is its content, and
+    /// `path` gives only what the name and the directory give (a Firecracker file's
+    /// architecture, a minijail policy's includes and constants). For what can be read only
+    /// once: a pipe, `/dev/stdin`, a shell's `<(...)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_file`](Self::from_file), but for reading `path` itself.
+    ///
+    /// ```
+    /// use pure_seccomp::policy::{Format, Policy};
+    /// let text = r#"{"vmm": {"default_action": "trap", "filter_action": "allow",
+    ///                         "filter": [{"syscall": "read"}]}}"#;
+    /// let fc = Policy::parse_at(text, "configs/aarch64-unknown-linux-musl.json".as_ref())?;
+    /// assert_eq!(fc.format(), Format::Firecracker);
+    /// assert_eq!(fc.arches(), [pure_seccomp::ScmpArch::Aarch64]);
+    /// # Ok::<(), pure_seccomp::policy::PolicyError>(())
+    /// ```
+    pub fn parse_at(text: &str, path: &Path) -> std::result::Result<Policy, PolicyError> {
         let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-        if !trimmed.starts_with('{') && minijail::looks_like(&text) {
+        if !trimmed.starts_with('{') && minijail::looks_like(text) {
             let json = path.with_file_name("constants.json");
             let constants = match std::fs::read_to_string(&json) {
                 Ok(t) => Some(minijail::Constants::parse(&t, &json.display().to_string())?),
                 Err(_) => None,
             };
-            let file = minijail::File::parse(&text, Some(path), constants.as_ref())?;
+            let file = minijail::File::parse(text, Some(path), constants.as_ref())?;
             return Ok(Policy {
                 inner: Inner::Minijail(file),
             });
         }
-        let mut policy = Self::parse(&text)?;
+        let mut policy = Self::parse(text)?;
         if let Inner::Firecracker(file) = &mut policy.inner {
             let name = path
                 .file_name()
