@@ -238,7 +238,28 @@ pub fn compile(
     quiet: bool,
 ) -> Result<Vec<Compiled>, Fail> {
     let mut out = Vec::new();
-    for arch in targets(policy, opts, all_arches)? {
+    let chosen = targets(policy, opts, all_arches)?;
+    // A Firecracker file's architecture is in its name (seccompiler's `--target-arch`), a
+    // minijail policy's in the constants.json beside it: where neither says, the choice made
+    // for it is worth a line.
+    if !quiet
+        && opts.arches.is_empty()
+        && !all_arches
+        && matches!(policy.format(), Format::Firecracker | Format::Minijail)
+        && policy.targets().is_empty()
+    {
+        eprintln!(
+            "note: {label} does not say which architecture it is for (a Firecracker file's \
+             name does, as seccompiler's `aarch64-unknown-linux-musl.json`; a minijail \
+             policy's constants.json does): built for this machine's, {}; --arch chooses",
+            chosen
+                .iter()
+                .map(|a| arches::short(*a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for arch in chosen {
         let mut target = Target::new(arch).caps(opts.caps.iter().cloned());
         target.kernel = opts.kernel;
         let mut recipes = policy

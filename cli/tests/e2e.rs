@@ -424,6 +424,36 @@ fn a_policy_from_a_pipe_is_read_once() {
     }
 }
 
+/// A Firecracker file whose name does not give its architecture is built for this machine's,
+/// with a note that says so; with --arch, or a name that gives it, there is no note.
+#[test]
+fn a_file_that_does_not_name_its_architecture_gets_a_note() {
+    let dir = scratch("no-arch");
+    let text = r#"{"vmm": {"default_action": "trap", "filter_action": "allow",
+                            "filter": [{"syscall": "read"}]}}"#;
+    let anonymous = dir.join("filters.json");
+    let named = dir.join("aarch64-unknown-linux-musl.json");
+    std::fs::write(&anonymous, text).unwrap();
+    std::fs::write(&named, text).unwrap();
+    let note = "does not say which architecture";
+    let o = cmd(&["compile", s(&anonymous)]);
+    assert!(stderr(&o).contains(note), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("vmm {}", native())),
+        "{}",
+        stdout(&o)
+    );
+    for args in [
+        vec!["compile", s(&anonymous), "--arch", "riscv64"],
+        vec!["compile", s(&named)],
+    ] {
+        let o = cmd(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains(note), "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn resolve_names_and_numbers_on_any_arch() {
     assert_eq!(
