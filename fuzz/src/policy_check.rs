@@ -11,6 +11,7 @@ const WHOLE_FILE: &[&str] = &[
     "not valid JSON",
     "expected a JSON object at the top of the file",
     "unknown JSON policy",
+    "an empty allow-list",
     "this Firecracker filter file is for",
     "this minijail policy (its constants.json) is for",
 ];
