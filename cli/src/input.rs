@@ -201,8 +201,15 @@ fn parse_hex(text: &str) -> Option<Vec<u8>> {
     (!out.is_empty()).then_some(out)
 }
 
-/// The targets to build a policy for: `opts.arches`, `all` expanded, or the default.
-fn targets(policy: &Policy, opts: &BuildOptions, all: bool) -> Result<Vec<ScmpArch>, Fail> {
+/// The targets to build a policy for: `opts.arches`, `all` expanded, or the default (with a
+/// note, unless `quiet`, where a file made for one architecture does not say which).
+fn targets(
+    label: &str,
+    policy: &Policy,
+    opts: &BuildOptions,
+    all: bool,
+    quiet: bool,
+) -> Result<Vec<ScmpArch>, Fail> {
     if all {
         let t = policy.targets();
         return Ok(if t.is_empty() {
@@ -214,8 +221,10 @@ fn targets(policy: &Policy, opts: &BuildOptions, all: bool) -> Result<Vec<ScmpAr
     if !opts.arches.is_empty() {
         return Ok(opts.arches.clone());
     }
-    // Files made for one architecture: Firecracker's, minijail's (their constants.json).
-    if matches!(policy.format(), Format::Firecracker | Format::Minijail) {
+    // Files made for one architecture: Firecracker's (their name), minijail's (their
+    // constants.json). Where neither says, the choice made for it is worth a line.
+    let one_arch = matches!(policy.format(), Format::Firecracker | Format::Minijail);
+    if one_arch {
         if let Some(&a) = policy.targets().first() {
             return Ok(vec![a]);
         }
@@ -224,7 +233,18 @@ fn targets(policy: &Policy, opts: &BuildOptions, all: bool) -> Result<Vec<ScmpAr
         ScmpArch::Native => Err(Fail::input(
             "this machine's architecture is not one seccomp filters are built for; pass --arch",
         )),
-        a => Ok(vec![a]),
+        a => {
+            if one_arch && !quiet {
+                eprintln!(
+                    "note: {label} does not say which architecture it is for (a Firecracker \
+                     file's name does, as seccompiler's `aarch64-unknown-linux-musl.json`; a \
+                     minijail policy's constants.json does): built for this machine's, {}; \
+                     --arch chooses",
+                    arches::short(a)
+                );
+            }
+            Ok(vec![a])
+        }
     }
 }
 
@@ -238,28 +258,7 @@ pub fn compile(
     quiet: bool,
 ) -> Result<Vec<Compiled>, Fail> {
     let mut out = Vec::new();
-    let chosen = targets(policy, opts, all_arches)?;
-    // A Firecracker file's architecture is in its name (seccompiler's `--target-arch`), a
-    // minijail policy's in the constants.json beside it: where neither says, the choice made
-    // for it is worth a line.
-    if !quiet
-        && opts.arches.is_empty()
-        && !all_arches
-        && matches!(policy.format(), Format::Firecracker | Format::Minijail)
-        && policy.targets().is_empty()
-    {
-        eprintln!(
-            "note: {label} does not say which architecture it is for (a Firecracker file's \
-             name does, as seccompiler's `aarch64-unknown-linux-musl.json`; a minijail \
-             policy's constants.json does): built for this machine's, {}; --arch chooses",
-            chosen
-                .iter()
-                .map(|a| arches::short(*a))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    for arch in chosen {
+    for arch in targets(label, policy, opts, all_arches, quiet)? {
         let mut target = Target::new(arch).caps(opts.caps.iter().cloned());
         target.kernel = opts.kernel;
         let mut recipes = policy
