@@ -82,9 +82,8 @@ pub fn run(policy: &Path, command: &[OsString], opts: &PolicyOpts) -> Result<u8,
     }
     let argv = argv_of(command)?;
     find_command(&command[0])?;
-    let signals = Signals::block()?;
-    let child = spawn(&program.prog, &argv, false, &signals)?;
-    let status = wait_passing_signals(child.pid, &signals)?;
+    let child = spawn(&program.prog, &argv, false)?;
+    let status = child.wait()?;
     child.failure(&command[0])?;
     Ok(exit_code(status))
 }
@@ -217,36 +216,6 @@ impl Signals {
             return Ok(0);
         }
         Ok(fds[1].revents)
-    }
-}
-
-/// Waits for the command `pid` to end, passing signals on to it.
-fn wait_passing_signals(
-    pid: libc::pid_t,
-    signals: &Signals,
-) -> Result<std::process::ExitStatus, Fail> {
-    loop {
-        let mut status = 0;
-        // SAFETY: non-blocking waitpid on our own child.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == pid {
-            return Ok(std::process::ExitStatus::from_raw(status));
-        }
-        if r < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(Fail {
-                    code: CANNOT_START,
-                    msg: format!("waitpid: {e}"),
-                });
-            }
-        }
-        // (SIGCHLD is blocked since before the fork, so its end cannot slip past this.)
-        signals.wait(None, -1).map_err(|e| Fail {
-            code: CANNOT_START,
-            msg: format!("poll: {e}"),
-        })?;
-        signals.pass_on(Some(pid));
     }
 }
 
@@ -444,6 +413,8 @@ fn find_listener(pid: libc::pid_t) -> Option<RawFd> {
 struct Spawned {
     pid: libc::pid_t,
     report: OwnedFd,
+    /// Blocked here since before the fork, passed on to the command.
+    signals: Signals,
 }
 
 /// The report's first byte: the filter did not load (then its message) ...
@@ -452,6 +423,33 @@ const LOAD_FAILED: u8 = b'L';
 const EXEC_FAILED: u8 = b'E';
 
 impl Spawned {
+    /// Waits for the command to end, passing signals on to it.
+    fn wait(&self) -> Result<std::process::ExitStatus, Fail> {
+        loop {
+            let mut status = 0;
+            // SAFETY: non-blocking waitpid on our own child.
+            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) };
+            if r == self.pid {
+                return Ok(std::process::ExitStatus::from_raw(status));
+            }
+            if r < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(Fail {
+                        code: CANNOT_START,
+                        msg: format!("waitpid: {e}"),
+                    });
+                }
+            }
+            // (SIGCHLD is blocked since before the fork, so its end cannot slip past this.)
+            self.signals.wait(None, -1).map_err(|e| Fail {
+                code: CANNOT_START,
+                msg: format!("poll: {e}"),
+            })?;
+            self.signals.pass_on(Some(self.pid));
+        }
+    }
+
     /// What the child reported, as the error to return: 125 if the filter did not load,
     /// 127 or 126 if the exec failed. Call once the child has exec'd or ended (the read
     /// waits for either): after waiting for it, or once it was supervised.
@@ -491,13 +489,10 @@ impl Spawned {
 
 /// Forks; the child loads `prog` (with a listener when `listener`) and execs `argv`. The
 /// child never returns: on failure it writes why to the report pipe (if the filter lets it)
-/// and exits with 125 (load), 126 or 127 (exec).
-fn spawn(
-    prog: &[Instruction],
-    argv: &[CString],
-    listener: bool,
-    signals: &Signals,
-) -> Result<Spawned, Fail> {
+/// and exits with 125 (load), 126 or 127 (exec). The signals passed on to the command are
+/// blocked here first.
+fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<Spawned, Fail> {
+    let signals = Signals::block()?;
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
     let flags = LoadFlags::new().new_listener(listener);
@@ -551,7 +546,11 @@ fn spawn(
         }
     }
     drop(tell);
-    Ok(Spawned { pid, report })
+    Ok(Spawned {
+        pid,
+        report,
+        signals,
+    })
 }
 
 fn wait_child(pid: libc::pid_t) -> Result<std::process::ExitStatus, Fail> {
@@ -716,10 +715,9 @@ fn learn_with_log(
             None
         }
     };
-    let signals = Signals::block()?;
-    let child = spawn(&prog, argv, false, &signals)?;
+    let child = spawn(&prog, argv, false)?;
     let pid = child.pid;
-    let status = wait_passing_signals(pid, &signals)?;
+    let status = child.wait()?;
     child.failure(name)?;
     if let Some(f) = kmsg.as_mut() {
         use std::io::Read;
@@ -883,8 +881,7 @@ fn learn_with_notify(
     seen: &mut Seen,
 ) -> Result<u8, Fail> {
     become_subreaper()?;
-    let signals = Signals::block()?;
-    let child = spawn(prog, argv, true, &signals)?;
+    let child = spawn(prog, argv, true)?;
     let pid = child.pid;
     let pidfd = pidfd_open(pid).map_err(|e| Fail {
         code: CANNOT_START,
@@ -929,9 +926,9 @@ fn learn_with_notify(
         }
         std::thread::sleep(Duration::from_millis(1));
     };
-    let status = match supervise(pid, &listener, &signals, watches, seen) {
+    let status = match supervise(pid, &listener, &child.signals, watches, seen) {
         Some(status) => status,
-        None => wait_passing_signals(pid, &signals)?,
+        None => child.wait()?,
     };
     // (A failed exec: no profile, which would hold only the exec and the exit.)
     child.failure(name)?;
