@@ -52,8 +52,10 @@ pub fn sim(
     let programs = input::programs(&source, &opts.build(arch.into_iter().collect()), true)?;
     let mut all_allowed = true;
     for (i, c) in programs.iter().enumerate() {
-        let abi = arch_of_call.unwrap_or(c.target);
-        let nr = arches::syscall_number(abi, syscall).map_err(Fail::input)?;
+        let asked = arch_of_call.unwrap_or(c.target);
+        let nr = arches::syscall_number(asked, syscall).map_err(Fail::input)?;
+        // The kernel tells x32 calls from x86_64 ones by the number's bit 30 alone.
+        let abi = arches::abi_of_call(arches::audit(asked), nr).unwrap_or(asked);
         let name = arches::syscall_name(abi, nr).unwrap_or_else(|| "unknown".into());
         let data = input::data(abi, nr, argv);
         let (out, path) = bpf::simulate_path(&c.prog, &data, c.endian)

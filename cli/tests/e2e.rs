@@ -257,6 +257,13 @@ fn sim_takes_arguments_and_the_abi_of_the_call() {
         0,
     );
     assert!(out.contains("socketcall (102) on x86"), "{out}");
+    // A number with x32's bit is an x32 call, as the kernel takes it (it was shown as an
+    // unknown x86_64 number, with x32's verdict).
+    let out = expect(&["sim", "--arch", "x86_64", "--syscall", "0x40000000"], 0);
+    assert!(
+        out.contains("read (1073741824 = 0x40000000) on x32"),
+        "{out}"
+    );
     // clone with a namespace flag (CLONE_NEWUSER) is refused, without is allowed.
     expect(
         &[
