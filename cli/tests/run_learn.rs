@@ -42,10 +42,7 @@ fn run_denies_a_forbidden_syscall() {
     .unwrap();
     let target = dir.join("made");
     let script = format!("mkdir {}", s(&target));
-    let o = pure_seccomp()
-        .args(["run", s(&policy), "--", "/bin/sh", "-c", &script])
-        .output()
-        .unwrap();
+    let o = cmd(&["run", s(&policy), "--", "/bin/sh", "-c", &script]);
     assert_ne!(o.status.code(), Some(0), "mkdir succeeded under the policy");
     assert!(!target.exists());
     assert!(
@@ -54,17 +51,11 @@ fn run_denies_a_forbidden_syscall() {
         stderr(&o)
     );
     // The same command under a policy that allows it.
-    let o = pure_seccomp()
-        .args(["run", "-", "--", "/bin/sh", "-c", &script])
-        .output()
-        .unwrap();
+    let o = cmd(&["run", "-", "--", "/bin/sh", "-c", &script]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(target.is_dir());
     // The command's exit status comes back; a KILL action shows as 128 + SIGSYS.
-    let o = pure_seccomp()
-        .args(["run", "-", "--", "/bin/sh", "-c", "exit 7"])
-        .output()
-        .unwrap();
+    let o = cmd(&["run", "-", "--", "/bin/sh", "-c", "exit 7"]);
     assert_eq!(o.status.code(), Some(7));
     let kill = dir.join("kill.json");
     std::fs::write(
@@ -73,17 +64,11 @@ fn run_denies_a_forbidden_syscall() {
             "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_KILL_PROCESS"}]}"#,
     )
     .unwrap();
-    let o = pure_seccomp()
-        .args(["run", s(&kill), "--", "uname"])
-        .output()
-        .unwrap();
+    let o = cmd(&["run", s(&kill), "--", "uname"]);
     assert_eq!(o.status.code(), Some(128 + 31), "{}", stderr(&o));
     assert!(stderr(&o).contains("SIGSYS"), "{}", stderr(&o));
     // A missing command: 127.
-    let o = pure_seccomp()
-        .args(["run", "-", "--", "/no/such/command"])
-        .output()
-        .unwrap();
+    let o = cmd(&["run", "-", "--", "/no/such/command"]);
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -95,10 +80,7 @@ fn learn_writes_a_profile_the_program_then_runs_under() {
     }
     let dir = scratch("learn");
     let profile = dir.join("true.json");
-    let o = pure_seccomp()
-        .args(["learn", "-o", s(&profile), "--", "/bin/true"])
-        .output()
-        .unwrap();
+    let o = cmd(&["learn", "-o", s(&profile), "--", "/bin/true"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("distinct syscalls seen"),
@@ -122,10 +104,7 @@ fn learn_writes_a_profile_the_program_then_runs_under() {
         "{names:?}"
     );
     // The program runs under its learned profile ...
-    let o = pure_seccomp()
-        .args(["run", s(&profile), "--", "/bin/true"])
-        .output()
-        .unwrap();
+    let o = cmd(&["run", s(&profile), "--", "/bin/true"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // ... the profile is a policy like any other ...
     expect(&["audit", s(&profile)], 0);
@@ -135,20 +114,17 @@ fn learn_writes_a_profile_the_program_then_runs_under() {
 
     // Argument values of chosen syscalls: the shell's exit code reaches exit_group.
     let profile = dir.join("sh.json");
-    let o = pure_seccomp()
-        .args([
-            "learn",
-            "--args",
-            "exit_group:0",
-            "-o",
-            s(&profile),
-            "--",
-            "/bin/sh",
-            "-c",
-            "exit 3",
-        ])
-        .output()
-        .unwrap();
+    let o = cmd(&[
+        "learn",
+        "--args",
+        "exit_group:0",
+        "-o",
+        s(&profile),
+        "--",
+        "/bin/sh",
+        "-c",
+        "exit 3",
+    ]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let json = read_profile(&profile);
     let rules = json["syscalls"].as_array().unwrap();
@@ -173,10 +149,7 @@ fn learn_follows_what_the_command_leaves_running() {
     let profile = dir.join("p.json");
     let made = dir.join("made-later");
     let script = format!("(sleep 1; mkdir {}) & exit 6", s(&made));
-    let o = pure_seccomp()
-        .args(["learn", "-o", s(&profile), "--", "/bin/sh", "-c", &script])
-        .output()
-        .unwrap();
+    let o = cmd(&["learn", "-o", s(&profile), "--", "/bin/sh", "-c", &script]);
     assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
     assert!(
         made.is_dir(),
@@ -240,7 +213,7 @@ fn a_command_that_cannot_start_is_reported() {
             vec!["run", s(&strict), "--", command],
             vec!["learn", "-o", s(&profile), "--", command],
         ] {
-            let o = pure_seccomp().args(&args).output().unwrap();
+            let o = cmd(&args);
             let err = stderr(&o);
             assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
             assert!(
@@ -274,7 +247,7 @@ fn an_exec_that_fails_under_the_filter_is_reported() {
         vec!["run", "-", "--", s(&script)],
         vec!["learn", "-o", s(&profile), "--", s(&script)],
     ] {
-        let o = pure_seccomp().args(&args).output().unwrap();
+        let o = cmd(&args);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(127), "{args:?}: {err}");
         assert!(
@@ -285,10 +258,7 @@ fn an_exec_that_fails_under_the_filter_is_reported() {
     assert!(!profile.exists(), "learn wrote a profile");
     let strict = dir.join("strict.json");
     std::fs::write(&strict, STRICT).unwrap();
-    let o = pure_seccomp()
-        .args(["run", s(&strict), "--", s(&script)])
-        .output()
-        .unwrap();
+    let o = cmd(&["run", s(&strict), "--", s(&script)]);
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -403,19 +373,16 @@ fn a_filter_that_cannot_load_is_reported() {
         p
     };
     let no_loading = refuse("no-loading.json", r#""seccomp", "prctl""#);
-    let o = pure_seccomp()
-        .args([
-            "run",
-            s(&no_loading),
-            "--",
-            &bin(),
-            "run",
-            "-",
-            "--",
-            "true",
-        ])
-        .output()
-        .unwrap();
+    let o = cmd(&[
+        "run",
+        s(&no_loading),
+        "--",
+        &bin(),
+        "run",
+        "-",
+        "--",
+        "true",
+    ]);
     assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("cannot load the filter") && stderr(&o).contains("not permitted"),
@@ -424,20 +391,17 @@ fn a_filter_that_cannot_load_is_reported() {
     );
     let prctl_only = refuse("prctl-only.json", r#""seccomp""#);
     let profile = dir.join("p.json");
-    let o = pure_seccomp()
-        .args([
-            "run",
-            s(&prctl_only),
-            "--",
-            &bin(),
-            "learn",
-            "-o",
-            s(&profile),
-            "--",
-            "true",
-        ])
-        .output()
-        .unwrap();
+    let o = cmd(&[
+        "run",
+        s(&prctl_only),
+        "--",
+        &bin(),
+        "learn",
+        "-o",
+        s(&profile),
+        "--",
+        "true",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("API level 1") && stderr(&o).contains("falling back to the LOG action"),
