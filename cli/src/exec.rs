@@ -52,11 +52,10 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
     128u8.wrapping_add(sig as u8)
 }
 
-/// `run POLICY -- COMMAND...`.
-pub fn run(policy: &Path, command: &[OsString], opts: &PolicyOpts) -> Result<u8, Fail> {
-    let path = (policy.as_os_str() != "-").then_some(policy);
+/// `run [POLICY] -- COMMAND...`.
+pub fn run(policy: Option<&Path>, command: &[OsString], opts: &PolicyOpts) -> Result<u8, Fail> {
     let native = ScmpArch::native();
-    let source = input::open(path, Some(native))?;
+    let source = input::open(policy, Some(native))?;
     let programs = input::programs(&source, &opts.build(Vec::new()), false)?;
     let program = match programs.as_slice() {
         [one] => one,

@@ -7,6 +7,7 @@ use crate::Fail;
 use pure_seccomp::bpf::{self, Instruction, SeccompData, SECCOMP_RET_ACTION_FULL};
 use pure_seccomp::policy::{Format, Policy, Recipe, Target};
 use pure_seccomp::{Endian, ScmpArch};
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 /// The embedded default policy (`cli/default-policy.json`).
@@ -120,9 +121,9 @@ pub fn allows(ret: u32) -> bool {
     )
 }
 
-/// Opens what a command was given: `None` is the embedded default policy. A file holding a
-/// NUL byte, or only pairs of hex digits (the `hex` format), is a compiled program, which
-/// needs `arch`; anything else is a policy.
+/// Opens what a command was given: `None` is the embedded default policy, `-` standard
+/// input. A file holding a NUL byte, or only pairs of hex digits (the `hex` format), is a
+/// compiled program, which needs `arch`; anything else is a policy.
 pub fn open(path: Option<&Path>, arch: Option<ScmpArch>) -> Result<Source, Fail> {
     open_with(path, arch, true)
 }
@@ -137,9 +138,7 @@ fn open_with(path: Option<&Path>, arch: Option<ScmpArch>, strict: bool) -> Resul
             policy,
         });
     };
-    let label = path.display().to_string();
-    let bytes =
-        std::fs::read(path).map_err(|e| Fail::input(format!("cannot read {label}: {e}")))?;
+    let (label, bytes) = read(path)?;
     let program = if bytes.contains(&0) {
         Some(bytes.clone())
     } else {
@@ -177,6 +176,31 @@ fn open_with(path: Option<&Path>, arch: Option<ScmpArch>, strict: bool) -> Resul
     // (From the bytes read above: a pipe or /dev/stdin cannot be read a second time.)
     let policy = Policy::parse_at(text, path).map_err(|e| Fail::input(format!("{label}: {e}")))?;
     Ok(Source::Policy { label, policy })
+}
+
+/// The bytes of `path`, with how messages name it; `-` is standard input (a minijail
+/// policy read from it takes its includes and constants from the current directory).
+fn read(path: &Path) -> Result<(String, Vec<u8>), Fail> {
+    if path.as_os_str() != "-" {
+        let label = path.display().to_string();
+        let bytes =
+            std::fs::read(path).map_err(|e| Fail::input(format!("cannot read {label}: {e}")))?;
+        return Ok((label, bytes));
+    }
+    let label = "standard input".to_string();
+    let mut stdin = std::io::stdin().lock();
+    // Waiting for a policy typed at the terminal is never what was meant.
+    if stdin.is_terminal() {
+        return Err(Fail::input(
+            "`-` reads the policy or program from standard input, which is a terminal here: \
+             pipe it in, or name a file (with no FILE, the embedded default policy is used)",
+        ));
+    }
+    let mut bytes = Vec::new();
+    stdin
+        .read_to_end(&mut bytes)
+        .map_err(|e| Fail::input(format!("cannot read {label}: {e}")))?;
+    Ok((label, bytes))
 }
 
 /// [`open`] for `disasm`: a program the kernel would refuse is still listed, after a warning

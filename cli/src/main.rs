@@ -66,9 +66,10 @@ or native.
 
 POLICY: an OCI runtime-spec profile (Docker, Podman), a Firecracker filter file, a minijail
 policy (crosvm; its @includes and constants.json read from its directory) or an allow-list
-(one syscall name a line), recognised from the content. Where a command takes a
-POLICY and none is given, it uses the embedded default policy (see `compile`). A FILE that
-holds a compiled program (raw bytes, or the `hex` format) needs --arch.
+(one syscall name a line), recognised from the content. Where a command takes a POLICY and
+none is given, it uses the embedded default policy (see `compile`). A FILE that holds a
+compiled program (raw bytes, or the `hex` format) needs --arch. `-` reads either from
+standard input.
 
 Exit codes: 0 success; 1 negative answer (audit found a high-severity problem, sim's verdict
 does not let the call run); 2 bad usage or input; run/learn: the command's status (128+N
@@ -191,7 +192,7 @@ when written with -o: FILE gets -FILTER and/or -ARCH inserted before its extensi
 the parts that differ between the programs). Text formats may also go to stdout, one
 after the other with a header; `bpf` to stdout takes exactly one program.")]
     Compile {
-        /// The policy file (default: the embedded default policy).
+        /// The policy file (`-`: standard input; default: the embedded default policy).
         policy: Option<PathBuf>,
         /// Target architecture (repeatable; `all`: every one the policy names). Default: a
         /// Firecracker file's or a minijail policy's own, else this machine's. Its companion
@@ -217,7 +218,7 @@ Examples:
   pure-seccomp compile --format bpf -o default.bpf && pure-seccomp disasm default.bpf --arch x86_64
   pure-seccomp disasm docker.json          # a policy is compiled first")]
     Disasm {
-        /// The compiled program (raw bytes or hex), or a policy.
+        /// The compiled program (raw bytes or hex), or a policy (`-`: standard input).
         file: PathBuf,
         /// The architecture the program is for (names its syscall numbers).
         #[arg(long, short, value_name = "ARCH", value_parser = parse_arch)]
@@ -235,7 +236,8 @@ Examples:
 
 Exit code 0 when the verdict lets the call run (ALLOW, LOG), 1 otherwise.")]
     Sim {
-        /// A compiled program (needs --arch) or a policy (default: the embedded one).
+        /// A compiled program (needs --arch) or a policy (`-`: standard input; default: the
+        /// embedded one).
         file: Option<PathBuf>,
         /// The program's architecture, or the policy's target.
         #[arg(long, short, value_name = "ARCH", value_parser = parse_arch)]
@@ -288,7 +290,8 @@ Examples:
 
 Every finding has a severity (high, medium, low, info). Exit code 1 when there is a high one.")]
     Audit {
-        /// A compiled program (needs --arch) or a policy (default: the embedded one).
+        /// A compiled program (needs --arch) or a policy (`-`: standard input; default: the
+        /// embedded one).
         file: Option<PathBuf>,
         /// The program's architecture, or the policy's target.
         #[arg(long, short, value_name = "ARCH", value_parser = parse_arch)]
@@ -303,14 +306,16 @@ Every finding has a severity (high, medium, low, info). Exit code 1 when there i
     #[command(after_help = "\
 Examples:
   pure-seccomp run profile.json -- /bin/ls /
-  pure-seccomp run - -- python3 app.py        # `-`: the embedded default policy
+  pure-seccomp run -- python3 app.py          # the embedded default policy
+  curl -s $URL/profile.json | pure-seccomp run - -- ./app   # the policy from stdin
 
 The filter is built before the fork for this machine's architecture and loaded in the child
 just before exec, so the policy must allow execve. Signals sent to `run` (SIGTERM, SIGINT,
 SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) are passed on to the command. Exit code: the command's.")]
     Run {
-        /// The policy (`-`: the embedded default policy).
-        policy: PathBuf,
+        /// The policy (`-`: standard input, which the command then finds at its end; default:
+        /// the embedded default policy).
+        policy: Option<PathBuf>,
         /// The command and its arguments.
         #[arg(required = true, last = true, value_name = "COMMAND")]
         command: Vec<std::ffi::OsString>,
@@ -402,7 +407,7 @@ fn main() -> ExitCode {
             policy,
             command,
             policy_opts,
-        } => exec::run(&policy, &command, &policy_opts),
+        } => exec::run(policy.as_deref(), &command, &policy_opts),
         Command::Learn {
             output,
             args,

@@ -409,26 +409,51 @@ fn errors_quote_the_input_and_exit_2() {
 /// everything, with no error).
 #[test]
 fn a_policy_from_a_pipe_is_read_once() {
-    use std::io::Write as _;
     let profile = br#"{"defaultAction": "SCMP_ACT_ERRNO",
                        "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#;
-    for command in ["compile", "audit"] {
-        let mut child = pure_seccomp()
-            .args([command, "/dev/stdin", "--arch", "x86_64"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(profile).unwrap();
-        let o = child.wait_with_output().unwrap();
-        let out = stdout(&o);
-        assert!(
-            out.contains("(OCI format)") || out.contains("all 1 allowed syscalls"),
-            "{command}: {out}{}",
-            stderr(&o)
-        );
+    for file in ["/dev/stdin", "-"] {
+        for command in ["compile", "audit"] {
+            let o = piped(&[command, file, "--arch", "x86_64"], profile);
+            let out = stdout(&o);
+            assert!(
+                out.contains("(OCI format)") || out.contains("all 1 allowed syscalls"),
+                "{command} {file}: {out}{}",
+                stderr(&o)
+            );
+        }
     }
+}
+
+/// `-` is standard input for every command that reads a file: a policy, or a compiled
+/// program from another command's output.
+#[test]
+fn a_dash_reads_standard_input() {
+    let bpf = piped(
+        &["compile", "-", "--arch", "x86_64", "--format", "bpf"],
+        b"read\nwrite\nexit_group\n",
+    );
+    assert_eq!(bpf.status.code(), Some(0), "{}", stderr(&bpf));
+    assert!(!bpf.stdout.is_empty() && bpf.stdout.len() % 8 == 0);
+    let listing = piped(&["disasm", "-", "--arch", "x86_64"], &bpf.stdout);
+    assert!(
+        stdout(&listing).contains("ret   ALLOW"),
+        "{}",
+        stderr(&listing)
+    );
+    for (call, code) in [("write", 0), ("openat", 1)] {
+        let o = piped(
+            &["sim", "-", "--arch", "x86_64", "--syscall", call],
+            &bpf.stdout,
+        );
+        assert_eq!(o.status.code(), Some(code), "{call}: {}", stdout(&o));
+    }
+    // Messages name it.
+    let o = piped(&["sim", "-", "--syscall", "read"], &bpf.stdout);
+    assert!(
+        stderr(&o).contains("standard input is a compiled program"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// A Firecracker file whose name does not give its architecture is built for this machine's,

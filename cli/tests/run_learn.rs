@@ -13,12 +13,12 @@ use std::os::unix::process::CommandExt as _;
 /// VMs), a failure fails the test instead of skipping it.
 fn seccomp_usable() -> bool {
     let ok = pure_seccomp()
-        .args(["run", "-", "--", "/bin/true"])
+        .args(["run", "--", "/bin/true"])
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
         let msg = "this environment does not let a child load a seccomp filter \
-                   (`pure-seccomp run - -- /bin/true` failed)";
+                   (`pure-seccomp run -- /bin/true` failed)";
         if std::env::var("PURE_SECCOMP_REQUIRE_KERNEL").as_deref() == Ok("1") {
             panic!("{msg} (PURE_SECCOMP_REQUIRE_KERNEL=1)");
         }
@@ -50,12 +50,26 @@ fn run_denies_a_forbidden_syscall() {
         "{}",
         stderr(&o)
     );
-    // The same command under a policy that allows it.
-    let o = cmd(&["run", "-", "--", "/bin/sh", "-c", &script]);
+    // The policy from standard input (`-`): the command finds it drained.
+    let o = piped(
+        &[
+            "run",
+            "-",
+            "--",
+            "/bin/sh",
+            "-c",
+            &format!("{script}; echo $?; cat"),
+        ],
+        &std::fs::read(&policy).unwrap(),
+    );
+    assert_eq!(stdout(&o), "1\n", "{}", stderr(&o));
+    assert!(!target.exists());
+    // The same command under a policy that allows it (none given: the embedded default).
+    let o = cmd(&["run", "--", "/bin/sh", "-c", &script]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(target.is_dir());
     // The command's exit status comes back; a KILL action shows as 128 + SIGSYS.
-    let o = cmd(&["run", "-", "--", "/bin/sh", "-c", "exit 7"]);
+    let o = cmd(&["run", "--", "/bin/sh", "-c", "exit 7"]);
     assert_eq!(o.status.code(), Some(7));
     let kill = dir.join("kill.json");
     std::fs::write(
@@ -68,7 +82,7 @@ fn run_denies_a_forbidden_syscall() {
     assert_eq!(o.status.code(), Some(128 + 31), "{}", stderr(&o));
     assert!(stderr(&o).contains("SIGSYS"), "{}", stderr(&o));
     // A missing command: 127.
-    let o = cmd(&["run", "-", "--", "/no/such/command"]);
+    let o = cmd(&["run", "--", "/no/such/command"]);
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -244,7 +258,7 @@ fn an_exec_that_fails_under_the_filter_is_reported() {
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let profile = dir.join("p.json");
     for args in [
-        vec!["run", "-", "--", s(&script)],
+        vec!["run", "--", s(&script)],
         vec!["learn", "-o", s(&profile), "--", s(&script)],
     ] {
         let o = cmd(&args);
@@ -275,7 +289,7 @@ fn signals_are_passed_on_to_the_command() {
     }
     let dir = scratch("signals");
     let profile = dir.join("p.json");
-    let run = |command: &[&'static str]| [&["run", "-", "--"], command].concat();
+    let run = |command: &[&'static str]| [&["run", "--"], command].concat();
     let learn = |command: &[&'static str]| [&["learn", "-o", s(&profile), "--"], command].concat();
     let sleep = &["sleep", "30"];
     let (term, int) = (libc::SIGTERM, libc::SIGINT);
@@ -373,16 +387,7 @@ fn a_filter_that_cannot_load_is_reported() {
         p
     };
     let no_loading = refuse("no-loading.json", r#""seccomp", "prctl""#);
-    let o = cmd(&[
-        "run",
-        s(&no_loading),
-        "--",
-        &bin(),
-        "run",
-        "-",
-        "--",
-        "true",
-    ]);
+    let o = cmd(&["run", s(&no_loading), "--", &bin(), "run", "--", "true"]);
     assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("cannot load the filter") && stderr(&o).contains("not permitted"),

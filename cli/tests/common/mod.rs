@@ -36,6 +36,22 @@ pub fn cmd(args: &[&str]) -> Output {
         .expect("the pure-seccomp binary runs")
 }
 
+/// [`cmd`] with `input` on its standard input.
+pub fn piped(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = pure_seccomp()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the pure-seccomp binary runs");
+    // A command that fails before reading closes the pipe: not this helper's error.
+    let _ = child.stdin.take().unwrap().write_all(input);
+    child.wait_with_output().unwrap()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
