@@ -77,7 +77,7 @@ pub fn run(req: Request) -> Result<u8, Fail> {
         return Ok(0);
     };
     let names = output_names(req.output.as_deref(), &programs);
-    if req.output.is_none() && format == OutFormat::Bpf && programs.len() > 1 {
+    if names[0].is_none() && format == OutFormat::Bpf && programs.len() > 1 {
         return Err(Fail::input(format!(
             "{} programs cannot go to stdout as raw bytes: pass -o FILE (one file each), \
              --filter or one --arch",
@@ -110,10 +110,11 @@ pub fn run(req: Request) -> Result<u8, Fail> {
     Ok(0)
 }
 
-/// The file of each program: `None` for stdout. With several programs, `-FILTER` and/or
-/// `-ARCH` (only the parts that differ between them) go before the extension.
+/// The file of each program: `None` for stdout (no `-o`, or `-o -`). With several programs,
+/// `-FILTER` and/or `-ARCH` (only the parts that differ between them) go before the
+/// extension.
 fn output_names(output: Option<&Path>, programs: &[Compiled]) -> Vec<Option<PathBuf>> {
-    let Some(out) = output else {
+    let Some(out) = output.filter(|o| o.as_os_str() != "-") else {
         return vec![None; programs.len()];
     };
     if programs.len() == 1 {

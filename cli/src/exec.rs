@@ -827,7 +827,7 @@ pub fn learn(output: Option<&Path>, args: &[String], command: &[OsString]) -> Re
     }
     let profile = profile(&seen, &watches);
     let text = serde_json::to_string_pretty(&profile).unwrap_or_default() + "\n";
-    match output {
+    match output.filter(|p| p.as_os_str() != "-") {
         Some(p) => {
             std::fs::write(p, text)
                 .map_err(|e| Fail::input(format!("cannot write {}: {e}", p.display())))?;

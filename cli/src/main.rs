@@ -203,7 +203,7 @@ after the other with a header; `bpf` to stdout takes exactly one program.")]
         /// filter code), rust or c (source with the instructions), hex (8 bytes a line).
         #[arg(long, short, value_enum)]
         format: Option<compile::OutFormat>,
-        /// Write the program to FILE (default format: bpf).
+        /// Write the program to FILE (`-`: stdout; default format: bpf).
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
         /// No summary.
@@ -340,7 +340,8 @@ Signals sent to `learn` are passed on to the command, and `learn` writes the pro
 command (and what it left running) has ended; a signal after the command has ended stops the
 supervision of what it left running.")]
     Learn {
-        /// Where to write the profile (default: stdout, after what the command wrote there).
+        /// Where to write the profile (default, or `-`: stdout, after what the command wrote
+        /// there).
         #[arg(long, short, value_name = "PROFILE")]
         output: Option<PathBuf>,
         /// Record the values of argument INDEX of SYSCALL and allow only those

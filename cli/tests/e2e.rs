@@ -425,7 +425,7 @@ fn a_policy_from_a_pipe_is_read_once() {
 }
 
 /// `-` is standard input for every command that reads a file: a policy, or a compiled
-/// program from another command's output.
+/// program from another command's output; and stdout for `-o`.
 #[test]
 fn a_dash_reads_standard_input() {
     let bpf = piped(
@@ -447,6 +447,17 @@ fn a_dash_reads_standard_input() {
         );
         assert_eq!(o.status.code(), Some(code), "{call}: {}", stdout(&o));
     }
+    // `-o -` is stdout: the same bytes; several programs there are refused as without -o.
+    let o = piped(
+        &["compile", "-", "--arch", "x86_64", "-o", "-"],
+        b"read\nwrite\nexit_group\n",
+    );
+    assert_eq!(o.stdout, bpf.stdout, "{}", stderr(&o));
+    let o = cmd(&[
+        "compile", "--arch", "x86_64", "--arch", "riscv64", "-o", "-",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("cannot go to stdout"), "{}", stderr(&o));
     // Messages name it.
     let o = piped(&["sim", "-", "--syscall", "read"], &bpf.stdout);
     assert!(

@@ -148,6 +148,12 @@ fn learn_writes_a_profile_the_program_then_runs_under() {
             .any(|r| r["names"][0] == "exit_group" && r["args"][0]["value"] == 3),
         "{json}"
     );
+
+    // `-o -` is stdout, as no -o is.
+    let o = cmd(&["learn", "-o", "-", "--", "/bin/true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a profile on stdout");
+    assert_eq!(json["defaultAction"], "SCMP_ACT_ERRNO");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
