@@ -316,6 +316,128 @@ fn sim_takes_arguments_and_the_abi_of_the_call() {
     );
 }
 
+/// The C and Rust sources compile, as one file for several programs too: with `cc` (C89 and
+/// C99, pedantic, warnings as errors; included twice), `c++` (C++11) and `rustc` (against a
+/// stand-in for `pure_seccomp::bpf::Instruction`, the same fields). Skips a compiler that is
+/// not installed, saying so.
+#[test]
+fn c_and_rust_sources_compile() {
+    let dir = scratch("sources");
+    let have = |tool: &str| {
+        let found = std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            eprintln!("SKIPPED: no `{tool}` to compile the generated source with");
+        }
+        found
+    };
+    let compiles = |tool: &str, args: &[&str]| {
+        let o = std::process::Command::new(tool)
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{tool} {args:?}: {}", stderr(&o));
+    };
+    // Several architectures, and a file of several named filters.
+    let fc = dir.join("fc.json");
+    std::fs::write(
+        &fc,
+        r#"{"vmm": {"default_action": "trap", "filter_action": "allow",
+                    "filter": [{"syscall": "read"}]},
+            "api-v2": {"default_action": "trap", "filter_action": "allow",
+                       "filter": [{"syscall": "write"}]}}"#,
+    )
+    .unwrap();
+    for (format, ext) in [("c", "h"), ("rust", "rs")] {
+        let all = expect(&["compile", "--arch", "all", "--format", format, "-q"], 0);
+        let named = expect(
+            &[
+                "compile",
+                s(&fc),
+                "--arch",
+                "aarch64",
+                "--format",
+                format,
+                "-q",
+            ],
+            0,
+        );
+        std::fs::write(dir.join(format!("all.{ext}")), all).unwrap();
+        std::fs::write(dir.join(format!("named.{ext}")), named).unwrap();
+    }
+    std::fs::write(
+        dir.join("main.c"),
+        "#include \"all.h\"\n#include \"all.h\"\n#include \"named.h\"\n\
+         int main(void) { return seccomp_x86_64_prog.len + seccomp_api_v2_aarch64_prog.len \
+         > 0 ? 0 : 1; }\n",
+    )
+    .unwrap();
+    if have("cc") {
+        for std in ["-std=c89", "-std=c99"] {
+            compiles(
+                "cc",
+                &[
+                    std,
+                    "-pedantic",
+                    "-Wall",
+                    "-Wextra",
+                    "-Werror",
+                    "-fsyntax-only",
+                    "main.c",
+                ],
+            );
+        }
+    }
+    if have("c++") {
+        compiles(
+            "c++",
+            &[
+                "-std=c++11",
+                "-pedantic",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-fsyntax-only",
+                "-x",
+                "c++",
+                "main.c",
+            ],
+        );
+    }
+    std::fs::write(
+        dir.join("lib.rs"),
+        "#![deny(warnings)]\n\
+         pub mod pure_seccomp {\n\
+             pub mod bpf {\n\
+                 pub struct Instruction { pub code: u16, pub jt: u8, pub jf: u8, pub k: u32 }\n\
+             }\n\
+         }\n\
+         include!(\"all.rs\");\ninclude!(\"named.rs\");\n\
+         pub fn lens() -> [usize; 2] { [SECCOMP_X86_64.len(), SECCOMP_API_V2_AARCH64.len()] }\n",
+    )
+    .unwrap();
+    if have("rustc") {
+        compiles(
+            "rustc",
+            &[
+                "--edition",
+                "2021",
+                "--crate-type",
+                "lib",
+                "--emit",
+                "metadata",
+                "-o",
+                "lib.rmeta",
+                "lib.rs",
+            ],
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn compile_formats() {
     let dir = scratch("formats");
