@@ -922,6 +922,8 @@ fn bad_input_is_refused_with_a_clear_error() {
     );
     let bad_json = write("bad.json", b"{");
     let empty = write("empty.txt", b"# nothing allowed\n");
+    // A one-word text file (a host name) is no allow-list.
+    let one_word = write("hostname", b"vm\n");
     // Neither text nor a program (no 0 byte: every instruction has one).
     let binary = write(
         "binary",
@@ -945,6 +947,11 @@ fn bad_input_is_refused_with_a_clear_error() {
         (vec!["compile", &missing], 2, "missing.json"),
         (vec!["compile", &bad_json], 2, "not valid JSON"),
         (vec!["compile", &empty], 2, "empty allow-list"),
+        (
+            vec!["compile", &one_word],
+            2,
+            "no name in this allow-list is a syscall (vm)",
+        ),
         (vec!["compile", &bad_op], 2, "syscalls[0].args[0].index"),
         (vec!["compile", &bad_action], 2, "SCMP_ACT_SOMETIMES"),
         (vec!["compile", "--filter", "nosuch"], 2, "nosuch"),

@@ -91,6 +91,18 @@ impl List {
                     names.push(l.token.to_string());
                 }
             }
+            // As an empty list: most often not a list at all (a one-word text file).
+            let mut unknown = Vec::new();
+            if !names.iter().any(|n| known(n, &mut unknown)) {
+                return Err(PolicyError::new(
+                    at(lines[0].number),
+                    format!(
+                        "no name in this allow-list is a syscall ({}): its filter would refuse \
+                         every one, exit included",
+                        unknown.join(", ")
+                    ),
+                ));
+            }
             return Ok(List {
                 groups: vec![("allow-list".to_string(), names)],
             });
@@ -236,6 +248,14 @@ mod tests {
         assert_eq!(List::parse("@a\n    @b\n").unwrap_err().path(), "line 2");
         assert_eq!(List::parse("@a\n    @a\n").unwrap_err().path(), "line 2");
         assert_eq!(List::parse("@a\n  x\nread\n").unwrap_err().path(), "line 3");
+        let e = List::parse("# hostname\nvm\nvm\n").unwrap_err();
+        assert_eq!(e.path(), "line 2");
+        assert!(
+            e.message()
+                .contains("no name in this allow-list is a syscall (vm)"),
+            "{e}"
+        );
+        assert!(List::parse("vm\nread\n").is_ok());
         for empty in ["", "\n\n", "# only a comment\n"] {
             let e = List::parse(empty).unwrap_err();
             assert!(e.message().contains("empty allow-list"), "{empty:?}: {e}");

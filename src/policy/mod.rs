@@ -120,9 +120,9 @@
 //! tables, which change with each systemd release): it is an error that says so. A token
 //! that is not a name (spaces inside, other characters than letters, digits and `_`) is an
 //! error naming its line. A well-formed name this crate does not know is skipped and listed
-//! in [`Recipe::skipped`]. A list with no name at all (empty, or comments only) is an error:
-//! its filter would refuse every syscall, exit included, which is seldom what was meant (an
-//! OCI profile with `"syscalls": []` says so on purpose).
+//! in [`Recipe::skipped`]. A list with no name at all (empty, or comments only), or none this
+//! crate knows, is an error: its filter would refuse every syscall, exit included, which is
+//! seldom what was meant (an OCI profile with `"syscalls": []` says so on purpose).
 //!
 //! # minijail policy files
 //!
