@@ -93,7 +93,7 @@ fn probe_values(c: &Compiled) -> Vec<u64> {
 }
 
 /// Whether a run reads an argument (or the instruction pointer).
-fn reads_args(c: &Compiled, path: &[usize]) -> bool {
+pub fn reads_args(c: &Compiled, path: &[usize]) -> bool {
     path.iter().any(|&i| {
         let ins = c.prog[i];
         ins.code == bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS && ins.k >= 8

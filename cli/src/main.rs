@@ -11,6 +11,7 @@ mod arches;
 mod audit;
 mod commands;
 mod compile;
+mod diff;
 mod disasm;
 mod exec;
 mod input;
@@ -302,6 +303,35 @@ Every finding has a severity (high, medium, low, info). Exit code 1 when there i
         #[command(flatten)]
         policy_opts: PolicyOpts,
     },
+    /// Where two filters' verdicts differ: a policy against its compiled program, libseccomp's
+    /// program against ours, one version of a policy against the next.
+    ///
+    /// Both are run on every syscall number of every ABI of the byte order (and on an unknown
+    /// architecture); where a verdict reads arguments, each comparison on the path of either
+    /// filter is taken both ways, by setting the argument word it tests.
+    #[command(after_help = "\
+Examples:
+  pure-seccomp diff docker.json docker-new.json
+  pure-seccomp diff libseccomp.bpf docker.json --arch x86_64   # a program against a policy
+  pure-seccomp diff fc.json fc.json --filter vmm -O 1          # ... compiled the same way
+
+Each difference is a call (ABI, syscall, arguments when they matter) with both verdicts.
+Exit code 0 when no call tried gets different verdicts, 1 when one does.")]
+    Diff {
+        /// The first filter: a compiled program (needs --arch) or a policy (`-`: standard
+        /// input).
+        a: PathBuf,
+        /// The second filter.
+        b: PathBuf,
+        /// The programs' architecture, or the policies' target.
+        #[arg(long, short, value_name = "ARCH", value_parser = parse_arch)]
+        arch: Option<pure_seccomp::ScmpArch>,
+        /// List every difference (default: the first 10 of each ABI).
+        #[arg(long, short)]
+        verbose: bool,
+        #[command(flatten)]
+        policy_opts: PolicyOpts,
+    },
     /// Run a command under a policy: fork, no_new_privs, load the filter, exec.
     #[command(after_help = "\
 Examples:
@@ -398,6 +428,13 @@ fn main() -> ExitCode {
             &policy_opts,
         ),
         Command::Resolve { syscall, arch, all } => commands::resolve(&syscall, arch, all),
+        Command::Diff {
+            a,
+            b,
+            arch,
+            verbose,
+            policy_opts,
+        } => diff::run_diff([&a, &b], arch, verbose, &policy_opts),
         Command::Audit {
             file,
             arch,

@@ -438,6 +438,90 @@ fn c_and_rust_sources_compile() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `diff`: a policy and its compiled program agree; rules that differ only where two
+/// conditions hold at once, in a 64-bit argument's high word or under a mask are found, with
+/// the arguments that show it; a filter with no architecture check differs on a foreign
+/// architecture; several filters pair by name.
+#[test]
+fn diff_finds_where_two_filters_differ() {
+    let dir = scratch("diff");
+    let policy = |name: &str, mmap_arg3: u64, ioctl_arg1: u64, openat_mask: u64| {
+        let p = dir.join(name);
+        std::fs::write(
+            &p,
+            format!(
+                r#"{{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
+                    "syscalls": [
+                    {{"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"}},
+                    {{"names": ["mmap"], "action": "SCMP_ACT_ALLOW", "args": [
+                        {{"index": 2, "value": 7, "op": "SCMP_CMP_EQ"}},
+                        {{"index": 3, "value": {mmap_arg3}, "op": "SCMP_CMP_EQ"}}]}},
+                    {{"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [
+                        {{"index": 1, "value": {ioctl_arg1}, "op": "SCMP_CMP_EQ"}}]}},
+                    {{"names": ["openat"], "action": "SCMP_ACT_ALLOW", "args": [
+                        {{"index": 2, "value": {openat_mask}, "valueTwo": 0,
+                          "op": "SCMP_CMP_MASKED_EQ"}}]}}]}}"#
+            ),
+        )
+        .unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let a = policy("a.json", 0x22, 0x1_0000_0000, 3);
+    // Its compiled program, and the same policy at level 1: the same verdicts.
+    let prog = dir.join("a.bpf");
+    expect(
+        &["compile", &a, "--arch", "x86_64", "-o", s(&prog), "-q"],
+        0,
+    );
+    let out = expect(&["diff", &a, s(&prog), "--arch", "x86_64"], 0);
+    assert!(out.contains("same verdicts on every call tried"), "{out}");
+    let b = policy("b.json", 0x21, 0x1_0000_0000, 3);
+    let out = expect(&["diff", &a, &b], 1);
+    assert!(
+        out.contains("mmap (9) args [0x0, 0x0, 0x7, 0x21, 0x0, 0x0]: A ERRNO(1), B ALLOW"),
+        "{out}"
+    );
+    assert!(out.contains("1 call(s) with different verdicts"), "{out}");
+    let c = policy("c.json", 0x22, 0, 3);
+    let out = expect(&["diff", &a, &c], 1);
+    assert!(out.contains("ioctl (16) args [0x0, 0x0"), "{out}");
+    let d = policy("d.json", 0x22, 0x1_0000_0000, 1);
+    let out = expect(&["diff", &a, &d], 1);
+    assert!(
+        out.contains("openat (257) args [0x0, 0x0, 0x2, 0x0, 0x0, 0x0]: A ERRNO(1), B ALLOW"),
+        "{out}"
+    );
+    // `ret ALLOW` alone: every call of another ABI, and of a foreign architecture, differs.
+    let allow = dir.join("allow.hex");
+    std::fs::write(&allow, "06 00 00 00 00 00 ff 7f\n").unwrap();
+    let out = expect(&["diff", s(&allow), &a, "--arch", "x86_64"], 1);
+    assert!(out.contains("  x86: "), "{out}");
+    assert!(
+        out.contains("  unknown architecture: 1 call(s)\n    syscall 0: A ALLOW, B KILL_THREAD"),
+        "{out}"
+    );
+    // Several filters pair by name; against one, --filter picks.
+    let fc = dir.join("fc.json");
+    std::fs::write(
+        &fc,
+        r#"{"vmm": {"default_action": "trap", "filter_action": "allow",
+                    "filter": [{"syscall": "read"}]},
+            "api": {"default_action": "trap", "filter_action": "allow",
+                    "filter": [{"syscall": "write"}]}}"#,
+    )
+    .unwrap();
+    let out = expect(&["diff", s(&fc), s(&fc), "--arch", "x86_64"], 0);
+    assert_eq!(out.matches("same verdicts").count(), 2, "{out}");
+    let o = cmd(&["diff", s(&fc), &a, "--arch", "x86_64"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("pick one with --filter"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn compile_formats() {
     let dir = scratch("formats");
