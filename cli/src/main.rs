@@ -58,6 +58,7 @@ Examples:
   pure-seccomp sim vmm.bpf --arch x86_64 --syscall ioctl --args 3,0x5401
   pure-seccomp resolve openat --arch riscv64
   pure-seccomp audit my-profile.json
+  pure-seccomp diff old-profile.json my-profile.json
   pure-seccomp run my-profile.json -- /bin/sh -c 'echo hi'
   pure-seccomp learn -o profile.json -- make test
 
@@ -73,8 +74,9 @@ compiled program (raw bytes, or the `hex` format) needs --arch. `-` reads either
 standard input.
 
 Exit codes: 0 success; 1 negative answer (audit found a high-severity problem, sim's verdict
-does not let the call run); 2 bad usage or input; run/learn: the command's status (128+N
-after signal N), 125 could not start it, 126 not executable, 127 not found.";
+does not let the call run, diff found a difference); 2 bad usage or input; run/learn: the
+command's status (128+N after signal N), 125 could not start it, 126 not executable, 127 not
+found.";
 
 #[derive(Parser, Debug)]
 #[command(
