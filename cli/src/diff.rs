@@ -159,39 +159,9 @@ fn explore(a: &Compiled, b: &Compiled, data: &SeccompData) -> (Option<SeccompDat
     (None, ran)
 }
 
-/// The syscall numbers to try on `abi`: its table's range (its named numbers, where the range
-/// is long: arm's private calls are at 0xf0000), the number past it, and every constant either
-/// program compares with, with its neighbours. (Between two constants compared with the
-/// number, a filter cannot tell numbers apart.)
-fn numbers(abi: ScmpArch, constants: &[u32]) -> Vec<u32> {
-    let range = bpf::syscall_range(abi);
-    let mut nrs: Vec<u32> = if range.len() <= 4096 {
-        range.clone().collect()
-    } else {
-        range
-            .clone()
-            .filter(|&nr| arches::syscall_name(abi, nr).is_some())
-            .collect()
-    };
-    for &k in constants {
-        nrs.extend([k.wrapping_sub(1), k, k.wrapping_add(1)]);
-    }
-    nrs.extend([range.end, u32::MAX]);
-    nrs.sort_unstable();
-    nrs.dedup();
-    nrs
-}
-
 /// Compares two programs of one byte order on every ABI of it.
 pub fn compare(a: &Compiled, b: &Compiled) -> Comparison {
-    let mut constants: Vec<u32> = [&a.prog, &b.prog]
-        .iter()
-        .flat_map(|p| p.iter())
-        .filter(|ins| ins.code & 0x07 == bpf::BPF_JMP && ins.code & 0x08 == bpf::BPF_K)
-        .map(|ins| ins.k)
-        .collect();
-    constants.sort_unstable();
-    constants.dedup();
+    let constants = input::constants(&[&a.prog, &b.prog]);
     let mut cmp = Comparison {
         calls: 0,
         inputs: 0,
@@ -215,7 +185,7 @@ pub fn compare(a: &Compiled, b: &Compiled) -> Comparison {
         .iter()
         .flat_map(|&abi| {
             let token = arches::audit(abi);
-            numbers(abi, &constants)
+            input::numbers(abi, &constants)
                 .into_iter()
                 .map(move |nr| (arches::abi_of_call(token, nr).or(Some(abi)), token, nr))
         })

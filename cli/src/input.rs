@@ -336,9 +336,39 @@ pub fn compile(
     Ok(out)
 }
 
+/// Every constant the programs compare with (`jeq`, `jgt`, `jge`, `jset` with `K`), sorted.
+pub fn constants(progs: &[&[Instruction]]) -> Vec<u32> {
+    let mut k: Vec<u32> = progs
+        .iter()
+        .flat_map(|p| p.iter())
+        .filter(|ins| ins.code & 0x07 == bpf::BPF_JMP && ins.code & 0x08 == bpf::BPF_K)
+        .map(|ins| ins.k)
+        .collect();
+    k.sort_unstable();
+    k.dedup();
+    k
+}
+
+/// The syscall numbers to try on `abi`: its table's range (its first 4,096 numbers, where the
+/// range is longer: arm's private calls are at 0xf0000), the number past it, and every
+/// constant either program compares with, with its neighbours. (Between two constants it
+/// compares the number with, by `jeq`, `jgt` or `jge`, a filter cannot tell numbers apart, so
+/// the rest of a long range adds nothing.)
+pub fn numbers(abi: ScmpArch, constants: &[u32]) -> Vec<u32> {
+    let range = bpf::syscall_range(abi);
+    let mut nrs: Vec<u32> = range.clone().take(4096).collect();
+    for &k in constants {
+        nrs.extend([k.wrapping_sub(1), k, k.wrapping_add(1)]);
+    }
+    nrs.extend([range.end, u32::MAX]);
+    nrs.sort_unstable();
+    nrs.dedup();
+    nrs
+}
+
 /// The programs a command works on: a policy's filters compiled, or the one program given.
 /// For a program, the ABIs it covers are found by running it: `arch`, then every ABI of the
-/// same byte order that it allows some call of.
+/// same byte order that it allows some call of (of [`numbers`]).
 pub fn programs(source: &Source, opts: &BuildOptions, quiet: bool) -> Result<Vec<Compiled>, Fail> {
     match source {
         Source::Policy { label, policy } => compile(label, policy, opts, false, quiet),
@@ -354,7 +384,11 @@ pub fn programs(source: &Source, opts: &BuildOptions, quiet: bool) -> Result<Vec
             };
             let others: Vec<ScmpArch> = ScmpArch::all()
                 .filter(|&a| a != *arch && arches::endian(a) == c.endian)
-                .filter(|&a| bpf::syscall_range(a).any(|nr| allows(c.verdict(a, nr, [0; 6]))))
+                .filter(|&a| {
+                    numbers(a, &constants(&[prog]))
+                        .into_iter()
+                        .any(|nr| allows(c.verdict(a, nr, [0; 6])))
+                })
                 .collect();
             c.abis.extend(others);
             Ok(vec![c])
