@@ -1,8 +1,8 @@
 //! `pure-seccomp diff`: where two filters' verdicts differ, found by running both.
 //!
 //! Every ABI of the target's byte order is tried (and an architecture no filter knows), with
-//! every syscall number of the ABI and every number either program compares with (and its
-//! neighbours). A call whose runs read no argument is decided by one run. Otherwise the
+//! every syscall number of the ABI's range (its first 4,096) and every number either program
+//! compares with (and its neighbours): see [`input::numbers`]. A call whose runs read no argument is decided by one run. Otherwise the
 //! arguments are explored: each comparison of an argument word (`jeq`, `jgt`, `jge`, `jset`
 //! with a constant, after an optional `and`) on the path of either program is taken the other
 //! way, by setting that word, and the new input is run in turn, up to [`BUDGET`] inputs a

@@ -28,8 +28,11 @@ if ! ldconfig -p | grep -q "libseccomp.so.2 "; then
     echo "!!! the system has no libseccomp.so.2: distribution binaries NOT checked" >&2
     exit 3
 fi
-[ -x "$bin" ] || cargo build --release --quiet --manifest-path "$repo/Cargo.toml" \
-    --target-dir "$repo/target" -p pure-seccomp-cli
+if [ ! -x "$bin" ]; then
+    cargo build --release --quiet --manifest-path "$repo/Cargo.toml" \
+        --target-dir "$repo/target" -p pure-seccomp-cli
+    bin=$repo/target/release/pure-seccomp
+fi
 cargo build --release --quiet --manifest-path "$compat/Cargo.toml" -p libseccomp-c
 mkdir -p "$work/lib"
 cp "$CARGO_TARGET_DIR/release/libseccomp.so" "$work/lib/libseccomp.so.2"
@@ -86,9 +89,10 @@ run() {
             exit 1
         fi
         for i in "${!theirs[@]}"; do [ "${theirs[$i]}" = "$matched" ] && theirs[$i]=; done
+        local note=
+        grep -q '^    ' <<<"$report" && note=" (but for difference 6)"
         echo "$name: $(basename "$mine") ($(($(stat -c %s "$mine") / 8)) instructions) has the" \
-            "verdicts of libseccomp's $(basename "$matched") ($(($(stat -c %s "$matched") / 8)))" \
-            "$(grep -q '^    ' <<<"$report" && echo '(but for difference 6)')"
+            "verdicts of libseccomp's $(basename "$matched") ($(($(stat -c %s "$matched") / 8)))$note"
     done
 }
 
