@@ -314,8 +314,8 @@ Every finding has a severity (high, medium, low, info). Exit code 1 when there i
     #[command(after_help = "\
 Examples:
   pure-seccomp diff docker.json docker-new.json
-  pure-seccomp diff libseccomp.bpf docker.json --arch x86_64   # a program against a policy
-  pure-seccomp diff fc.json fc.json --filter vmm -O 1          # ... compiled the same way
+  pure-seccomp diff libseccomp.bpf docker.json --arch x86_64   # libseccomp's program of it
+  pure-seccomp diff vmm.bpf firecracker.json --filter vmm --arch x86_64
 
 Each difference is a call (ABI, syscall, arguments when they matter) with both verdicts.
 Exit code 0 when no call tried gets different verdicts, 1 when one does.")]

@@ -316,6 +316,24 @@ fn sim_takes_arguments_and_the_abi_of_the_call() {
     );
 }
 
+/// `dir/fc.json`: a Firecracker file of one filter a name, each allowing one syscall
+/// (`read`, `write`, `close`, ... in turn), for no particular architecture.
+fn firecracker_file(dir: &std::path::Path, names: &[&str]) -> PathBuf {
+    let filters: Vec<String> = names
+        .iter()
+        .zip(["read", "write", "close", "openat"])
+        .map(|(name, call)| {
+            format!(
+                r#""{name}": {{"default_action": "trap", "filter_action": "allow",
+                    "filter": [{{"syscall": "{call}"}}]}}"#
+            )
+        })
+        .collect();
+    let path = dir.join("fc.json");
+    std::fs::write(&path, format!("{{{}}}", filters.join(",\n"))).unwrap();
+    path
+}
+
 /// The C and Rust sources compile, as one file for several programs too: with `cc` (C89 and
 /// C99, pedantic, warnings as errors; included twice), `c++` (C++11) and `rustc` (against a
 /// stand-in for `pure_seccomp::bpf::Instruction`, the same fields). Skips a compiler that is
@@ -342,15 +360,7 @@ fn c_and_rust_sources_compile() {
         assert!(o.status.success(), "{tool} {args:?}: {}", stderr(&o));
     };
     // Several architectures, and a file of several named filters.
-    let fc = dir.join("fc.json");
-    std::fs::write(
-        &fc,
-        r#"{"vmm": {"default_action": "trap", "filter_action": "allow",
-                    "filter": [{"syscall": "read"}]},
-            "api-v2": {"default_action": "trap", "filter_action": "allow",
-                       "filter": [{"syscall": "write"}]}}"#,
-    )
-    .unwrap();
+    let fc = firecracker_file(&dir, &["vmm", "api-v2"]);
     for (format, ext) in [("c", "h"), ("rust", "rs")] {
         let all = expect(&["compile", "--arch", "all", "--format", format, "-q"], 0);
         let named = expect(
@@ -501,15 +511,7 @@ fn diff_finds_where_two_filters_differ() {
         "{out}"
     );
     // Several filters pair by name; against one, --filter picks.
-    let fc = dir.join("fc.json");
-    std::fs::write(
-        &fc,
-        r#"{"vmm": {"default_action": "trap", "filter_action": "allow",
-                    "filter": [{"syscall": "read"}]},
-            "api": {"default_action": "trap", "filter_action": "allow",
-                    "filter": [{"syscall": "write"}]}}"#,
-    )
-    .unwrap();
+    let fc = firecracker_file(&dir, &["vmm", "api"]);
     let out = expect(&["diff", s(&fc), s(&fc), "--arch", "x86_64"], 0);
     assert_eq!(out.matches("same verdicts").count(), 2, "{out}");
     let o = cmd(&["diff", s(&fc), &a, "--arch", "x86_64"]);
