@@ -24,6 +24,7 @@
 //! assert_eq!(bytes.len() % 8, 0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(rust_2018_idioms)]
 #![deny(missing_debug_implementations)]
 #![deny(missing_docs)]
@@ -49,6 +50,7 @@ mod notify;
 pub mod opt;
 mod pfc;
 #[cfg(feature = "policy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "policy")))]
 pub mod policy;
 mod syscall;
 mod version;

@@ -195,6 +195,7 @@ impl ScmpFilterContext {
 }
 
 #[cfg(feature = "as-ptr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "as-ptr")))]
 impl ScmpFilterContext {
     /// The address of this filter as libseccomp's `scmp_filter_ctx` (`void *`), for the C-ABI
     /// shell `compat/libseccomp-sys` (feature `as-ptr`, which the compatibility crate

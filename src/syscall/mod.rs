@@ -132,6 +132,7 @@ impl ScmpSyscall {
     /// # }
     /// ```
     #[cfg(feature = "const-syscall")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "const-syscall")))]
     pub const fn new(name: &str) -> Self {
         let nr = match crate::arch::NATIVE {
             Some(arch) => match tables::resolve_name(arch, name) {
