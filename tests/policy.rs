@@ -898,6 +898,42 @@ fn byte_orders_of_named_arches() {
     assert_eq!(byte_order(ScmpArch::S390X), Endian::Big);
 }
 
+/// runc keeps the machine's architecture and adds a profile's legacy `architectures` list:
+/// the target comes first, with the list after it; an architecture of the other byte order
+/// cannot join it (runc fails to start the container), which is an error naming the field,
+/// not a filter of the listed ABI built for a target it cannot run on.
+#[test]
+fn oci_legacy_architectures_join_the_target() {
+    let p = Policy::parse(
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#,
+    )
+    .unwrap();
+    let arches = |arch| {
+        p.filters(&Target::new(arch))
+            .map(|mut r| r.remove(0).arches)
+    };
+    assert_eq!(
+        arches(ScmpArch::X8664).unwrap(),
+        [ScmpArch::X8664, ScmpArch::X86]
+    );
+    assert_eq!(
+        arches(ScmpArch::Aarch64).unwrap(),
+        [ScmpArch::Aarch64, ScmpArch::X8664, ScmpArch::X86]
+    );
+    let ctx = p.filters(&Target::new(ScmpArch::Aarch64)).unwrap()[0]
+        .build()
+        .unwrap();
+    assert!(ctx.is_arch_present(ScmpArch::Aarch64).unwrap());
+    let e = arches(ScmpArch::S390X).unwrap_err();
+    assert_eq!(e.path(), "architectures");
+    assert!(
+        e.message()
+            .contains("SCMP_ARCH_X86_64 is of another byte order"),
+        "{e}"
+    );
+}
+
 /// Docker's x86_64 allow-list at level 2, as the benchmark measures it (`bench-c`, row
 /// `[x86_64 only]`): each syscall with an unconditional ALLOW rule, queried once on the
 /// x86_64 ABI with all arguments 0 (x32 check included). The optimizer issue's target is a

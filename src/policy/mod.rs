@@ -51,8 +51,9 @@
 //! OCI runtime-spec seccomp profiles with moby's and containers/common's extensions, read as
 //! moby (`profiles/seccomp`) and runc (`libcontainer/seccomp`) read them for a [`Target`]:
 //!
-//! * arches: the `archMap` entry whose `architecture` is the target, then its
-//!   `subArchitectures`; or the legacy `architectures` list; or the target alone;
+//! * arches: the target (runc keeps the native architecture), then the `archMap` entry whose
+//!   `architecture` is the target and its `subArchitectures`, or the legacy `architectures`
+//!   list (one of the other byte order fails the build, as it fails runc);
 //! * a syscall block is skipped when `excludes.arches` has the target's Go arch name
 //!   (`amd64`, `arm64`, `386`, `mips64le`, ...), when the target has one of
 //!   `excludes.caps`, when the kernel is at least `excludes.minKernel`, when
@@ -697,14 +698,35 @@ impl Policy {
     /// # Errors
     ///
     /// A Firecracker file or a minijail policy made for another architecture than
-    /// `target.arch`.
+    /// `target.arch`; an OCI profile naming an architecture of the other byte order than
+    /// `target.arch`'s.
     pub fn filters(&self, target: &Target) -> std::result::Result<Vec<Recipe>, PolicyError> {
         let target = Target {
             arch: Target::new(target.arch).arch,
             ..target.clone()
         };
         match &self.inner {
-            Inner::Oci(p) => Ok(vec![p.recipe(&target)]),
+            Inner::Oci(p) => {
+                let recipe = p.recipe(&target);
+                let endian = |a: ScmpArch| a.info().map(|i| i.endian);
+                if let Some(other) = recipe
+                    .arches
+                    .iter()
+                    .find(|&&a| endian(a) != endian(target.arch))
+                {
+                    return Err(PolicyError::new(
+                        "architectures",
+                        format!(
+                            "{} is of another byte order than the target {}: no filter holds \
+                             both (runc, which keeps the machine's architecture, fails the same \
+                             way); give a target of its byte order",
+                            other.scmp_name(),
+                            target.arch.scmp_name()
+                        ),
+                    ));
+                }
+                Ok(vec![recipe])
+            }
             Inner::Firecracker(f) => f.recipes(&target),
             Inner::AllowList(l) => Ok(l.recipes(&target)),
             Inner::Minijail(f) => f.recipes(&target),

@@ -163,20 +163,17 @@ impl Profile {
 
     /// The filter for `target`, built as runc builds it from what moby hands it.
     pub(super) fn recipe(&self, target: &Target) -> Recipe {
-        // moby: the archMap entry of the runtime's architecture gives the primary and its
-        // sub-architectures; runc: the legacy list as it is; no entry: the native one only.
-        let mut arches = Vec::new();
-        if !self.architectures.is_empty() {
-            arches.extend(self.architectures.iter().copied());
-        }
+        // runc keeps the native architecture (the target) and adds the profile's: the legacy
+        // list as it is, or (moby) the archMap entry of the runtime's architecture, its
+        // primary and sub-architectures. One of another byte order than the target's fails
+        // the build, as runc fails to start the container.
+        let mut arches = vec![target.arch];
+        arches.extend(self.architectures.iter().copied());
         for (primary, subs) in &self.arch_map {
             if *primary == target.arch {
                 arches.push(*primary);
                 arches.extend(subs.iter().copied());
             }
-        }
-        if arches.is_empty() {
-            arches.push(target.arch);
         }
         let mut unique = Vec::new();
         for a in arches {
