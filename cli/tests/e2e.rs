@@ -1068,6 +1068,11 @@ fn bad_input_is_refused_with_a_clear_error() {
         "bad-action.json",
         br#"{"defaultAction": "SCMP_ACT_SOMETIMES", "syscalls": []}"#,
     );
+    // A legacy architectures list of little-endian ABIs, compiled for a big-endian target.
+    let x86_only = write(
+        "x86-only.json",
+        br#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": []}"#,
+    );
     let missing = s(&dir.join("missing.json")).to_string();
     let p = s(&prog).to_string();
     let rows: Vec<(Vec<&str>, i32, &str)> = vec![
@@ -1085,6 +1090,11 @@ fn bad_input_is_refused_with_a_clear_error() {
         ),
         (vec!["compile", &bad_op], 2, "syscalls[0].args[0].index"),
         (vec!["compile", &bad_action], 2, "SCMP_ACT_SOMETIMES"),
+        (
+            vec!["compile", &x86_only, "--arch", "s390x"],
+            2,
+            "SCMP_ARCH_X86_64 is of another byte order than the target SCMP_ARCH_S390X",
+        ),
         (vec!["compile", "--filter", "nosuch"], 2, "nosuch"),
         (vec!["disasm", &p], 2, "--arch"),
         (
