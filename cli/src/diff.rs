@@ -347,3 +347,97 @@ pub fn run_diff(
     }
     Ok(if differ { 1 } else { 0 })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bpf::*;
+
+    /// A one-ABI program: the architecture check, syscall 1 alone, then `body` (ending in a
+    /// test that jumps 0 to ALLOW when it holds, 1 to the ERRNO return otherwise), then the
+    /// two returns.
+    fn program(arch: ScmpArch, body: &[Instruction]) -> Compiled {
+        let to_errno = u8::try_from(body.len() + 1).unwrap();
+        let mut prog = vec![
+            Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, 4),
+            Instruction::jump(
+                BPF_JMP | BPF_JEQ | BPF_K,
+                arches::audit(arch),
+                0,
+                to_errno + 2,
+            ),
+            Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+            Instruction::jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, to_errno),
+        ];
+        prog.extend_from_slice(body);
+        prog.push(Instruction::stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+        prog.push(Instruction::stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1));
+        Compiled {
+            name: String::new(),
+            target: arch,
+            abis: vec![arch],
+            prog,
+            endian: arches::endian(arch),
+            recipe: None,
+            ctx: None,
+        }
+    }
+
+    /// `arg`'s low (or high) word, masked, `op` with `k`: ALLOW when it holds.
+    fn test(arch: ScmpArch, arg: u32, high: bool, mask: u32, op: u16, k: u32) -> Compiled {
+        let off = arg_word_offset(arg, high, arches::endian(arch));
+        program(
+            arch,
+            &[
+                Instruction::stmt(BPF_LD | BPF_W | BPF_ABS, off),
+                Instruction::stmt(BPF_ALU | BPF_AND | BPF_K, mask),
+                Instruction::jump(BPF_JMP | op | BPF_K, k, 0, 1),
+            ],
+        )
+    }
+
+    /// The one difference found, as (arguments, A's verdict).
+    fn only(a: &Compiled, b: &Compiled) -> ([u64; 6], u32) {
+        let cmp = compare(a, b);
+        let [d] = cmp.differences.as_slice() else {
+            panic!("{} differences", cmp.differences.len());
+        };
+        (d.args.expect("arguments matter"), d.a)
+    }
+
+    #[test]
+    fn differences_behind_argument_comparisons_are_found() {
+        for arch in [ScmpArch::X8664, ScmpArch::S390X] {
+            let t = |arg, high, mask, op, k| test(arch, arg, high, mask, op, k);
+            // Equal values, under a mask, in either word, of either byte order.
+            let (args, a) = only(
+                &t(2, false, !0, BPF_JEQ, 0x30),
+                &t(2, false, !0, BPF_JEQ, 0x31),
+            );
+            assert!(args[2] == 0x30 || args[2] == 0x31, "{arch:?} {args:x?}");
+            assert_eq!(a == SECCOMP_RET_ALLOW, args[2] == 0x30);
+            let (args, _) = only(
+                &t(1, false, 0xf0, BPF_JEQ, 0x30),
+                &t(1, false, 0xf0, BPF_JEQ, 0x20),
+            );
+            assert!(matches!(args[1] & 0xf0, 0x30 | 0x20), "{arch:?} {args:x?}");
+            let (args, _) = only(&t(0, true, !0, BPF_JEQ, 1), &t(0, true, !0, BPF_JEQ, 2));
+            assert!(matches!(args[0] >> 32, 1 | 2), "{arch:?} {args:x?}");
+            // Bounds, and bits.
+            let (args, _) = only(
+                &t(5, false, !0, BPF_JGT, 100),
+                &t(5, false, !0, BPF_JGE, 100),
+            );
+            assert_eq!(args[5], 100, "{arch:?}");
+            let (args, _) = only(&t(3, false, !0, BPF_JSET, 4), &t(3, false, !0, BPF_JSET, 8));
+            assert!(args[3] & 0xc != 0, "{arch:?} {args:x?}");
+            // The same test: no difference.
+            assert!(compare(
+                &t(4, false, 0xff, BPF_JEQ, 7),
+                &t(4, false, 0xff, BPF_JEQ, 7)
+            )
+            .differences
+            .is_empty());
+        }
+    }
+}
