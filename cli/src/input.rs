@@ -350,8 +350,8 @@ pub fn constants(progs: &[&[Instruction]]) -> Vec<u32> {
 }
 
 /// The syscall numbers to try on `abi`: its table's range (its first 4,096 numbers, where the
-/// range is longer: arm's private calls are at 0xf0000), the number past it, and every
-/// constant either program compares with, with its neighbours. (Between two constants it
+/// range is longer: arm's private calls are at 0xf0000), the number past it, and each of
+/// `constants` (the programs' own, see [`constants`]) with its neighbours. (Between two constants it
 /// compares the number with, by `jeq`, `jgt` or `jge`, a filter cannot tell numbers apart, so
 /// the rest of a long range adds nothing.)
 pub fn numbers(abi: ScmpArch, constants: &[u32]) -> Vec<u32> {
@@ -382,10 +382,11 @@ pub fn programs(source: &Source, opts: &BuildOptions, quiet: bool) -> Result<Vec
                 recipe: None,
                 ctx: None,
             };
+            let constants = constants(&[prog]);
             let others: Vec<ScmpArch> = ScmpArch::all()
                 .filter(|&a| a != *arch && arches::endian(a) == c.endian)
                 .filter(|&a| {
-                    numbers(a, &constants(&[prog]))
+                    numbers(a, &constants)
                         .into_iter()
                         .any(|nr| allows(c.verdict(a, nr, [0; 6])))
                 })
