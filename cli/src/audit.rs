@@ -82,11 +82,7 @@ const PROBES: [u64; 10] = [
 /// The values to try as arguments: [`PROBES`] and every constant the program compares with.
 fn probe_values(c: &Compiled) -> Vec<u64> {
     let mut v: Vec<u64> = PROBES.to_vec();
-    for ins in &c.prog {
-        if ins.code & 0x07 == bpf::BPF_JMP && ins.code & 0x08 == bpf::BPF_K {
-            v.push(u64::from(ins.k));
-        }
-    }
+    v.extend(input::constants(&[&c.prog]).into_iter().map(u64::from));
     v.sort_unstable();
     v.dedup();
     v
