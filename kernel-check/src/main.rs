@@ -74,7 +74,9 @@ struct Case {
 }
 
 /// `AUDIT_ARCH_*` of the architectures kernel-check runs on (the VMs', their compat ABIs,
-/// the host's).
+/// the host's), written out from the kernel's `include/uapi/linux/audit.h` on purpose rather
+/// than taken from `pure_seccomp::bpf::audit_arch`: the vectors it predicts must not share a
+/// mistake with the library they check.
 fn audit_arch(arch: ScmpArch) -> Option<u32> {
     match arch {
         ScmpArch::Aarch64 => Some(0xc000_00b7),
