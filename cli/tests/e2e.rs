@@ -486,17 +486,17 @@ fn diff_finds_where_two_filters_differ() {
     let out = expect(&["diff", &a, s(&prog), "--arch", "x86_64"], 0);
     assert!(out.contains("same verdicts on every call tried"), "{out}");
     let b = policy("b.json", 0x21, 0x1_0000_0000, 3);
-    let out = expect(&["diff", &a, &b], 1);
+    let out = expect(&["diff", &a, &b, "--arch", "x86_64"], 1);
     assert!(
         out.contains("mmap (9) args [0x0, 0x0, 0x7, 0x21, 0x0, 0x0]: A ERRNO(1), B ALLOW"),
         "{out}"
     );
     assert!(out.contains("1 call(s) with different verdicts"), "{out}");
     let c = policy("c.json", 0x22, 0, 3);
-    let out = expect(&["diff", &a, &c], 1);
+    let out = expect(&["diff", &a, &c, "--arch", "x86_64"], 1);
     assert!(out.contains("ioctl (16) args [0x0, 0x0"), "{out}");
     let d = policy("d.json", 0x22, 0x1_0000_0000, 1);
-    let out = expect(&["diff", &a, &d], 1);
+    let out = expect(&["diff", &a, &d, "--arch", "x86_64"], 1);
     assert!(
         out.contains("openat (257) args [0x0, 0x0, 0x2, 0x0, 0x0, 0x0]: A ERRNO(1), B ALLOW"),
         "{out}"
