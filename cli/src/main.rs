@@ -377,7 +377,7 @@ supervision of what it left running.")]
         #[arg(long, short, value_name = "PROFILE")]
         output: Option<PathBuf>,
         /// Record the values of argument INDEX of SYSCALL and allow only those
-        /// (`socket:0`; repeatable).
+        /// (`socket:0`; INDEX 0 when left out; repeatable).
         #[arg(long = "args", value_name = "SYSCALL:INDEX")]
         args: Vec<String>,
         /// The command and its arguments.
