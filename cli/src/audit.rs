@@ -604,9 +604,7 @@ pub fn run(
 ) -> Result<u8, Fail> {
     crate::offline();
     let source = input::open(file, arch)?;
-    let label = match &source {
-        input::Source::Policy { label, .. } | input::Source::Program { label, .. } => label.clone(),
-    };
+    let label = source.label().to_string();
     let programs = input::programs(&source, &opts.build(arch.into_iter().collect()), true)?;
     let mut high = 0;
     let mut counts = BTreeMap::new();

@@ -39,6 +39,8 @@ pub struct Comparison {
     pub inputs: usize,
     /// The calls whose explored inputs reached the budget.
     pub cut: usize,
+    /// The ABIs tried (every one of the programs' byte order).
+    pub abis: usize,
     pub differences: Vec<Difference>,
 }
 
@@ -166,6 +168,7 @@ pub fn compare(a: &Compiled, b: &Compiled) -> Comparison {
         calls: 0,
         inputs: 0,
         cut: 0,
+        abis: 0,
         differences: Vec::new(),
     };
     // The ABIs the filters cover first, then the others of their byte order.
@@ -175,6 +178,7 @@ pub fn compare(a: &Compiled, b: &Compiled) -> Comparison {
         .filter(|x| arches::endian(*x) == a.endian && !abis.contains(x))
         .collect();
     abis.extend(others);
+    cmp.abis = abis.len();
     // An architecture token no ABI has: what a filter does with a foreign one.
     let unknown = (0..)
         .find(|t| arches::names_of_audit(*t).is_empty())
@@ -251,11 +255,7 @@ pub fn run_diff(
     let mut sides = Vec::new();
     for file in files {
         let source = input::open(Some(file), arch)?;
-        let label = match &source {
-            input::Source::Policy { label, .. } | input::Source::Program { label, .. } => {
-                label.clone()
-            }
-        };
+        let label = source.label().to_string();
         let programs = input::programs(&source, &opts.build(arch.into_iter().collect()), true)?;
         sides.push((label, programs));
     }
@@ -300,9 +300,7 @@ pub fn run_diff(
         let what = format!(
             "{} calls of {} ABIs and a foreign one, {} inputs{}",
             cmp.calls,
-            ScmpArch::all()
-                .filter(|&abi| arches::endian(abi) == a.endian)
-                .count(),
+            cmp.abis,
             cmp.inputs,
             if cmp.cut > 0 {
                 format!(" ({} calls cut at {BUDGET} inputs each)", cmp.cut)

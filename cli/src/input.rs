@@ -25,6 +25,15 @@ pub enum Source {
     },
 }
 
+impl Source {
+    /// How messages name it.
+    pub fn label(&self) -> &str {
+        match self {
+            Source::Policy { label, .. } | Source::Program { label, .. } => label,
+        }
+    }
+}
+
 /// How to build a policy's filters.
 #[derive(Clone, Debug)]
 pub struct BuildOptions {
