@@ -310,13 +310,24 @@ fn signals_are_passed_on_to_the_command() {
     ];
     for (args, group, sig, code) in cases {
         let _ = std::fs::remove_file(&profile);
-        let mut child = pure_seccomp()
+        let mut command = pure_seccomp();
+        command
             .args(&args)
             .process_group(0)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(std::process::Stdio::null());
+        // An ignored signal stays ignored across exec, and `run` leaves it so for the command,
+        // as a shell does: a test run started with SIGINT ignored (a background job of a
+        // non-interactive shell) would see `sleep` outlive it. This test is about passing
+        // signals on, so it starts `run` with the default action.
+        // SAFETY: signal() only sets this (forked, not yet exec'd) process's disposition.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().unwrap();
         let pid = child.id() as i32;
         // Once `sleep` runs (exec'd, under the filter) and the shell, if any, has ended (so
         // that the signal meets only `sleep`).
