@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # Programs a distribution built against the C libseccomp, run unchanged on ours
 # (compat/libseccomp-c's libseccomp.so.2 through LD_LIBRARY_PATH): man-db's `man`, which loads
-# a sandbox in each helper it starts, and universal-ctags' sandbox mode. Each must do its
-# work. A preloaded shim (c/dump-filters.c: seccomp_load wrapped, the filter written with
-# seccomp_export_bpf first) keeps every filter they load, built once by ours and once by the
-# system's libseccomp; `pure-seccomp diff` then pairs each of ours with one of the C
-# library's of the same verdicts. The one difference allowed is the README's difference 6:
-# on x86, libseccomp allows the `ipc`/`socketcall` multiplexer for a rule with conditions on
-# a multiplexed call (man-db's `shmat`), where ours gives it the default action.
-# Needs gcc, the system's libseccomp.so.2, man-db and universal-ctags (.ci/run installs them);
-# without one it says so and exits 3.
+# a sandbox in each helper it starts, universal-ctags' sandbox mode, and systemd's own test
+# of its seccomp code (test-seccomp, from Debian's systemd-tests: about 20 tests and 125
+# filters, from its syscall sets to MemoryDenyWriteExecute=, each checked by the calls it
+# makes under them). Each must do its work. A preloaded shim (c/dump-filters.c:
+# seccomp_load wrapped, the filter written with seccomp_export_bpf first) keeps every filter
+# they load, built once by ours and once by the system's libseccomp; `pure-seccomp diff`
+# then pairs each of ours with one of the C library's of the same verdicts. Two kinds of
+# difference are allowed, each call checked:
+# - the README's difference 6: on x86, libseccomp allows the `ipc`/`socketcall` multiplexer
+#   for a rule with conditions on a multiplexed call (man-db's `shmat`), where ours gives it
+#   the default action;
+# - a call that the system's libseccomp does not know on that ABI, or numbers otherwise
+#   (c/resolve-name.c asks it): its table is older than the kernel's (Debian 12's 2.5.4 has
+#   no `uretprobe`, and puts x32's `map_shadow_stack` at a pseudo-number), so a rule naming
+#   the call adds nothing there and the default action decides.
+# Needs gcc and the system's libseccomp.so.2; man-db, universal-ctags and apt-get (for
+# systemd-tests and libsystemd-shared, downloaded and unpacked here, not installed) for each
+# program (.ci/run installs them). Exit 3 when one of them is missing: the others are still
+# checked, and a failure still exits 1.
 # Env: CARGO_TARGET_DIR as for c-api.sh (default: <repo>/target/compat); PURE_SECCOMP_BIN
 # (default: <repo>/target/release/pure-seccomp, built when missing).
 set -euo pipefail
@@ -21,9 +31,7 @@ bin=${PURE_SECCOMP_BIN:-$repo/target/release/pure-seccomp}
 work=$(mktemp -d "${TMPDIR:-/tmp}/distro-binaries.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-for tool in gcc man ctags; do
-    command -v "$tool" >/dev/null || { echo "!!! no $tool: distribution binaries NOT checked" >&2; exit 3; }
-done
+command -v gcc >/dev/null || { echo "!!! no gcc: distribution binaries NOT checked" >&2; exit 3; }
 if ! ldconfig -p | grep -q "libseccomp.so.2 "; then
     echo "!!! the system has no libseccomp.so.2: distribution binaries NOT checked" >&2
     exit 3
@@ -38,17 +46,57 @@ mkdir -p "$work/lib"
 cp "$CARGO_TARGET_DIR/release/libseccomp.so" "$work/lib/libseccomp.so.2"
 gcc -Wall -Werror -shared -fPIC -I"$compat/libseccomp-c/include" "$here/c/dump-filters.c" \
     -o "$work/dump-filters.so" -ldl
+# Linked with the system's library, whichever header it was compiled against.
+gcc -Wall -Werror -I"$compat/libseccomp-c/include" "$here/c/resolve-name.c" \
+    -o "$work/resolve-name" -l:libseccomp.so.2
+echo "the system's libseccomp: $("$work/resolve-name")"
 arch=$(uname -m)
+skipped=()
 
-# run NAME CHECK COMMAND...: runs the command on each library, its stdin from $work/NAME.in,
-# checks its output holds CHECK, and diffs the filters it loaded.
+# allowed REPORT: whether every difference `diff --verbose` reports is one of the two kinds
+# above; says why for each. (ABI lines are indented by two, calls by four.)
+allowed() {
+    local line abi= name nr known
+    while IFS= read -r line; do
+        case $line in
+            "    "*) ;;
+            "  "*) abi=${line#  }; abi=${abi%%:*}; continue ;;
+            *) continue ;;
+        esac
+        if [[ $abi = x86 && $line =~ ^\ {4}(ipc|socketcall)\ \([0-9]+\).*:\ A\ ALLOW,\ B\  ]]; then
+            why+="      ${line#    } (difference 6)"$'\n'
+            continue
+        fi
+        [[ $line =~ ^\ {4}([a-z0-9_]+)\ \((0x[0-9a-f]+|[0-9]+)\) ]] || return 1
+        name=${BASH_REMATCH[1]}
+        nr=$((BASH_REMATCH[2]))
+        # A number our tables do not name: nothing to ask libseccomp.
+        [ "$name" != unknown ] || return 1
+        known=$("$work/resolve-name" "$abi" "$name" 2>/dev/null) || return 1
+        [ "$known" != "$nr" ] || return 1
+        if [ "$known" = none ]; then
+            known="does not know $name on $abi"
+        else
+            known="numbers $name $known on $abi"
+        fi
+        why+="      ${line#    } (libseccomp $("$work/resolve-name") $known)"$'\n'
+    done <<<"$1"
+    return 0
+}
+
+# run NAME CHECK PAIRING COMMAND...: runs the command on each library, its stdin from
+# $work/NAME.in and $extra_libs on its library path, checks its output holds CHECK, and
+# diffs the filters it loaded: with PAIRING `search`, each of ours against every one of
+# libseccomp's not yet paired; with `order`, in the order loaded (by process, then by
+# load), for a program whose processes start one after the other.
+extra_libs=
 run() {
-    local name=$1 check=$2
-    shift 2
+    local name=$1 check=$2 pairing=$3
+    shift 3
     for side in ours theirs; do
         mkdir -p "$work/$name-$side"
-        local libpath=
-        [ "$side" = ours ] && libpath=$work/lib
+        local libpath=$extra_libs
+        [ "$side" = ours ] && libpath=$work/lib${extra_libs:+:$extra_libs}
         if [ "$side" = ours ]; then
             LD_LIBRARY_PATH=$libpath ldd "$(command -v "$1")" \
                 | grep -q "libseccomp.so.2 => $work/lib/" \
@@ -61,50 +109,90 @@ run() {
         grep -q -- "$check" <<<"$out" \
             || { echo "FAIL: $name on $side did not do its work: $out" >&2; exit 1; }
     done
-    mapfile -t ours < <(ls "$work/$name-ours"/*.bpf 2>/dev/null)
-    mapfile -t theirs < <(ls "$work/$name-theirs"/*.bpf 2>/dev/null)
+    # PID-N.bpf: by process, then by load.
+    local -a ours theirs
+    mapfile -t ours < <(cd "$work/$name-ours" && ls | sort -t- -k1,1n -k2,2n)
+    mapfile -t theirs < <(cd "$work/$name-theirs" && ls | sort -t- -k1,1n -k2,2n)
     if [ "${#ours[@]}" = 0 ] || [ "${#ours[@]}" != "${#theirs[@]}" ]; then
         echo "FAIL: $name loaded ${#ours[@]} filter(s) on ours, ${#theirs[@]} on libseccomp" >&2
         exit 1
     fi
-    local mine theirs_one matched report
-    for mine in "${ours[@]}"; do
+    local loaded=("${theirs[@]}") i j mine theirs_one matched report why lengths=(0 0) same=0 explained=
+    for i in "${!ours[@]}"; do
+        mine=$work/$name-ours/${ours[$i]}
         matched=
-        for theirs_one in "${theirs[@]}"; do
-            [ -n "$theirs_one" ] || continue
+        for j in "${!theirs[@]}"; do
+            [ "$pairing" = search ] || [ "$i" = "$j" ] || continue
+            [ -n "${theirs[$j]}" ] || continue
+            theirs_one=$work/$name-theirs/${theirs[$j]}
             # Exit 1 (some difference) is judged below; 2 is an error.
             report=$("$bin" diff "$theirs_one" "$mine" --arch "$arch" --verbose) || [ $? = 1 ]
-            # Every difference must be difference 6: x86's multiplexers, allowed by
-            # libseccomp, not by ours. (ABI lines are indented by two, calls by four.)
-            if awk '/^  [^ ]/ && !/^  x86: / { bad = 1 }
-                    /^    / && !/^    (ipc \(117\)|socketcall \(102\)) .*: A ALLOW, B / { bad = 1 }
-                    END { exit bad }' <<<"$report"; then
-                matched=$theirs_one
+            why=
+            if allowed "$report"; then
+                matched=$j
                 break
             fi
         done
         if [ -z "$matched" ]; then
-            echo "FAIL: $name: no filter of libseccomp's has the verdicts of $mine:" >&2
-            "$bin" diff "$(ls "$work/$name-theirs"/*.bpf | head -n1)" "$mine" --arch "$arch" >&2 || true
+            echo "FAIL: $name: no filter of libseccomp's has the verdicts of ${ours[$i]}:" >&2
+            # Against the one in its place (the first, when searching).
+            [ "$pairing" = search ] && j=0 || j=$i
+            "$bin" diff "$work/$name-theirs/${loaded[$j]}" "$mine" --arch "$arch" >&2 || true
             exit 1
         fi
-        for i in "${!theirs[@]}"; do [ "${theirs[$i]}" = "$matched" ] && theirs[$i]=; done
-        local note=
-        grep -q '^    ' <<<"$report" && note=" (but for difference 6)"
-        echo "$name: $(basename "$mine") ($(($(stat -c %s "$mine") / 8)) instructions) has the" \
-            "verdicts of libseccomp's $(basename "$matched") ($(($(stat -c %s "$matched") / 8)))$note"
+        theirs[$matched]=
+        lengths[0]=$((lengths[0] + $(stat -c %s "$mine") / 8))
+        lengths[1]=$((lengths[1] + $(stat -c %s "$theirs_one") / 8))
+        if [ -z "$why" ]; then
+            same=$((same + 1))
+        else
+            explained+="    ${ours[$i]} against libseccomp's $(basename "$theirs_one"):"$'\n'"$why"
+        fi
     done
+    echo "$name: ${#ours[@]} filter(s) with the verdicts of libseccomp's ($same the same on" \
+        "every call tried); ${lengths[0]} instructions in all, libseccomp's ${lengths[1]}"
+    [ -z "$explained" ] || printf '  the differences allowed:\n%s' "$explained"
 }
 
 # man-db: a page formatted through its pipeline of sandboxed helpers.
-printf '.TH FOO 1\n.SH NAME\nfoo \\- does things\n' > "$work/foo.1"
-: > "$work/man.in"
-run man "does things" man -l -P cat "$work/foo.1"
+if command -v man >/dev/null; then
+    printf '.TH FOO 1\n.SH NAME\nfoo \\- does things\n' > "$work/foo.1"
+    : > "$work/man.in"
+    run man "does things" search man -l -P cat "$work/foo.1"
+else
+    skipped+=(man-db)
+fi
 
 # universal-ctags: one request in sandbox mode.
-printf 'int main(void) { return 0; }\n' > "$work/x.c"
-printf '{"command": "generate-tags", "filename": "x.c", "size": %d}\n' \
-    "$(stat -c %s "$work/x.c")" > "$work/ctags.in"
-cat "$work/x.c" >> "$work/ctags.in"
-run ctags '"name": "main"' ctags --_interactive=sandbox
+if command -v ctags >/dev/null; then
+    printf 'int main(void) { return 0; }\n' > "$work/x.c"
+    printf '{"command": "generate-tags", "filename": "x.c", "size": %d}\n' \
+        "$(stat -c %s "$work/x.c")" > "$work/ctags.in"
+    cat "$work/x.c" >> "$work/ctags.in"
+    run ctags '"name": "main"' search ctags --_interactive=sandbox
+else
+    skipped+=(universal-ctags)
+fi
+
+# systemd's test-seccomp, with the libsystemd-shared of its own version (a private library
+# whose ABI changes between releases), both unpacked from the archive. Its tests run one
+# after the other, each in forked children, so the filters pair in order.
+mkdir -p "$work/deb" "$work/systemd"
+if (cd "$work/deb" && timeout 300 apt-get download -qq -o APT::Sandbox::User=root \
+        systemd-tests libsystemd-shared >/dev/null 2>&1) \
+    && [ "$(dpkg-deb -f "$work"/deb/systemd-tests_*.deb Version)" \
+        = "$(dpkg-deb -f "$work"/deb/libsystemd-shared_*.deb Version)" ]; then
+    for deb in "$work"/deb/*.deb; do dpkg-deb -x "$deb" "$work/systemd"; done
+    extra_libs=$(dirname "$(find "$work/systemd" -name 'libsystemd-shared-*.so' | head -n1)")
+    : > "$work/systemd.in"
+    run systemd "nsseccomp succeeded" order "$work/systemd/usr/lib/systemd/tests/test-seccomp"
+    extra_libs=
+else
+    skipped+=("systemd-tests (apt-get download)")
+fi
+
+if [ "${#skipped[@]}" -gt 0 ]; then
+    echo "!!! not checked: ${skipped[*]}" >&2
+    exit 3
+fi
 echo "distro-binaries: ok"
