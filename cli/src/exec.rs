@@ -1,10 +1,12 @@
 //! `run` and `learn`: commands under a filter.
 //!
 //! `run` builds the filter before forking and loads it in the child between fork and exec,
-//! with `no_new_privs`. Both commands look the command up before forking, as `execvp` will
-//! (a filter may not let the child say why its exec failed), and the child reports a
-//! failure to load or exec through a close-on-exec pipe. While the command runs, the signals
-//! that would end this process are blocked and passed on to it ([`Signals`]).
+//! with `no_new_privs`. Both commands look the command up before forking, as `execvp` will,
+//! so that one that cannot start is said before any filter is loaded. The child reports a
+//! failure to load through a close-on-exec pipe (before the filter) and a failed exec in a
+//! page it shares with the parent (a store: the filter may refuse every call but `execve`).
+//! While the command runs, the signals that would end this process are blocked and passed
+//! on to it ([`Signals`]).
 //!
 //! `learn` needs a supervisor that answers the child's notifications, and the child cannot
 //! hand its listener over by itself: once the filter is loaded, every syscall it makes
@@ -32,6 +34,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Exit code when the command could not be started.
@@ -228,9 +231,8 @@ fn argv_of(command: &[OsString]) -> Result<Vec<CString>, Fail> {
 }
 
 /// Finds the command as `execvp` will (through `PATH` when its name has no `/`), so that a
-/// command that cannot start is reported before any filter is loaded: under the filter the
-/// child may not be allowed to say why its exec failed (a profile learned from `true`
-/// allows no `write`). Exit code 127 when it is not found, 126 when it is not executable.
+/// command that cannot start is reported before any filter is loaded and any child forked.
+/// Exit code 127 when it is not found, 126 when it is not executable.
 /// (A file `execvp` would still fail to run, a script whose `#!` interpreter is missing, is
 /// reported by the child, [`Spawned::failure`].)
 fn find_command(name: &OsString) -> Result<(), Fail> {
@@ -407,19 +409,66 @@ fn find_listener(pid: libc::pid_t) -> Option<RawFd> {
 }
 
 /// A forked child that loads a filter and execs the command, with the read end of the
-/// close-on-exec pipe it reports through if it cannot: nothing (EOF) once the exec
-/// succeeded.
+/// close-on-exec pipe it reports through if the filter does not load (EOF once the exec
+/// succeeded or the child ended), and the page where it notes a failed exec.
 struct Spawned {
     pid: libc::pid_t,
     report: OwnedFd,
+    exec_errno: SharedWord,
     /// Blocked here since before the fork, passed on to the command.
     signals: Signals,
 }
 
-/// The report's first byte: the filter did not load (then its message) ...
+/// The report's first byte: the filter did not load (then its message).
 const LOAD_FAILED: u8 = b'L';
-/// ... or the exec failed (then errno, 4 bytes in the host's order).
-const EXEC_FAILED: u8 = b'E';
+
+/// A page shared with the forked child (anonymous, `MAP_SHARED`), holding one word: where
+/// the child notes its exec's errno. A store needs no system call, so the note gets through
+/// a filter that refuses `write` (a profile learned from `true`), where the report pipe
+/// would stay silent. The exec unmaps the page from the command.
+struct SharedWord(std::ptr::NonNull<AtomicU64>);
+
+/// [`SharedWord`]'s value for "an exec failed with this errno".
+const EXEC_FAILED: u64 = 1 << 32;
+
+impl SharedWord {
+    fn new() -> Result<Self, Fail> {
+        let len = std::mem::size_of::<AtomicU64>();
+        // SAFETY: a new anonymous mapping (zeroed, page-aligned), owned by the value
+        // returned, unmapped once by its Drop.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        let fail = |why: String| Fail {
+            code: CANNOT_START,
+            msg: format!("mmap: {why}"),
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(fail(std::io::Error::last_os_error().to_string()));
+        }
+        let ptr = std::ptr::NonNull::new(ptr.cast()).ok_or_else(|| fail("null mapping".into()))?;
+        Ok(Self(ptr))
+    }
+
+    fn get(&self) -> &AtomicU64 {
+        // SAFETY: the mapping is live while self is, zeroed (a valid AtomicU64) and aligned.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl Drop for SharedWord {
+    fn drop(&mut self) {
+        // SAFETY: unmaps the mapping new() made; no reference to it outlives self.
+        unsafe { libc::munmap(self.0.as_ptr().cast(), std::mem::size_of::<AtomicU64>()) };
+    }
+}
 
 impl Spawned {
     /// Waits for the command to end, passing signals on to it.
@@ -456,6 +505,8 @@ impl Spawned {
         use std::io::Read as _;
         let mut report = Vec::new();
         let _ = std::fs::File::from(self.report).read_to_end(&mut report);
+        // (EOF: the child exec'd, the page then unmapped from it, or ended, after any note.)
+        let note = self.exec_errno.get().load(Ordering::Acquire);
         match report.split_first() {
             Some((&LOAD_FAILED, msg)) => Err(Fail {
                 code: CANNOT_START,
@@ -464,8 +515,8 @@ impl Spawned {
                     String::from_utf8_lossy(msg)
                 ),
             }),
-            Some((&EXEC_FAILED, errno)) if errno.len() == 4 => {
-                let errno = i32::from_ne_bytes([errno[0], errno[1], errno[2], errno[3]]);
+            _ if note & EXEC_FAILED != 0 => {
+                let errno = note as u32 as i32;
                 let e = std::io::Error::from_raw_os_error(errno);
                 let mut msg = format!("cannot run {:?}: {e}", name.to_string_lossy());
                 if errno == libc::ENOENT
@@ -487,9 +538,9 @@ impl Spawned {
 }
 
 /// Forks; the child loads `prog` (with a listener when `listener`) and execs `argv`. The
-/// child never returns: on failure it writes why to the report pipe (if the filter lets it)
-/// and exits with 125 (load), 126 or 127 (exec). The signals passed on to the command are
-/// blocked here first.
+/// child never returns: if the filter does not load it writes why to the report pipe and
+/// exits with 125; if the exec fails it notes the errno in the shared page and exits with
+/// 127 or 126. The signals passed on to the command are blocked here first.
 fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<Spawned, Fail> {
     let signals = Signals::block()?;
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
@@ -505,6 +556,7 @@ fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<Spawn
     }
     // SAFETY: both descriptors are new and owned here alone.
     let (report, tell) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let exec_errno = SharedWord::new()?;
     // Probe the kernel before forking.
     let _ = pure_seccomp::get_api();
     // SAFETY: fork in a process with one thread; the child only loads a prepared program
@@ -521,26 +573,26 @@ fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<Spawn
         // notify or refuse the call).
         // SAFETY: sigprocmask reads the set given; this process has one thread.
         unsafe { libc::sigprocmask(libc::SIG_SETMASK, &signals.before, std::ptr::null_mut()) };
-        let say = |bytes: &[u8]| {
-            // SAFETY: write reads the bytes given; a refusal (by the filter) is ignored.
-            unsafe { libc::write(tell.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
-        };
         match pure_seccomp::load_bpf(prog, flags) {
             // Keep the listener open for the parent to copy; it is close-on-exec.
             Ok(fd) => std::mem::forget(fd),
             Err(e) => {
-                say(&[&[LOAD_FAILED][..], e.to_string().as_bytes()].concat());
-                // SAFETY: _exit ends the child at once.
-                unsafe { libc::_exit(CANNOT_START as i32) }
+                let msg = [&[LOAD_FAILED][..], e.to_string().as_bytes()].concat();
+                // SAFETY: write reads the bytes given (no filter is loaded); _exit ends the
+                // child at once.
+                unsafe {
+                    libc::write(tell.as_raw_fd(), msg.as_ptr().cast(), msg.len());
+                    libc::_exit(CANNOT_START as i32)
+                }
             }
         }
         // SAFETY: argv and its pointers were prepared before the fork and are still valid.
         unsafe {
             libc::execvp(ptrs[0], ptrs.as_ptr());
             let e = *libc::__errno_location();
-            let mut msg = [EXEC_FAILED; 5];
-            msg[1..].copy_from_slice(&e.to_ne_bytes());
-            say(&msg);
+            exec_errno
+                .get()
+                .store(EXEC_FAILED | u64::from(e as u32), Ordering::Release);
             libc::_exit(if e == libc::ENOENT { 127 } else { 126 });
         }
     }
@@ -548,6 +600,7 @@ fn spawn(prog: &[Instruction], argv: &[CString], listener: bool) -> Result<Spawn
     Ok(Spawned {
         pid,
         report,
+        exec_errno,
         signals,
     })
 }

@@ -251,8 +251,9 @@ const STRICT: &str = r#"{"defaultAction": "SCMP_ACT_ERRNO",
     "syscalls": [{"names": ["execve", "exit_group"], "action": "SCMP_ACT_ALLOW"}]}"#;
 
 /// An exec that fails in the child although the file is there and executable (a script whose
-/// `#!` interpreter is missing) is reported by the child where the filter lets it write, and
-/// `learn` then writes no profile; where the filter does not, the status is still 127.
+/// `#!` interpreter is missing) is reported, and `learn` then writes no profile; also under a
+/// filter that refuses every call but `execve` and `exit_group`, so that the child cannot
+/// `write` (it used to end with 127 and no word of why), and one that refuses `execve` too.
 #[test]
 fn an_exec_that_fails_under_the_filter_is_reported() {
     if !seccomp_usable() {
@@ -279,7 +280,18 @@ fn an_exec_that_fails_under_the_filter_is_reported() {
     let strict = dir.join("strict.json");
     std::fs::write(&strict, STRICT).unwrap();
     let o = cmd(&["run", s(&strict), "--", s(&script)]);
-    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(127), "{err}");
+    assert!(err.contains("interpreter"), "{err}");
+    let no_exec = dir.join("no-exec.json");
+    std::fs::write(&no_exec, STRICT.replace("\"execve\", ", "")).unwrap();
+    let o = cmd(&["run", s(&no_exec), "--", "true"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(126), "{err}");
+    assert!(
+        err.contains("cannot run \"true\"") && err.contains("not permitted"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
