@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Programs a distribution built against the C libseccomp, run unchanged on ours
 # (compat/libseccomp-c's libseccomp.so.2 through LD_LIBRARY_PATH): man-db's `man`, which loads
-# a sandbox in each helper it starts, universal-ctags' sandbox mode, and systemd's own test
-# of its seccomp code (test-seccomp, from Debian's systemd-tests: about 20 tests and 125
+# a sandbox in each helper it starts, universal-ctags' sandbox mode, systemd's own test of
+# its seccomp code (test-seccomp, from Debian's systemd-tests: about 20 tests and 125
 # filters, from its syscall sets to MemoryDenyWriteExecute=, each checked by the calls it
-# makes under them). Each must do its work. A preloaded shim (c/dump-filters.c:
+# makes under them), and apt's http method with APT::Sandbox::Seccomp on. Each must do its
+# work. A preloaded shim (c/dump-filters.c:
 # seccomp_load wrapped, the filter written with seccomp_export_bpf first) keeps every filter
 # they load, built once by ours and once by the system's libseccomp; `pure-seccomp diff`
 # then pairs each of ours with one of the C library's of the same verdicts. Two kinds of
@@ -16,9 +17,9 @@
 #   (c/resolve-name.c asks it): its table is older than the kernel's (Debian 12's 2.5.4 has
 #   no `uretprobe`, and puts x32's `map_shadow_stack` at a pseudo-number), so a rule naming
 #   the call adds nothing there and the default action decides.
-# Needs gcc and the system's libseccomp.so.2; man-db, universal-ctags and apt-get (for
-# systemd-tests and libsystemd-shared, downloaded and unpacked here, not installed) for each
-# program (.ci/run installs them). Exit 3 when one of them is missing: the others are still
+# Needs gcc and the system's libseccomp.so.2; man-db, universal-ctags, and apt-get with a
+# network (systemd-tests and libsystemd-shared are downloaded and unpacked here, not
+# installed; apt fetches Debian's `hello`) for each program (.ci/run installs them). Exit 3 when one of them is missing: the others are still
 # checked, and a failure still exits 1.
 # Env: CARGO_TARGET_DIR as for c-api.sh (default: <repo>/target/compat); PURE_SECCOMP_BIN
 # (default: <repo>/target/release/pure-seccomp, built when missing).
@@ -88,8 +89,9 @@ allowed() {
 # $work/NAME.in and $extra_libs on its library path, checks its output holds CHECK, and
 # diffs the filters it loaded: with PAIRING `search`, each of ours against every one of
 # libseccomp's not yet paired; with `order`, in the order loaded (by process, then by
-# load), for a program whose processes start one after the other.
-extra_libs=
+# load), for a program whose processes start one after the other. $links_libseccomp: the
+# program that loads the filters, where it is not the command.
+extra_libs= links_libseccomp=
 run() {
     local name=$1 check=$2 pairing=$3
     shift 3
@@ -98,9 +100,12 @@ run() {
         local libpath=$extra_libs
         [ "$side" = ours ] && libpath=$work/lib${extra_libs:+:$extra_libs}
         if [ "$side" = ours ]; then
-            LD_LIBRARY_PATH=$libpath ldd "$(command -v "$1")" \
-                | grep -q "libseccomp.so.2 => $work/lib/" \
-                || { echo "FAIL: $1 does not resolve libseccomp.so.2 to ours" >&2; exit 1; }
+            local program=${links_libseccomp:-$(command -v "$1")} libs
+            # (Whole, then searched: `ldd | grep -q` fails with pipefail when grep stops
+            # reading before ldd has written everything.)
+            libs=$(LD_LIBRARY_PATH=$libpath ldd "$program")
+            grep -q "libseccomp.so.2 => $work/lib/" <<<"$libs" \
+                || { echo "FAIL: $program does not resolve libseccomp.so.2 to ours" >&2; exit 1; }
         fi
         out=$(cd "$work" && env -u MAN_DISABLE_SECCOMP SECCOMP_DUMP_DIR="$work/$name-$side" \
             LD_PRELOAD="$work/dump-filters.so" LD_LIBRARY_PATH="$libpath" "$@" \
@@ -189,6 +194,22 @@ if (cd "$work/deb" && timeout 300 apt-get download -qq -o APT::Sandbox::User=roo
     extra_libs=
 else
     skipped+=("systemd-tests (apt-get download)")
+fi
+
+# apt: its download methods load a filter of their own when APT::Sandbox::Seccomp is on (off
+# by default in Debian 12); `http` fetching a small package. (Run as root, since the methods'
+# sandbox user could not write the filters out.) A plain download first, so that a network
+# that fails skips rather than fails.
+apt_opts=(-qq -o APT::Sandbox::User=root)
+if (cd "$work/deb" && timeout 120 apt-get "${apt_opts[@]}" download hello >/dev/null 2>&1); then
+    : > "$work/apt.in"
+    links_libseccomp=/usr/lib/apt/methods/http
+    # (The first side's download removed, or the second would find it there and fetch nothing.)
+    run apt "Fetched" search sh -c 'rm -f hello_*.deb && exec apt-get -o APT::Sandbox::Seccomp=true \
+        -o APT::Sandbox::User=root download hello'
+    links_libseccomp=
+else
+    skipped+=("apt (apt-get download hello)")
 fi
 
 if [ "${#skipped[@]}" -gt 0 ]; then
