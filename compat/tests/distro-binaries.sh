@@ -4,8 +4,8 @@
 # a sandbox in each helper it starts, universal-ctags' sandbox mode, systemd's own test of
 # its seccomp code (test-seccomp, from Debian's systemd-tests: about 20 tests and 125
 # filters, from its syscall sets to MemoryDenyWriteExecute=, each checked by the calls it
-# makes under them), and apt's http method with APT::Sandbox::Seccomp on. Each must do its
-# work. A preloaded shim (c/dump-filters.c:
+# makes under them), QEMU's -sandbox, and apt's http method with APT::Sandbox::Seccomp on.
+# Each must do its work. A preloaded shim (c/dump-filters.c:
 # seccomp_load wrapped, the filter written with seccomp_export_bpf first) keeps every filter
 # they load, built once by ours and once by the system's libseccomp; `pure-seccomp diff`
 # then pairs each of ours with one of the C library's of the same verdicts. Two kinds of
@@ -17,10 +17,11 @@
 #   (c/resolve-name.c asks it): its table is older than the kernel's (Debian 12's 2.5.4 has
 #   no `uretprobe`, and puts x32's `map_shadow_stack` at a pseudo-number), so a rule naming
 #   the call adds nothing there and the default action decides.
-# Needs gcc and the system's libseccomp.so.2; man-db, universal-ctags, and apt-get with a
-# network (systemd-tests and libsystemd-shared are downloaded and unpacked here, not
-# installed; apt fetches Debian's `hello`) for each program (.ci/run installs them). Exit 3 when one of them is missing: the others are still
-# checked, and a failure still exits 1.
+# Needs gcc and the system's libseccomp.so.2; for each program, what it needs: man-db,
+# universal-ctags, a qemu-system-*, and apt-get with a network (systemd-tests and
+# libsystemd-shared are downloaded and unpacked here, not installed; apt fetches Debian's
+# `hello`). .ci/run installs them. Exit 3 when one is missing: the others are still checked,
+# and a failure still exits 1.
 # Env: CARGO_TARGET_DIR as for c-api.sh (default: <repo>/target/compat); PURE_SECCOMP_BIN
 # (default: <repo>/target/release/pure-seccomp, built when missing).
 set -euo pipefail
@@ -194,6 +195,21 @@ if (cd "$work/deb" && timeout 300 apt-get download -qq -o APT::Sandbox::User=roo
     extra_libs=
 else
     skipped+=("systemd-tests (apt-get download)")
+fi
+
+# QEMU's -sandbox (every option on: its deny-list of obsolete, privileged, process-spawning
+# and resource-control calls, with masked `clone` flags and argument checks), on an empty
+# machine whose monitor answers `info version` and quits. Any qemu-system-* will do (.ci/run's
+# arm64 VM step installs qemu-system-aarch64).
+qemu=$(command -v qemu-system-x86_64 qemu-system-aarch64 qemu-system-s390x \
+    qemu-system-riscv64 | head -n1 || true)
+if [ -n "$qemu" ]; then
+    printf 'info version\nquit\n' > "$work/qemu.in"
+    version=$("$qemu" --version | sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
+    run qemu "$version" search "$qemu" -M none -display none -nodefaults -monitor stdio \
+        -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny
+else
+    skipped+=("QEMU (no qemu-system-*)")
 fi
 
 # apt: its download methods load a filter of their own when APT::Sandbox::Seccomp is on (off
