@@ -4,8 +4,8 @@
 # a sandbox in each helper it starts, universal-ctags' sandbox mode, systemd's own test of
 # its seccomp code (test-seccomp, from Debian's systemd-tests: about 20 tests and 125
 # filters, from its syscall sets to MemoryDenyWriteExecute=, each checked by the calls it
-# makes under them), QEMU's -sandbox, and apt's http method with APT::Sandbox::Seccomp on.
-# Each must do its work. A preloaded shim (c/dump-filters.c:
+# makes under them), chrony's chronyd, QEMU's -sandbox, and apt's http method with
+# APT::Sandbox::Seccomp on. Each must do its work. A preloaded shim (c/dump-filters.c:
 # seccomp_load wrapped, the filter written with seccomp_export_bpf first) keeps every filter
 # they load, built once by ours and once by the system's libseccomp; `pure-seccomp diff`
 # then pairs each of ours with one of the C library's of the same verdicts. Two kinds of
@@ -18,9 +18,9 @@
 #   no `uretprobe`, and puts x32's `map_shadow_stack` at a pseudo-number), so a rule naming
 #   the call adds nothing there and the default action decides.
 # Needs gcc and the system's libseccomp.so.2; for each program, what it needs: man-db,
-# universal-ctags, a qemu-system-*, and apt-get with a network (systemd-tests and
-# libsystemd-shared are downloaded and unpacked here, not installed; apt fetches Debian's
-# `hello`). .ci/run installs them. Exit 3 when one is missing: the others are still checked,
+# universal-ctags, a qemu-system-*, and apt-get with a network (systemd-tests,
+# libsystemd-shared and chrony are downloaded and unpacked here, not installed; apt fetches
+# Debian's `hello`). .ci/run installs them. Exit 3 when one is missing: the others are still checked,
 # and a failure still exits 1.
 # Env: CARGO_TARGET_DIR as for c-api.sh (default: <repo>/target/compat); PURE_SECCOMP_BIN
 # (default: <repo>/target/release/pure-seccomp, built when missing).
@@ -180,21 +180,43 @@ else
     skipped+=(universal-ctags)
 fi
 
+# unpack DIR PACKAGE...: downloads Debian's PACKAGEs (of one version, from one source) and
+# unpacks them into $work/DIR, without installing them; fails if one cannot be fetched.
+unpack() {
+    local dir=$work/$1 deb
+    shift
+    mkdir -p "$dir.debs"
+    (cd "$dir.debs" && timeout 300 apt-get download -qq -o APT::Sandbox::User=root "$@" \
+        >/dev/null 2>&1) || return 1
+    [ "$(for deb in "$dir.debs"/*.deb; do dpkg-deb -f "$deb" Version; done | sort -u | wc -l)" = 1 ] \
+        || return 1
+    for deb in "$dir.debs"/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+}
+
 # systemd's test-seccomp, with the libsystemd-shared of its own version (a private library
-# whose ABI changes between releases), both unpacked from the archive. Its tests run one
-# after the other, each in forked children, so the filters pair in order.
-mkdir -p "$work/deb" "$work/systemd"
-if (cd "$work/deb" && timeout 300 apt-get download -qq -o APT::Sandbox::User=root \
-        systemd-tests libsystemd-shared >/dev/null 2>&1) \
-    && [ "$(dpkg-deb -f "$work"/deb/systemd-tests_*.deb Version)" \
-        = "$(dpkg-deb -f "$work"/deb/libsystemd-shared_*.deb Version)" ]; then
-    for deb in "$work"/deb/*.deb; do dpkg-deb -x "$deb" "$work/systemd"; done
+# whose ABI changes between releases). Its tests run one after the other, each in forked
+# children, so the filters pair in order.
+if unpack systemd systemd-tests libsystemd-shared; then
     extra_libs=$(dirname "$(find "$work/systemd" -name 'libsystemd-shared-*.so' | head -n1)")
     : > "$work/systemd.in"
     run systemd "nsseccomp succeeded" order "$work/systemd/usr/lib/systemd/tests/test-seccomp"
     extra_libs=
 else
     skipped+=("systemd-tests (apt-get download)")
+fi
+
+# chrony's chronyd with its filter (-F 1), in the foreground, not controlling the clock (-x),
+# polling a server on the loopback for two seconds (-Q -t 2: nothing answers), then exiting
+# with 1, as it does without a filter when the time is up. Unpacked rather than installed,
+# which would start the daemon.
+if unpack chrony chrony; then
+    : > "$work/chrony.in"
+    links_libseccomp=$work/chrony/usr/sbin/chronyd
+    run chrony "Timeout reached" search sh -c '"$@"; [ $? = 1 ]' sh "$links_libseccomp" -F 1 \
+        -u root -x -Q -t 2 -f /dev/null -d "server 127.0.0.1 iburst"
+    links_libseccomp=
+else
+    skipped+=("chrony (apt-get download)")
 fi
 
 # QEMU's -sandbox (every option on: its deny-list of obsolete, privileged, process-spawning
@@ -216,8 +238,7 @@ fi
 # by default in Debian 12); `http` fetching a small package. (Run as root, since the methods'
 # sandbox user could not write the filters out.) A plain download first, so that a network
 # that fails skips rather than fails.
-apt_opts=(-qq -o APT::Sandbox::User=root)
-if (cd "$work/deb" && timeout 120 apt-get "${apt_opts[@]}" download hello >/dev/null 2>&1); then
+if unpack hello hello; then
     : > "$work/apt.in"
     links_libseccomp=/usr/lib/apt/methods/http
     # (The first side's download removed, or the second would find it there and fetch nothing.)
