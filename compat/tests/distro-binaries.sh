@@ -20,8 +20,8 @@
 # Needs gcc and the system's libseccomp.so.2; for each program, what it needs: man-db,
 # universal-ctags, a qemu-system-*, and apt-get with a network (systemd-tests,
 # libsystemd-shared and chrony are downloaded and unpacked here, not installed; apt fetches
-# Debian's `hello`). .ci/run installs them. Exit 3 when one is missing: the others are still checked,
-# and a failure still exits 1.
+# Debian's `hello`). .ci/run installs them. Exit 3 when one is missing: the others are still
+# checked, and a failure still exits 1.
 # Env: CARGO_TARGET_DIR as for c-api.sh (default: <repo>/target/compat); PURE_SECCOMP_BIN
 # (default: <repo>/target/release/pure-seccomp, built when missing).
 set -euo pipefail
@@ -87,7 +87,7 @@ allowed() {
 }
 
 # run NAME CHECK PAIRING COMMAND...: runs the command on each library, its stdin from
-# $work/NAME.in and $extra_libs on its library path, checks its output holds CHECK, and
+# $work/NAME.in (if there is one) and $extra_libs on its library path, checks its output holds CHECK, and
 # diffs the filters it loaded: with PAIRING `search`, each of ours against every one of
 # libseccomp's not yet paired; with `order`, in the order loaded (by process, then by
 # load), for a program whose processes start one after the other. $links_libseccomp: the
@@ -108,9 +108,11 @@ run() {
             grep -q "libseccomp.so.2 => $work/lib/" <<<"$libs" \
                 || { echo "FAIL: $program does not resolve libseccomp.so.2 to ours" >&2; exit 1; }
         fi
+        local input=$work/$name.in
+        [ -e "$input" ] || input=/dev/null
         out=$(cd "$work" && env -u MAN_DISABLE_SECCOMP SECCOMP_DUMP_DIR="$work/$name-$side" \
             LD_PRELOAD="$work/dump-filters.so" LD_LIBRARY_PATH="$libpath" "$@" \
-            < "$work/$name.in" 2>&1) \
+            < "$input" 2>&1) \
             || { echo "FAIL: $name on $side: $out" >&2; exit 1; }
         grep -q -- "$check" <<<"$out" \
             || { echo "FAIL: $name on $side did not do its work: $out" >&2; exit 1; }
@@ -132,7 +134,8 @@ run() {
             [ -n "${theirs[$j]}" ] || continue
             theirs_one=$work/$name-theirs/${theirs[$j]}
             # Exit 1 (some difference) is judged below; 2 is an error.
-            report=$("$bin" diff "$theirs_one" "$mine" --arch "$arch" --verbose) || [ $? = 1 ]
+            report=$("$bin" diff "$theirs_one" "$mine" --arch "$arch" --verbose) || [ $? = 1 ] \
+                || { echo "FAIL: pure-seccomp diff $theirs_one $mine: an error" >&2; exit 1; }
             why=
             if allowed "$report"; then
                 matched=$j
@@ -163,7 +166,6 @@ run() {
 # man-db: a page formatted through its pipeline of sandboxed helpers.
 if command -v man >/dev/null; then
     printf '.TH FOO 1\n.SH NAME\nfoo \\- does things\n' > "$work/foo.1"
-    : > "$work/man.in"
     run man "does things" search man -l -P cat "$work/foo.1"
 else
     skipped+=(man-db)
@@ -198,7 +200,6 @@ unpack() {
 # children, so the filters pair in order.
 if unpack systemd systemd-tests libsystemd-shared; then
     extra_libs=$(dirname "$(find "$work/systemd" -name 'libsystemd-shared-*.so' | head -n1)")
-    : > "$work/systemd.in"
     run systemd "nsseccomp succeeded" order "$work/systemd/usr/lib/systemd/tests/test-seccomp"
     extra_libs=
 else
@@ -210,7 +211,6 @@ fi
 # with 1, as it does without a filter when the time is up. Unpacked rather than installed,
 # which would start the daemon.
 if unpack chrony chrony; then
-    : > "$work/chrony.in"
     links_libseccomp=$work/chrony/usr/sbin/chronyd
     run chrony "Timeout reached" search sh -c '"$@"; [ $? = 1 ]' sh "$links_libseccomp" -F 1 \
         -u root -x -Q -t 2 -f /dev/null -d "server 127.0.0.1 iburst"
@@ -239,7 +239,6 @@ fi
 # sandbox user could not write the filters out.) A plain download first, so that a network
 # that fails skips rather than fails.
 if unpack hello hello; then
-    : > "$work/apt.in"
     links_libseccomp=/usr/lib/apt/methods/http
     # (The first side's download removed, or the second would find it there and fetch nothing.)
     run apt "Fetched" search sh -c 'rm -f hello_*.deb && exec apt-get -o APT::Sandbox::Seccomp=true \
