@@ -16,8 +16,9 @@
 //!    test, with the command and a static busybox in `/bin`;
 //! 4. prints one `PASS` or `FAIL` line and, as PID 1, powers the machine off.
 //!
-//! `kernel-check run` does 1 and 2 on any host (it needs seccomp); `kernel-check export
-//! ARCH DIR` writes the programs and vectors of 2 for `ARCH` (e.g. `s390x`).
+//! `kernel-check run` does 1 and 2 on any host (it needs seccomp; on x86_64, 1 also with x32
+//! calls, [`x32_cases`]); `kernel-check export ARCH DIR` writes the programs and vectors of 2
+//! for `ARCH` (e.g. `s390x`).
 
 use pure_seccomp::bpf::{self, Instruction, SeccompData};
 use pure_seccomp::*;
@@ -368,6 +369,81 @@ fn cases(arch: ScmpArch) -> Res<Vec<Case>> {
     Ok(out)
 }
 
+/// The x32 bit: an x86_64 kernel takes a number with it as an x32 call, under x86_64's
+/// `AUDIT_ARCH` token, whatever process makes it; the filter sees it before the kernel
+/// checks that x32 is enabled (`syscall.x32=y`; off in Debian's kernels, absent in many).
+const X32_BIT: i32 = 0x4000_0000;
+
+/// Whether this kernel runs x32 calls: x32's getpid, made from this (x86_64) process.
+fn x32_runs() -> bool {
+    // SAFETY: getpid has no arguments and no effect.
+    unsafe { libc::syscall(libc::c_long::from(X32_BIT | 39)) > 0 }
+}
+
+/// x32 calls against x86_64 filters, from this x86_64 process (x86_64 hosts only; their
+/// natural verdicts depend on the running kernel, so they are checked natively, not
+/// exported). With the x32 ABI in the filter its rules judge them; without it, every number
+/// with the bit gets the bad-architecture action (the x32 bypass of a deny-list, on the real
+/// kernel: KILL_THREAD here, SIGSYS).
+fn x32_cases() -> Res<Vec<Case>> {
+    // What an allowed x32 call does: runs, or ENOSYS where the kernel has x32 off.
+    let runs = x32_runs();
+    let natural = |v: Verdict| {
+        if runs {
+            v
+        } else {
+            Verdict::Errno(libc::ENOSYS)
+        }
+    };
+    let x32 = |name: &str| nr(name, ScmpArch::X32);
+    let (close, getpid, getppid) = (x32("close")?, x32("getpid")?, x32("getppid")?);
+    let ebadf = natural(Verdict::Errno(libc::EBADF));
+    let mut out = Vec::new();
+    for level in [1, 2] {
+        let mut ctx = new_ctx(ScmpAction::Allow, &[ScmpArch::X8664, ScmpArch::X32], level)?;
+        ctx.add_rule_conditional(
+            ScmpAction::Errno(101),
+            sc("close")?,
+            &[scmp_cmp!($arg0 == 7)],
+        )
+        .map_err(err("add_rule_conditional"))?;
+        ctx.add_rule(ScmpAction::Errno(107), sc("getpid")?)
+            .map_err(err("add_rule"))?;
+        out.push(Case {
+            name: format!("x32-rules-l{level}"),
+            ctx,
+            vectors: vec![
+                v(close, [7, 0, 0, 0, 0, 0], ebadf),
+                v(close, [BAD_FD, 0, 0, 0, 0, 0], ebadf),
+                // (x32 takes 64-bit registers: the high word reaches the filter.)
+                v(close, [0x1_0000_0007, 0, 0, 0, 0, 0], ebadf),
+                v(getpid, [0; 6], natural(Verdict::Ok)),
+                v(getppid, [0; 6], natural(Verdict::Ok)),
+                v(nr("getpid", ScmpArch::X8664)?, [0; 6], Verdict::Ok),
+                // x86_64's getpid number with the bit is x32's getpid too.
+                v(X32_BIT | 39, [0; 6], natural(Verdict::Ok)),
+            ],
+            long_jump: false,
+        });
+        // A deny-list for x86_64 alone.
+        let mut ctx = new_ctx(ScmpAction::Allow, &[ScmpArch::X8664], level)?;
+        ctx.add_rule(ScmpAction::Errno(108), sc("getpid")?)
+            .map_err(err("add_rule"))?;
+        out.push(Case {
+            name: format!("x32-bypass-l{level}"),
+            ctx,
+            vectors: vec![
+                v(getpid, [0; 6], natural(Verdict::Ok)),
+                v(getppid, [0; 6], natural(Verdict::Ok)),
+                v(X32_BIT | 4000, [0; 6], Verdict::Errno(libc::ENOSYS)),
+                v(nr("getpid", ScmpArch::X8664)?, [0; 6], Verdict::Ok),
+            ],
+            long_jump: false,
+        });
+    }
+    Ok(out)
+}
+
 /// What the kernel does with `v` when `prog` (instructions in this host's order) is loaded:
 /// in a forked child, which loads, makes the one syscall and exits with a code that encodes
 /// the result (so it makes no other syscall under the filter but `exit_group`).
@@ -470,7 +546,19 @@ struct Tally {
 fn check_native(t: &mut Tally) -> Res<()> {
     let arch = ScmpArch::native();
     let token = audit_arch(arch).ok_or_else(|| format!("no AUDIT_ARCH for {arch:?}"))?;
-    for case in cases(arch)? {
+    let mut all = cases(arch)?;
+    if arch == ScmpArch::X8664 {
+        println!(
+            "x32 calls: this kernel {} them",
+            if x32_runs() {
+                "runs"
+            } else {
+                "has x32 off: the filter sees them, then ENOSYS for"
+            }
+        );
+        all.extend(x32_cases()?);
+    }
+    for case in all {
         let bytes = case.ctx.export_bpf_mem().map_err(err("export"))?;
         let prog = bpf::decode(&bytes, case.ctx.byte_order()).map_err(err("decode"))?;
         check_program(
