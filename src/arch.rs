@@ -24,7 +24,9 @@ pub enum ScmpArch {
     X86,
     /// 64-bit x86-64.
     X8664,
-    /// The x32 ABI of x86-64 (32-bit pointers, syscall numbers with bit 30 set).
+    /// The x32 ABI of x86-64 (32-bit pointers, syscall numbers with bit 30 set). A 32-bit ABI
+    /// to rules, as in libseccomp: argument comparisons read the low 32 bits, although the
+    /// kernel hands the filter an x32 call's 64-bit registers whole.
     X32,
     /// 32-bit ARM (EABI).
     Arm,

@@ -415,7 +415,8 @@ fn x32_cases() -> Res<Vec<Case>> {
             vectors: vec![
                 v(close, [7, 0, 0, 0, 0, 0], ebadf),
                 v(close, [BAD_FD, 0, 0, 0, 0, 0], ebadf),
-                // (x32 takes 64-bit registers: the high word reaches the filter.)
+                // (The kernel hands the filter x32's 64-bit registers whole, but x32 is a
+                // 32-bit ABI to libseccomp, and here: its comparisons read the low word.)
                 v(close, [0x1_0000_0007, 0, 0, 0, 0, 0], ebadf),
                 v(getpid, [0; 6], natural(Verdict::Ok)),
                 v(getppid, [0; 6], natural(Verdict::Ok)),
