@@ -4,8 +4,8 @@
 # a sandbox in each helper it starts, universal-ctags' sandbox mode, systemd's own test of
 # its seccomp code (test-seccomp, from Debian's systemd-tests: about 20 tests and 125
 # filters, from its syscall sets to MemoryDenyWriteExecute=, each checked by the calls it
-# makes under them), chrony's chronyd, QEMU's -sandbox, and apt's http method with
-# APT::Sandbox::Seccomp on. Each must do its work. A preloaded shim (c/dump-filters.c:
+# makes under them), chrony's chronyd, crun running a container, QEMU's -sandbox, and apt's
+# http method with APT::Sandbox::Seccomp on. Each must do its work. A preloaded shim (c/dump-filters.c:
 # seccomp_load wrapped, the filter written with seccomp_export_bpf first) keeps every filter
 # they load, built once by ours and once by the system's libseccomp; `pure-seccomp diff`
 # then pairs each of ours with one of the C library's of the same verdicts. Two kinds of
@@ -19,8 +19,8 @@
 #   the call adds nothing there and the default action decides.
 # Needs gcc and the system's libseccomp.so.2; for each program, what it needs: man-db,
 # universal-ctags, a qemu-system-*, and apt-get with a network (systemd-tests,
-# libsystemd-shared and chrony are downloaded and unpacked here, not installed; apt fetches
-# Debian's `hello`). .ci/run installs them. Exit 3 when one is missing: the others are still
+# libsystemd-shared, chrony, crun, libyajl2 and busybox-static are downloaded and unpacked
+# here, not installed; apt fetches Debian's `hello`); crun needs root and namespaces. .ci/run installs them. Exit 3 when one is missing: the others are still
 # checked, and a failure still exits 1.
 # Env: CARGO_TARGET_DIR as for c-api.sh (default: <repo>/target/compat); PURE_SECCOMP_BIN
 # (default: <repo>/target/release/pure-seccomp, built when missing).
@@ -217,6 +217,61 @@ if unpack chrony chrony; then
     links_libseccomp=
 else
     skipped+=("chrony (apt-get download)")
+fi
+
+# crun, the OCI runtime, with Debian's static busybox as the container and a profile that
+# denies mkdir and allows personality(PER_LINUX32) alone: crun builds the filter with
+# libseccomp, exports it and loads it with seccomp(2) itself, so the shim keeps its exports
+# (SECCOMP_DUMP_EXPORTS). Run in a mount namespace of its own, where /sys/fs/cgroup is
+# cgroup2 alone: crun refuses a hybrid hierarchy, even with its cgroup manager disabled. A
+# first run on the system's library, without the shim, tells whether this machine can run a
+# container at all.
+if unpack crun crun && unpack yajl libyajl2 && unpack busybox busybox-static; then
+    bundle=$work/bundle
+    mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/dev" "$bundle/rootfs/proc" "$bundle/rootfs/tmp"
+    cp "$work/busybox/bin/busybox" "$bundle/rootfs/bin/"
+    cat > "$bundle/config.json" <<'JSON'
+{
+  "ociVersion": "1.0.0",
+  "process": {
+    "user": {"uid": 0, "gid": 0},
+    "cwd": "/",
+    "args": ["/bin/busybox", "sh", "-c",
+      "/bin/busybox mkdir /tmp/x 2>/dev/null; a=$?; /bin/busybox linux32 /bin/busybox true; b=$?; /bin/busybox linux64 /bin/busybox true 2>/dev/null; echo verdicts $a $b $?"],
+    "noNewPrivileges": true
+  },
+  "root": {"path": "rootfs"},
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}],
+    "seccomp": {
+      "defaultAction": "SCMP_ACT_ALLOW",
+      "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+      "syscalls": [
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+        {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+         "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_NE"}]}
+      ]
+    }
+  }
+}
+JSON
+    extra_libs=$(dirname "$(find "$work/yajl" -name 'libyajl.so.2' | head -n1)")
+    links_libseccomp=$work/crun/usr/bin/crun
+    # (A container of its own name each time, its state under $work.)
+    container=(unshare -m sh -c 'umount -R /sys/fs/cgroup 2>/dev/null;
+        mount -t cgroup2 none /sys/fs/cgroup && exec "$@" run -b "$0" "t$$"' "$bundle"
+        "$links_libseccomp" --root "$work/crun-state" --cgroup-manager=disabled)
+    if probe=$(LD_LIBRARY_PATH=$extra_libs "${container[@]}" 2>&1) && [[ $probe == *"verdicts "* ]]
+    then
+        # mkdir refused (1), personality(PER_LINUX32) allowed (0), personality(PER_LINUX) not.
+        run crun "verdicts 1 0 1" search env SECCOMP_DUMP_EXPORTS=1 "${container[@]}"
+    else
+        skipped+=("crun (no container runs here: ${probe%%$'\n'*})")
+    fi
+    extra_libs= links_libseccomp=
+else
+    skipped+=("crun (apt-get download)")
 fi
 
 # QEMU's -sandbox (every option on: its deny-list of obsolete, privileged, process-spawning
