@@ -4,8 +4,8 @@
 # a sandbox in each helper it starts, universal-ctags' sandbox mode, systemd's own test of
 # its seccomp code (test-seccomp, from Debian's systemd-tests: about 20 tests and 125
 # filters, from its syscall sets to MemoryDenyWriteExecute=, each checked by the calls it
-# makes under them), chrony's chronyd, crun running a container, QEMU's -sandbox, and apt's
-# http method with APT::Sandbox::Seccomp on. Each must do its work. A preloaded shim (c/dump-filters.c:
+# makes under them), chrony's chronyd, crun running a container, snapd's snap-seccomp,
+# QEMU's -sandbox, and apt's http method with APT::Sandbox::Seccomp on. Each must do its work. A preloaded shim (c/dump-filters.c:
 # seccomp_load wrapped, the filter written with seccomp_export_bpf first) keeps every filter
 # they load, built once by ours and once by the system's libseccomp; `pure-seccomp diff`
 # then pairs each of ours with one of the C library's of the same verdicts. Two kinds of
@@ -19,8 +19,9 @@
 #   the call adds nothing there and the default action decides.
 # Needs gcc and the system's libseccomp.so.2; for each program, what it needs: man-db,
 # universal-ctags, a qemu-system-*, and apt-get with a network (systemd-tests,
-# libsystemd-shared, chrony, crun, libyajl2 and busybox-static are downloaded and unpacked
-# here, not installed; apt fetches Debian's `hello`); crun needs root and namespaces. .ci/run installs them. Exit 3 when one is missing: the others are still
+# libsystemd-shared, chrony, crun, libyajl2, busybox-static and snapd are downloaded and
+# unpacked here, not installed; apt fetches Debian's `hello`); crun needs root and
+# namespaces. .ci/run installs the rest. Exit 3 when one is missing: the others are still
 # checked, and a failure still exits 1.
 # Env: CARGO_TARGET_DIR as for c-api.sh (default: <repo>/target/compat); PURE_SECCOMP_BIN
 # (default: <repo>/target/release/pure-seccomp, built when missing).
@@ -272,6 +273,41 @@ JSON
     extra_libs= links_libseccomp=
 else
     skipped+=("crun (apt-get download)")
+fi
+
+# snapd's snap-seccomp (Go, through libseccomp-golang), compiling a profile in snapd's own
+# syntax (values, masks, ranges, `!=`, user names, denials) for the host's ABIs and their
+# companions: it exports the program to a file and loads nothing, so the shim keeps its
+# exports.
+if unpack snapd snapd; then
+    cat > "$work/snap.profile" <<'PROFILE'
+read
+write
+close
+exit_group
+futex
+mmap
+mprotect
+socket AF_UNIX
+socket AF_INET SOCK_STREAM
+socket AF_INET6 - 0
+ioctl - !TIOCSTI
+prctl PR_SET_NAME
+setpriority PRIO_PROCESS 0 >=0
+fchown - 0 0
+chown - u:root g:root
+mknod - |S_IFREG
+personality 0
+personality 8
+~ptrace
+~mount
+PROFILE
+    links_libseccomp=$work/snapd/usr/lib/snapd/snap-seccomp
+    run snap-seccomp "compiled" search env SECCOMP_DUMP_EXPORTS=1 sh -c \
+        '"$0" compile "$1" "$1.bpf" && echo compiled' "$links_libseccomp" "$work/snap.profile"
+    links_libseccomp=
+else
+    skipped+=("snapd (apt-get download)")
 fi
 
 # QEMU's -sandbox (every option on: its deny-list of obsolete, privileged, process-spawning
