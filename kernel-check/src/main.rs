@@ -421,8 +421,6 @@ fn x32_cases() -> Res<Vec<Case>> {
                 v(getpid, [0; 6], natural(Verdict::Ok)),
                 v(getppid, [0; 6], natural(Verdict::Ok)),
                 v(nr("getpid", ScmpArch::X8664)?, [0; 6], Verdict::Ok),
-                // x86_64's getpid number with the bit is x32's getpid too.
-                v(X32_BIT | 39, [0; 6], natural(Verdict::Ok)),
             ],
             long_jump: false,
         });
