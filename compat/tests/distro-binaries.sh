@@ -5,24 +5,25 @@
 # its seccomp code (test-seccomp, from Debian's systemd-tests: about 20 tests and 125
 # filters, from its syscall sets to MemoryDenyWriteExecute=, each checked by the calls it
 # makes under them), chrony's chronyd, crun running a container, snapd's snap-seccomp,
-# QEMU's -sandbox, and apt's http method with APT::Sandbox::Seccomp on. Each must do its work. A preloaded shim (c/dump-filters.c:
-# seccomp_load wrapped, the filter written with seccomp_export_bpf first) keeps every filter
-# they load, built once by ours and once by the system's libseccomp; `pure-seccomp diff`
-# then pairs each of ours with one of the C library's of the same verdicts. Two kinds of
-# difference are allowed, each call checked:
+# sniffglue, QEMU's -sandbox, and apt's http method with APT::Sandbox::Seccomp on. Each must
+# do its work. A preloaded shim (c/dump-filters.c: seccomp_load wrapped, the filter written
+# with seccomp_export_bpf first; with SECCOMP_DUMP_EXPORTS, the program's own exports too)
+# keeps every filter they load, built once by ours and once by the system's libseccomp;
+# `pure-seccomp diff` then pairs each of ours with one of the C library's of the same
+# verdicts. Two kinds of difference are allowed, each call checked:
 # - the README's difference 6: on x86, libseccomp allows the `ipc`/`socketcall` multiplexer
-#   for a rule with conditions on a multiplexed call (man-db's `shmat`), where ours gives it
-#   the default action;
+#   for a rule with conditions on a multiplexed call (man-db's `shmat`, snapd's `socket`),
+#   where ours gives it the default action;
 # - a call that the system's libseccomp does not know on that ABI, or numbers otherwise
 #   (c/resolve-name.c asks it): its table is older than the kernel's (Debian 12's 2.5.4 has
 #   no `uretprobe`, and puts x32's `map_shadow_stack` at a pseudo-number), so a rule naming
 #   the call adds nothing there and the default action decides.
 # Needs gcc and the system's libseccomp.so.2; for each program, what it needs: man-db,
 # universal-ctags, a qemu-system-*, and apt-get with a network (systemd-tests,
-# libsystemd-shared, chrony, crun, libyajl2, busybox-static and snapd are downloaded and
-# unpacked here, not installed; apt fetches Debian's `hello`); crun needs root and
-# namespaces. .ci/run installs the rest. Exit 3 when one is missing: the others are still
-# checked, and a failure still exits 1.
+# libsystemd-shared, chrony, crun, libyajl2, busybox-static, snapd, sniffglue and libpcap0.8
+# are downloaded and unpacked here, not installed; apt fetches Debian's `hello`); crun needs
+# root and namespaces. .ci/run installs the rest. Exit 3 when one is missing: the others are
+# still checked, and a failure still exits 1.
 # Env: CARGO_TARGET_DIR as for c-api.sh (default: <repo>/target/compat); PURE_SECCOMP_BIN
 # (default: <repo>/target/release/pure-seccomp, built when missing).
 set -euo pipefail
@@ -308,6 +309,25 @@ PROFILE
     links_libseccomp=
 else
     skipped+=("snapd (apt-get download)")
+fi
+
+# sniffglue (Rust, through the syscallz crate's C bindings), reading a capture of one DNS
+# query from a file under its two filters (the second, tighter, once the capture is open).
+if unpack sniffglue sniffglue && unpack pcap libpcap0.8; then
+    # pcap header (little-endian, Ethernet), then one Ethernet/IPv4/UDP packet: a DNS query
+    # for example.com from 10.0.0.1 to 10.0.0.2.
+    printf '%b' \
+        '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' \
+        '\x00\xf1\x53\x65\x00\x00\x00\x00\x47\x00\x00\x00\x47\x00\x00\x00\x02\x00\x00\x00\x00\x02\x02\x00' \
+        '\x00\x00\x00\x01\x08\x00\x45\x00\x00\x39\x00\x01\x00\x00\x40\x11\x66\xb1\x0a\x00\x00\x01\x0a\x00' \
+        '\x00\x02\x9c\x40\x00\x35\x00\x25\x00\x00\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07\x65' \
+        '\x78\x61\x6d\x70\x6c\x65\x03\x63\x6f\x6d\x00\x00\x01\x00\x01' > "$work/dns.pcap"
+    extra_libs=$(dirname "$(find "$work/pcap" -name 'libpcap.so.0.8' | head -n1)")
+    run sniffglue '(A, "example.com")' search "$work/sniffglue/usr/bin/sniffglue" -n 1 \
+        -r "$work/dns.pcap"
+    extra_libs=
+else
+    skipped+=("sniffglue (apt-get download)")
 fi
 
 # QEMU's -sandbox (every option on: its deny-list of obsolete, privileged, process-spawning
