@@ -53,7 +53,8 @@ gcc -Wall -Werror -shared -fPIC -I"$compat/libseccomp-c/include" "$here/c/dump-f
 # Linked with the system's library, whichever header it was compiled against.
 gcc -Wall -Werror -I"$compat/libseccomp-c/include" "$here/c/resolve-name.c" \
     -o "$work/resolve-name" -l:libseccomp.so.2
-echo "the system's libseccomp: $("$work/resolve-name")"
+system_version=$("$work/resolve-name")
+echo "the system's libseccomp: $system_version"
 arch=$(uname -m)
 skipped=()
 
@@ -83,7 +84,7 @@ allowed() {
         else
             known="numbers $name $known on $abi"
         fi
-        why+="      ${line#    } (libseccomp $("$work/resolve-name") $known)"$'\n'
+        why+="      ${line#    } (libseccomp $system_version $known)"$'\n'
     done <<<"$1"
     return 0
 }
@@ -127,12 +128,15 @@ run() {
         echo "FAIL: $name loaded ${#ours[@]} filter(s) on ours, ${#theirs[@]} on libseccomp" >&2
         exit 1
     fi
-    local loaded=("${theirs[@]}") i j mine theirs_one matched report why lengths=(0 0) same=0 explained=
+    local loaded=("${theirs[@]}") candidates i j mine theirs_one matched report why lengths=(0 0) \
+        same=0 explained=
     for i in "${!ours[@]}"; do
         mine=$work/$name-ours/${ours[$i]}
         matched=
-        for j in "${!theirs[@]}"; do
-            [ "$pairing" = search ] || [ "$i" = "$j" ] || continue
+        # The candidates: every filter of libseccomp's, or the one in this one's place.
+        candidates=("$i")
+        [ "$pairing" = order ] || candidates=("${!theirs[@]}")
+        for j in "${candidates[@]}"; do
             [ -n "${theirs[$j]}" ] || continue
             theirs_one=$work/$name-theirs/${theirs[$j]}
             # Exit 1 (some difference) is judged below; 2 is an error.
@@ -146,9 +150,9 @@ run() {
         done
         if [ -z "$matched" ]; then
             echo "FAIL: $name: no filter of libseccomp's has the verdicts of ${ours[$i]}:" >&2
-            # Against the one in its place (the first, when searching).
-            [ "$pairing" = search ] && j=0 || j=$i
-            "$bin" diff "$work/$name-theirs/${loaded[$j]}" "$mine" --arch "$arch" >&2 || true
+            # Against the first candidate.
+            "$bin" diff "$work/$name-theirs/${loaded[${candidates[0]}]}" "$mine" --arch "$arch" \
+                >&2 || true
             exit 1
         fi
         theirs[$matched]=

@@ -384,10 +384,10 @@ fn x32_runs() -> bool {
 /// natural verdicts depend on the running kernel, so they are checked natively, not
 /// exported). With the x32 ABI in the filter its rules judge them; without it, every number
 /// with the bit gets the bad-architecture action (the x32 bypass of a deny-list, on the real
-/// kernel: KILL_THREAD here, SIGSYS).
-fn x32_cases() -> Res<Vec<Case>> {
+/// kernel: KILL_THREAD here, SIGSYS). `runs`: whether this kernel runs x32 calls
+/// ([`x32_runs`]).
+fn x32_cases(runs: bool) -> Res<Vec<Case>> {
     // What an allowed x32 call does: runs, or ENOSYS where the kernel has x32 off.
-    let runs = x32_runs();
     let natural = |v: Verdict| {
         if runs {
             v
@@ -547,15 +547,16 @@ fn check_native(t: &mut Tally) -> Res<()> {
     let token = audit_arch(arch).ok_or_else(|| format!("no AUDIT_ARCH for {arch:?}"))?;
     let mut all = cases(arch)?;
     if arch == ScmpArch::X8664 {
+        let runs = x32_runs();
         println!(
             "x32 calls: this kernel {} them",
-            if x32_runs() {
+            if runs {
                 "runs"
             } else {
                 "has x32 off: the filter sees them, then ENOSYS for"
             }
         );
-        all.extend(x32_cases()?);
+        all.extend(x32_cases(runs)?);
     }
     for case in all {
         let bytes = case.ctx.export_bpf_mem().map_err(err("export"))?;
