@@ -5,8 +5,9 @@
 #   tests/vm/run.sh aarch64   # Debian's arm64 cloud kernel, kernel-check built for aarch64 musl
 #   tests/vm/run.sh s390x     # Debian's s390x kernel (big-endian), kernel-check built for s390x
 #   tests/vm/run.sh riscv64   # Debian 13's riscv64 kernel, kernel-check built for riscv64
+#   tests/vm/run.sh x86_64    # Debian's amd64 kernel with x32 on (syscall.x32=y), x86_64 musl
 #
-# All three also load programs exported on this (x86_64) host for the VM's architecture, in its
+# All four also load programs exported on this (x86_64) host for the VM's architecture, in its
 # byte order, with the verdicts this host's simulator predicted (kernel-check export).
 # Needs root for apt (it installs what is missing). Work files go to $VM_WORK
 # (default: $CARGO_TARGET_DIR or target, /vm-ARCH). Prints the time of each phase.
@@ -15,12 +16,16 @@
 # 3 what it needs could not be installed or downloaded (apt, rustup): nothing was checked.
 set -euo pipefail
 
-arch="${1:?usage: tests/vm/run.sh aarch64|s390x|riscv64}"
+arch="${1:?usage: tests/vm/run.sh aarch64|s390x|riscv64|x86_64}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 work="${VM_WORK:-$target_dir/vm-$arch}"
 timeout_s="${VM_TIMEOUT:-300}"
+# VM_TESTS=0: kernel-check's own checks alone, without the crate's kernel tests and the
+# command's (which take a build of the library's tests for the target).
+with_tests="${VM_TESTS:-1}"
+cmdline_extra=()
 
 case "$arch" in
 aarch64)
@@ -51,8 +56,22 @@ riscv64)
     qemu_args=(-M virt -bios default)
     console=ttyS0
     ;;
+x86_64)
+    deb_arch=amd64
+    meta=linux-image-amd64
+    qemu=qemu-system-x86_64
+    qemu_pkg=qemu-system-x86
+    rust_target=x86_64-unknown-linux-musl
+    # Emulated (TCG), as the others: KVM inside a VM (the project's machines are Firecracker
+    # VMs with /dev/kvm) aborted on an MSR with `-cpu host` and hung with the others. Debian
+    # builds the x32 ABI in but leaves it off: `syscall.x32=y` turns it on, so that the
+    # allowed x32 calls of kernel-check's x32 cases run.
+    qemu_args=(-M q35 -cpu max)
+    console=ttyS0
+    cmdline_extra=(syscall.x32=y)
+    ;;
 *)
-    echo "unknown architecture $arch (aarch64, s390x or riscv64)" >&2
+    echo "unknown architecture $arch (aarch64, s390x, riscv64 or x86_64)" >&2
     exit 2
     ;;
 esac
@@ -98,7 +117,8 @@ if [[ $arch == riscv64 ]]; then
         -o APT::Architectures::=riscv64)
     timeout 300 apt-get "${apt_vm[@]}" update -qq || setup_failed "apt-get update (Debian 13, riscv64)"
     updated=1
-elif ! dpkg --print-foreign-architectures | grep -x "$deb_arch" >/dev/null; then
+elif [[ $deb_arch != "$(dpkg --print-architecture)" ]] &&
+    ! dpkg --print-foreign-architectures | grep -x "$deb_arch" >/dev/null; then
     dpkg --add-architecture "$deb_arch" || setup_failed "dpkg --add-architecture $deb_arch"
     updated=
 else
@@ -135,7 +155,7 @@ fetch_from_package "$pkg" "boot/vmlinu[xz]-*" "$work/kernel-$pkg"
 echo "kernel: $pkg"
 # A static busybox for the command's `run`/`learn` tests, which start /bin/sh, /bin/true,
 # mkdir, uname and sleep (the initramfs has no other shell or utilities).
-fetch_from_package busybox-static bin/busybox "$work/busybox"
+[[ $with_tests == 0 ]] || fetch_from_package busybox-static bin/busybox "$work/busybox"
 
 phase "cargo build -p kernel-check --target $rust_target"
 rustup target list --installed | grep -x "$rust_target" >/dev/null ||
@@ -146,10 +166,12 @@ if [[ $arch == aarch64 ]]; then
 elif [[ $arch == s390x ]]; then
     export CARGO_TARGET_S390X_UNKNOWN_LINUX_GNU_LINKER=s390x-linux-gnu-gcc
     export CARGO_TARGET_S390X_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static"
-else
+elif [[ $arch == riscv64 ]]; then
     export CARGO_TARGET_RISCV64GC_UNKNOWN_LINUX_GNU_LINKER=riscv64-linux-gnu-gcc
     export CARGO_TARGET_RISCV64GC_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static"
 fi
+# (x86_64 musl links with what Rust ships and the host's cc, as .ci/run's musl step; its
+# compat ABI, x86, is checked on the host kernel by .ci/run's i686 step, not here.)
 cargo build --release -q -p kernel-check --target "$rust_target"
 cargo build --release -q -p kernel-check
 bin="$target_dir/$rust_target/release/kernel-check"
@@ -194,10 +216,13 @@ build_tests() {
     [[ ${#got[@]} == "${#tests[@]}" ]] ||
         { echo "expected ${#tests[@]} test binaries for $target, got: ${got[*]}" >&2; exit 1; }
 }
-build_tests "$rust_target" bins "${kernel_tests[@]}" run_learn
+bins=()
 compat_bins=()
-if [[ -n $compat_bin ]]; then
-    build_tests "$compat_target" compat_bins "${kernel_tests[@]}"
+if [[ $with_tests != 0 ]]; then
+    build_tests "$rust_target" bins "${kernel_tests[@]}" run_learn
+    if [[ -n $compat_bin ]]; then
+        build_tests "$compat_target" compat_bins "${kernel_tests[@]}"
+    fi
 fi
 
 phase "initramfs: /init = kernel-check, /cases = programs exported here for $arch, /tests, /bin"
@@ -211,25 +236,27 @@ copy_tests() {
         cp "$b" "$1/$(basename "$b" | sed 's/-[0-9a-f]*$//')"
     done
 }
-copy_tests "$work/root/tests" "${bins[@]}"
-mkdir -p "$work/root/bin"
-cp "$target_dir/$rust_target/release/pure-seccomp" "$work/root/bin/"
-cp "$work/busybox" "$work/root/bin/busybox"
-for applet in sh true mkdir uname sleep; do
-    ln -s busybox "$work/root/bin/$applet"
-done
-# The shared policy one of them compiles (`docker_like_profile`), where this host has it: the
-# tests find it through PURE_SECCOMP_SHARED=/shared, which kernel-check sets.
-shared="${PURE_SECCOMP_SHARED:-$root/../shared}"
-if [[ -f $shared/policies/docker-default.json ]]; then
-    mkdir -p "$work/root/shared/policies"
-    cp "$shared/policies/docker-default.json" "$work/root/shared/policies/"
+if [[ $with_tests != 0 ]]; then
+    copy_tests "$work/root/tests" "${bins[@]}"
+    mkdir -p "$work/root/bin"
+    cp "$target_dir/$rust_target/release/pure-seccomp" "$work/root/bin/"
+    cp "$work/busybox" "$work/root/bin/busybox"
+    for applet in sh true mkdir uname sleep; do
+        ln -s busybox "$work/root/bin/$applet"
+    done
+    # The shared policy one of them compiles (`docker_like_profile`), where this host has
+    # it: the tests find it through PURE_SECCOMP_SHARED=/shared, which kernel-check sets.
+    shared="${PURE_SECCOMP_SHARED:-$root/../shared}"
+    if [[ -f $shared/policies/docker-default.json ]]; then
+        mkdir -p "$work/root/shared/policies"
+        cp "$shared/policies/docker-default.json" "$work/root/shared/policies/"
+    fi
 fi
 if [[ -n $compat_bin ]]; then
     mkdir -p "$work/root/compat"
     cp "$compat_bin" "$work/root/compat/kernel-check"
     "$target_dir/release/kernel-check" export arm "$work/root/compat/cases"
-    copy_tests "$work/root/compat/tests" "${compat_bins[@]}"
+    [[ $with_tests == 0 ]] || copy_tests "$work/root/compat/tests" "${compat_bins[@]}"
 fi
 (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
@@ -239,11 +266,16 @@ boot=$SECONDS
 set +e
 timeout "$timeout_s" "$qemu" "${qemu_args[@]}" -m 512 -nographic -nic none -no-reboot \
     -kernel "$work/kernel-$pkg" -initrd "$work/initrd.gz" \
-    -append "console=$console panic=-1 quiet" </dev/null >"$work/console.log" 2>&1
+    -append "console=$console panic=-1 quiet ${cmdline_extra[*]}" </dev/null >"$work/console.log" 2>&1
 rc=$?
 set -e
-grep -E "^(compat: )?(kernel-check|kernel tests|mismatch|PASS|FAIL|exported/.*swapped)" "$work/console.log" || true
+grep -E "^(compat: )?(kernel-check|kernel tests|mismatch|PASS|FAIL|exported/.*swapped|x32 calls)" "$work/console.log" || true
 echo "qemu exit $rc; boot to power-off $((SECONDS - boot))s; total $((SECONDS - t0))s"
+if [[ $arch == x86_64 ]] && ! grep -q "^x32 calls: this kernel runs them" "$work/console.log"; then
+    echo "FAIL: the x86_64 kernel did not run x32 calls (syscall.x32=y): the allowed x32 calls" \
+        "were not checked" >&2
+    exit 1
+fi
 if grep -q "^PASS kernel-check" "$work/console.log"; then
     exit 0
 fi
