@@ -75,7 +75,9 @@ bitflags::bitflags! {
         const JSET = 1 << 2;
         /// Chains of comparisons of one argument word become search trees over its values.
         const ARG_TREES = 1 << 3;
-        /// Tests whose outcome the path to them already decides are dropped.
+        /// Tests whose outcome the path to them already decides are dropped (a node that
+        /// paths reach knowing different things is copied for each, unless one copy with
+        /// what all of them know makes the program smaller).
         const PRUNE = 1 << 4;
         /// No load of a word the accumulator already holds.
         const LOADS = 1 << 5;
