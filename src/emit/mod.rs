@@ -7,7 +7,7 @@
 //! be switched off ([`Passes`]):
 //! * loads ([`Passes::LOADS`], [`loads`]): a test loads its word unless every path into it
 //!   comes from a test of the same word, and a predecessor that holds the word enters past
-//!   the load;
+//!   the load (at the `and` of a masked test, where it holds more bits than the mask keeps);
 //! * returns ([`Passes::SHARED_RETS`]): a jump to a return reuses a `ret` already placed
 //!   within its reach, else a new copy is placed next to it;
 //! * far jumps: a conditional jump reaches at most 255 instructions; beyond that a `ja`
@@ -30,7 +30,21 @@ use crate::opt::Passes;
 const JMP_MAX: usize = 255;
 
 /// [`Builder::placed`] of a test not placed yet.
-const UNPLACED: (usize, usize) = (usize::MAX, usize::MAX);
+const UNPLACED: Placed = Placed {
+    full: usize::MAX,
+    and: usize::MAX,
+    jump: usize::MAX,
+};
+
+/// Where a placed test starts, for each [`loads::Entry`]: with its load, at its `and` (its
+/// jump, for a test without a mask), at its jump. An entry no predecessor uses is the next
+/// one that is placed.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    full: usize,
+    and: usize,
+    jump: usize,
+}
 
 /// Where a jump goes: a placed instruction, or a `ret` to be placed (or reused) nearby.
 #[derive(Debug, Clone, Copy)]
@@ -43,13 +57,13 @@ enum Target {
 struct Builder<'a> {
     p: &'a Program,
     rev: Vec<Instruction>,
-    /// Where each placed test starts, by node: (with its load, after it, for a predecessor
-    /// whose accumulator holds the word); [`UNPLACED`] before it is placed.
-    placed: Vec<(usize, usize)>,
+    /// Where each placed test starts, by node; [`UNPLACED`] before it is placed.
+    placed: Vec<Placed>,
     rets: FxMap<u32, usize>,
     /// The last `ja` placed to each far instruction (by index), shared as `rets` are.
     trampolines: FxMap<usize, usize>,
-    needs_load: Vec<bool>,
+    /// The entries each test needs (see [`loads::needed`]).
+    needs: Vec<loads::Entry>,
     shared_rets: bool,
 }
 
@@ -104,14 +118,18 @@ impl Builder<'_> {
         match self.p.ir.node(d) {
             Dn::Ret(k) => Target::Ret(k),
             Dn::Test { off, mask, .. } => {
-                let (full, fast) = self.placed[d];
+                let at = self.placed[d];
                 // (A layout places every test after its successors: see `layout::check`.)
                 assert!(
-                    full != usize::MAX,
+                    at.full != usize::MAX,
                     "a jump to test {d}, which is not placed yet: the layout put a test before \
                      one of its successors"
                 );
-                Target::At(if (off, mask) == acc { fast } else { full })
+                Target::At(match loads::entry(acc, off, mask) {
+                    loads::Entry::Jump => at.jump,
+                    loads::Entry::And => at.and,
+                    loads::Entry::Load => at.full,
+                })
             }
         }
     }
@@ -137,22 +155,25 @@ impl Builder<'_> {
             Op::Ge => bpf::BPF_JGE,
             Op::Set => bpf::BPF_JSET,
         };
-        let fast = self.jump(code, k, tt, ft);
-        if !self.needs_load[d] {
-            self.placed[d] = (fast, fast);
-            return;
-        }
-        if acc.1 != u32::MAX {
+        let jump = self.jump(code, k, tt, ft);
+        let need = self.needs[d];
+        let and = if need >= loads::Entry::And && mask != u32::MAX {
             self.push(Instruction::stmt(
                 bpf::BPF_ALU | bpf::BPF_AND | bpf::BPF_K,
                 mask,
-            ));
-        }
-        let full = self.push(Instruction::stmt(
-            bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS,
-            off,
-        ));
-        self.placed[d] = (full, fast);
+            ))
+        } else {
+            jump
+        };
+        let full = if need == loads::Entry::Load {
+            self.push(Instruction::stmt(
+                bpf::BPF_LD | bpf::BPF_W | bpf::BPF_ABS,
+                off,
+            ))
+        } else {
+            and
+        };
+        self.placed[d] = Placed { full, and, jump };
     }
 }
 
@@ -171,7 +192,7 @@ fn emit_in(p: &Program, passes: Passes, order: &[DnId]) -> Vec<Instruction> {
         placed: vec![UNPLACED; p.ir.len()],
         rets: FxMap::default(),
         trampolines: FxMap::default(),
-        needs_load: loads::needing_load(p, order, passes.contains(Passes::LOADS)),
+        needs: loads::needed(p, order, passes.contains(Passes::LOADS)),
         shared_rets: passes.contains(Passes::SHARED_RETS),
     };
     for &d in order {
@@ -183,7 +204,7 @@ fn emit_in(p: &Program, passes: Passes, order: &[DnId]) -> Vec<Instruction> {
         }
         Dn::Test { .. } => {
             // The root's entry must be the first instruction.
-            let (full, _) = b.placed[p.root];
+            let full = b.placed[p.root].full;
             if full + 1 != b.rev.len() {
                 let off = (b.rev.len() - full - 1) as u32;
                 b.push(Instruction::stmt(bpf::BPF_JMP | bpf::BPF_JA, off));
@@ -274,6 +295,40 @@ mod tests {
         };
         assert_eq!(loads(&emit(&p, without(Passes::empty()))), 2);
         assert_eq!(loads(&emit(&p, without(Passes::LOADS))), 3);
+    }
+
+    /// `args[0] lo == 1 ? ALLOW : ((args[0] lo & 0xf0) == 0x20 ? ERRNO(1) : ((args[0] lo &
+    /// 0x30) == 0x10 ? ALLOW : ((args[0] lo & 0xc) == 4 ? ERRNO(1) : KILL)))`: the word whole,
+    /// then masked, then with fewer bits, then with others.
+    #[test]
+    fn a_test_of_fewer_bits_than_the_accumulator_holds_masks_it_again_without_a_load() {
+        let mut ir = Ir::default();
+        let allow = ir.ret(0x7fff_0000);
+        let errno = ir.ret(0x0005_0001);
+        let kill = ir.ret(0);
+        let other_bits = ir.test(16, 0xc, Op::Eq, 4, errno, kill);
+        let fewer = ir.test(16, 0x30, Op::Eq, 0x10, allow, other_bits);
+        let masked = ir.test(16, 0xf0, Op::Eq, 0x20, errno, fewer);
+        let root = ir.test(16, u32::MAX, Op::Eq, 1, allow, masked);
+        let p = Program { ir, root };
+        assert_eq!(
+            listing(&emit(&p, without(Passes::empty()))),
+            [
+                "0000: ld    [16]",
+                "0001: jeq   #0x1  true:0006 false:0002",
+                "0002: and   #0xf0",
+                "0003: jeq   #0x20  true:0011 false:0004",
+                "0004: and   #0x30",
+                "0005: jeq   #0x10  true:0006 false:0007",
+                "0006: ret   ALLOW",
+                "0007: ld    [16]",
+                "0008: and   #0xc",
+                "0009: jeq   #0x4  true:0011 false:0010",
+                "0010: ret   KILL_THREAD",
+                "0011: ret   ERRNO(1)",
+            ]
+        );
+        assert_eq!(emit(&p, without(Passes::LOADS)).len(), 14);
     }
 
     #[test]
@@ -386,7 +441,13 @@ mod tests {
                 };
                 let off = OFFS[next(6) as usize];
                 let op = [Op::Eq, Op::Gt, Op::Ge, Op::Set][next(4) as usize];
-                let mask = if next(4) == 0 { 0xff } else { u32::MAX };
+                // (Masks within masks, and beside them: the `and` entries and loads.)
+                let mask = match next(8) {
+                    0 => 0xff,
+                    1 => 0x0f,
+                    2 => 0xf0,
+                    _ => u32::MAX,
+                };
                 let k = KS[next(6) as usize];
                 let d = ir.test(off, mask, op, k, t, f);
                 nodes.push(d);

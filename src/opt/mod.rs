@@ -79,7 +79,8 @@ bitflags::bitflags! {
         /// paths reach knowing different things is copied for each, unless one copy with
         /// what all of them know makes the program smaller).
         const PRUNE = 1 << 4;
-        /// No load of a word the accumulator already holds.
+        /// No load of a word the accumulator already holds (with more bits than a test's
+        /// mask keeps: the test's `and` alone).
         const LOADS = 1 << 5;
         /// One `ret` instruction serves every jump that can reach it, and one `ja` every
         /// jump too far from its target that can reach the `ja`.
