@@ -594,7 +594,8 @@ fn run_joined(p: &Program) -> Program {
     let order = p.ir.postorder(p.root);
     let mut facts: Vec<Option<Vec<WordFact>>> = vec![None; p.ir.len()];
     facts[p.root] = Some(Vec::new());
-    // Whether each reached test is decided by its facts: Some(outcome).
+    // Whether each node is reached, and each reached test decided by its facts: Some(outcome).
+    let mut reached = vec![false; p.ir.len()];
     let mut decided: Vec<Option<bool>> = vec![None; p.ir.len()];
     let reach = |facts: &mut Vec<Option<Vec<WordFact>>>, c: DnId, from: Vec<WordFact>| {
         match &mut facts[c] {
@@ -604,9 +605,11 @@ fn run_joined(p: &Program) -> Program {
     };
     // (Parents before children.)
     for &d in order.iter().rev() {
-        let Some(here) = facts[d].clone() else {
+        // (Its facts are final: every parent came first.)
+        let Some(here) = facts[d].take() else {
             continue;
         };
+        reached[d] = true;
         let Dn::Test {
             off,
             mask,
@@ -644,7 +647,7 @@ fn run_joined(p: &Program) -> Program {
     let mut new = Ir::with_capacity(order.len());
     let mut map = vec![NOT_COPIED; p.ir.len()];
     for &d in &order {
-        if facts[d].is_none() {
+        if !reached[d] {
             continue;
         }
         map[d] = match p.ir.node(d) {
