@@ -236,7 +236,8 @@ struct Pruner<'a> {
     /// The graph rebuilt once with shared facts ([`run_joined`]), where each argument
     /// sub-graph is to be taken from it when that is smaller ([`Pruner::argument_root`]).
     joined: Option<&'a Joined>,
-    /// Each node of `joined`'s graph copied into the new one, or [`NOT_COPIED`].
+    /// Each node of `joined`'s graph copied into the new one, or [`NOT_COPIED`] (as
+    /// `copied` for the graph being rebuilt).
     imported: Vec<DnId>,
     /// The sub-graph taken for each argument root, by node.
     roots: FxMap<DnId, DnId>,
@@ -438,7 +439,12 @@ impl Pruner<'_> {
         }
         let copies = self.rebuild(d, start, 0);
         let joined = self.joined.expect("a joined rebuild");
-        let once = self.import(&joined.program.ir, joined.map[d]);
+        let once = copy_into(
+            &joined.program.ir,
+            joined.map[d],
+            &mut self.imported,
+            &mut self.new,
+        );
         let size = |root| self.new.postorder(root).len();
         let pick = if size(once) < size(copies) {
             once
@@ -447,32 +453,6 @@ impl Pruner<'_> {
         };
         self.roots.insert(d, pick);
         pick
-    }
-
-    /// Node `d` of the joined rebuild's graph `jir`, copied into the new graph.
-    fn import(&mut self, jir: &Ir, d: DnId) -> DnId {
-        if self.imported[d] != NOT_COPIED {
-            return self.imported[d];
-        }
-        let mut stack = vec![(d, false)];
-        while let Some((x, expanded)) = stack.pop() {
-            if self.imported[x] != NOT_COPIED {
-                continue;
-            }
-            let node = jir.node(x);
-            match (jir.succ(x), expanded) {
-                (Some((t, f)), false) => {
-                    stack.push((x, true));
-                    stack.push((f, false));
-                    stack.push((t, false));
-                }
-                _ => {
-                    let n = self.new.add(node.map_succ(|c| self.imported[c]));
-                    self.imported[x] = n;
-                }
-            }
-        }
-        self.imported[d]
     }
 
     /// Rebuilds `d` with the facts `self.stack[start..]`, and leaves the stack at `start`.
@@ -633,29 +613,28 @@ impl Pruner<'_> {
 
     /// `d`'s sub-graph copied as it is.
     fn copy(&mut self, d: DnId) -> DnId {
-        if self.copied[d] != NOT_COPIED {
-            return self.copied[d];
-        }
-        let mut stack = vec![(d, false)];
-        while let Some((x, expanded)) = stack.pop() {
-            if self.copied[x] != NOT_COPIED {
-                continue;
-            }
-            let node = self.old.node(x);
-            match (self.old.succ(x), expanded) {
-                (Some((t, f)), false) => {
-                    stack.push((x, true));
-                    stack.push((f, false));
-                    stack.push((t, false));
-                }
-                _ => {
-                    let n = self.new.add(node.map_succ(|c| self.copied[c]));
-                    self.copied[x] = n;
-                }
-            }
-        }
-        self.copied[d]
+        copy_into(self.old, d, &mut self.copied, &mut self.new)
     }
+}
+
+/// Node `d` of `from` and its sub-graph, copied into `to` as they are; `copied` holds each
+/// node's copy ([`NOT_COPIED`] before it is made).
+fn copy_into(from: &Ir, d: DnId, copied: &mut [DnId], to: &mut Ir) -> DnId {
+    let mut stack = vec![(d, false)];
+    while let Some((x, expanded)) = stack.pop() {
+        if copied[x] != NOT_COPIED {
+            continue;
+        }
+        match (from.succ(x), expanded) {
+            (Some((t, f)), false) => {
+                stack.push((x, true));
+                stack.push((f, false));
+                stack.push((t, false));
+            }
+            _ => copied[x] = to.add(from.node(x).map_succ(|c| copied[c])),
+        }
+    }
+    copied[d]
 }
 
 /// The facts that hold on both of two paths: per word known on both, the hull of the two
