@@ -279,16 +279,15 @@ const NOT_COPIED: DnId = DnId::MAX;
 /// of rules on one word, each copy the tail its path leaves: the shared policies' programs),
 /// they are kept.
 pub(crate) fn run(p: &Program) -> Program {
-    let (mut best, mut forked) = once(p);
+    let (mut best, mut size) = once(p);
     for _ in 0..MAX_ROUNDS {
-        if !forked {
+        // (Nothing copied: another round rebuilds it as it is.)
+        let Some(s) = size else { break };
+        let (next, next_size) = once(&best);
+        if next_size.unwrap_or_else(|| next.size()) >= s {
             break;
         }
-        let (next, f) = once(&best);
-        if next.size() >= best.size() {
-            break;
-        }
-        (best, forked) = (next, f);
+        (best, size) = (next, next_size);
     }
     best
 }
@@ -297,27 +296,27 @@ pub(crate) fn run(p: &Program) -> Program {
 /// second round took 369 instructions off them, two more 165, further ones nothing.
 const MAX_ROUNDS: usize = 3;
 
-/// One round of [`run`]: (program, whether a node was copied, so that another round may
-/// shrink it).
-fn once(p: &Program) -> (Program, bool) {
+/// One round of [`run`]: the program, and its size where a node was copied (so that another
+/// round may shrink it).
+fn once(p: &Program) -> (Program, Option<usize>) {
     let (copies, forked) = specialize(p, None);
     if !forked {
         // (Each node rebuilt once, with its one path's facts: at least what the shared
         // facts drop.)
-        return (copies, false);
+        return (copies, None);
     }
     let joined = run_joined(p);
     let (mixed, _) = specialize(p, Some(&joined));
-    let best = [mixed, joined.program]
+    // (The first of the smallest: the copies on a tie.)
+    let (best, size) = [copies, mixed, joined.program]
         .into_iter()
-        .fold(copies, |best, other| {
-            if other.size() < best.size() {
-                other
-            } else {
-                best
-            }
-        });
-    (best, true)
+        .map(|q| {
+            let size = q.size();
+            (q, size)
+        })
+        .min_by_key(|&(_, size)| size)
+        .expect("three graphs");
+    (best, Some(size))
 }
 
 /// [`run`] with a copy of a node for each set of facts it is reached with (up to
@@ -439,15 +438,15 @@ impl Pruner<'_> {
         }
         let copies = self.rebuild(d, start, 0);
         let joined = self.joined.expect("a joined rebuild");
-        let once = copy_into(
+        let shared = copy_into(
             &joined.program.ir,
             joined.map[d],
             &mut self.imported,
             &mut self.new,
         );
         let size = |root| self.new.postorder(root).len();
-        let pick = if size(once) < size(copies) {
-            once
+        let pick = if size(shared) < size(copies) {
+            shared
         } else {
             copies
         };
