@@ -503,7 +503,11 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
 
     // The same calls in pure-seccomp's normal mode, to show where it answers differently
     // from libseccomp and that each difference is one of the documented ones.
+    // (It notes where its prune walk drops a branch libseccomp's keeps: difference 12.)
     let mut twin = ScmpFilterContext::new(default).ok();
+    if let Some(t) = &mut twin {
+        t.__track_libseccomp_stops(true);
+    }
     // Why the two modes' calls first gave different outcomes, once they did.
     let mut diverged: Option<&'static str> = None;
     let mut arch_lost = false;
@@ -597,7 +601,7 @@ fn replay_case(id: &str, case: &Value, rep: &mut Report, opts: &Opts) -> Result<
         println!(
             "=== {id}: {} instructions ({endian:?}-endian; libseccomp's had {program_len}) ===\n{}",
             prog.len(),
-            bpf::disassemble(&prog)
+            bpf::disassemble_for(&prog, endian)
         );
     }
     if let Err(e) = bpf::validate(&prog) {
@@ -940,7 +944,11 @@ fn replay_merge(
         src.__emulate_libseccomp_2_5_4(true);
     }
     let mut twin_src = match twin {
-        Some(_) => Some(new()?),
+        Some(_) => {
+            let mut t = new()?;
+            t.__track_libseccomp_stops(true);
+            Some(t)
+        }
         None => None,
     };
     let mut src_diverged: Option<&'static str> = None;

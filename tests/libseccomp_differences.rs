@@ -763,6 +763,7 @@ fn a_shorter_rule_drops_every_branch_it_covers() {
     for compat in [false, true] {
         for single_first in [false, true] {
             let mut ctx = only(ScmpAction::Allow, compat, &[ScmpArch::X8664]);
+            ctx.__track_libseccomp_stops(true);
             let rules = match single_first {
                 false => [&pairs[0], &pairs[1], &single],
                 true => [&single, &pairs[0], &pairs[1]],
@@ -903,6 +904,7 @@ fn walking_past_the_stop_returns_what_libseccomp_found() {
         let mut texts = Vec::new();
         for compat in [false, true] {
             let mut ctx = only(ScmpAction::Allow, compat, &[ScmpArch::X86]);
+            ctx.__track_libseccomp_stops(true);
             for (action, cmps) in &rules {
                 ctx.add_rule_conditional(*action, sys, cmps).unwrap();
             }

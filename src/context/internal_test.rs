@@ -72,11 +72,22 @@ impl ScmpFilterContext {
         self.entry_is(arch, nr, |e| e.tree.quirk != 0)
     }
 
+    /// Makes the rules added from now on note what
+    /// [`Self::__pruned_past_libseccomp_stop`] reports: a copy of the syscall's entry and a
+    /// second merge for each rule, so it is off by default (the examples and benchmarks are
+    /// built with these hooks, and time the rule adds users get).
+    #[doc(hidden)]
+    pub fn __track_libseccomp_stops(&mut self, on: bool) {
+        self.col.track_stops = on;
+    }
+
     /// Whether, in the normal mode, a rule on `arch`'s entry for the syscall it numbers `nr`
     /// dropped a branch it covers below a level where libseccomp 2.5.4's prune walk stops
     /// (a sibling that sorts before the rule's comparison, below an existing prefix), which
     /// libseccomp keeps (README, deliberate differences, 12): the entry's node count, and with
     /// it its priority and pseudo filter code, differs from libseccomp's; its verdicts do not.
+    /// Noted only for rules added with [`Self::__track_libseccomp_stops`] on (false
+    /// otherwise).
     #[doc(hidden)]
     pub fn __pruned_past_libseccomp_stop(&self, arch: crate::ScmpArch, nr: i32) -> bool {
         self.entry_is(arch, nr, |e| e.tree.pruned_past_stop)

@@ -295,6 +295,10 @@ struct Journal {
     filter: usize,
     /// The add reproduces libseccomp 2.5.4's merge, bugs included (compat mode).
     libseccomp: bool,
+    /// The normal mode's add notes where it dropped what libseccomp's keeps
+    /// ([`Collection::track_stops`]).
+    #[cfg(any(test, feature = "__internal-test"))]
+    track_stops: bool,
     recs: Vec<(usize, i32, Option<EntryHead>)>,
 }
 
@@ -404,17 +408,21 @@ fn db_rule_add(
         made,
     };
     #[cfg(any(test, feature = "__internal-test"))]
-    let before = (!journal.libseccomp && entry.tree.nodes.len() <= LIBSECCOMP_WALK_NODES)
-        .then(|| entry.clone());
+    let tracked = journal.track_stops && !journal.libseccomp;
+    #[cfg(any(test, feature = "__internal-test"))]
+    let before =
+        (tracked && entry.tree.nodes.len() <= LIBSECCOMP_WALK_NODES).then(|| entry.clone());
     let res = merge_rule(entry, &new, journal.libseccomp, false);
     #[cfg(any(test, feature = "__internal-test"))]
-    mark_pruned_past_stop(entry, before, &new, res.is_ok());
+    if tracked {
+        mark_pruned_past_stop(entry, before, &new, res.is_ok());
+    }
     res?;
     entry.priority = (entry.priority & !PRI_MASK_CHAIN) | chain_priority(entry.node_cnt);
     Ok(())
 }
 
-/// Test builds: where the normal mode's prune walk just passed over a level where
+/// Test builds, with [`Collection::track_stops`]: where the normal mode's prune walk just passed over a level where
 /// libseccomp's stops, merges the same rule into `before` (the entry as it was, `None` where
 /// its arena is too large) with a walk that stops there, and marks the entry where that
 /// changed it (README, deliberate differences, 12); an unconditional rule, which leaves no
@@ -836,6 +844,13 @@ pub(crate) struct Collection {
     /// Compat mode only: the entries (architecture, number) whose priority such a restore
     /// lost: those with a `set_syscall_priority` priority, and the placeholders it made.
     pub(crate) priorities_lost: Vec<(ScmpArch, i32)>,
+    /// Test builds, normal mode: each rule add notes where it dropped a branch that
+    /// libseccomp 2.5.4's prune walk keeps (`Tree::pruned_past_stop`), which takes a copy of
+    /// the entry and a second merge. Off unless a test asks (`__track_libseccomp_stops`), so
+    /// that the examples and benchmarks, which are built with the test hooks, time the adds
+    /// users get (2000 values on one argument: 2.5 times the instructions with it on).
+    #[cfg(any(test, feature = "__internal-test"))]
+    pub(crate) track_stops: bool,
     /// Kept empty between rule adds (for reuse).
     journal: Journal,
 }
@@ -857,6 +872,8 @@ impl Collection {
             restored_stale: false,
             restored_rules: false,
             priorities_lost: Vec::new(),
+            #[cfg(any(test, feature = "__internal-test"))]
+            track_stops: false,
             journal: Journal::default(),
         };
         if let Some(n) = NATIVE {
@@ -940,6 +957,10 @@ impl Collection {
         };
         journal.recs.clear();
         journal.libseccomp = self.compat;
+        #[cfg(any(test, feature = "__internal-test"))]
+        {
+            journal.track_stops = self.track_stops;
+        }
         let mut tr = match rule.name {
             Some(name) => Translation::named(rule.syscall, name),
             None => Translation::new(rule.syscall),
