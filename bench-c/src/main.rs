@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+mod summary;
+
 const USAGE: &str = "usage: bench-c [--quick] [--only build,scaling,executed,kernel] [--out FILE] \
                      [--shared DIR] [--queries FILE]";
 
@@ -193,6 +195,9 @@ struct Row {
     metric: String,
     /// Per level (1, 2): ours, libseccomp's, libseccomp / ours.
     cells: [Option<(String, String, String)>; 2],
+    /// Per level, for the executed rows: the means (ours, libseccomp's) unrounded, for the
+    /// summary's 0.7x counts.
+    means: [Option<(f64, f64)>; 2],
 }
 
 impl Report {
@@ -203,7 +208,7 @@ impl Report {
         metric: &str,
         level: u32,
         cell: (String, String, String),
-    ) {
+    ) -> usize {
         let i = match self
             .rows
             .iter()
@@ -216,11 +221,13 @@ impl Report {
                     case: case.to_string(),
                     metric: metric.to_string(),
                     cells: [None, None],
+                    means: [None, None],
                 });
                 self.rows.len() - 1
             }
         };
         self.rows[i].cells[(level as usize).clamp(1, 2) - 1] = Some(cell);
+        i
     }
 
     fn note(&mut self, s: String) {
@@ -321,6 +328,7 @@ impl Report {
             }
         }
         let _ = writeln!(s, "\n(run took {:.1} s)", elapsed.as_secs_f64());
+        s.push_str(&summary::render(&self.rows));
         s
     }
 }
@@ -1007,13 +1015,14 @@ fn executed_section(cases: &[Case], report: &mut Report, mut each: Option<&mut S
                         }
                     }
                     let f = |s: sim::Stat| format!("{:.1} / {}", s.mean, s.max);
-                    report.set(
+                    let row = report.set(
                         "executed",
                         &format!("{}{suffix}", case.label),
                         &format!("{group} ({} queries)", data.len()),
                         level,
                         (f(so), f(st), rs(ratio(so.mean, st.mean))),
                     );
+                    report.rows[row].means[level as usize - 1] = Some((so.mean, st.mean));
                     // On one ABI (a filter of one, or x86_64's own calls), the least mean any
                     // search tree of comparisons can run over the allowed calls.
                     let one_abi = case.recipe.arches.len() == 1 || !suffix.is_empty();
