@@ -191,6 +191,25 @@ impl<'a> Rows<'a> {
         self.crosvm_range(&cases, level, out);
     }
 
+    /// The scaling cases at level 2, and the growth rows.
+    fn scaling(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "| scaling (x86_64, conditional ALLOW rules) | L2 ours | L2 libseccomp | speed-up \
+             |\n|---|---|---|---|"
+        );
+        for r in self.0.iter().filter(|r| r.section == "scaling") {
+            if let Some(c) = cell(r, 2) {
+                // (The growth rows: the time of the larger case over the smaller's.)
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    r.case, c.ours, c.theirs, c.ratio
+                );
+            }
+        }
+    }
+
     /// Where the targets stand in this run (level 2).
     fn targets(&self, out: &mut String) {
         let _ = writeln!(out, "| target | this run |\n|---|---|");
@@ -323,6 +342,10 @@ pub(crate) fn render(rows: &[Row]) -> String {
         |case| LEVEL1_ROWS.iter().any(|p| case.starts_with(p)),
         &mut s,
     );
+    if rows.0.iter().any(|r| r.section == "scaling") {
+        s.push('\n');
+        rows.scaling(&mut s);
+    }
     s.push_str("\nTargets (level 2):\n\n");
     rows.targets(&mut s);
     s
@@ -425,6 +448,10 @@ mod tests {
         ));
         assert!(s.contains("| 2000 values on one argument at least 50x faster | 49.00x: not met |"));
         assert!(s.contains("| 10x the rules at most 12x the time | 8.5x: met |"));
+        assert!(s.contains(
+            "| 2000 values of ioctl $arg1 | 1.00 ms (2548 ins) | 49.00 ms (2022 ins) | 49.00x |"
+        ));
+        assert!(s.contains("| growth, 100 -> 1000 rules | 8.5x |  |  |"));
         assert!(s.contains("| length at most 0.5x libseccomp's | met on 1 of 2 filters (the container and systemd profiles 0.20x to 0.20x) |"));
         assert!(s.contains("| Docker's x86_64 ABI: a mean of at most 10 instructions for its allowed calls, at most 11 | 9.5 and 11: met |"));
         assert!(
