@@ -57,10 +57,13 @@ fn mean_part(s: &str) -> &str {
 struct Rows<'a>(&'a [Row]);
 
 impl<'a> Rows<'a> {
-    fn find(&self, section: &str, case: &str, metric: impl Fn(&str) -> bool) -> Option<&'a Row> {
-        self.0
+    /// The cells at `level` of `case`'s row in `section` whose metric starts with `metric`.
+    fn at(&self, section: &str, case: &str, metric: &str, level: u32) -> Option<Cell<'a>> {
+        let row = self
+            .0
             .iter()
-            .find(|r| r.section == section && r.case == case && metric(&r.metric))
+            .find(|r| r.section == section && r.case == case && r.metric.starts_with(metric))?;
+        cell(row, level)
     }
 
     /// The cases with a program row that both libraries built, in the table's order.
@@ -73,43 +76,39 @@ impl<'a> Rows<'a> {
             .collect()
     }
 
+    /// `case`'s program length at `level` over libseccomp's.
+    fn length_ratio(&self, case: &str, level: u32) -> Option<f64> {
+        let c = self.at("program", case, "", level)?;
+        Some(num(c.ours)? / num(c.theirs)?)
+    }
+
     /// The executed row `group` ("allowed", "arg-checked") of `case` at `level`: (ours,
     /// libseccomp's) means, exact where the run kept them.
     fn means(&self, case: &str, group: &str, level: u32) -> Option<(f64, f64)> {
-        let row = self.find("executed", case, |m| m.starts_with(&format!("{group} (")))?;
-        let c = cell(row, level)?;
+        let c = self.at("executed", case, &format!("{group} ("), level)?;
         c.means.or_else(|| Some((num(c.ours)?, num(c.theirs)?)))
     }
 
     fn level_row(&self, case: &str, level: u32, out: &mut String) {
-        let program = self
-            .find("program", case, |_| true)
-            .and_then(|r| cell(r, level));
-        let length = program
-            .and_then(|c| {
-                let r = num(c.ours)? / num(c.theirs)?;
-                Some(format!("{} / {} ({r:.2})", c.ours, c.theirs))
-            })
+        let length = self
+            .at("program", case, "", level)
+            .zip(self.length_ratio(case, level))
+            .map(|(c, r)| format!("{} / {} ({r:.2})", c.ours, c.theirs))
             .unwrap_or_default();
-        let allowed = self
-            .find("executed", case, |m| m.starts_with("allowed ("))
-            .and_then(|r| cell(r, level));
         let floor = self
-            .find("executed", case, |m| m.starts_with("allowed: floor"))
-            .and_then(|r| cell(r, level))
+            .at("executed", case, "allowed: floor", level)
             .map(|c| format!(" (floor {})", c.ours))
             .unwrap_or_default();
-        let allowed = allowed
+        let allowed = self
+            .at("executed", case, "allowed (", level)
             .map(|c| format!("{} / {}{floor}", c.ours, c.theirs))
             .unwrap_or_else(|| "-".into());
         let checked = self
-            .find("executed", case, |m| m.starts_with("arg-checked ("))
-            .and_then(|r| cell(r, level))
+            .at("executed", case, "arg-checked (", level)
             .map(|c| format!("{} / {}", mean_part(c.ours), mean_part(c.theirs)))
             .unwrap_or_else(|| "-".into());
         let build = self
-            .find("build+export", case, |_| true)
-            .and_then(|r| cell(r, level))
+            .at("build+export", case, "", level)
             .map(|c| format!("{} / {} ({})", c.ours, c.theirs, c.ratio))
             .unwrap_or_default();
         let _ = writeln!(
@@ -140,10 +139,7 @@ impl<'a> Rows<'a> {
         let times = |x: f64| format!("{x:.2}x");
         let lengths = crosvm
             .iter()
-            .filter_map(|c| {
-                let p = cell(self.find("program", c, |_| true)?, level)?;
-                Some(num(p.ours)? / num(p.theirs)?)
-            })
+            .filter_map(|c| self.length_ratio(c, level))
             .collect();
         let mean_ratios = |group: &str| {
             crosvm
@@ -153,7 +149,7 @@ impl<'a> Rows<'a> {
         };
         let builds = crosvm
             .iter()
-            .filter_map(|c| num(cell(self.find("build+export", c, |_| true)?, level)?.ratio))
+            .filter_map(|c| num(self.at("build+export", c, "", level)?.ratio))
             .collect();
         let _ = writeln!(
             out,
@@ -184,7 +180,7 @@ impl<'a> Rows<'a> {
             }
             self.level_row(case, level, out);
             let view = format!("{case} [x86_64 only]");
-            if self.find("executed", &view, |_| true).is_some() && level == 2 {
+            if level == 2 && self.at("executed", &view, "", level).is_some() {
                 self.level_row(&view, level, out);
             }
         }
@@ -200,7 +196,6 @@ impl<'a> Rows<'a> {
         );
         for r in self.0.iter().filter(|r| r.section == "scaling") {
             if let Some(c) = cell(r, 2) {
-                // (The growth rows: the time of the larger case over the smaller's.)
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} |",
@@ -218,17 +213,6 @@ impl<'a> Rows<'a> {
         let on = |ok: usize, n: usize| match ok == n {
             true => format!("met on all {n} filters"),
             false => format!("met on {ok} of {n} filters"),
-        };
-        let l2 = |section: &str, case: &str| {
-            self.find(section, case, |_| true)
-                .and_then(|r| cell(r, 2))
-                .and_then(|c| {
-                    num(if section == "scaling" && case.starts_with("growth") {
-                        c.ours
-                    } else {
-                        c.ratio
-                    })
-                })
         };
         let docker = "docker-default x86_64 (+x86,x32)";
         for (what, section, case, at_least) in [
@@ -251,15 +235,16 @@ impl<'a> Rows<'a> {
                 1000.0,
             ),
         ] {
-            if let Some(x) = l2(section, case) {
+            if let Some(x) = self.at(section, case, "", 2).and_then(|c| num(c.ratio)) {
                 let _ = writeln!(out, "| {what} | {x:.2}x: {} |", met(x >= at_least));
             }
         }
+        // (A growth row's own cell is the time of the larger case over the smaller's.)
         let growth: Vec<f64> = self
             .0
             .iter()
             .filter(|r| r.section == "scaling" && r.case.starts_with("growth"))
-            .filter_map(|r| l2("scaling", &r.case))
+            .filter_map(|r| num(cell(r, 2)?.ours))
             .collect();
         if !growth.is_empty() {
             let shown: Vec<String> = growth.iter().map(|g| format!("{g:.1}x")).collect();
@@ -271,16 +256,9 @@ impl<'a> Rows<'a> {
             );
         }
         let cases = self.filters();
-        let count = |ratios: Vec<f64>| {
-            let ok = ratios.iter().filter(|&&r| r <= 0.7 + 1e-12).count();
-            (ok, ratios.len())
-        };
         let lengths: Vec<(f64, &str)> = cases
             .iter()
-            .filter_map(|c| {
-                let p = cell(self.find("program", c, |_| true)?, 2)?;
-                Some((num(p.ours)? / num(p.theirs)?, *c))
-            })
+            .filter_map(|c| Some((self.length_ratio(c, 2)?, *c)))
             .collect();
         if !lengths.is_empty() {
             let ok = lengths.iter().filter(|(r, _)| *r <= 0.5).count();
@@ -298,10 +276,7 @@ impl<'a> Rows<'a> {
             );
         }
         let view = format!("{docker} [x86_64 only]");
-        if let Some(c) = self
-            .find("executed", &view, |m| m.starts_with("allowed ("))
-            .and_then(|r| cell(r, 2))
-        {
+        if let Some(c) = self.at("executed", &view, "allowed (", 2) {
             let (mean, max) = (num(c.ours), c.ours.split(" / ").nth(1).and_then(num));
             if let (Some(mean), Some(max)) = (mean, max) {
                 let _ = writeln!(
@@ -320,8 +295,8 @@ impl<'a> Rows<'a> {
                 .iter()
                 .filter_map(|c| self.means(c, group, 2).map(|(o, t)| o / t))
                 .collect();
-            let (ok, n) = count(ratios);
-            let _ = writeln!(out, "| {what} | {} |", on(ok, n));
+            let ok = ratios.iter().filter(|&&r| r <= 0.7 + 1e-12).count();
+            let _ = writeln!(out, "| {what} | {} |", on(ok, ratios.len()));
         }
     }
 }
