@@ -264,10 +264,8 @@ impl ScmpFilterContext {
     pub fn reset(&mut self, action: ScmpAction) -> Result<()> {
         let act = action.to_sys();
         action_valid(act)?;
-        // (A fresh collection; compat mode, for the tests, stays as it was.)
-        let compat = self.col.compat;
-        self.col = Collection::new(act);
-        self.col.compat = compat;
+        // (A fresh collection; the test modes stay as they were.)
+        self.col = self.col.renewed(act);
         self.snapshots.get_mut().clear();
         self.changed();
         Ok(())
@@ -344,6 +342,20 @@ mod tests {
             ctx.add_rule_conditional(action, sys, &cmps).ok();
         }
         ctx
+    }
+
+    /// A reset starts a fresh filter but keeps the test modes: a replay that turned on compat
+    /// mode or the note of what libseccomp's prune walk keeps goes on with them after it.
+    #[test]
+    fn a_reset_keeps_the_test_modes() {
+        for (compat, track) in [(false, true), (true, false), (true, true), (false, false)] {
+            let mut ctx = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
+            ctx.col.compat = compat;
+            ctx.col.track_stops = track;
+            ctx.reset(ScmpAction::KillThread).unwrap();
+            assert_eq!((ctx.col.compat, ctx.col.track_stops), (compat, track));
+            assert_eq!(ctx.get_act_default().unwrap(), ScmpAction::KillThread);
+        }
     }
 
     /// `opt::arg_trees` says when pruning its result again cannot pay (no chain it rewrote has

@@ -422,10 +422,10 @@ fn db_rule_add(
     Ok(())
 }
 
-/// Test builds, with [`Collection::track_stops`]: where the normal mode's prune walk just passed over a level where
-/// libseccomp's stops, merges the same rule into `before` (the entry as it was, `None` where
-/// its arena is too large) with a walk that stops there, and marks the entry where that
-/// changed it (README, deliberate differences, 12); an unconditional rule, which leaves no
+/// Test builds, with [`Collection::track_stops`]: where the normal mode's prune walk just
+/// passed over a level where libseccomp's stops, merges the same rule into `before` (the
+/// entry as it was, `None` where its arena is too large) with a walk that stops there, and
+/// marks the entry where that changed it (README, deliberate differences, 12); an unconditional rule, which leaves no
 /// tree to differ, clears the mark.
 #[cfg(any(test, feature = "__internal-test"))]
 fn mark_pruned_past_stop(
@@ -879,6 +879,18 @@ impl Collection {
         if let Some(n) = NATIVE {
             c.add_arch(n)
                 .expect("a fresh collection accepts its native architecture");
+        }
+        c
+    }
+
+    /// A fresh collection (as [`Collection::new`]) in this one's test modes: compat mode,
+    /// and the note of what libseccomp's prune walk keeps ([`Collection::track_stops`]).
+    pub(crate) fn renewed(&self, act_default: u32) -> Self {
+        let mut c = Collection::new(act_default);
+        c.compat = self.compat;
+        #[cfg(any(test, feature = "__internal-test"))]
+        {
+            c.track_stops = self.track_stops;
         }
         c
     }
